@@ -1,0 +1,58 @@
+// Package capture holds amp's recording model, the .amp file format and the
+// session grouping that every source (recording proxy, packet capture, HAR)
+// shares.
+//
+// # Model
+//
+// An Exchange is one HTTP request with its response and timings, as recorded:
+// method, absolute URL, protocol, header fields in wire order (duplicates and
+// case kept), bodies as sent on the wire (de-chunked, Content-Encoding kept) up
+// to a cap, start time, time to first response byte, duration, the client's
+// address, flags for truncated, incomplete or failed data, and the key of the
+// Session (one real user) it belongs to. A Grouper assigns those keys.
+//
+// # The .amp format, version 1
+//
+// A recording is a byte stream:
+//
+//	file   = magic version record* end
+//	magic  = 89 41 4D 50 0D 0A 1A 0A        ("\x89AMP\r\n\x1a\n")
+//	version= uint32, little endian          (1)
+//	record = length crc payload
+//	length = uint32, little endian          (bytes of payload, 1 .. MaxRecordSize)
+//	crc    = uint32, little endian          (CRC-32C of the 4 length bytes and the payload)
+//	payload= kind body
+//	kind   = 'H' header | 'X' exchange | 'E' end
+//
+// The first record is the header (kind 'H'): a msgpack map with "source",
+// "created" (Unix nanoseconds, UTC), "tool" and "options" (string map). Then
+// come exchange records (kind 'X') in the order they completed, each a msgpack
+// map from small integer field numbers to values; empty fields are left out:
+//
+//	1 session key      string   11 request header   array [name, value, ...]
+//	2 client address   string   12 request body     bin
+//	3 start            int (Unix ns, UTC)   13 request body size  int (when not len(body))
+//	4 time to 1st byte int (ns)             14 response status    int
+//	5 duration         int (ns)             15 response proto     string
+//	6 flags            uint                 16 response header    array [name, value, ...]
+//	7 error            string               17 response body      bin
+//	8 method           string               18 response body size int (when not len(body))
+//	9 URL (absolute)   string               19 response body hash bin (SHA-256, truncated bodies)
+//	10 request proto   string
+//
+// The last record (kind 'E') is a msgpack map {"exchanges": count}. Readers
+// skip unknown field numbers and unknown record kinds, so a version-1 writer may
+// add both; anything that older readers must not misread takes a new version,
+// and readers refuse versions newer than theirs with a *VersionError.
+//
+// # Damage
+//
+// Every record is framed and checksummed, so a file cut by a crash, kill -9 or
+// a full disk reads back every whole record before the cut and then reports a
+// *TruncatedError ("truncated after record N"); a flipped byte fails the
+// checksum and is reported as a *CorruptError instead of being decoded. Both
+// match ErrTruncated and ErrCorrupt with errors.Is. A file that does not start
+// with the magic gives ErrNotRecording. A Writer only ever appends, and Flush
+// after each exchange hands it to the operating system, so a recorder that is
+// killed loses at most the exchanges still in flight.
+package capture
