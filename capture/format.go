@@ -37,7 +37,7 @@ const (
 
 const (
 	prefixSize      = int64(len(Magic) + 4) // magic and version
-	frameHeaderSize = 8              // length and checksum
+	frameHeaderSize = 8                     // length and checksum
 	writeBufferSize = 64 << 10
 )
 

@@ -26,6 +26,9 @@ type result struct {
 }
 
 // runAmp runs amp in-process with args (without the program name).
+//
+// Tests of this package do not run in parallel: urfave/cli applies its
+// package-level help and version flags on every run, which races.
 func runAmp(t *testing.T, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
@@ -34,7 +37,6 @@ func runAmp(t *testing.T, args ...string) result {
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	t.Parallel()
 	app := newApp(io.Discard, io.Discard)
 	cases := [][]string{{"--help"}, {"-h"}}
 	for _, cmd := range app.Commands {
@@ -57,7 +59,6 @@ func TestHelpAndVersion(t *testing.T) {
 }
 
 func TestUsageErrorsAreOneLine(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -74,7 +75,6 @@ func TestUsageErrorsAreOneLine(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			r := runAmp(t, tc.args...)
 			if r.code != 1 {
 				t.Errorf("exit code %d, want 1", r.code)
@@ -90,7 +90,6 @@ func TestUsageErrorsAreOneLine(t *testing.T) {
 }
 
 func TestReorderArgs(t *testing.T) {
-	t.Parallel()
 	app := newApp(io.Discard, io.Discard)
 	tests := []struct {
 		in, want string
@@ -157,7 +156,6 @@ func writeTestRecording(t *testing.T) (string, []byte, []int) {
 }
 
 func TestSessions(t *testing.T) {
-	t.Parallel()
 	path, _, _ := writeTestRecording(t)
 
 	r := runAmp(t, "sessions", path)
@@ -213,7 +211,6 @@ func TestSessions(t *testing.T) {
 
 // TestSessionsOnCutFile runs amp sessions on the recording cut at every byte.
 func TestSessionsOnCutFile(t *testing.T) {
-	t.Parallel()
 	_, data, ends := writeTestRecording(t)
 	dir := t.TempDir()
 	headerEnd := ends[0] - (ends[1] - ends[0])
@@ -270,7 +267,6 @@ func (s *syncBuffer) String() string {
 }
 
 func TestDemositeCommand(t *testing.T) {
-	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
