@@ -1,0 +1,40 @@
+package stats_test
+
+import (
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/ampload/amp/stats"
+)
+
+// BenchmarkRecord records one sample per op from 8 goroutines at once, each
+// with its own Recorder, as replay's workers do. ns/op is wall time per
+// sample over all goroutines; the acceptance goal is < 50 ns and 0 allocs.
+func BenchmarkRecord(b *testing.B) {
+	c := stats.NewCollector(stats.Config{})
+	eps := []stats.Endpoint{c.Endpoint("GET", "/"), c.Endpoint("GET", "/articles/{id}"), c.Endpoint("POST", "/login")}
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	samples := make([]stats.Sample, 1024)
+	rng := rand.New(rand.NewSource(1))
+	for i := range samples {
+		sent := t0.Add(time.Duration(i) * 3 * time.Millisecond)
+		lat := time.Duration(rng.ExpFloat64() * float64(20*time.Millisecond))
+		samples[i] = stats.Sample{Intended: sent.Add(-time.Duration(rng.Intn(1000)) * time.Microsecond), Sent: sent, Done: sent.Add(lat), Status: 200, Bytes: 1234}
+		if i%50 == 0 {
+			samples[i].Status, samples[i].Failure = 500, "HTTP 500"
+		}
+	}
+	b.ReportAllocs()
+	b.SetParallelism(max(1, 8/runtimeProcs()))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := c.NewRecorder()
+		i := 0
+		for pb.Next() {
+			r.Record(eps[i%len(eps)], &samples[i&1023])
+			i++
+		}
+		r.Close()
+	})
+}

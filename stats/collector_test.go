@@ -1,0 +1,257 @@
+package stats_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ampload/amp/stats"
+)
+
+var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+// sample returns a sample sent at offset off that took d, intended late
+// earlier.
+func sample(off, late, d time.Duration, status int, failure string) stats.Sample {
+	sent := t0.Add(off)
+	return stats.Sample{Intended: sent.Add(-late), Sent: sent, Done: sent.Add(d), Status: status, Bytes: 100, Failure: failure}
+}
+
+// exactPct is the nearest-rank percentile HdrHistogram computes, on exact
+// values: rank = round(p/100·n), at least 1.
+func exactPct(sorted []time.Duration, p float64) time.Duration {
+	n := len(sorted)
+	rank := int(p/100*float64(n) + 0.5)
+	rank = max(1, min(rank, n))
+	return sorted[rank-1]
+}
+
+// TestPercentilesMatchExact records random samples of several shapes and
+// checks every reported percentile against the exact percentile of the
+// samples, within HdrHistogram's precision (3 significant digits, plus the
+// microsecond the histogram truncates to).
+func TestPercentilesMatchExact(t *testing.T) {
+	t.Parallel()
+	shapes := map[string]func(r *rand.Rand) time.Duration{
+		"exponential": func(r *rand.Rand) time.Duration { return time.Duration(r.ExpFloat64() * float64(30*time.Millisecond)) },
+		"uniform":     func(r *rand.Rand) time.Duration { return time.Duration(r.Int63n(int64(2 * time.Second))) },
+		"bimodal": func(r *rand.Rand) time.Duration {
+			if r.Intn(10) == 0 {
+				return 900*time.Millisecond + time.Duration(r.Int63n(int64(time.Second)))
+			}
+			return time.Duration(r.Int63n(int64(5 * time.Millisecond)))
+		},
+		"lognormal": func(r *rand.Rand) time.Duration {
+			return time.Duration(math.Exp(r.NormFloat64()*2+12)) // ~160 µs median, long tail to minutes
+		},
+	}
+	for seed := int64(1); seed <= 5; seed++ {
+		for name, gen := range shapes {
+			rng := rand.New(rand.NewSource(seed))
+			n := 1 + rng.Intn(5000)
+			c := stats.NewCollector(stats.Config{Percentiles: []float64{1, 10, 25, 50, 66, 75, 90, 95, 99, 99.9, 99.99, 100}})
+			ep := c.Endpoint("GET", "/x")
+			rec := c.NewRecorder()
+			var lats []time.Duration
+			for i := 0; i < n; i++ {
+				d := min(gen(rng), time.Hour)
+				lats = append(lats, d)
+				s := sample(time.Duration(i)*time.Millisecond, 0, d, 200, "")
+				rec.Record(ep, &s)
+			}
+			slices.Sort(lats)
+			r := c.Snapshot()
+			e := r.Endpoints[0]
+			if e.Requests != int64(n) {
+				t.Fatalf("%s/%d: %d requests, want %d", name, seed, e.Requests, n)
+			}
+			check := func(what string, got float64, want time.Duration) {
+				wantMS := float64(want) / 1e6
+				if tol := wantMS*1e-3 + 0.001 + 1e-9; math.Abs(got-wantMS) > tol {
+					t.Errorf("%s/%d n=%d: %s = %v ms, exact %v ms (tolerance %v)", name, seed, n, what, got, wantMS, tol)
+				}
+			}
+			for _, p := range e.Latency.Percentiles {
+				check(fmt.Sprintf("p%v", p.P), p.MS, exactPct(lats, p.P))
+			}
+			check("p50", e.Latency.P50, exactPct(lats, 50))
+			check("p99", r.Latency.P99, exactPct(lats, 99))
+			if e.Latency.Min != float64(lats[0])/1e6 || e.Latency.Max != float64(lats[n-1])/1e6 {
+				t.Errorf("%s/%d: min/max %v/%v, want exact %v/%v", name, seed, e.Latency.Min, e.Latency.Max, lats[0], lats[n-1])
+			}
+			var sum float64
+			for _, d := range lats {
+				sum += float64(d)
+			}
+			if want := sum / float64(n) / 1e6; math.Abs(e.Latency.Avg-want) > 1e-6 {
+				t.Errorf("%s/%d: avg %v, want %v", name, seed, e.Latency.Avg, want)
+			}
+		}
+	}
+}
+
+// TestCorrectedAndServiceTime: latency counts from the intended start,
+// service time from the actual send.
+func TestCorrectedAndServiceTime(t *testing.T) {
+	t.Parallel()
+	c := stats.NewCollector(stats.Config{})
+	ep := c.Endpoint("GET", "/")
+	r := c.NewRecorder()
+	s := sample(0, 400*time.Millisecond, 100*time.Millisecond, 200, "")
+	r.Record(ep, &s)
+	res := c.Snapshot()
+	if res.Latency.Max != 500 || res.Service.Max != 100 {
+		t.Fatalf("latency %v ms, service %v ms; want 500 and 100", res.Latency.Max, res.Service.Max)
+	}
+	if !res.Start.Equal(t0.Add(-400 * time.Millisecond)) {
+		t.Errorf("start %v, want the intended start", res.Start)
+	}
+}
+
+// record records samples into c spread over several recorders and
+// goroutines.
+func record(c *stats.Collector, samples []stats.Sample, eps []stats.Endpoint) {
+	var wg sync.WaitGroup
+	const workers = 4
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := c.NewRecorder()
+			defer r.Close()
+			for i := w; i < len(samples); i += workers {
+				r.Record(eps[i%len(eps)], &samples[i])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func randomSamples(seed int64, n int, off time.Duration) []stats.Sample {
+	rng := rand.New(rand.NewSource(seed))
+	out := make([]stats.Sample, n)
+	reasons := []string{"HTTP 500", "timeout", "connection refused"}
+	for i := range out {
+		status, failure := 200, ""
+		if rng.Intn(20) == 0 {
+			failure = reasons[rng.Intn(len(reasons))]
+			if failure == "HTTP 500" {
+				status = 500
+			} else {
+				status = 0
+			}
+		}
+		out[i] = sample(off+time.Duration(rng.Int63n(int64(10*time.Second))), time.Duration(rng.Int63n(int64(time.Millisecond))),
+			time.Duration(rng.ExpFloat64()*float64(20*time.Millisecond)), status, failure)
+		out[i].Bytes = rng.Int63n(10000)
+	}
+	return out
+}
+
+// TestMergeEqualsOneCollector: merging the results of two collectors equals
+// the result of one collector that recorded all the samples, through JSON.
+func TestMergeEqualsOneCollector(t *testing.T) {
+	t.Parallel()
+	a := randomSamples(1, 3000, 0)
+	b := randomSamples(2, 2000, 3*time.Second) // overlapping seconds
+	names := [][2]string{{"GET", "/"}, {"GET", "/articles/{id}"}, {"POST", "/login"}}
+	run := func(samples ...[]stats.Sample) *stats.Result {
+		c := stats.NewCollector(stats.Config{})
+		var eps []stats.Endpoint
+		for _, n := range names {
+			eps = append(eps, c.Endpoint(n[0], n[1]))
+		}
+		c.SetRecorded(eps[1], []time.Duration{10 * time.Millisecond, 12 * time.Millisecond})
+		c.AddSkipped("unmapped host cdn.example", 3)
+		for _, s := range samples {
+			record(c, s, eps)
+		}
+		return roundTrip(t, c.Snapshot())
+	}
+	merged, err := stats.Merge(run(a), run(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged = roundTrip(t, merged)
+	one := run(a, b)
+	one.Skipped["unmapped host cdn.example"] += 3 // recorded once per collector above
+	one = roundTrip(t, one)
+	delete(merged.Config, "merged_results")
+	if diff := jsonDiff(t, merged, one); diff != "" {
+		t.Fatalf("merge differs from one collector: %s", diff)
+	}
+	if merged.Requests != 5000 || len(merged.Series) < 13 {
+		t.Errorf("merged: %d requests, %d seconds", merged.Requests, len(merged.Series))
+	}
+}
+
+func roundTrip(t *testing.T, r *stats.Result) *stats.Result {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := r.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out, err := stats.DecodeResult(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// jsonDiff compares two values through their JSON, floats within 1e-9
+// relative, and describes the first difference.
+func jsonDiff(t *testing.T, a, b any) string {
+	t.Helper()
+	var x, y any
+	for i, v := range []any{a, b} {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, []*any{&x, &y}[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return diffAny("", x, y)
+}
+
+func diffAny(path string, x, y any) string {
+	switch xv := x.(type) {
+	case map[string]any:
+		yv, ok := y.(map[string]any)
+		if !ok || len(xv) != len(yv) {
+			return fmt.Sprintf("%s: %v vs %v", path, x, y)
+		}
+		for k := range xv {
+			if d := diffAny(path+"."+k, xv[k], yv[k]); d != "" {
+				return d
+			}
+		}
+	case []any:
+		yv, ok := y.([]any)
+		if !ok || len(xv) != len(yv) {
+			return fmt.Sprintf("%s: len %d vs %v", path, len(xv), y)
+		}
+		for i := range xv {
+			if d := diffAny(fmt.Sprintf("%s[%d]", path, i), xv[i], yv[i]); d != "" {
+				return d
+			}
+		}
+	case float64:
+		yv, ok := y.(float64)
+		if !ok || math.Abs(xv-yv) > 1e-9*math.Max(1, math.Abs(xv)) {
+			return fmt.Sprintf("%s: %v vs %v", path, x, y)
+		}
+	default:
+		if x != y {
+			return fmt.Sprintf("%s: %v vs %v", path, x, y)
+		}
+	}
+	return ""
+}

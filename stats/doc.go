@@ -1,0 +1,75 @@
+// Package stats measures a load test: it records every finished task into
+// HdrHistograms per endpoint, keeps exact counts, a one-second time series and
+// the failures by reason, and renders the result as a live console table, a
+// versioned JSON document, Locust-compatible CSV files, a self-contained HTML
+// report, threshold verdicts (k6's grammar) and, in package stats/prom,
+// Prometheus metrics. It knows nothing of HTTP clients or of the replay
+// engine: callers hand it Samples with the times they measured.
+//
+// # Recording
+//
+// A Collector owns the statistics. Register each endpoint once with
+// Collector.Endpoint (a method and a name such as "/articles/{id}", see
+// Namer), give each worker goroutine its own Recorder (Collector.NewRecorder)
+// and call Recorder.Record for each finished task. Record does not lock,
+// allocate or read the clock: it appends the sample to the recorder's own
+// small ring, which the recorder or a snapshot folds into one of a few sharded
+// aggregates in batches. Collector.Snapshot merges everything recorded so far
+// into a Result at any moment, while recording goes on.
+//
+// # Latency
+//
+// Each Sample carries three times. Latency (the headline figure, wrk2's
+// "corrected" latency) is Done − Intended: measured from when the plan meant
+// the request to start, so that a stalled target or an overloaded load
+// generator shows up in the numbers instead of silently delaying the next
+// request (coordinated omission). Service time is Done − Sent: how long the
+// target took once the request was on its way. In the closed model Intended
+// equals Sent and both agree. Slowdown compares the service time with the
+// recorded duration of the same endpoint (Collector.SetRecorded).
+//
+// Histograms hold microseconds from 1 µs to 1 h with 3 significant digits
+// (every value within 0.1 %); the minimum, maximum and average are exact.
+// Percentiles are clamped to the exact minimum and maximum, so p100 is the
+// true maximum.
+//
+// # Time series
+//
+// Samples are counted in the wall-clock second (Unix time) of their Done
+// time, so results of several processes line up second by second and merge
+// exactly (Merge). Each point holds the users, requests, failures, bytes and
+// the latency distribution of that second (2 significant digits), from which
+// p50, p95 and p99 are derived.
+//
+// # The JSON result (version 1)
+//
+// Result.WriteJSON writes one JSON object; ReadResult reads it back, and
+// `amp report` re-renders it. Durations are milliseconds (float), times RFC
+// 3339 with nanoseconds, histograms base64 HdrHistogram V2 compressed
+// encodings of microsecond values (readable by every HdrHistogram
+// implementation). Top-level fields:
+//
+//	version         1; a reader refuses a newer version
+//	config          the run's configuration, as set by the caller (SetConfig)
+//	start, end      first intended start and last completion; duration_s between them
+//	requests        tasks finished, failed or not           (totals of all endpoints)
+//	failures        tasks that failed; failure_rate = failures / requests
+//	rps             requests per second over duration_s; failures_per_s likewise
+//	bytes           response bytes received
+//	latency_ms      {avg, min, max, p50, p95, p99, and each configured percentile "pN"}
+//	service_ms      the same for the service time
+//	statuses        {"200": n, ...}; "0" counts transport errors
+//	slowdown        {p50, p95, recorded_p50_ms, recorded_p95_ms} vs the recording
+//	users           peak simulated users
+//	percentiles     the percentiles reported, e.g. [50, 66, ..., 100]
+//	endpoints[]     {method, name, and the fields above for that endpoint,
+//	                 latency_hdr, service_hdr, recorded_hdr}
+//	errors[]        {method, name, reason, count, first_seen, last_seen}
+//	skipped         {reason: tasks not sent}
+//	series[]        {t (Unix second), elapsed_s, users, requests, failures, bytes,
+//	                 avg_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms, hdr}
+//	thresholds[]    {expr, pass, observed, limit, unit, over, message}
+//
+// The fields requests, failures, rps, latency_ms and endpoints[] with method,
+// name, requests and failures are stable: scripts may rely on them.
+package stats
