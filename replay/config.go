@@ -1,0 +1,147 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	// DefaultUsers is the number of simulated users of the closed model.
+	DefaultUsers = 10
+	// DefaultRate is how many users start per second.
+	DefaultRate = 10.0
+	// DefaultTimeout bounds one request, from dial to the last response byte.
+	DefaultTimeout = 30 * time.Second
+	// DefaultStopTimeout is how long in-flight tasks may finish after the end.
+	DefaultStopTimeout = 10 * time.Second
+)
+
+// ThinkMode says how long users pause between tasks.
+type ThinkMode int
+
+// The think modes of --think.
+const (
+	// ThinkRecorded waits the recorded pause divided by the speed.
+	ThinkRecorded ThinkMode = iota
+	// ThinkNone sends the next task as soon as the previous one is done.
+	ThinkNone
+	// ThinkFixed waits Config.ThinkTime between tasks.
+	ThinkFixed
+)
+
+// Config is what a replay is asked to do.
+type Config struct {
+	// Host is the URL the recording's main host is mapped to ("http://127.0.0.1:5000").
+	Host string
+	// Map maps other recorded hosts: "old.host=http://new:8080". Requests to
+	// hosts mapped neither by Host nor by Map are skipped and counted.
+	Map []string
+	// Insecure skips TLS certificate verification of https targets.
+	Insecure bool
+
+	// Users is the number of concurrent simulated users (closed model).
+	Users int
+	// Rate is how many users start per second (closed model).
+	Rate float64
+	// Duration ends the run; 0 runs until Stop, the iterations or the timeline end.
+	Duration time.Duration
+	// Iterations ends the closed model after this many sessions in all; 0: no limit.
+	Iterations int
+
+	// Think says how users pause between tasks; ThinkTime is the fixed pause.
+	Think     ThinkMode
+	ThinkTime time.Duration
+	// Speed divides recorded think times and timeline offsets (2 = twice as fast).
+	Speed float64
+
+	// Timeline selects the open model: sessions start at their recorded offsets.
+	Timeline bool
+	// Multiple is how many copies of each recorded session the timeline starts (2.5 allowed).
+	Multiple float64
+	// Loop repeats the timeline until Duration.
+	Loop bool
+
+	// Timeout bounds one request.
+	Timeout time.Duration
+	// StopTimeout is how long in-flight tasks may finish after the end before
+	// they are cancelled.
+	StopTimeout time.Duration
+	// NoCorrelate turns off automatic correlation.
+	NoCorrelate bool
+}
+
+// DefaultConfig returns a Config with the defaults of the amp replay flags.
+func DefaultConfig() Config {
+	return Config{
+		Users:       DefaultUsers,
+		Rate:        DefaultRate,
+		Speed:       1,
+		Multiple:    1,
+		Timeout:     DefaultTimeout,
+		StopTimeout: DefaultStopTimeout,
+	}
+}
+
+// ParseThink parses the --think flag: "recorded", "none" or a duration.
+func ParseThink(s string) (ThinkMode, time.Duration, error) {
+	switch strings.ToLower(s) {
+	case "", "recorded":
+		return ThinkRecorded, 0, nil
+	case "none", "0":
+		return ThinkNone, 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, 0, fmt.Errorf("--think %q: want recorded, none or a duration like 1s", s)
+	}
+	return ThinkFixed, d, nil
+}
+
+// Validate reports every problem of c at once, naming the flag.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Host == "" {
+		bad("--host is required: the URL to send the recording's main host to, e.g. --host http://127.0.0.1:5000")
+	} else if _, err := newTarget(c.Host, false); err != nil {
+		bad("--host %s: %v", c.Host, err)
+	}
+	if c.Users < 1 && !c.Timeline {
+		bad("--users %d: want at least 1", c.Users)
+	}
+	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
+		bad("--rate %v: want users per second > 0", c.Rate)
+	}
+	if c.Duration < 0 {
+		bad("--duration %v is negative", c.Duration)
+	}
+	if c.Iterations < 0 {
+		bad("--iterations %d is negative", c.Iterations)
+	}
+	if !(c.Speed > 0) || math.IsInf(c.Speed, 0) {
+		bad("--speed %v: want a factor > 0", c.Speed)
+	}
+	if !(c.Multiple > 0) || c.Multiple > 10000 {
+		bad("--multiple %v: want a factor > 0 (2.5 = 250 %%)", c.Multiple)
+	}
+	if c.Loop && !c.Timeline {
+		bad("--loop needs --timeline")
+	}
+	if c.Timeline && c.Iterations > 0 {
+		bad("--iterations applies to the closed model, not --timeline (use --duration or --loop)")
+	}
+	if c.Timeout <= 0 {
+		bad("--timeout %v: want a positive duration", c.Timeout)
+	}
+	if c.StopTimeout < 0 {
+		bad("--stop-timeout %v is negative", c.StopTimeout)
+	}
+	if c.Think == ThinkFixed && c.ThinkTime < 0 {
+		bad("--think %v is negative", c.ThinkTime)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,360 @@
+package replay
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ampload/amp/capture"
+)
+
+// Target is a server that replayed requests go to.
+type Target struct {
+	// Origin is the target as given, "scheme://host[:port]".
+	Origin string
+	// Host is the Host header value sent to it.
+	Host string
+	// Addr is the host:port dialled.
+	Addr string
+	// TLS is the client TLS configuration for https targets, nil for http.
+	TLS *tls.Config
+
+	dial func(ctx context.Context) (net.Conn, error) // tests: in-memory connections
+}
+
+// Task is one request of a script, prepared for replay.
+type Task struct {
+	// Method is the request method.
+	Method string
+	// RecordedURL is the URL as recorded.
+	RecordedURL string
+	// Target is where the request goes; nil when it is skipped.
+	Target *Target
+	// Skip says why the task is not sent ("unmapped host x"), or "".
+	Skip string
+	// Path is the request target (path and query) as recorded.
+	Path string
+	// Header holds the recorded fields to send, in order, without Host,
+	// Content-Length, Cookie and hop-by-hop fields.
+	Header capture.Headers
+	// Cookies are the recorded Cookie pairs, in order.
+	Cookies []Cookie
+	// cookieAt is the index in Header before which the Cookie field goes.
+	cookieAt int
+	// Body is the recorded request body.
+	Body []byte
+	// Offset is the task's recorded start relative to its session's start.
+	Offset time.Duration
+	// Think is the recorded pause between the end of the previous task and
+	// the start of this one.
+	Think time.Duration
+	// RecordedStatus is the recorded response status (0: none).
+	RecordedStatus int
+	// RecordedLatency is the recorded duration of the exchange.
+	RecordedLatency time.Duration
+	// Name is the endpoint name for statistics, e.g. "/articles/{id}".
+	Name string
+
+	endpoint int32 // stats.Endpoint, set by the Player
+	keepBody bool  // the response carries values later tasks need
+	extract  []int // rules whose source is this task
+	subst    []int // rules used by this task
+}
+
+// Cookie is one name=value pair of a Cookie header.
+type Cookie struct {
+	Name, Value string
+}
+
+// Script is one recorded session prepared for replay: a sequence of tasks.
+type Script struct {
+	// ID is the recorded session's key.
+	ID string
+	// Tasks are the session's requests in order.
+	Tasks []Task
+	// Rules are the correlations learned from the session.
+	Rules []Rule
+	// Span is the recorded time from the first request to the last byte.
+	Span time.Duration
+	// Start is the recorded start of the session.
+	Start time.Time
+}
+
+// Plan is a recording prepared for replay against mapped targets.
+type Plan struct {
+	// Scripts are the recording's sessions, in start order.
+	Scripts []*Script
+	// MainHost is the recorded host most requests went to.
+	MainHost string
+	// Hosts counts recorded requests per host.
+	Hosts map[string]int
+	// Span is the recorded time from the first request to the last byte.
+	Span time.Duration
+	// Tasks is the number of tasks in all scripts, Sendable those with a target.
+	Tasks, Sendable int
+}
+
+// NewPlan prepares rec for replay with the host mapping of cfg: cfg.Host takes
+// the main host, cfg.Map the others; requests to other hosts are skipped.
+func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string) string) (*Plan, error) {
+	p := &Plan{Hosts: map[string]int{}}
+	for _, s := range rec.Sessions {
+		for _, e := range s.Exchanges {
+			if h := hostOf(e.Request.URL); h != "" {
+				p.Hosts[h]++
+			}
+		}
+	}
+	if len(p.Hosts) == 0 {
+		return nil, fmt.Errorf("replay: the recording holds no requests")
+	}
+	p.MainHost = mainHost(p.Hosts)
+
+	targets := map[string]*Target{}
+	if cfg.Host != "" {
+		t, err := newTarget(cfg.Host, cfg.Insecure)
+		if err != nil {
+			return nil, fmt.Errorf("--host %s: %w", cfg.Host, err)
+		}
+		targets[p.MainHost] = t
+	}
+	for _, m := range cfg.Map {
+		old, nu, ok := strings.Cut(m, "=")
+		if !ok || old == "" || nu == "" {
+			return nil, fmt.Errorf("--map %q: want OLDHOST=NEWURL", m)
+		}
+		if h := hostOf(old); h != "" {
+			old = h
+		}
+		t, err := newTarget(nu, cfg.Insecure)
+		if err != nil {
+			return nil, fmt.Errorf("--map %s: %w", m, err)
+		}
+		targets[strings.ToLower(old)] = t
+	}
+
+	var first, last time.Time
+	for _, s := range rec.Sessions {
+		if len(s.Exchanges) == 0 {
+			continue
+		}
+		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration()}
+		if first.IsZero() || sc.Start.Before(first) {
+			first = sc.Start
+		}
+		if end := s.End(); end.After(last) {
+			last = end
+		}
+		var prevEnd time.Time
+		for i, e := range s.Exchanges {
+			t := Task{
+				Method:          e.Request.Method,
+				RecordedURL:     e.Request.URL,
+				Path:            requestTarget(e.Request.URL),
+				Body:            e.Request.Body,
+				Offset:          e.Start.Sub(sc.Start),
+				RecordedStatus:  e.Response.Status,
+				RecordedLatency: e.Duration,
+			}
+			if t.Method == "" {
+				t.Method = "GET"
+			}
+			if name != nil {
+				t.Name = name(t.Method, e.Request.URL)
+			}
+			if i > 0 {
+				t.Think = max(0, e.Start.Sub(prevEnd))
+			}
+			if end := e.End(); end.After(prevEnd) {
+				prevEnd = end
+			}
+			host := hostOf(e.Request.URL)
+			if tg := targets[host]; tg != nil {
+				t.Target = tg
+				p.Sendable++
+			} else {
+				t.Skip = "unmapped host " + host
+			}
+			t.Header, t.Cookies, t.cookieAt = fixHeaders(e.Request.Header, tgOrigin(t.Target), originOf(e.Request.URL))
+			sc.Tasks = append(sc.Tasks, t)
+			p.Tasks++
+		}
+		if !cfg.NoCorrelate {
+			sc.Rules = learn(s)
+			sc.attach()
+		}
+		p.Scripts = append(p.Scripts, sc)
+	}
+	p.Span = last.Sub(first)
+	return p, nil
+}
+
+func tgOrigin(t *Target) string {
+	if t == nil {
+		return ""
+	}
+	return t.Origin
+}
+
+// attach records on each task which rules it extracts and substitutes.
+func (sc *Script) attach() {
+	for ri, r := range sc.Rules {
+		src := &sc.Tasks[r.Source.Task]
+		src.extract = append(src.extract, ri)
+		if r.Source.Kind == SourceBody {
+			src.keepBody = true
+		}
+		seen := map[int]bool{}
+		for _, u := range r.Uses {
+			if !seen[u.Task] {
+				sc.Tasks[u.Task].subst = append(sc.Tasks[u.Task].subst, ri)
+				seen[u.Task] = true
+			}
+		}
+	}
+}
+
+// mainHost returns the host with the most requests (ties: the smaller name).
+func mainHost(hosts map[string]int) string {
+	names := make([]string, 0, len(hosts))
+	for h := range hosts {
+		names = append(names, h)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if hosts[names[i]] != hosts[names[j]] {
+			return hosts[names[i]] > hosts[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	return names[0]
+}
+
+// newTarget parses a target URL ("http://host:port", "https://host").
+func newTarget(raw string, insecure bool) (*Target, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("no host in %q", raw)
+	}
+	t := &Target{Host: u.Host}
+	switch strings.ToLower(u.Scheme) {
+	case "http":
+		t.Addr = withPort(u, "80")
+	case "https":
+		t.Addr = withPort(u, "443")
+		t.TLS = &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: insecure, NextProtos: []string{"http/1.1"}}
+	default:
+		return nil, fmt.Errorf("scheme %q is not http or https", u.Scheme)
+	}
+	t.Origin = strings.ToLower(u.Scheme) + "://" + u.Host
+	return t, nil
+}
+
+func withPort(u *url.URL, def string) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), def)
+}
+
+// hostOf returns the lower-cased host[:port] of an absolute URL, or "".
+func hostOf(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return strings.ToLower(rest)
+}
+
+// originOf returns "scheme://host" of an absolute URL, or "".
+func originOf(raw string) string {
+	scheme, _, ok := strings.Cut(raw, "://")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(scheme) + "://" + hostOf(raw)
+}
+
+// requestTarget returns the path and query of an absolute URL exactly as
+// recorded (no re-encoding), without the fragment; "/" when empty.
+func requestTarget(raw string) string {
+	if _, rest, ok := strings.Cut(raw, "://"); ok {
+		i := strings.IndexAny(rest, "/?")
+		if i < 0 {
+			return "/"
+		}
+		raw = rest[i:]
+	}
+	if i := strings.IndexByte(raw, '#'); i >= 0 {
+		raw = raw[:i]
+	}
+	if raw == "" {
+		return "/"
+	}
+	if raw[0] == '?' {
+		raw = "/" + raw
+	}
+	return raw
+}
+
+// fixHeaders drops the fields the replay sets itself, splits the Cookie
+// fields into pairs, and points Origin and Referer at the target.
+func fixHeaders(h capture.Headers, target, recordedOrigin string) (capture.Headers, []Cookie, int) {
+	var out capture.Headers
+	var cookies []Cookie
+	cookieAt := -1
+	for _, f := range h {
+		name := strings.ToLower(f.Name)
+		if strings.HasPrefix(name, ":") { // HTTP/2 pseudo-headers from HAR files
+			continue
+		}
+		if name == "cookie" {
+			if cookieAt < 0 {
+				cookieAt = len(out)
+			}
+			cookies = append(cookies, parseCookies(f.Value)...)
+			continue
+		}
+		if isHopHeader(name) {
+			continue
+		}
+		if (name == "origin" || name == "referer") && target != "" && recordedOrigin != "" &&
+			strings.HasPrefix(strings.ToLower(f.Value), recordedOrigin) {
+			f.Value = target + f.Value[len(recordedOrigin):]
+		}
+		out = append(out, f)
+	}
+	if cookieAt < 0 {
+		cookieAt = len(out)
+	}
+	return out, cookies, cookieAt
+}
+
+func parseCookies(v string) []Cookie {
+	var out []Cookie
+	for _, part := range strings.Split(v, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, val, _ := strings.Cut(part, "=")
+		out = append(out, Cookie{Name: strings.TrimSpace(name), Value: strings.TrimSpace(val)})
+	}
+	return out
+}

@@ -1,0 +1,441 @@
+package replay
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ampload/amp/stats"
+)
+
+// State is the phase a Player is in.
+type State string
+
+// The states of a Player, as the web UI and Locust's API name them.
+const (
+	StateReady    State = "ready"
+	StateSpawning State = "spawning"
+	StateRunning  State = "running"
+	StateStopping State = "stopping"
+	StateStopped  State = "stopped"
+)
+
+// Player replays a Plan as simulated users and records what happened in a
+// stats.Collector.
+//
+// Stopping has two phases, like k6's: at the end of the run (Duration,
+// iterations, the timeline's end, Stop or the Run context) no new task
+// starts, and tasks in flight may finish for Config.StopTimeout; then (or on
+// Kill) they are cancelled and counted as skipped, not as failures.
+type Player struct {
+	plan *Plan
+	cfg  Config
+	col  *stats.Collector
+
+	shards []recShard
+
+	mu        sync.Mutex
+	users     map[int]*user // live users by id
+	order     []int         // closed-model user ids in start order
+	wantUsers int
+	rate      float64
+	nextID    int
+	state     State
+	started   time.Time
+
+	active   atomic.Int64
+	iters    atomic.Int64
+	ctrl     chan struct{} // wakes the spawner after SetUsers/SetRate
+	stopping chan struct{} // closed: start no new task
+	stopOnce sync.Once
+	killCh   chan struct{}
+	killOnce sync.Once
+	hard     context.Context // cancelled at the hard stop
+	cancel   context.CancelFunc
+	userWG   sync.WaitGroup
+
+	reasons sync.Map // failure strings by status pair, so judging allocates once
+}
+
+// recShard is a stats.Recorder shared by a slice of the users.
+type recShard struct {
+	mu  sync.Mutex
+	rec *stats.Recorder
+	_   [40]byte // keep shards on separate cache lines
+}
+
+// NewPlayer prepares a replay of plan into col. It registers every task's
+// endpoint and recorded latencies with col.
+func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if plan.Sendable == 0 {
+		return nil, fmt.Errorf("replay: no request of the recording goes to a mapped host (main host %s; map others with --map)", plan.MainHost)
+	}
+	p := &Player{
+		plan: plan, cfg: cfg, col: col,
+		users:     map[int]*user{},
+		wantUsers: cfg.Users,
+		rate:      cfg.Rate,
+		state:     StateReady,
+		ctrl:      make(chan struct{}, 1),
+		stopping:  make(chan struct{}),
+		killCh:    make(chan struct{}),
+	}
+	p.hard, p.cancel = context.WithCancel(context.Background())
+	p.shards = make([]recShard, 4*runtime.GOMAXPROCS(0))
+	for i := range p.shards {
+		p.shards[i].rec = col.NewRecorder()
+	}
+	recorded := map[stats.Endpoint][]time.Duration{}
+	for _, sc := range plan.Scripts {
+		for i := range sc.Tasks {
+			t := &sc.Tasks[i]
+			if t.Target == nil {
+				continue
+			}
+			ep := col.Endpoint(t.Method, t.Name)
+			t.endpoint = int32(ep)
+			if t.RecordedStatus != 0 && t.RecordedLatency > 0 {
+				recorded[ep] = append(recorded[ep], t.RecordedLatency)
+			}
+		}
+	}
+	eps := make([]stats.Endpoint, 0, len(recorded))
+	for ep := range recorded {
+		eps = append(eps, ep)
+	}
+	sort.Slice(eps, func(i, j int) bool { return eps[i] < eps[j] })
+	for _, ep := range eps {
+		col.SetRecorded(ep, recorded[ep])
+	}
+	return p, nil
+}
+
+// record adds a sample through the user's shard.
+func (p *Player) record(userID int, ep stats.Endpoint, s *stats.Sample) {
+	sh := &p.shards[userID%len(p.shards)]
+	sh.mu.Lock()
+	sh.rec.Record(ep, s)
+	sh.mu.Unlock()
+}
+
+// judge returns the failure reason of a response, or "" when it succeeded: a
+// 5xx, or a 4xx where the recording had 2xx or 3xx.
+func (p *Player) judge(status, recorded int) string {
+	fail := status >= 500 || (status >= 400 && recorded >= 200 && recorded < 400)
+	if !fail {
+		return ""
+	}
+	key := status<<16 | recorded
+	if r, ok := p.reasons.Load(key); ok {
+		return r.(string)
+	}
+	r := fmt.Sprintf("HTTP %d", status)
+	if status < 500 {
+		r = fmt.Sprintf("HTTP %d (recorded %d)", status, recorded)
+	}
+	p.reasons.Store(key, r)
+	return r
+}
+
+// Run replays until the run ends (see Player) or ctx is cancelled, which
+// starts the graceful stop. It returns once every user has finished.
+func (p *Player) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.state != StateReady {
+		p.mu.Unlock()
+		return fmt.Errorf("replay: a Player runs once")
+	}
+	p.started = time.Now()
+	p.state = StateSpawning
+	p.mu.Unlock()
+	defer p.cancel()
+
+	launched := make(chan struct{})
+	go func() {
+		defer close(launched)
+		if p.cfg.Timeline {
+			p.launchTimeline()
+		} else {
+			p.spawnClosed()
+		}
+	}()
+	allDone := make(chan struct{})
+	go func() {
+		<-launched
+		p.userWG.Wait()
+		close(allDone)
+	}()
+
+	var end <-chan time.Time
+	if p.cfg.Duration > 0 {
+		t := time.NewTimer(p.cfg.Duration)
+		defer t.Stop()
+		end = t.C
+	}
+	select {
+	case <-ctx.Done():
+	case <-end:
+	case <-allDone:
+	case <-p.stopping:
+	case <-p.killCh:
+	}
+	p.Stop()
+
+	grace := time.NewTimer(p.cfg.StopTimeout)
+	defer grace.Stop()
+	select {
+	case <-allDone:
+	case <-grace.C:
+		p.Kill()
+	case <-p.killCh:
+	}
+	p.cancel()
+	p.abortAll()
+	<-allDone
+	p.mu.Lock()
+	p.state = StateStopped
+	p.mu.Unlock()
+	p.col.SetUsers(0)
+	return nil
+}
+
+// Stop starts the graceful stop: no new task starts, tasks in flight finish
+// within Config.StopTimeout.
+func (p *Player) Stop() {
+	p.stopOnce.Do(func() {
+		p.mu.Lock()
+		if p.state != StateStopped {
+			p.state = StateStopping
+		}
+		p.mu.Unlock()
+		close(p.stopping)
+	})
+}
+
+// Kill cancels the tasks in flight at once (a second Ctrl-C).
+func (p *Player) Kill() {
+	p.Stop()
+	p.killOnce.Do(func() {
+		close(p.killCh)
+		p.cancel()
+		p.abortAll()
+	})
+}
+
+func (p *Player) abortAll() {
+	p.mu.Lock()
+	us := make([]*user, 0, len(p.users))
+	for _, u := range p.users {
+		us = append(us, u)
+	}
+	p.mu.Unlock()
+	for _, u := range us {
+		u.abort()
+	}
+}
+
+// SetUsers changes the number of simulated users of the closed model while it
+// runs; extra users stop after their current task.
+func (p *Player) SetUsers(n int) {
+	p.mu.Lock()
+	p.wantUsers = max(0, n)
+	if p.state == StateRunning && p.wantUsers > len(p.order) {
+		p.state = StateSpawning
+	}
+	p.mu.Unlock()
+	p.wake()
+}
+
+// SetRate changes how many users start per second.
+func (p *Player) SetRate(r float64) {
+	if !(r > 0) {
+		return
+	}
+	p.mu.Lock()
+	p.rate = r
+	p.mu.Unlock()
+	p.wake()
+}
+
+func (p *Player) wake() {
+	select {
+	case p.ctrl <- struct{}{}:
+	default:
+	}
+}
+
+// Status is a Player's state at one moment.
+type Status struct {
+	State State
+	// Users is the number of users running now; Target the number asked for.
+	Users, Target int
+	// Rate is the spawn rate in users per second.
+	Rate float64
+	// Elapsed is the time since Run started.
+	Elapsed time.Duration
+}
+
+// Status returns what the Player is doing now.
+func (p *Player) Status() Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := Status{State: p.state, Users: int(p.active.Load()), Target: p.wantUsers, Rate: p.rate}
+	if !p.started.IsZero() {
+		st.Elapsed = time.Since(p.started)
+	}
+	return st
+}
+
+// startUser registers and starts a user goroutine running fn.
+func (p *Player) startUser(closed bool, fn func(u *user)) *user {
+	p.mu.Lock()
+	u := newUser(p, p.nextID)
+	p.nextID++
+	p.users[u.id] = u
+	if closed {
+		p.order = append(p.order, u.id)
+	}
+	p.mu.Unlock()
+	p.userWG.Add(1)
+	p.col.SetUsers(int(p.active.Add(1)))
+	go func() {
+		defer p.userWG.Done()
+		defer func() {
+			u.closeConns()
+			p.mu.Lock()
+			delete(p.users, u.id)
+			p.removeOrder(u.id)
+			p.mu.Unlock()
+			p.col.SetUsers(int(p.active.Add(-1)))
+			p.wake()
+		}()
+		fn(u)
+	}()
+	return u
+}
+
+func (p *Player) removeOrder(id int) {
+	for i, x := range p.order {
+		if x == id {
+			p.order = append(p.order[:i], p.order[i+1:]...)
+			return
+		}
+	}
+}
+
+// itersLeft reports whether the closed model may start another session.
+func (p *Player) itersLeft() bool {
+	return p.cfg.Iterations == 0 || p.iters.Load() < int64(p.cfg.Iterations)
+}
+
+// spawnClosed runs the closed model: it starts users at the spawn rate up to
+// the wanted count, stops the newest ones when the count drops, and returns
+// when the run stops or the iterations are used up.
+func (p *Player) spawnClosed() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	next := time.Now()
+	for {
+		if !p.itersLeft() {
+			return
+		}
+		p.mu.Lock()
+		want, rate, have := p.wantUsers, p.rate, len(p.order)
+		for have > want { // scale down: the newest users stop after their task
+			id := p.order[have-1]
+			p.order = p.order[:have-1]
+			close(p.users[id].stop)
+			have--
+		}
+		if have == want && p.state == StateSpawning {
+			p.state = StateRunning
+		}
+		p.mu.Unlock()
+
+		var wait <-chan time.Time
+		if have < want {
+			now := time.Now()
+			if !now.Before(next) {
+				p.startUser(true, p.closedUser)
+				// Keep an absolute schedule, but never burst to catch up.
+				iv := SpawnInterval(rate)
+				if floor := now.Add(-iv); next.Before(floor) {
+					next = floor
+				}
+				next = next.Add(iv)
+				continue
+			}
+			timer.Reset(next.Sub(now))
+			wait = timer.C
+		}
+		select {
+		case <-wait:
+		case <-p.ctrl:
+			timer.Stop()
+		case <-p.stopping:
+			return
+		}
+	}
+}
+
+// closedUser is the loop of one closed-model user: session after session,
+// starting at a different session for each user so all are replayed.
+func (p *Player) closedUser(u *user) {
+	n := len(p.plan.Scripts)
+	for j := 0; ; j++ {
+		if u.stopped() {
+			return
+		}
+		if p.cfg.Iterations > 0 && p.iters.Add(1) > int64(p.cfg.Iterations) {
+			p.wake()
+			return
+		}
+		if !u.runScript(p.plan.Scripts[(u.id+j)%n], time.Time{}) {
+			return
+		}
+	}
+}
+
+// launchTimeline runs the open model: each session copy starts as a new user
+// at its planned time, looping when asked, until the run stops.
+func (p *Player) launchTimeline() {
+	starts := Timeline(p.plan, p.cfg.Multiple, p.cfg.Speed)
+	period := TimelinePeriod(p.plan, p.cfg.Speed)
+	p.mu.Lock()
+	p.state = StateRunning
+	begin := p.started
+	p.mu.Unlock()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for loop := 0; ; loop++ {
+		for _, st := range starts {
+			at := begin.Add(time.Duration(loop)*period + st.At)
+			if d := time.Until(at); d > 0 {
+				timer.Reset(d)
+				select {
+				case <-timer.C:
+				case <-p.stopping:
+					return
+				}
+			} else {
+				select {
+				case <-p.stopping:
+					return
+				default:
+				}
+			}
+			sc := p.plan.Scripts[st.Script]
+			p.startUser(false, func(u *user) { u.runScript(sc, at) })
+		}
+		if !p.cfg.Loop {
+			return
+		}
+	}
+}

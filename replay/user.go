@@ -1,0 +1,265 @@
+package replay
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/stats"
+)
+
+// user is one simulated user: its own cookie jar, correlation values and
+// keep-alive connections, like a browser. Only its own goroutine runs it;
+// the Player may abort its connections from outside through mu.
+type user struct {
+	id   int
+	p    *Player
+	stop chan struct{} // closed when the Player scales this user away
+
+	mu    sync.Mutex // guards conns' net.Conn for abort
+	conns []*conn
+
+	jar    jar
+	slots  []string // live values of the script's rules
+	req    []byte   // request bytes, reused
+	timer  *time.Timer
+	sample stats.Sample
+}
+
+func newUser(p *Player, id int) *user {
+	return &user{id: id, p: p, stop: make(chan struct{})}
+}
+
+// conn returns the user's connection to t, creating it on first use.
+func (u *user) conn(t *Target) *conn {
+	for _, c := range u.conns {
+		if c.target == t {
+			return c
+		}
+	}
+	c := &conn{target: t, guard: &u.mu}
+	u.mu.Lock()
+	u.conns = append(u.conns, c)
+	u.mu.Unlock()
+	return c
+}
+
+// abort makes every blocked read or write of the user fail now.
+func (u *user) abort() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, c := range u.conns {
+		if c.nc != nil {
+			_ = c.nc.SetDeadline(time.Unix(1, 0))
+		}
+	}
+}
+
+func (u *user) closeConns() {
+	for _, c := range u.conns {
+		c.close()
+	}
+}
+
+// stopped reports whether the user must not start another task.
+func (u *user) stopped() bool {
+	select {
+	case <-u.stop:
+		return true
+	case <-u.p.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// sleep waits d unless the user is stopped first; it reports whether the
+// full pause elapsed.
+func (u *user) sleep(d time.Duration) bool {
+	if d <= 0 {
+		return !u.stopped()
+	}
+	if u.timer == nil {
+		u.timer = time.NewTimer(d)
+	} else {
+		u.timer.Reset(d)
+	}
+	select {
+	case <-u.timer.C:
+		return true
+	case <-u.stop:
+	case <-u.p.stopping:
+	}
+	u.timer.Stop()
+	return false
+}
+
+// runScript replays one session. at is the intended start of the session on
+// the timeline (open model), or zero for the closed model, where tasks follow
+// each other after the think time. It reports false when the user was
+// stopped before the end.
+func (u *user) runScript(sc *Script, at time.Time) bool {
+	p := u.p
+	u.jar.reset()
+	u.slots = u.slots[:0]
+	for range sc.Rules {
+		u.slots = append(u.slots, "")
+	}
+	for i := range sc.Tasks {
+		t := &sc.Tasks[i]
+		var intended time.Time
+		if !at.IsZero() {
+			intended = at.Add(time.Duration(float64(t.Offset) / p.cfg.Speed))
+			if !u.sleep(time.Until(intended)) {
+				return false
+			}
+		} else if i > 0 {
+			if !u.sleep(ThinkTime(t, p.cfg.Think, p.cfg.ThinkTime, p.cfg.Speed)) {
+				return false
+			}
+		} else if u.stopped() {
+			return false
+		}
+		if t.Target == nil {
+			p.col.AddSkipped(t.Skip, 1)
+			continue
+		}
+		u.do(sc, t, intended)
+	}
+	return true
+}
+
+// do sends one task and records its sample.
+func (u *user) do(sc *Script, t *Task, intended time.Time) {
+	p := u.p
+	c := u.conn(t.Target)
+	u.req = u.build(u.req[:0], sc, t)
+	sent := time.Now()
+	if intended.IsZero() {
+		intended = sent
+	}
+	err := c.roundTrip(p.hard, u.req, t.Method == "HEAD", t.keepBody, sent.Add(p.cfg.Timeout))
+	done := time.Now()
+	if err != nil && p.hard.Err() != nil {
+		p.col.AddSkipped("in flight at the hard stop", 1)
+		return
+	}
+	s := &u.sample
+	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes}
+	if err != nil {
+		s.Status = 0
+		s.Failure = failureReason(err)
+	} else {
+		s.Failure = p.judge(c.status, t.RecordedStatus)
+		c.eachHeader("Set-Cookie", func(v []byte) { u.jar.set(t.Target, v, done) })
+		if len(t.extract) > 0 {
+			u.extract(sc, t, c)
+		}
+	}
+	p.record(u.id, stats.Endpoint(t.endpoint), s)
+}
+
+// extract stores the live values of the rules whose source is task t.
+func (u *user) extract(sc *Script, t *Task, c *conn) {
+	var body string
+	for _, ri := range t.extract {
+		src := sc.Rules[ri].Source
+		switch src.Kind {
+		case SourceHeader:
+			c.eachHeader(src.Header, func(v []byte) {
+				text := headerText(capture.Header{Name: src.Header, Value: string(v)})
+				if got, ok := extract(text, src); ok && u.slots[ri] == "" {
+					u.slots[ri] = got
+				}
+			})
+		case SourceBody:
+			if body == "" {
+				h := capture.Headers{{Name: "Content-Encoding", Value: string(c.header("Content-Encoding"))}}
+				body = string(decodedBody(h, c.body))
+			}
+			if got, ok := extract(body, src); ok {
+				u.slots[ri] = got
+			}
+		}
+	}
+}
+
+// build appends the request bytes of task t: the recorded method, path,
+// headers and body with the live correlated values, the target's Host, the
+// user's cookies and a fresh Content-Length.
+func (u *user) build(b []byte, sc *Script, t *Task) []byte {
+	var rep *strings.Replacer
+	if len(t.subst) > 0 {
+		rep = u.replacer(sc, t)
+	}
+	sub := func(s string) string {
+		if rep == nil {
+			return s
+		}
+		return rep.Replace(s)
+	}
+	now := time.Now()
+	b = append(b, t.Method...)
+	b = append(b, ' ')
+	b = append(b, sub(t.Path)...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, t.Target.Host...)
+	b = append(b, "\r\n"...)
+	cookie := func() {
+		mark := len(b)
+		b = append(b, "Cookie: "...)
+		start := len(b)
+		b = u.jar.appendHeader(b, t.Target, t.Path, t.Cookies, now)
+		if len(b) == start {
+			b = b[:mark]
+			return
+		}
+		b = append(b, "\r\n"...)
+	}
+	for i, f := range t.Header {
+		if i == t.cookieAt {
+			cookie()
+		}
+		b = append(b, f.Name...)
+		b = append(b, ": "...)
+		b = append(b, sub(f.Value)...)
+		b = append(b, "\r\n"...)
+	}
+	if t.cookieAt >= len(t.Header) {
+		cookie()
+	}
+	body := t.Body
+	if rep != nil && len(body) > 0 {
+		body = []byte(rep.Replace(string(body)))
+	}
+	if len(body) > 0 || t.Method == "POST" || t.Method == "PUT" || t.Method == "PATCH" {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(body)), 10)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	return append(b, body...)
+}
+
+// replacer maps the recorded values task t uses to this user's live ones,
+// raw and URL-encoded.
+func (u *user) replacer(sc *Script, t *Task) *strings.Replacer {
+	var pairs []string
+	for _, ri := range t.subst {
+		old, nu := sc.Rules[ri].Value, u.slots[ri]
+		if nu == "" || nu == old {
+			continue
+		}
+		pairs = append(pairs, old, nu)
+		if qo, qn := url.QueryEscape(old), url.QueryEscape(nu); qo != old {
+			pairs = append(pairs, qo, qn)
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	return strings.NewReplacer(pairs...)
+}
