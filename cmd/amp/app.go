@@ -88,7 +88,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:         func(*cli.Context, error) {}, // run prints and maps errors
 		Commands: []*cli.Command{
 			sessionsCommand(),
+			replayCommand(),
 			demositeCommand(),
+			recordCommand(),
+			caCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {

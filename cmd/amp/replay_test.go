@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/demosite"
+)
+
+// writeDemoRecording writes a recording of two users browsing the demo site
+// (recorded against host shop.example) and returns its path.
+func writeDemoRecording(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "shop.amp")
+	w, err := capture.Create(path, capture.FileHeader{Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	for s, paths := range [][]string{{"/", "/articles", "/static/style.css"}, {"/articles", "/login"}} {
+		for i, p := range paths {
+			e := &capture.Exchange{
+				Session: fmt.Sprint(s + 1), Client: "10.0.0.1:1234", Start: t0.Add(time.Duration(i) * 50 * time.Millisecond),
+				Duration: 5 * time.Millisecond,
+				Request:  capture.Request{Method: "GET", URL: "http://shop.example" + p, Proto: "HTTP/1.1", Header: capture.Headers{{Name: "Host", Value: "shop.example"}}},
+				Response: capture.Response{Status: 200, Proto: "HTTP/1.1"},
+			}
+			if err := w.Write(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestReplayCommand(t *testing.T) {
+	srv := httptest.NewServer(demosite.New(demosite.Config{}))
+	defer srv.Close()
+	rec := writeDemoRecording(t)
+	out := filepath.Join(t.TempDir(), "result.json")
+
+	// Flags after the file, thresholds that pass.
+	r := runAmp(t, "replay", rec, "--host", srv.URL, "--users", "5", "--rate", "100", "--iterations", "20",
+		"--think", "none", "--quiet", "--json", out, "--fail-if", "rate<0.01", "--fail-if", "p(95)<5000")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	var res struct {
+		Requests  int64   `json:"requests"`
+		Failures  int64   `json:"failures"`
+		RPS       float64 `json:"rps"`
+		LatencyMS struct {
+			P50, P95, P99, Max float64
+		} `json:"latency_ms"`
+		Endpoints []struct {
+			Method, Name       string
+			Requests, Failures int64
+		} `json:"endpoints"`
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	// 20 sessions alternate between the two recorded ones: 10×3 + 10×2 tasks.
+	if res.Requests != 50 || res.Failures != 0 || res.RPS <= 0 || res.LatencyMS.Max <= 0 || len(res.Endpoints) != 4 {
+		t.Fatalf("result: %+v", res)
+	}
+
+	// A threshold that fails exits 99 and says which.
+	r = runAmp(t, "replay", rec, "--host", srv.URL, "--iterations", "4", "--think", "none", "--quiet", "--fail-if", "p(95)<0")
+	if r.code != 99 || !strings.Contains(r.stderr, "p(95)<0") {
+		t.Fatalf("failing threshold: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestReplayCommandUsageErrors(t *testing.T) {
+	rec := writeDemoRecording(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{args: []string{"replay", rec}, want: "--host is required"},
+		{args: []string{"replay", rec, "--host", "ftp://x"}, want: `scheme "ftp" is not http or https`},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--think", "often"}, want: `--think "often"`},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--fail-if", "p(95)<<3"}, want: "--fail-if"},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--speed", "0", "--users", "0"}, want: "--users 0"},
+		{args: []string{"replay", "missing.amp", "--host", "http://127.0.0.1:1"}, want: "missing.amp: no such file"},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--map", "nohost"}, want: "--map"},
+	}
+	for _, tc := range tests {
+		r := runAmp(t, tc.args...)
+		if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("amp %v: exit %d, stderr %q; want one line with %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
