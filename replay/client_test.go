@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -209,13 +210,52 @@ func TestConnTLS(t *testing.T) {
 	}
 }
 
+// cannedServer answers every request on a connection with the same bytes,
+// without allocating, so that a benchmark counts the client's allocations.
+func cannedServer(b *testing.B, response string) *Target {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	resp := []byte(response)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 64<<10)
+				have := 0
+				for {
+					n, err := c.Read(buf[have:])
+					if err != nil {
+						return
+					}
+					have += n
+					// Answer each complete request head (these have no body).
+					for {
+						i := bytes.Index(buf[:have], []byte("\r\n\r\n"))
+						if i < 0 {
+							break
+						}
+						if _, err := c.Write(resp); err != nil {
+							return
+						}
+						have = copy(buf, buf[i+4:have])
+					}
+				}
+			}()
+		}
+	}()
+	tg, _ := newTarget("http://"+ln.Addr().String(), false)
+	return tg
+}
+
 func BenchmarkConnRoundTrip(b *testing.B) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "hello, world")
-	}))
-	defer srv.Close()
-	tg, _ := newTarget(srv.URL, false)
+	tg := cannedServer(b, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nDate: Thu, 26 Nov 2026 09:00:00 GMT\r\n\r\nhello, world")
 	c := &conn{target: tg}
 	defer c.close()
 	req := []byte("GET / HTTP/1.1\r\nHost: " + tg.Host + "\r\nUser-Agent: amp\r\n\r\n")

@@ -21,55 +21,64 @@ type jarCookie struct {
 	expires     time.Time // zero: a session cookie
 }
 
-// set stores one Set-Cookie field value received from target.
+// set stores one Set-Cookie field value received from target. A cookie
+// that only repeats what the jar holds costs no allocation.
 func (j *jar) set(target *Target, field []byte, now time.Time) {
-	parts := bytes.Split(field, []byte(";"))
-	name, value, ok := bytes.Cut(bytes.TrimSpace(parts[0]), []byte("="))
+	first, attrs, _ := bytes.Cut(field, []byte(";"))
+	name, value, ok := bytes.Cut(bytes.TrimSpace(first), []byte("="))
+	name, value = bytes.TrimSpace(name), bytes.TrimSpace(value)
 	if !ok || len(name) == 0 {
 		return
 	}
-	c := jarCookie{target: target, name: string(bytes.TrimSpace(name)), value: string(bytes.TrimSpace(value)), path: "/"}
+	path := "/"
+	var expires time.Time
 	deleted := false
-	for _, a := range parts[1:] {
+	for len(attrs) > 0 {
+		var a []byte
+		a, attrs, _ = bytes.Cut(attrs, []byte(";"))
 		k, v, _ := bytes.Cut(bytes.TrimSpace(a), []byte("="))
-		switch strings.ToLower(string(k)) {
-		case "path":
-			if p := string(bytes.TrimSpace(v)); strings.HasPrefix(p, "/") {
-				c.path = p
+		v = bytes.TrimSpace(v)
+		switch {
+		case asciiEqualFold(k, "path"):
+			if len(v) > 0 && v[0] == '/' {
+				path = string(v)
 			}
-		case "max-age":
-			if n, err := strconv.Atoi(string(bytes.TrimSpace(v))); err == nil {
+		case asciiEqualFold(k, "max-age"):
+			if n, err := strconv.Atoi(string(v)); err == nil {
 				if n <= 0 {
 					deleted = true
 				} else {
-					c.expires = now.Add(time.Duration(n) * time.Second)
+					expires = now.Add(time.Duration(n) * time.Second)
 				}
 			}
-		case "expires":
-			if c.expires.IsZero() {
-				if t, err := time.Parse(time.RFC1123, string(bytes.TrimSpace(v))); err == nil {
-					if !t.After(now) {
-						deleted = true
-					} else {
-						c.expires = t
-					}
+		case asciiEqualFold(k, "expires") && expires.IsZero() && !deleted:
+			if t, err := time.Parse(time.RFC1123, string(v)); err == nil {
+				if !t.After(now) {
+					deleted = true
+				} else {
+					expires = t
 				}
 			}
 		}
 	}
 	for i := range j.cookies {
 		x := &j.cookies[i]
-		if x.target == target && x.name == c.name && x.path == c.path {
-			if deleted {
-				j.cookies = append(j.cookies[:i], j.cookies[i+1:]...)
-			} else {
-				*x = c
-			}
-			return
+		if x.target != target || x.name != string(name) || x.path != path {
+			continue
 		}
+		switch {
+		case deleted:
+			j.cookies = append(j.cookies[:i], j.cookies[i+1:]...)
+		case x.value != string(value):
+			x.value = string(value)
+			fallthrough
+		default:
+			x.expires = expires
+		}
+		return
 	}
 	if !deleted {
-		j.cookies = append(j.cookies, c)
+		j.cookies = append(j.cookies, jarCookie{target: target, name: string(name), value: string(value), path: path, expires: expires})
 	}
 }
 

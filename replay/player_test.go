@@ -321,3 +321,32 @@ func TestClosedModelSpawnAndResize(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkUserDo is one task of a simulated user end to end: building the
+// request bytes, the round trip, judging and recording the sample.
+func BenchmarkUserDo(b *testing.B) {
+	tg := cannedServer(b, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: sid=abc123; Path=/\r\nContent-Length: 12\r\n\r\nhello, world")
+	rec := syntheticRecording("shop.example", 1, 1, time.Second)
+	rec.Sessions[0].Exchanges[0].Request.Header = capture.Headers{
+		{Name: "Host", Value: "shop.example"}, {Name: "User-Agent", Value: "Mozilla/5.0"},
+		{Name: "Accept", Value: "*/*"}, {Name: "Cookie", Value: "sid=recorded; theme=dark"},
+	}
+	cfg := fastConfig("http://" + tg.Addr)
+	namer, _ := stats.NewNamer(nil)
+	plan, err := NewPlan(rec, cfg, namer.Name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := NewPlayer(plan, cfg, stats.NewCollector(stats.Config{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := newUser(p, 0)
+	defer u.closeConns()
+	sc := plan.Scripts[0]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		u.do(sc, &sc.Tasks[0], time.Time{})
+	}
+}
