@@ -48,7 +48,7 @@ func TestPercentilesMatchExact(t *testing.T) {
 			return time.Duration(r.Int63n(int64(5 * time.Millisecond)))
 		},
 		"lognormal": func(r *rand.Rand) time.Duration {
-			return time.Duration(math.Exp(r.NormFloat64()*2+12)) // ~160 µs median, long tail to minutes
+			return time.Duration(math.Exp(r.NormFloat64()*2 + 12)) // ~160 µs median, long tail to minutes
 		},
 	}
 	for seed := int64(1); seed <= 5; seed++ {

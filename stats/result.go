@@ -804,3 +804,23 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	}
 	return os.Rename(f.Name(), path)
 }
+
+// LatencyBuckets returns, for each upper bound in seconds (ascending), how
+// many tasks had a latency (from the intended start) at most that long:
+// cumulative counts, as Prometheus histograms have them. Counts are exact to
+// the histogram's precision (0.1 %).
+func (s *Stats) LatencyBuckets(bounds []float64) []int64 {
+	out := make([]int64, len(bounds))
+	if s.lat == nil {
+		return out
+	}
+	for v, n := range s.lat.ForEachBucket {
+		sec := float64(v) / 1e6
+		for i, b := range bounds {
+			if sec <= b {
+				out[i] += n
+			}
+		}
+	}
+	return out
+}
