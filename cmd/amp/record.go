@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/proxy"
+	"github.com/urfave/cli/v2"
+)
+
+func recordCommand() *cli.Command {
+	def := proxy.DefaultConfig()
+	return &cli.Command{
+		Name:  "record",
+		Usage: "record real traffic through a proxy (HTTP, HTTPS by MITM, or reverse) into a recording",
+		UsageText: "amp record -o FILE [--target URL] [--listen HOST:PORT] [flags]\n\n" +
+			"   amp record -o shop.amp                                  # forward proxy on 127.0.0.1:8080\n" +
+			"   curl -x http://127.0.0.1:8080 --cacert ~/.config/amp/ca.pem https://shop.local/\n" +
+			"   amp record -o shop.amp --target http://localhost:5000   # reverse proxy: browse http://127.0.0.1:8080\n" +
+			"   amp record -o shop.amp --skip-static --exclude-host '*.google-analytics.com' --redact-header Authorization\n" +
+			"   amp record -o shop.amp --listen 0.0.0.0:8080 --allow-remote 192.168.1.0/24",
+		Description: "Forward mode (default) is an HTTP proxy: plain HTTP is recorded as it passes and HTTPS is\n" +
+			"decrypted with a local CA that 'amp ca' shows how to trust (--no-mitm tunnels it unrecorded).\n" +
+			"Reverse mode (--target) forwards everything to one site, for clients without proxy settings.\n" +
+			"Each exchange is written as soon as its response completes, so a crash or kill -9 loses at\n" +
+			"most the exchanges in flight; Ctrl-C stops accepting, finishes in-flight exchanges (up to\n" +
+			"--stop-timeout) and closes the recording. Sizes take k, M, G suffixes (binary).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "recording to write (`FILE`, refused if it exists)"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing --output file"},
+			&cli.StringFlag{Name: "listen", Value: def.Listen, Usage: "address to listen on (`HOST:PORT`; port 0 picks one)"},
+			&cli.StringFlag{Name: "target", Usage: "reverse mode: forward every request to this `URL`"},
+			&cli.GenericFlag{Name: "allow-remote", Value: &multiFlag{}, Usage: "let clients from this `CIDR` connect (repeatable); needed for a non-loopback --listen"},
+			&cli.BoolFlag{Name: "no-mitm", Usage: "tunnel HTTPS without decrypting or recording it"},
+			&cli.StringFlag{Name: "ca-cert", Usage: "CA certificate `FILE` for HTTPS (default: amp's CA in the user config dir)"},
+			&cli.StringFlag{Name: "ca-key", Usage: "CA key `FILE`, with --ca-cert"},
+			&cli.StringFlag{Name: "upstream-ca", Usage: "also trust the CA certificates in this PEM `FILE` upstream"},
+			&cli.BoolFlag{Name: "insecure-upstream", Usage: "do not verify upstream TLS certificates"},
+			&cli.DurationFlag{Name: "upstream-timeout", Value: def.UpstreamTimeout, Usage: "wait this long for an upstream's response header (0 = forever)"},
+			&cli.StringFlag{Name: "max-body", Value: "1MiB", Usage: "keep this much of each body (`SIZE`); the rest streams through, marked truncated"},
+			&cli.StringFlag{Name: "session-cookie", Usage: "the application's session cookie `NAME`, for grouping requests into sessions"},
+			&cli.DurationFlag{Name: "session-idle", Value: def.SessionIdle, Usage: "a user's pause longer than this starts a new session"},
+			&cli.GenericFlag{Name: "include-host", Value: &multiFlag{}, Usage: "record only these hosts (`HOST`, host:port or *.domain; repeatable)"},
+			&cli.GenericFlag{Name: "exclude-host", Value: &multiFlag{}, Usage: "do not record this `HOST` (repeatable); its HTTPS is tunnelled"},
+			&cli.GenericFlag{Name: "exclude-path", Value: &multiFlag{}, Usage: "do not record URL paths matching this `REGEX` (repeatable)"},
+			&cli.BoolFlag{Name: "skip-static", Usage: "do not record images, fonts, CSS and JavaScript"},
+			&cli.GenericFlag{Name: "redact-header", Value: &multiFlag{}, Usage: "replace this header's values in the recording (`NAME`, repeatable)"},
+			&cli.DurationFlag{Name: "stop-timeout", Value: def.StopTimeout, Usage: "on Ctrl-C, wait this long for in-flight exchanges"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no status line"},
+		},
+		Action: runRecord,
+	}
+}
+
+// multiFlag is a repeatable string flag whose values may contain commas
+// (regular expressions), unlike cli.StringSliceFlag.
+type multiFlag struct{ values []string }
+
+// Set adds a value.
+func (m *multiFlag) Set(v string) error {
+	m.values = append(m.values, v)
+	return nil
+}
+
+// String lists the values.
+func (m *multiFlag) String() string {
+	if m == nil {
+		return ""
+	}
+	return strings.Join(m.values, " ")
+}
+
+func multi(c *cli.Context, name string) []string {
+	if m, ok := c.Generic(name).(*multiFlag); ok {
+		return m.values
+	}
+	return nil
+}
+
+func runRecord(c *cli.Context) error {
+	if c.NArg() != 0 {
+		return usageError("record: takes no arguments, got %q (the recording goes to -o FILE)", c.Args().First())
+	}
+	out := c.String("output")
+	if out == "" {
+		return usageError("record: -o FILE is required: where to write the recording (e.g. -o shop.amp)")
+	}
+	maxBody, err := parseSize(c.String("max-body"))
+	if err != nil {
+		return usageError("record: --max-body %q: %v", c.String("max-body"), err)
+	}
+	cfg := proxy.Config{
+		Listen:           c.String("listen"),
+		AllowRemote:      multi(c, "allow-remote"),
+		Target:           c.String("target"),
+		NoMITM:           c.Bool("no-mitm"),
+		CACert:           c.String("ca-cert"),
+		CAKey:            c.String("ca-key"),
+		UpstreamCA:       c.String("upstream-ca"),
+		InsecureUpstream: c.Bool("insecure-upstream"),
+		UpstreamTimeout:  c.Duration("upstream-timeout"),
+		MaxBody:          maxBody,
+		SessionCookie:    c.String("session-cookie"),
+		SessionIdle:      c.Duration("session-idle"),
+		IncludeHosts:     multi(c, "include-host"),
+		ExcludeHosts:     multi(c, "exclude-host"),
+		ExcludePaths:     multi(c, "exclude-path"),
+		SkipStatic:       c.Bool("skip-static"),
+		RedactHeaders:    multi(c, "redact-header"),
+		StopTimeout:      c.Duration("stop-timeout"),
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError("record: %v", oneLine(err))
+	}
+	if st, err := os.Stat(out); err == nil && !c.Bool("force") {
+		return usageError("record: %s already exists; nothing was changed (use --force to overwrite it, or another -o)", out)
+	} else if err == nil && st.IsDir() {
+		return usageError("record: -o %s is a directory", out)
+	}
+
+	stderr := c.App.ErrWriter
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rec, err := proxy.New(cfg, proxy.WithLogger(logger))
+	if err != nil {
+		return usageError("record: %v", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return usageError("record: --listen %s: %v", cfg.Listen, err)
+	}
+	defer ln.Close()
+
+	f, err := createOutput(out, c.Bool("force"))
+	if err != nil {
+		return usageError("record: %v", err)
+	}
+	header := capture.FileHeader{Source: "proxy", Created: time.Now(), Tool: "amp " + c.App.Version, Options: recordOptions(c, cfg)}
+	w, err := capture.NewWriter(f, header)
+	if err != nil {
+		_ = f.Close()
+		return usageError("record: writing %s: %v", out, err)
+	}
+
+	stdout := c.App.Writer
+	addr := ln.Addr().String()
+	if cfg.Target != "" {
+		fmt.Fprintf(stdout, "amp record: reverse proxy on http://%s -> %s, recording to %s; Ctrl-C stops\n", addr, cfg.Target, out)
+	} else {
+		fmt.Fprintf(stdout, "amp record: forward proxy on http://%s, recording to %s; Ctrl-C stops\n", addr, out)
+		if ca := rec.CA(); ca != nil {
+			made := ""
+			if ca.Created {
+				made = ", created now"
+			}
+			fmt.Fprintf(stdout, "  HTTPS is decrypted with the CA %s%s: trust it with curl --cacert, SSL_CERT_FILE or your browser ('amp ca' shows how)\n", ca.CertPath, made)
+		} else {
+			fmt.Fprintln(stdout, "  HTTPS is tunnelled, not recorded (--no-mitm)")
+		}
+	}
+
+	status := newStatusLine(stderr, c.Bool("quiet"))
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+	statusDone := make(chan struct{})
+	go func() {
+		defer close(statusDone)
+		status.run(ctx, rec)
+	}()
+	serveErr := rec.Serve(c.Context, ln, w)
+	cancel()
+	<-statusDone
+	closeErr := w.Close()
+	if cerr := f.Close(); closeErr == nil && !errors.Is(cerr, os.ErrClosed) {
+		closeErr = cerr
+	}
+	st := rec.Stats()
+	status.clear()
+	fmt.Fprintf(stdout, "recorded %d requests in %d sessions to %s%s\n", st.Requests, st.Sessions, out, summaryNotes(st))
+	switch {
+	case serveErr != nil:
+		return &exitError{code: exitBadInput, err: fmt.Errorf("record: %v; the %d requests before it are in %s", serveErr, st.Requests, out)}
+	case closeErr != nil:
+		return &exitError{code: exitBadInput, err: fmt.Errorf("record: closing %s: %v", out, closeErr)}
+	}
+	return nil
+}
+
+// createOutput creates the recording file, refusing to replace one unless
+// force. Recordings hold cookies and passwords, so only the user may read it.
+func createOutput(path string, force bool) (*os.File, error) {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("%s already exists; nothing was changed (use --force to overwrite it, or another -o)", path)
+	}
+	return f, err
+}
+
+// recordOptions are the settings stored in the recording's header: the mode
+// and every flag given.
+func recordOptions(c *cli.Context, cfg proxy.Config) map[string]string {
+	opts := map[string]string{"mode": "forward", "max-body": strconv.FormatInt(cfg.MaxBody, 10), "session-idle": cfg.SessionIdle.String()}
+	if cfg.Target != "" {
+		opts["mode"] = "reverse"
+	}
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if name == "output" || name == "force" || name == "quiet" || !c.IsSet(name) {
+			continue
+		}
+		switch v := c.Value(name).(type) {
+		case *multiFlag:
+			opts[name] = strings.Join(v.values, ",")
+		default:
+			opts[name] = fmt.Sprint(v)
+		}
+	}
+	return opts
+}
+
+// summaryNotes adds what the final line should mention besides the count.
+func summaryNotes(st proxy.Stats) string {
+	var notes []string
+	if st.Errors > 0 {
+		notes = append(notes, fmt.Sprintf("%d failed upstream", st.Errors))
+	}
+	if st.Skipped > 0 {
+		notes = append(notes, fmt.Sprintf("%d skipped by filters", st.Skipped))
+	}
+	if st.Lost > 0 {
+		notes = append(notes, fmt.Sprintf("%d still in flight at the stop, not recorded", st.Lost))
+	}
+	if st.Refused > 0 {
+		notes = append(notes, fmt.Sprintf("%d clients refused by --allow-remote", st.Refused))
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(notes, ", ") + ")"
+}
+
+// statusLine shows the recorder's counters: redrawn in place every second on
+// a terminal, else a line every statusEvery.
+type statusLine struct {
+	w     io.Writer
+	tty   bool
+	quiet bool
+	drawn bool
+}
+
+// statusEvery is how often the status line is printed when not on a terminal.
+const statusEvery = 5 * time.Second
+
+func newStatusLine(w io.Writer, quiet bool) *statusLine {
+	return &statusLine{w: w, tty: isTerminal(w), quiet: quiet}
+}
+
+// run prints the status until ctx ends.
+func (s *statusLine) run(ctx context.Context, rec *proxy.Recorder) {
+	if s.quiet {
+		<-ctx.Done()
+		return
+	}
+	every := statusEvery
+	if s.tty {
+		every = time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var last proxy.Stats
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		st := rec.Stats()
+		if !s.tty && st == last {
+			continue // nothing new: keep logs short
+		}
+		last = st
+		line := formatStatus(st)
+		if s.tty {
+			fmt.Fprintf(s.w, "\r\x1b[K%s", line)
+			s.drawn = true
+		} else {
+			fmt.Fprintf(s.w, "%s %s\n", time.Now().Format("15:04:05"), line)
+		}
+	}
+}
+
+// clear removes a status line drawn in place.
+func (s *statusLine) clear() {
+	if s.drawn {
+		fmt.Fprint(s.w, "\r\x1b[K")
+	}
+}
+
+// formatStatus is one status line.
+func formatStatus(st proxy.Stats) string {
+	line := fmt.Sprintf("amp record: %d requests, %d sessions, %s, %d errors", st.Requests, st.Sessions, formatBytes(st.Bytes), st.Errors)
+	if st.Skipped > 0 {
+		line += fmt.Sprintf(", %d skipped", st.Skipped)
+	}
+	if st.InFlight > 0 {
+		line += fmt.Sprintf(", %d in flight", st.InFlight)
+	}
+	return line
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// parseSize parses a byte size: a number with an optional k, M or G suffix
+// (binary multiples; "KiB", "MB" and the like are accepted too).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	num := strings.TrimRightFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	unit := strings.ToLower(strings.TrimSpace(t[len(num):]))
+	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
+		"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}[unit]
+	if mult == 0 || num == "" {
+		return 0, errors.New("want a size such as 65536, 64k or 1M")
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 || v*float64(mult) > 1<<40 {
+		return 0, errors.New("want a size such as 65536, 64k or 1M")
+	}
+	return int64(v * float64(mult)), nil
+}
