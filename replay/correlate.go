@@ -29,26 +29,26 @@ const (
 // is empty).
 type Source struct {
 	// Task is the index of the task whose response carries the value.
-	Task int
+	Task int `json:"task"`
 	// Kind is the part of the response searched.
-	Kind SourceKind
+	Kind SourceKind `json:"kind"`
 	// Header is the field name for SourceHeader.
-	Header string
+	Header string `json:"header,omitempty"`
 	// Left is the text just before the value.
-	Left string
+	Left string `json:"left"`
 	// Right is the text just after the value; empty means the end.
-	Right string
+	Right string `json:"right"`
 	// Occurrence is which match of Left to use, from 0.
-	Occurrence int
+	Occurrence int `json:"occurrence"`
 }
 
 // Use is a place where a later request sent a correlated value back.
 type Use struct {
 	// Task is the index of the task whose request carries the value.
-	Task int
+	Task int `json:"task"`
 	// Where names the part of the request: "path", "query", "body" or
 	// "header NAME".
-	Where string
+	Where string `json:"where"`
 }
 
 // Rule is a value the server generated in a recorded response and later
@@ -56,13 +56,13 @@ type Use struct {
 // value its own live response carried and substitutes it.
 type Rule struct {
 	// Name is a readable name: the parameter, JSON key or header it was sent in.
-	Name string
+	Name string `json:"name"`
 	// Value is the recorded value.
-	Value string
+	Value string `json:"value"`
 	// Source is where the value comes from.
-	Source Source
+	Source Source `json:"source"`
 	// Uses are where it is sent back.
-	Uses []Use
+	Uses []Use `json:"uses"`
 }
 
 // token is a value a request sends, with where and under which name.

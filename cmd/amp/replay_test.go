@@ -107,3 +107,56 @@ func TestReplayCommandUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionsCorrelations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "login.amp")
+	w, err := capture.Create(path, capture.FileHeader{Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	for _, e := range []*capture.Exchange{
+		{Session: "1", Start: t0, Request: capture.Request{Method: "GET", URL: "http://shop.example/login"},
+			Response: capture.Response{Status: 200, Body: []byte(`<form><input type="hidden" name="csrf_token" value="T0k3nABC123"></form>`)}},
+		{Session: "1", Start: t0.Add(time.Second), Request: capture.Request{Method: "POST", URL: "http://shop.example/login",
+			Header: capture.Headers{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}},
+			Body:   []byte("username=alice&csrf_token=T0k3nABC123")},
+			Response: capture.Response{Status: 303, Header: capture.Headers{{Name: "Location", Value: "/orders/98765"}}}},
+		{Session: "1", Start: t0.Add(2 * time.Second), Request: capture.Request{Method: "GET", URL: "http://shop.example/orders/98765"},
+			Response: capture.Response{Status: 200}},
+	} {
+		if err := w.Write(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := runAmp(t, "sessions", path, "--correlations")
+	for _, want := range []string{
+		`csrf_token     "T0k3nABC123"            from #1 GET /login: body after "<input type=\"hidden\" name=\"csrf_token\" value=\""`,
+		"sent in #2 POST /login: body",
+		`from #2 POST /login: header Location after "/orders/"`,
+		"sent in #3 GET /orders/98765: path",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--correlations output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runAmp(t, "sessions", path, "--correlations", "--json")
+	var out struct {
+		Sessions []struct {
+			Correlations []struct {
+				Name, Value string
+				Source      struct{ Task int }
+				Uses        []struct{ Task int }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if c := out.Sessions[0].Correlations; len(c) != 2 || c[0].Value != "T0k3nABC123" || c[1].Value != "98765" || c[1].Uses[0].Task != 2 {
+		t.Fatalf("json correlations: %+v", c)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/replay"
 	"github.com/urfave/cli/v2"
 )
 
@@ -22,12 +23,14 @@ func sessionsCommand() *cli.Command {
 		UsageText: "amp sessions REC.amp [-v] [--json]\n\n" +
 			"   amp sessions shop.amp            # one line per session\n" +
 			"   amp sessions shop.amp -v         # and every task of each\n" +
+			"   amp sessions shop.amp --correlations   # tokens and ids replay will substitute\n" +
 			"   amp sessions shop.amp --json | jq '.sessions[].tasks | length'",
 		Description: "A recording cut short (a crash, kill -9, a full disk) lists every whole record\n" +
 			"before the cut and warns on stderr.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "list each session's tasks"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
+			&cli.BoolFlag{Name: "correlations", Aliases: []string{"c"}, Usage: "show the dynamic values replay correlates: where each comes from and where it is sent back"},
 		},
 		Action: runSessions,
 	}
@@ -44,13 +47,13 @@ func runSessions(c *cli.Context) error {
 	if err != nil {
 		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
 			if rec != nil {
-				_ = printSessions(c.App.Writer, path, rec, c.Bool("verbose"), c.Bool("json"))
+				_ = printSessions(c.App.Writer, path, rec, listOptions{verbose: c.Bool("verbose"), json: c.Bool("json"), correlations: c.Bool("correlations")})
 			}
 			return describeReadError(path, err)
 		}
 		warn = err
 	}
-	if err := printSessions(c.App.Writer, path, rec, c.Bool("verbose"), c.Bool("json")); err != nil {
+	if err := printSessions(c.App.Writer, path, rec, listOptions{verbose: c.Bool("verbose"), json: c.Bool("json"), correlations: c.Bool("correlations")}); err != nil {
 		return err
 	}
 	if warn != nil {
@@ -93,6 +96,8 @@ type sessionJSON struct {
 	DurationMS float64    `json:"duration_ms"`
 	Bytes      int64      `json:"bytes"`
 	Tasks      []taskJSON `json:"tasks"`
+	// Correlations are listed with --correlations.
+	Correlations []replay.Rule `json:"correlations,omitempty"`
 }
 
 type taskJSON struct {
@@ -109,8 +114,14 @@ type taskJSON struct {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func printSessions(w io.Writer, path string, rec *capture.Recording, verbose, asJSON bool) error {
-	if asJSON {
+// listOptions are the output switches of amp sessions.
+type listOptions struct {
+	verbose, json, correlations bool
+}
+
+func printSessions(w io.Writer, path string, rec *capture.Recording, opt listOptions) error {
+	verbose := opt.verbose
+	if opt.json {
 		out := sessionsJSON{File: path, Source: rec.Header.Source, Sessions: []sessionJSON{}}
 		if !rec.Header.Created.IsZero() {
 			out.Created = &rec.Header.Created
@@ -123,6 +134,9 @@ func printSessions(w io.Writer, path string, rec *capture.Recording, verbose, as
 					AtMS: ms(e.Start.Sub(s.Start())), TTFBMS: ms(e.TTFB), DurationMS: ms(e.Duration),
 					Bytes: e.Bytes(), Flags: e.Flags.String(), Error: e.Error,
 				})
+			}
+			if opt.correlations {
+				sj.Correlations = correlationsJSON(replay.Learn(s))
 			}
 			out.Sessions = append(out.Sessions, sj)
 		}
@@ -165,6 +179,9 @@ func printSessions(w io.Writer, path string, rec *capture.Recording, verbose, as
 			return err
 		}
 	}
+	if opt.correlations {
+		printCorrelations(w, rec)
+	}
 	_, err := fmt.Fprintf(w, "%d sessions, %d requests (%s)\n", len(rec.Sessions), rec.Exchanges(), rec.Header.Source)
 	return err
 }
@@ -194,4 +211,58 @@ func formatBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMG"[exp])
+}
+
+// correlationsJSON returns rules as JSON wants them: never nil.
+func correlationsJSON(rules []replay.Rule) []replay.Rule {
+	if rules == nil {
+		return []replay.Rule{}
+	}
+	return rules
+}
+
+// printCorrelations lists, per session, each learned value: where the
+// server sent it and where later requests send it back.
+func printCorrelations(w io.Writer, rec *capture.Recording) {
+	total := 0
+	for _, s := range rec.Sessions {
+		rules := replay.Learn(s)
+		total += len(rules)
+		if len(rules) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\nsession %s: %d correlated values\n", s.ID, len(rules))
+		task := func(i int) string {
+			e := s.Exchanges[i]
+			return fmt.Sprintf("#%d %s %s", i+1, e.Request.Method, requestPath(e.Request.URL))
+		}
+		for _, r := range rules {
+			fmt.Fprintf(w, "  %-14s %-24q from %s: %s\n", r.Name, abbreviate(r.Value, 22), task(r.Source.Task), r.Source.Describe())
+			for _, u := range r.Uses {
+				fmt.Fprintf(w, "  %-14s %-24s   sent in %s: %s\n", "", "", task(u.Task), u.Where)
+			}
+		}
+	}
+	if total == 0 {
+		fmt.Fprintln(w, "\nno correlated values: every request can be replayed as recorded")
+	}
+	fmt.Fprintln(w)
+}
+
+// requestPath drops the scheme and host of an absolute URL.
+func requestPath(u string) string {
+	if _, rest, ok := strings.Cut(u, "://"); ok {
+		if i := strings.IndexAny(rest, "/?"); i >= 0 {
+			return rest[i:]
+		}
+		return "/"
+	}
+	return u
+}
+
+func abbreviate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
 }
