@@ -22,7 +22,7 @@ func replayCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "replay a recording as many concurrent simulated users",
-		ArgsUsage: "REC.amp",
+		ArgsUsage: "REC.amp|URL",
 		UsageText: "amp replay REC.amp --host URL [--users N --rate R] [--duration D | --iterations K] [flags]\n\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --users 1000 --rate 50 --duration 5m\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --timeline --multiple 3 --speed 2\n" +
@@ -111,7 +111,7 @@ func runReplay(c *cli.Context) error {
 	}
 
 	path := c.Args().First()
-	rec, err := capture.ReadFile(path)
+	rec, err := loadRecording(c.Context, path)
 	if err != nil {
 		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
 			return describeReadError(path, err)

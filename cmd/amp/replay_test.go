@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -158,5 +159,23 @@ func TestSessionsCorrelations(t *testing.T) {
 	}
 	if c := out.Sessions[0].Correlations; len(c) != 2 || c[0].Value != "T0k3nABC123" || c[1].Value != "98765" || c[1].Uses[0].Task != 2 {
 		t.Fatalf("json correlations: %+v", c)
+	}
+}
+
+// TestReplayFromURL reads the recording over HTTP, as a Kubernetes pod does.
+func TestReplayFromURL(t *testing.T) {
+	rec := writeDemoRecording(t)
+	files := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(rec))))
+	defer files.Close()
+	target := httptest.NewServer(demosite.New(demosite.Config{}))
+	defer target.Close()
+
+	r := runAmp(t, "replay", files.URL+"/"+filepath.Base(rec), "--host", target.URL, "--iterations", "2", "--think", "none", "--quiet")
+	if r.code != 0 || !strings.Contains(r.stdout, "2 sessions, 5 requests") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runAmp(t, "replay", files.URL+"/nothing.amp", "--host", target.URL)
+	if r.code != 1 || !strings.Contains(r.stderr, "/nothing.amp: HTTP 404 Not Found") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("missing URL: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
