@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
+	"github.com/ampload/amp/stats/prom"
 	"github.com/urfave/cli/v2"
 )
 
@@ -55,7 +58,10 @@ func replayCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "name", Usage: "endpoint naming rule REGEX=NAME, tried before the automatic templates (repeatable)"},
 			&cli.StringSliceFlag{Name: "fail-if", Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (repeatable); exit 99 if one fails"},
 			&cli.BoolFlag{Name: "abort-on-fail", Usage: "stop the run as soon as a --fail-if threshold fails"},
-			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file"},
+			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file (re-render it with amp report)"},
+			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv"},
+			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report with charts to this file"},
+			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics on this address while running, e.g. 127.0.0.1:9464"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
 		},
 		Action: runReplay,
@@ -135,15 +141,23 @@ func runReplay(c *cli.Context) error {
 		fmt.Fprintln(out, "running until Ctrl-C (set --duration or --iterations to stop by itself)")
 	}
 
-	res := play(c.Context, player, col, cfg, ths, c.Bool("abort-on-fail"), c.Bool("quiet"), out, c.App.ErrWriter)
-	results := res.CheckThresholds(ths)
-	res.Thresholds = results
-	printSummary(out, res, plan)
-	if p := c.String("json"); p != "" {
-		if err := res.WriteJSONFile(p); err != nil {
-			return fmt.Errorf("replay: --json %s: %w", p, err)
+	if addr := c.String("metrics"); addr != "" {
+		stop, err := serveMetrics(addr, col)
+		if err != nil {
+			return usageError("replay: --metrics %s: %v", addr, err)
 		}
-		fmt.Fprintf(out, "result written to %s\n", p)
+		defer stop()
+		fmt.Fprintf(out, "Prometheus metrics on http://%s/metrics\n", addr)
+	}
+
+	res := play(c.Context, player, col, cfg, ths, c.Bool("abort-on-fail"), c.Bool("quiet"), out, c.App.ErrWriter)
+	res.Thresholds = res.CheckThresholds(ths)
+	fmt.Fprintln(out)
+	if err := stats.NewConsole(out, false).Final(res); err != nil {
+		return err
+	}
+	if err := writeOutputs(out, res, c.String("json"), c.String("csv"), c.String("html")); err != nil {
+		return fmt.Errorf("replay: %w", err)
 	}
 	if failed := res.ThresholdsFailed(); len(failed) > 0 {
 		var names []string
@@ -155,7 +169,7 @@ func runReplay(c *cli.Context) error {
 	return nil
 }
 
-// play runs the player until it ends, showing live statistics, handling a
+// play runs the player until it ends, showing the live console, handling a
 // second Ctrl-C and --abort-on-fail, and returns the final result.
 func play(ctx context.Context, p *replay.Player, col *stats.Collector, cfg replay.Config, ths []stats.Threshold,
 	abortOnFail, quiet bool, out, errw io.Writer) *stats.Result {
@@ -176,7 +190,10 @@ func play(ctx context.Context, p *replay.Player, col *stats.Collector, cfg repla
 		case <-done:
 		}
 	}()
+	console := stats.NewConsole(out, isTerminal(out))
+	ticked := make(chan struct{})
 	go func() {
+		defer close(ticked)
 		tick := time.NewTicker(2 * time.Second)
 		defer tick.Stop()
 		for {
@@ -187,20 +204,24 @@ func play(ctx context.Context, p *replay.Player, col *stats.Collector, cfg repla
 			}
 			res := col.Snapshot()
 			if abortOnFail && len(ths) > 0 {
-				if failed := failedNow(res, ths); len(failed) > 0 {
+				if failed := failedNow(res, ths); failed != "" {
 					fmt.Fprintf(errw, "amp: --abort-on-fail: %s failed, stopping\n", failed)
 					p.Stop()
 				}
 			}
 			if !quiet {
 				st := p.Status()
-				fmt.Fprintf(out, "%s  users %d  requests %d  failures %d  %.1f req/s  p95 %.1f ms\n",
-					st.Elapsed.Truncate(time.Second), st.Users, res.Requests, res.Failures, res.RPS, res.Latency.P95)
+				note := string(st.State)
+				if st.State == replay.StateSpawning {
+					note = fmt.Sprintf("spawning %d/%d users", st.Users, st.Target)
+				}
+				_ = console.Update(res, stats.Progress{Elapsed: st.Elapsed, Duration: cfg.Duration, Users: st.Users, Note: note})
 			}
 		}
 	}()
 	_ = p.Run(ctx)
 	close(done)
+	<-ticked
 	return col.Snapshot()
 }
 
@@ -235,28 +256,38 @@ func resultConfig(path string, cfg replay.Config, plan *replay.Plan) map[string]
 	return m
 }
 
-// printSummary prints the end-of-run report.
-func printSummary(w io.Writer, res *stats.Result, plan *replay.Plan) {
-	fmt.Fprintf(w, "\n%d requests, %d failures (%.2f %%), %.1f req/s over %.1f s, peak %d users\n",
-		res.Requests, res.Failures, 100*res.FailureRate, res.RPS, res.DurationS, res.Users)
-	fmt.Fprintf(w, "latency ms: p50 %.1f  p95 %.1f  p99 %.1f  max %.1f\n",
-		res.Latency.P50, res.Latency.P95, res.Latency.P99, res.Latency.Max)
-	for _, ep := range res.Endpoints {
-		fmt.Fprintf(w, "  %-6s %-40s %7d req %5d fail  p50 %7.1f  p95 %7.1f ms\n",
-			ep.Method, ep.Name, ep.Requests, ep.Failures, ep.Latency.P50, ep.Latency.P95)
-	}
-	for _, e := range res.Errors {
-		fmt.Fprintf(w, "  failure: %s %s: %s ×%d\n", e.Method, e.Name, e.Reason, e.Count)
-	}
-	for reason, n := range res.Skipped {
-		fmt.Fprintf(w, "  skipped: %s ×%d\n", reason, n)
-	}
-	for _, th := range res.Thresholds {
-		mark := "✓"
-		if !th.Pass {
-			mark = "✗"
+// writeOutputs writes the result files asked for and says where they are.
+func writeOutputs(out io.Writer, res *stats.Result, jsonPath, csvPrefix, htmlPath string) error {
+	if jsonPath != "" {
+		if err := res.WriteJSONFile(jsonPath); err != nil {
+			return fmt.Errorf("--json %s: %w", jsonPath, err)
 		}
-		fmt.Fprintf(w, "  %s %s\n", mark, th.Expr)
+		fmt.Fprintf(out, "result: %s\n", jsonPath)
 	}
-	_ = plan
+	if csvPrefix != "" {
+		if err := stats.WriteCSV(csvPrefix, res); err != nil {
+			return fmt.Errorf("--csv %s: %w", csvPrefix, err)
+		}
+		fmt.Fprintf(out, "csv: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, %s_exceptions.csv\n", csvPrefix, csvPrefix, csvPrefix, csvPrefix)
+	}
+	if htmlPath != "" {
+		if err := stats.WriteHTMLFile(htmlPath, res); err != nil {
+			return fmt.Errorf("--html %s: %w", htmlPath, err)
+		}
+		fmt.Fprintf(out, "report: %s\n", htmlPath)
+	}
+	return nil
+}
+
+// serveMetrics serves Prometheus /metrics for col on addr until stop.
+func serveMetrics(addr string, col *stats.Collector) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", prom.Handler(col))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return func() { _ = srv.Close() }, nil
 }
