@@ -217,7 +217,7 @@ func writeSlowdown(b *strings.Builder, r *Result) {
 			return
 		}
 		fmt.Fprintf(b, "%-8s %-*s %9s %9s %6.2fx | %9s %9s %6.2fx\n", typ, nw, fit(name, nw),
-			fmtMS(d.RecordedP50MS), fmtMS(s.Service.P50), d.P50, fmtMS(d.RecordedP95MS), fmtMS(s.Service.P95), d.P95)
+			fmtMS(d.RecordedP50MS), fmtMS(d.ReplayedP50MS), d.P50, fmtMS(d.RecordedP95MS), fmtMS(d.ReplayedP95MS), d.P95)
 	}
 	for i := range r.Endpoints {
 		row(r.Endpoints[i].Method, r.Endpoints[i].Name, &r.Endpoints[i].Stats)

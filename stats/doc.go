@@ -59,7 +59,8 @@
 //	latency_ms      {avg, min, max, p50, p95, p99, and each configured percentile "pN"}
 //	service_ms      the same for the service time
 //	statuses        {"200": n, ...}; "0" counts transport errors
-//	slowdown        {p50, p95, recorded_p50_ms, recorded_p95_ms} vs the recording
+//	slowdown        {p50, p95 (replayed ÷ recorded service time), recorded_p50_ms,
+//	                 recorded_p95_ms, replayed_p50_ms, replayed_p95_ms, recorded}
 //	users           peak simulated users
 //	percentiles     the percentiles reported, e.g. [50, 66, ..., 100]
 //	endpoints[]     {method, name, and the fields above for that endpoint,

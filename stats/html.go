@@ -197,6 +197,7 @@ func timeTicks(x0, x1 float64) []float64 {
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ms":   fmtMS,
+	"num":  func(f float64) string { return trimFloat(f, 3) },
 	"pct":  pct,
 	"pctn": func(p float64) string { return pctName(p) + "%" },
 	"at":   func(l Latency, p float64) string { return fmtMS(l.At(p)) },
@@ -250,7 +251,7 @@ code{font-size:13px}
 </dl>
 {{if .R.Thresholds}}<h2>Thresholds</h2>
 <table id="thresholds"><tr><th class="l">Result</th><th class="l">Threshold</th><th>Observed</th><th>Limit</th><th class="l">Detail</th></tr>
-{{range .R.Thresholds}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Expr}}</code></td><td>{{.Observed}} {{.Unit}}</td><td>{{.Limit}} {{.Unit}}</td><td class="l">{{.Message}}</td></tr>
+{{range .R.Thresholds}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Expr}}</code></td><td>{{num .Observed}} {{.Unit}}</td><td>{{num .Limit}} {{.Unit}}</td><td class="l">{{.Message}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Charts</h2>
 <div id="charts">{{range .Charts}}{{.}}
@@ -272,7 +273,7 @@ code{font-size:13px}
 {{end}}</table>{{else}}<p class="muted">No failures.</p>{{end}}
 {{if .R.Slowdown}}<h2>Slowdown vs the recording</h2>
 <table id="slowdown"><tr><th class="l">Type</th><th class="l">Name</th><th>Recorded p50 (ms)</th><th>Replayed p50 (ms)</th><th>x</th><th>Recorded p95 (ms)</th><th>Replayed p95 (ms)</th><th>x</th></tr>
-{{range $e := .R.Endpoints}}{{with $e.Slowdown}}<tr><td class="l">{{$e.Method}}</td><td class="l">{{$e.Name}}</td><td>{{ms .RecordedP50MS}}</td><td>{{ms $e.Service.P50}}</td><td>{{f2 .P50}}x</td><td>{{ms .RecordedP95MS}}</td><td>{{ms $e.Service.P95}}</td><td>{{f2 .P95}}x</td></tr>
+{{range $e := .R.Endpoints}}{{with $e.Slowdown}}<tr><td class="l">{{$e.Method}}</td><td class="l">{{$e.Name}}</td><td>{{ms .RecordedP50MS}}</td><td>{{ms .ReplayedP50MS}}</td><td>{{f2 .P50}}x</td><td>{{ms .RecordedP95MS}}</td><td>{{ms .ReplayedP95MS}}</td><td>{{f2 .P95}}x</td></tr>
 {{end}}{{end}}
 </table>{{end}}
 {{if .R.Skipped}}<h2>Skipped tasks</h2>

@@ -2,7 +2,6 @@ package stats
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 )
@@ -73,26 +72,20 @@ func (n *Namer) Name(method, rawURL string) string {
 	return Template(path)
 }
 
-// splitURL returns the escaped path (at least "/") and the raw query.
+// splitURL returns the path as given (at least "/") and the raw query of
+// an absolute URL or a path.
 func splitURL(raw string) (path, query string) {
-	if u, err := url.Parse(raw); err == nil {
-		path, query = u.EscapedPath(), u.RawQuery
-		if u.Opaque != "" {
-			path = u.Opaque
+	s := raw
+	if i := strings.Index(s, "://"); i >= 0 && !strings.ContainsAny(s[:i], "/?#") {
+		s = s[i+3:]
+		if j := strings.IndexAny(s, "/?#"); j >= 0 {
+			s = s[j:]
+		} else {
+			s = ""
 		}
-	} else {
-		s := raw
-		if i := strings.Index(s, "://"); i >= 0 {
-			s = s[i+3:]
-			if j := strings.IndexByte(s, '/'); j >= 0 {
-				s = s[j:]
-			} else {
-				s = "/"
-			}
-		}
-		s, _, _ = strings.Cut(s, "#")
-		path, query, _ = strings.Cut(s, "?")
 	}
+	s, _, _ = strings.Cut(s, "#")
+	path, query, _ = strings.Cut(s, "?")
 	if path == "" {
 		path = "/"
 	}

@@ -161,6 +161,8 @@ type Slowdown struct {
 	P95           float64 `json:"p95"`
 	RecordedP50MS float64 `json:"recorded_p50_ms"`
 	RecordedP95MS float64 `json:"recorded_p95_ms"`
+	ReplayedP50MS float64 `json:"replayed_p50_ms"` // service time
+	ReplayedP95MS float64 `json:"replayed_p95_ms"`
 	Recorded      int64   `json:"recorded"` // recorded exchanges compared with
 }
 
@@ -525,11 +527,14 @@ func slowdown(svc *hdr.PackedHistogram, lo, hi float64, rec *hdr.PackedHistogram
 	if r50 <= 0 || r95 <= 0 {
 		return nil
 	}
+	p50, p95 := clampPct(svc, 50, lo, hi), clampPct(svc, 95, lo, hi)
 	return &Slowdown{
-		P50:           round3(clampPct(svc, 50, lo, hi) / r50),
-		P95:           round3(clampPct(svc, 95, lo, hi) / r95),
+		P50:           round3(p50 / r50),
+		P95:           round3(p95 / r95),
 		RecordedP50MS: r50,
 		RecordedP95MS: r95,
+		ReplayedP50MS: p50,
+		ReplayedP95MS: p95,
 		Recorded:      rec.TotalCount(),
 	}
 }

@@ -1,0 +1,173 @@
+package stats_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ampload/amp/internal/testenv"
+	"github.com/ampload/amp/stats"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// TestHTMLContent checks the report's sections without a browser.
+func TestHTMLContent(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	if err := stats.WriteHTML(&buf, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{
+		`id="verdict"`, "FAIL: 2 of 3 thresholds failed", `id="thresholds"`, `id="requests"`, `id="percentiles"`,
+		`id="failures"`, "connection refused", `id="slowdown"`, `id="skipped"`, "unmapped host cdn.example.com",
+		`id="config"`, "shop.amp", "Requests per second", "Response times", "Users", "/articles/{id}",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"<script", "http://", "https://", "src="} {
+		if bad == "http://" {
+			page = strings.ReplaceAll(page, "http://www.w3.org/2000/svg", "") // the SVG namespace is a name, not a fetch
+			page = strings.ReplaceAll(page, "http://127.0.0.1:8080", "")      // the target, as configuration text
+		}
+		if strings.Contains(page, bad) {
+			t.Errorf("report contains %q: it must be self-contained", bad)
+		}
+	}
+	if strings.Count(page, `<svg class="chart"`) != 3 || strings.Count(page, "<polyline") != 6 {
+		t.Errorf("want 3 charts with 6 lines")
+	}
+}
+
+// TestHTMLRendersInChromium opens the report in headless Chromium with the
+// network emulated offline and checks that the three charts render (a
+// non-blank screenshot with the series colours), that no request left the
+// page and that the console stayed free of errors.
+func TestHTMLRendersInChromium(t *testing.T) {
+	t.Parallel()
+	bin := testenv.Chromium(t)
+	path := filepath.Join(t.TempDir(), "report.html")
+	if err := stats.WriteHTMLFile(path, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(bin), chromedp.WindowSize(1280, 1000)}
+	for _, f := range testenv.ChromiumFlags() {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+		if hasValue {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(name, true))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	var mu sync.Mutex
+	var problems []string
+	listen := func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *cdpruntime.EventConsoleAPICalled:
+			if e.Type == cdpruntime.ConsoleAPICalledTypeError || e.Type == cdpruntime.ConsoleAPICalledTypeWarning {
+				problems = append(problems, "console "+string(e.Type))
+			}
+		case *cdpruntime.EventExceptionThrown:
+			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
+		case *network.EventRequestWillBeSent:
+			if !strings.HasPrefix(e.Request.URL, "file://") {
+				problems = append(problems, "network request to "+e.Request.URL)
+			}
+		case *network.EventLoadingFailed:
+			problems = append(problems, "loading failed: "+e.ErrorText)
+		}
+	}
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(listen))
+	defer bcancel()
+	offline := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}},
+		})
+		return err
+	})
+	if err := chromedp.Do(bctx, offline, chromedp.Navigate("file://"+path), chromedp.WaitVisible("svg.chart")); err != nil {
+		t.Fatal(err)
+	}
+	type chartInfo struct {
+		Width, Height float64
+		Points        []int
+	}
+	charts, err := chromedp.Run(bctx, chromedp.Evaluate[[]chartInfo](`[...document.querySelectorAll("svg.chart")].map(s => {
+		const r = s.getBoundingClientRect();
+		return {Width: r.width, Height: r.height,
+			Points: [...s.querySelectorAll("polyline")].map(p => p.points.numberOfItems)};
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(charts) != 3 {
+		t.Fatalf("%d charts rendered, want 3", len(charts))
+	}
+	for i, c := range charts {
+		if c.Width < 400 || c.Height < 100 || len(c.Points) == 0 {
+			t.Errorf("chart %d: %+v", i, c)
+		}
+		for _, n := range c.Points {
+			if n != 4 { // one point per second of the 4-second fixture
+				t.Errorf("chart %d: a line with %d points, want 4", i, n)
+			}
+		}
+	}
+	shot, err := chromedp.Run(bctx, chromedp.Screenshot("svg.chart"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blue := countColour(img, 0x2b, 0x7b, 0xb9); blue < 200 {
+		t.Errorf("the req/s line (#2b7bb9) covers %d pixels of the first chart, want a drawn line", blue)
+	}
+	if os.Getenv("AMP_KEEP_SCREENSHOT") != "" {
+		_ = os.WriteFile("chart.png", shot, 0o644)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(problems) > 0 {
+		t.Errorf("page problems: %v", problems)
+	}
+}
+
+// countColour counts the pixels of img close to the colour (r, g, b).
+func countColour(img image.Image, r, g, b uint8) int {
+	n := 0
+	bounds := img.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			pr, pg, pb, _ := img.At(x, y).RGBA()
+			if near(pr>>8, r) && near(pg>>8, g) && near(pb>>8, b) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func near(a uint32, b uint8) bool { return a+24 >= uint32(b) && a <= uint32(b)+24 }
