@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -222,7 +223,9 @@ func newUpstream(t *testing.T, tlsServer bool) *httptest.Server {
 		w.Header().Set("X-Seen-Accept-Encoding", r.Header.Get("Accept-Encoding"))
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0}) // gzip of ""
+		zw := gzip.NewWriter(w)
+		_, _ = zw.Write([]byte("hello, compressed world"))
+		_ = zw.Close()
 	})
 	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://"+r.Host+"/hello", http.StatusFound)
@@ -247,4 +250,21 @@ func writeCert(t *testing.T, srv *httptest.Server) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// decoded returns a recorded body with its gzip Content-Encoding undone.
+func decoded(t *testing.T, e *capture.Exchange) []byte {
+	t.Helper()
+	if e.Response.Header.Get("Content-Encoding") != "gzip" {
+		return e.Response.Body
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(e.Response.Body))
+	if err != nil {
+		t.Fatalf("recorded gzip body: %v", err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("recorded gzip body: %v", err)
+	}
+	return b
 }

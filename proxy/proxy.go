@@ -347,6 +347,7 @@ type exchange struct {
 
 	flags capture.Flags
 	err   string
+	ctx   context.Context // the client request's: done when the client went away
 }
 
 // onRequest starts the exchange of a request about to be sent upstream:
@@ -369,6 +370,7 @@ func (r *Recorder) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Re
 		url:    req.URL.String(),
 		proto:  req.Proto,
 		reqLen: req.ContentLength,
+		ctx:    req.Context(),
 	}
 	if r.target == nil && strings.HasPrefix(req.RequestURI, req.URL.Scheme+"://") {
 		x.url = req.RequestURI // absolute form: exactly as the client sent it
@@ -595,6 +597,9 @@ func (x *exchange) record() *capture.Exchange {
 			}
 		}
 		switch {
+		case s.err != nil && x.ctx.Err() != nil:
+			e.Flags |= capture.FlagIncomplete
+			e.Error = "client went away after " + strconv.FormatInt(s.n, 10) + " bytes of the response body"
 		case s.err != nil:
 			e.Flags |= capture.FlagIncomplete | capture.FlagFailed
 			e.Error = "upstream: reading the response body: " + s.err.Error()

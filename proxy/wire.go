@@ -156,7 +156,7 @@ func findHead(buf []byte, isStart func(line []byte) bool) (start, end int, field
 
 // parseFields parses "Name: value" CRLF lines from buf[off:] up to the empty
 // line. It refuses obsolete line folding and lines without a colon, which
-// net/http would have rejected or rewritten.
+// net/http would have rejected or rewritten, and invalid names and values.
 func parseFields(buf []byte, off int) (end int, fields capture.Headers, ok bool) {
 	for {
 		nl := bytes.IndexByte(buf[off:], '\n')
@@ -180,9 +180,23 @@ func parseFields(buf []byte, off int) (end int, fields capture.Headers, ok bool)
 			return 0, nil, false
 		}
 		name := string(line[:colon])
-		value := string(bytes.Trim(line[colon+1:], " \t"))
-		fields = append(fields, capture.Header{Name: name, Value: value})
+		value := bytes.Trim(line[colon+1:], " \t")
+		if !validFieldName(name) || !validFieldValue(value) {
+			return 0, nil, false
+		}
+		fields = append(fields, capture.Header{Name: name, Value: string(value)})
 	}
+}
+
+// validFieldValue reports whether v holds no control characters but tab, as
+// net/http requires.
+func validFieldValue(v []byte) bool {
+	for _, c := range v {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // frameFields are the fields net/http takes out of a parsed header map (Host
