@@ -89,6 +89,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			sessionsCommand(),
 			replayCommand(),
+			reportCommand(),
 			demositeCommand(),
 			recordCommand(),
 			caCommand(),

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/ampload/amp/stats"
+	"github.com/urfave/cli/v2"
+)
+
+func reportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "re-render a result (console, CSV, HTML, JSON), merge results, or compare two runs",
+		ArgsUsage: "RESULT.json [NEW.json]",
+		UsageText: "amp report RESULT.json [--csv PREFIX] [--html FILE] [--json FILE] [--fail-if EXPR]...\n" +
+			"   amp report BASELINE.json NEW.json [--fail-if EXPR]... [--fail-on-regression]\n" +
+			"   amp report --merge PART.json... [--json FILE] [--html FILE] [--csv PREFIX]\n\n" +
+			"   amp report result.json                        # the end-of-run tables again\n" +
+			"   amp report result.json --html report.html     # one self-contained HTML file with charts\n" +
+			"   amp report result.json --csv out/run          # Locust's four CSV files\n" +
+			"   amp report result.json --fail-if 'p(95)<500'  # exit 99 when a threshold fails\n" +
+			"   amp report monday.json tuesday.json           # p50/p95/p99 and failures, per endpoint\n" +
+			"   amp report --merge w1.json w2.json w3.json --json all.json   # one run from several processes",
+		Description: "RESULT.json is what 'amp replay --json' writes. With one file, report prints the end-of-run\n" +
+			"report and writes the files asked for. With two, it compares the second run with the first\n" +
+			"(the baseline): a change counts when it is over 10% (p99: 20%) and 1 ms, or over half a\n" +
+			"percentage point of failures. --merge adds up results of the same run recorded by several\n" +
+			"processes (exactly: histograms, counts and the per-second series).\n\n" +
+			"Exit codes: 0 ok, 1 bad usage or input, 99 a --fail-if threshold failed (or, with\n" +
+			"--fail-on-regression, the new run regressed).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files `PREFIX`_stats.csv, _stats_history.csv, _failures.csv and _exceptions.csv"},
+			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report to `FILE`"},
+			&cli.StringFlag{Name: "json", Usage: "write the result (with the thresholds' verdicts) to `FILE`"},
+			&cli.StringSliceFlag{Name: "fail-if", Usage: "`EXPR`: a threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (repeatable); exit 99 if one fails"},
+			&cli.BoolFlag{Name: "fail-on-regression", Usage: "comparing two results: exit 99 when the new one is worse"},
+			&cli.BoolFlag{Name: "merge", Usage: "merge the results given (processes of one run) into one before rendering"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no report, only the files written and errors"},
+		},
+		Action: runReport,
+	}
+}
+
+func runReport(c *cli.Context) error {
+	args := c.Args().Slice()
+	merge := c.Bool("merge")
+	switch {
+	case len(args) == 0:
+		return usageError("report: want a result file (or two to compare), got 0 arguments (run 'amp report --help')")
+	case len(args) > 2 && !merge:
+		return usageError("report: want one result, or two to compare, got %d files (use --merge to add up the parts of one run)", len(args))
+	}
+	var ths []stats.Threshold
+	for _, expr := range c.StringSlice("fail-if") {
+		th, err := stats.ParseThreshold(expr)
+		if err != nil {
+			return usageError("report: --fail-if: %v", err)
+		}
+		ths = append(ths, th)
+	}
+	compare := len(args) == 2 && !merge
+	if compare {
+		for _, f := range []string{"csv", "html", "json"} {
+			if c.IsSet(f) {
+				return usageError("report: --%s renders one result; comparing two writes no files (render each, or use --merge)", f)
+			}
+		}
+	} else if c.Bool("fail-on-regression") {
+		return usageError("report: --fail-on-regression needs two results to compare")
+	}
+
+	var results []*stats.Result
+	for _, path := range args {
+		r, err := stats.ReadResult(path)
+		if err != nil {
+			return &exitError{code: exitBadInput, err: fmt.Errorf("report: %s", resultErrorText(path, err))}
+		}
+		results = append(results, r)
+	}
+	out := c.App.Writer
+	quiet := c.Bool("quiet")
+
+	if compare {
+		cmp := stats.Compare(results[0], results[1])
+		if !quiet {
+			if err := cmp.WriteText(out, args[0], args[1]); err != nil {
+				return err
+			}
+		}
+		if err := checkThresholds(c, results[1], ths, quiet); err != nil {
+			return err
+		}
+		if c.Bool("fail-on-regression") && cmp.Regressed {
+			return &exitError{code: exitThreshold, err: fmt.Errorf("report: %s regressed against %s: %s", args[1], args[0], cmp.Verdict)}
+		}
+		return nil
+	}
+
+	res := results[0]
+	if merge {
+		var err error
+		if res, err = stats.Merge(results...); err != nil {
+			return &exitError{code: exitBadInput, err: fmt.Errorf("report: --merge: %v", err)}
+		}
+	}
+	if len(ths) > 0 {
+		res.CheckThresholds(ths)
+	}
+	if !quiet {
+		if err := stats.NewConsole(out, false).Final(res); err != nil {
+			return err
+		}
+	}
+	if err := writeOutputs(out, res, c.String("json"), c.String("csv"), c.String("html")); err != nil {
+		return &exitError{code: exitBadInput, err: fmt.Errorf("report: %w", err)}
+	}
+	return thresholdError(res)
+}
+
+// checkThresholds evaluates ths on r, prints the verdicts, and returns the
+// exit-99 error when one failed.
+func checkThresholds(c *cli.Context, r *stats.Result, ths []stats.Threshold, quiet bool) error {
+	if len(ths) == 0 {
+		return nil
+	}
+	r.CheckThresholds(ths)
+	if !quiet {
+		fmt.Fprintln(c.App.Writer, "\nThresholds (new run)")
+		for _, t := range r.Thresholds {
+			mark := "  ok    "
+			if !t.Pass {
+				mark = "  FAIL  "
+			}
+			fmt.Fprintf(c.App.Writer, "%s%s\n", mark, t.Message)
+		}
+	}
+	return thresholdError(r)
+}
+
+// thresholdError is the exit-99 error naming the failed thresholds of r and
+// by how much each missed, or nil.
+func thresholdError(r *stats.Result) error {
+	failed := r.ThresholdsFailed()
+	if len(failed) == 0 {
+		return nil
+	}
+	var msgs []string
+	for _, t := range failed {
+		msgs = append(msgs, t.Message)
+	}
+	return &exitError{code: exitThreshold, err: fmt.Errorf("report: %d of %d thresholds failed: %s",
+		len(failed), len(r.Thresholds), strings.Join(msgs, "; "))}
+}
+
+// resultErrorText turns a result read error into one line naming the file.
+func resultErrorText(path string, err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return path + ": no such file"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("%s: %v", path, pe.Err)
+	}
+	return err.Error() // ReadResult's errors start with the path
+}
