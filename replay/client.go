@@ -414,6 +414,10 @@ func failureReason(err error) string {
 		return "connection closed early"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return "too many open files (raise ulimit -n, or share connections with --max-conns)"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "no free local port (too many connections)"
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {

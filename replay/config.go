@@ -72,6 +72,10 @@ type Config struct {
 	StopTimeout time.Duration
 	// NoCorrelate turns off automatic correlation.
 	NoCorrelate bool
+	// MaxConns caps the connections to each target, shared by all users; 0
+	// gives every user its own keep-alive connection, like a browser. Set it
+	// when there are more users than the process may open files.
+	MaxConns int
 }
 
 // DefaultConfig returns a Config with the defaults of the amp replay flags.
@@ -139,6 +143,9 @@ func (c Config) Validate() error {
 	}
 	if c.StopTimeout < 0 {
 		bad("--stop-timeout %v is negative", c.StopTimeout)
+	}
+	if c.MaxConns < 0 {
+		bad("--max-conns %d is negative", c.MaxConns)
 	}
 	if c.Think == ThinkFixed && c.ThinkTime < 0 {
 		bad("--think %v is negative", c.ThinkTime)

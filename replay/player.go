@@ -37,6 +37,7 @@ type Player struct {
 	col  *stats.Collector
 
 	shards []recShard
+	pools  map[*Target]*connPool // with Config.MaxConns: connections shared by all users
 
 	mu        sync.Mutex
 	users     map[int]*user // live users by id
@@ -92,12 +93,18 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 	for i := range p.shards {
 		p.shards[i].rec = col.NewRecorder()
 	}
+	if cfg.MaxConns > 0 {
+		p.pools = map[*Target]*connPool{}
+	}
 	recorded := map[stats.Endpoint][]time.Duration{}
 	for _, sc := range plan.Scripts {
 		for i := range sc.Tasks {
 			t := &sc.Tasks[i]
 			if t.Target == nil {
 				continue
+			}
+			if p.pools != nil && p.pools[t.Target] == nil {
+				p.pools[t.Target] = newConnPool(t.Target, cfg.MaxConns)
 			}
 			ep := col.Endpoint(t.Method, t.Name)
 			t.endpoint = int32(ep)
@@ -199,6 +206,9 @@ func (p *Player) Run(ctx context.Context) error {
 	p.cancel()
 	p.abortAll()
 	<-allDone
+	for _, pool := range p.pools {
+		pool.closeAll()
+	}
 	p.mu.Lock()
 	p.state = StateStopped
 	p.mu.Unlock()
@@ -238,6 +248,9 @@ func (p *Player) abortAll() {
 	p.mu.Unlock()
 	for _, u := range us {
 		u.abort()
+	}
+	for _, pool := range p.pools {
+		pool.abort()
 	}
 }
 

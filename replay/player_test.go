@@ -350,3 +350,37 @@ func BenchmarkUserDo(b *testing.B) {
 		u.do(sc, &sc.Tasks[0], time.Time{})
 	}
 }
+
+// TestReplayMaxConns: with --max-conns users share a capped set of
+// connections, and every request still succeeds.
+func TestReplayMaxConns(t *testing.T) {
+	t.Parallel()
+	var open, peak atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			n := open.Add(1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	rec := syntheticRecording("shop.example", 4, 3, 10*time.Millisecond)
+	cfg := fastConfig(srv.URL)
+	cfg.Users, cfg.Iterations, cfg.MaxConns = 20, 200, 2
+	res, _ := runReplay(t, rec, cfg)
+	if res.Requests != 600 || res.Failures != 0 {
+		t.Fatalf("%d requests, %d failures: %s", res.Requests, res.Failures, describeFailures(res))
+	}
+	if p := peak.Load(); p > 2 {
+		t.Fatalf("the target saw %d connections at once, want at most 2", p)
+	}
+}

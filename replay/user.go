@@ -23,6 +23,7 @@ type user struct {
 	conns []*conn
 
 	jar    jar
+	ran    bool     // the user has sent a task: pause before the next session too
 	slots  []string // live values of the script's rules
 	req    []byte   // request bytes, reused
 	timer  *time.Timer
@@ -116,7 +117,9 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 			if !u.sleep(time.Until(intended)) {
 				return false
 			}
-		} else if i > 0 {
+		} else if i > 0 || u.ran {
+			// The first task of a session has no recorded pause before it, so
+			// only a fixed --think separates one session from the next.
 			if !u.sleep(ThinkTime(t, p.cfg.Think, p.cfg.ThinkTime, p.cfg.Speed)) {
 				return false
 			}
@@ -128,6 +131,7 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 			continue
 		}
 		u.do(sc, t, intended)
+		u.ran = true
 	}
 	return true
 }
@@ -135,7 +139,20 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 // do sends one task and records its sample.
 func (u *user) do(sc *Script, t *Task, intended time.Time) {
 	p := u.p
-	c := u.conn(t.Target)
+	var c *conn
+	if pool := p.pools[t.Target]; pool != nil {
+		// Waiting for a shared connection is part of the latency.
+		if intended.IsZero() {
+			intended = time.Now()
+		}
+		var ok bool
+		if c, ok = pool.get(p.hard, p.stopping); !ok {
+			return
+		}
+		defer pool.put(c)
+	} else {
+		c = u.conn(t.Target)
+	}
 	u.req = u.build(u.req[:0], sc, t)
 	sent := time.Now()
 	if intended.IsZero() {

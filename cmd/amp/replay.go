@@ -55,6 +55,7 @@ func replayCommand() *cli.Command {
 			&cli.DurationFlag{Name: "timeout", Value: def.Timeout, Usage: "bound of one request"},
 			&cli.DurationFlag{Name: "stop-timeout", Value: def.StopTimeout, Usage: "time in-flight requests get to finish at the end"},
 			&cli.BoolFlag{Name: "no-correlate", Usage: "send recorded tokens and ids as they are"},
+			&cli.IntFlag{Name: "max-conns", Usage: "share at most this many connections per target among all users (default: one per user, capped by the open-file limit)"},
 			&cli.StringSliceFlag{Name: "name", Usage: "endpoint naming rule REGEX=NAME, tried before the automatic templates (repeatable)"},
 			&cli.StringSliceFlag{Name: "fail-if", Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (repeatable); exit 99 if one fails"},
 			&cli.BoolFlag{Name: "abort-on-fail", Usage: "stop the run as soon as a --fail-if threshold fails"},
@@ -85,6 +86,7 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg.Timeout = c.Duration("timeout")
 	cfg.StopTimeout = c.Duration("stop-timeout")
 	cfg.NoCorrelate = c.Bool("no-correlate")
+	cfg.MaxConns = c.Int("max-conns")
 	var err error
 	if cfg.Think, cfg.ThinkTime, err = replay.ParseThink(c.String("think")); err != nil {
 		return cfg, err
@@ -127,6 +129,18 @@ func runReplay(c *cli.Context) error {
 	plan, err := replay.NewPlan(rec, cfg, namer.Name)
 	if err != nil {
 		return usageError("replay: %s: %v", path, err)
+	}
+	if !c.IsSet("max-conns") {
+		// One connection per user, unless the open-file limit forbids it.
+		users := cfg.Users
+		if cfg.Timeline {
+			users = int(float64(len(plan.Scripts))*cfg.Multiple) + 1
+		}
+		if limit := openFileLimit(); limit > 0 && users > limit-1000 {
+			cfg.MaxConns = max(1, (limit-1000)/max(1, len(plan.Hosts)))
+			fmt.Fprintf(c.App.ErrWriter, "amp: %d users could need more connections than the open-file limit (%d) allows: "+
+				"users share %d connections per host (raise ulimit -n for one each, or set --max-conns)\n", users, limit, cfg.MaxConns)
+		}
 	}
 	col := stats.NewCollector(stats.Config{})
 	col.SetConfig(resultConfig(path, cfg, plan))
