@@ -72,6 +72,9 @@ func (m *multiFlag) Set(v string) error {
 	return nil
 }
 
+// Get returns the flag itself (flag.Getter, for cli.Context.Value).
+func (m *multiFlag) Get() any { return m }
+
 // String lists the values.
 func (m *multiFlag) String() string {
 	if m == nil {
