@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/testenv"
 )
 
 func TestRecordUsageErrors(t *testing.T) {
@@ -205,11 +206,9 @@ func TestRecordInProcess(t *testing.T) {
 // buildAmp builds the amp binary into a temporary directory.
 func buildAmp(t *testing.T) string {
 	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go command to build amp with")
-		}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		testenv.Missing(t, "no go command on PATH to build amp with")
 	}
 	bin := filepath.Join(t.TempDir(), "amp")
 	cmd := exec.Command(goBin, "build", "-o", bin, ".")
