@@ -41,7 +41,7 @@ func replayCommand() *cli.Command {
 			"requests to other hosts are skipped and counted. Ctrl-C stops gracefully, twice at once.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "host", Usage: "URL the recording's main host is replayed against (required)"},
-			&cli.StringSliceFlag{Name: "map", Usage: "map another recorded host: OLDHOST=URL (repeatable)"},
+			&cli.GenericFlag{Name: "map", Value: &multiFlag{}, Usage: "map another recorded host: `OLDHOST=URL` (repeatable)"},
 			&cli.BoolFlag{Name: "insecure", Usage: "skip TLS certificate verification of https targets"},
 			&cli.IntFlag{Name: "users", Aliases: []string{"u"}, Value: def.Users, Usage: "concurrent simulated users (closed model)"},
 			&cli.Float64Flag{Name: "rate", Aliases: []string{"r"}, Value: def.Rate, Usage: "users started per second"},
@@ -56,8 +56,8 @@ func replayCommand() *cli.Command {
 			&cli.DurationFlag{Name: "stop-timeout", Value: def.StopTimeout, Usage: "time in-flight requests get to finish at the end"},
 			&cli.BoolFlag{Name: "no-correlate", Usage: "send recorded tokens and ids as they are"},
 			&cli.IntFlag{Name: "max-conns", Usage: "share at most this many connections per target among all users (default: one per user, capped by the open-file limit)"},
-			&cli.StringSliceFlag{Name: "name", Usage: "endpoint naming rule REGEX=NAME, tried before the automatic templates (repeatable)"},
-			&cli.StringSliceFlag{Name: "fail-if", Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (repeatable); exit 99 if one fails"},
+			&cli.GenericFlag{Name: "name", Value: &multiFlag{}, Usage: "endpoint naming rule `REGEX=NAME`, tried before the automatic templates (repeatable)"},
+			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (`EXPR`, repeatable); exit 99 if one fails"},
 			&cli.BoolFlag{Name: "abort-on-fail", Usage: "stop the run as soon as a --fail-if threshold fails"},
 			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file (re-render it with amp report)"},
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv"},
@@ -73,7 +73,7 @@ func replayCommand() *cli.Command {
 func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg := replay.DefaultConfig()
 	cfg.Host = c.String("host")
-	cfg.Map = c.StringSlice("map")
+	cfg.Map = multi(c, "map")
 	cfg.Insecure = c.Bool("insecure")
 	cfg.Users = c.Int("users")
 	cfg.Rate = c.Float64("rate")
@@ -105,12 +105,12 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return usageError("replay: %s", oneLine(err))
 	}
-	namer, err := stats.NewNamer(c.StringSlice("name"))
+	namer, err := stats.NewNamer(multi(c, "name"))
 	if err != nil {
 		return usageError("replay: --name: %v", err)
 	}
 	var ths []stats.Threshold
-	for _, expr := range c.StringSlice("fail-if") {
+	for _, expr := range multi(c, "fail-if") {
 		th, err := stats.ParseThreshold(expr)
 		if err != nil {
 			return usageError("replay: --fail-if: %v", err)
