@@ -1,0 +1,23 @@
+// Package packet imports HTTP/1.x traffic from packet captures: pcap and
+// pcapng files (gzipped or not) and live capture on Linux, without cgo.
+//
+// Detect recognises a file by its content; NewSource reads its packets. An
+// Importer decodes each packet's link layer (Ethernet with VLAN tags, Linux
+// cooked capture v1 and v2, BSD loopback, raw IP), IPv4 or IPv6 and TCP,
+// reassembles each connection in both directions with gopacket's reassembly
+// (out-of-order and retransmitted segments, connections whose SYN the capture
+// missed), parses both directions as HTTP/1.x synchronously, and pairs each
+// response with its request in order, so that pipelining works. Exchanges are
+// handed over as they complete, with timings from the packets' timestamps:
+// the request's first byte, the response's first and last bytes.
+//
+// What cannot be recovered is flagged, never dropped silently: a request
+// without response is handed over with status 0 and capture.FlagNoResponse;
+// a message with bytes missing (a capture drop, the snap length, a body cut
+// by the end of the capture) carries capture.FlagIncomplete. Connections that
+// are not HTTP (TLS, HTTP/2, other protocols) are counted in Stats.Skipped.
+//
+// Flushing and timeouts follow the capture's clock (the packet timestamps),
+// never the wall clock, so an old capture imports the same way as a fresh
+// one.
+package packet
