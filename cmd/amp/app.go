@@ -87,6 +87,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Suggest:                true,
 		ExitErrHandler:         func(*cli.Context, error) {}, // run prints and maps errors
 		Commands: []*cli.Command{
+			demoCommand(),
 			sessionsCommand(),
 			replayCommand(),
 			reportCommand(),
