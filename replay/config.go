@@ -72,6 +72,15 @@ type Config struct {
 	StopTimeout time.Duration
 	// NoCorrelate turns off automatic correlation.
 	NoCorrelate bool
+	// Shard and Shards make this run the Shard-th (from 0) of Shards equal
+	// parts of the test: users, spawn rate and iterations are divided, and
+	// timeline copies dealt out, so the shards together produce the load of
+	// one unsharded run. Shards 0 or 1 is an unsharded run.
+	Shard, Shards int
+	// StartAt, when set, is the shared start time of all shards: the run
+	// waits for it, and ramps and timelines count from it.
+	StartAt time.Time
+
 	// MaxConns caps the connections to each target, shared by all users; 0
 	// gives every user its own keep-alive connection, like a browser. Set it
 	// when there are more users than the process may open files.
@@ -144,6 +153,9 @@ func (c Config) Validate() error {
 	if c.StopTimeout < 0 {
 		bad("--stop-timeout %v is negative", c.StopTimeout)
 	}
+	if c.Shards < 0 || (c.Shards > 0 && (c.Shard < 0 || c.Shard >= c.Shards)) || (c.Shards == 0 && c.Shard != 0) {
+		bad("--shard %d/%d: want I/N with 0 <= I < N", c.Shard, c.Shards)
+	}
 	if c.MaxConns < 0 {
 		bad("--max-conns %d is negative", c.MaxConns)
 	}
@@ -151,4 +163,32 @@ func (c Config) Validate() error {
 		bad("--think %v is negative", c.ThinkTime)
 	}
 	return errors.Join(errs...)
+}
+
+// ShareOf returns shard i's part of total when it is dealt out over n
+// shards as evenly as whole numbers allow; the parts add up to total.
+func ShareOf(total, i, n int) int {
+	if n <= 1 {
+		return total
+	}
+	return total*(i+1)/n - total*i/n
+}
+
+// shardOffset is the number of units the shards before shard i take.
+func shardOffset(total, i, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	return total * i / n
+}
+
+// sharded returns the part of c that shard c.Shard of c.Shards runs.
+func (c Config) sharded() Config {
+	if c.Shards <= 1 {
+		return c
+	}
+	c.Users = ShareOf(c.Users, c.Shard, c.Shards)
+	c.Rate /= float64(c.Shards)
+	c.Iterations = ShareOf(c.Iterations, c.Shard, c.Shards)
+	return c
 }

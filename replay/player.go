@@ -78,11 +78,16 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 	if plan.Sendable == 0 {
 		return nil, fmt.Errorf("replay: no request of the recording goes to a mapped host (main host %s; map others with --map)", plan.MainHost)
 	}
+	whole := cfg
+	cfg = cfg.sharded()
 	p := &Player{
 		plan: plan, cfg: cfg, col: col,
 		users:     map[int]*user{},
 		wantUsers: cfg.Users,
 		rate:      cfg.Rate,
+		// Users are numbered as in one unsharded run, so that the shards
+		// together start each recorded session as often as it would.
+		nextID: shardOffset(whole.Users, whole.Shard, whole.Shards),
 		state:     StateReady,
 		ctrl:      make(chan struct{}, 1),
 		stopping:  make(chan struct{}),
@@ -159,10 +164,27 @@ func (p *Player) Run(ctx context.Context) error {
 		p.mu.Unlock()
 		return fmt.Errorf("replay: a Player runs once")
 	}
-	p.started = time.Now()
-	p.state = StateSpawning
 	p.mu.Unlock()
 	defer p.cancel()
+	if !p.cfg.StartAt.IsZero() {
+		if d := time.Until(p.cfg.StartAt); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				p.finish()
+				return nil
+			}
+		}
+	}
+	p.mu.Lock()
+	p.started = time.Now()
+	if !p.cfg.StartAt.IsZero() {
+		p.started = p.cfg.StartAt // ramps and timelines count from the shared start
+	}
+	p.state = StateSpawning
+	p.mu.Unlock()
 
 	launched := make(chan struct{})
 	go func() {
@@ -182,7 +204,7 @@ func (p *Player) Run(ctx context.Context) error {
 
 	var end <-chan time.Time
 	if p.cfg.Duration > 0 {
-		t := time.NewTimer(p.cfg.Duration)
+		t := time.NewTimer(time.Until(p.started.Add(p.cfg.Duration)))
 		defer t.Stop()
 		end = t.C
 	}
@@ -209,11 +231,16 @@ func (p *Player) Run(ctx context.Context) error {
 	for _, pool := range p.pools {
 		pool.closeAll()
 	}
+	p.finish()
+	return nil
+}
+
+// finish marks the run stopped.
+func (p *Player) finish() {
 	p.mu.Lock()
 	p.state = StateStopped
 	p.mu.Unlock()
 	p.col.SetUsers(0)
-	return nil
 }
 
 // Stop starts the graceful stop: no new task starts, tasks in flight finish
@@ -354,7 +381,9 @@ func (p *Player) itersLeft() bool {
 func (p *Player) spawnClosed() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	next := time.Now()
+	p.mu.Lock()
+	next := p.started
+	p.mu.Unlock()
 	for {
 		if !p.itersLeft() {
 			return
@@ -419,7 +448,7 @@ func (p *Player) closedUser(u *user) {
 // launchTimeline runs the open model: each session copy starts as a new user
 // at its planned time, looping when asked, until the run stops.
 func (p *Player) launchTimeline() {
-	starts := Timeline(p.plan, p.cfg.Multiple, p.cfg.Speed)
+	starts := shardStarts(Timeline(p.plan, p.cfg.Multiple, p.cfg.Speed), p.cfg.Shard, p.cfg.Shards)
 	period := TimelinePeriod(p.plan, p.cfg.Speed)
 	p.mu.Lock()
 	p.state = StateRunning

@@ -85,3 +85,17 @@ func SpawnInterval(rate float64) time.Duration {
 	}
 	return time.Duration(float64(time.Second) / rate)
 }
+
+// shardStarts deals the timeline's session copies out over n shards: copy k
+// (in start order) goes to shard k mod n, so every copy runs exactly once
+// across the shards and each shard's arrivals spread over the whole span.
+func shardStarts(starts []Start, i, n int) []Start {
+	if n <= 1 {
+		return starts
+	}
+	var out []Start
+	for k := i; k < len(starts); k += n {
+		out = append(out, starts[k])
+	}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -55,6 +56,8 @@ func replayCommand() *cli.Command {
 			&cli.DurationFlag{Name: "timeout", Value: def.Timeout, Usage: "bound of one request"},
 			&cli.DurationFlag{Name: "stop-timeout", Value: def.StopTimeout, Usage: "time in-flight requests get to finish at the end"},
 			&cli.BoolFlag{Name: "no-correlate", Usage: "send recorded tokens and ids as they are"},
+			&cli.StringFlag{Name: "shard", Usage: "run the I-th (from 0) of N equal parts of this test: `I/N` (users, rate and iterations divided, timeline copies dealt out)"},
+			&cli.StringFlag{Name: "start-at", Usage: "wait for this shared start time (`RFC3339`), so the ramps of all shards line up"},
 			&cli.IntFlag{Name: "max-conns", Usage: "share at most this many connections per target among all users (default: one per user, capped by the open-file limit)"},
 			&cli.GenericFlag{Name: "name", Value: &multiFlag{}, Usage: "endpoint naming rule `REGEX=NAME`, tried before the automatic templates (repeatable)"},
 			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (`EXPR`, repeatable); exit 99 if one fails"},
@@ -88,6 +91,20 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg.NoCorrelate = c.Bool("no-correlate")
 	cfg.MaxConns = c.Int("max-conns")
 	var err error
+	if sh := c.String("shard"); sh != "" {
+		i, n, ok := strings.Cut(sh, "/")
+		if cfg.Shard, err = strconv.Atoi(i); ok && err == nil {
+			cfg.Shards, err = strconv.Atoi(n)
+		}
+		if !ok || err != nil || cfg.Shards < 1 {
+			return cfg, fmt.Errorf("--shard %q: want I/N, e.g. 0/4", sh)
+		}
+	}
+	if at := c.String("start-at"); at != "" {
+		if cfg.StartAt, err = time.Parse(time.RFC3339, at); err != nil {
+			return cfg, fmt.Errorf("--start-at %q: want an RFC3339 time such as 2026-11-26T12:00:00Z", at)
+		}
+	}
 	if cfg.Think, cfg.ThinkTime, err = replay.ParseThink(c.String("think")); err != nil {
 		return cfg, err
 	}
@@ -151,6 +168,12 @@ func runReplay(c *cli.Context) error {
 	out := c.App.Writer
 	fmt.Fprintf(out, "replaying %s: %d sessions, %d requests (%d to mapped hosts); %s → %s\n",
 		path, len(plan.Scripts), plan.Tasks, plan.Sendable, plan.MainHost, cfg.Host)
+	if cfg.Shards > 1 {
+		fmt.Fprintf(out, "shard %d of %d (numbered from 0): this process runs its share of the users, rate and iterations\n", cfg.Shard, cfg.Shards)
+	}
+	if d := time.Until(cfg.StartAt); d > 0 {
+		fmt.Fprintf(out, "waiting %v for the shared start at %s\n", d.Round(time.Second), cfg.StartAt.Format(time.RFC3339))
+	}
 	if cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline {
 		fmt.Fprintln(out, "running until Ctrl-C (set --duration or --iterations to stop by itself)")
 	}
@@ -256,6 +279,12 @@ func resultConfig(path string, cfg replay.Config, plan *replay.Plan) map[string]
 		"recording": path, "host": cfg.Host, "main_host": plan.MainHost,
 		"users": cfg.Users, "rate": cfg.Rate, "duration": cfg.Duration.String(),
 		"iterations": cfg.Iterations, "speed": cfg.Speed, "correlate": !cfg.NoCorrelate,
+	}
+	if cfg.Shards > 1 {
+		m["shard"] = fmt.Sprintf("%d/%d", cfg.Shard, cfg.Shards)
+	}
+	if !cfg.StartAt.IsZero() {
+		m["start_at"] = cfg.StartAt.UTC().Format(time.RFC3339)
 	}
 	if cfg.Timeline {
 		m["model"] = "timeline"

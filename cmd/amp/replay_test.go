@@ -80,6 +80,18 @@ func TestReplayCommand(t *testing.T) {
 		t.Fatalf("result: %+v", res)
 	}
 
+	// A shard runs its part: 5 of the 20 sessions.
+	r = runAmp(t, "replay", rec, "--host", srv.URL, "--iterations", "20", "--think", "none", "--quiet",
+		"--shard", "1/4", "--start-at", time.Now().Add(-time.Second).UTC().Format(time.RFC3339), "--json", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "shard 1 of 4") {
+		t.Fatalf("shard: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	data, _ = os.ReadFile(out)
+	res.Requests = 0
+	if err := json.Unmarshal(data, &res); err != nil || res.Requests < 10 || res.Requests > 15 {
+		t.Fatalf("shard 1/4 of 20 sessions sent %d requests, want 5 sessions' worth (10..15): %v", res.Requests, err)
+	}
+
 	// A threshold that fails exits 99 and says which.
 	r = runAmp(t, "replay", rec, "--host", srv.URL, "--iterations", "4", "--think", "none", "--quiet", "--fail-if", "p(95)<0")
 	if r.code != 99 || !strings.Contains(r.stderr, "p(95)<0") {
@@ -100,6 +112,9 @@ func TestReplayCommandUsageErrors(t *testing.T) {
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--speed", "0", "--users", "0"}, want: "--users 0"},
 		{args: []string{"replay", "missing.amp", "--host", "http://127.0.0.1:1"}, want: "missing.amp: no such file"},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--map", "nohost"}, want: "--map"},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--shard", "4/4"}, want: "--shard 4/4: want I/N with 0 <= I < N"},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--shard", "one"}, want: `--shard "one"`},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--start-at", "noon"}, want: `--start-at "noon"`},
 	}
 	for _, tc := range tests {
 		r := runAmp(t, tc.args...)

@@ -1,0 +1,132 @@
+package replay
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ampload/amp/stats"
+)
+
+func TestShareOf(t *testing.T) {
+	t.Parallel()
+	for _, total := range []int{0, 1, 3, 7, 200, 1001} {
+		for n := 1; n <= 9; n++ {
+			sum, lo, hi := 0, total, 0
+			for i := 0; i < n; i++ {
+				s := ShareOf(total, i, n)
+				sum += s
+				lo, hi = min(lo, s), max(hi, s)
+				if ShareOf(total, i, n) != s {
+					t.Fatal("not deterministic")
+				}
+			}
+			if sum != total || hi-lo > 1 {
+				t.Fatalf("ShareOf(%d, ·, %d): sum %d, spread %d..%d", total, n, sum, lo, hi)
+			}
+		}
+	}
+}
+
+func TestShardStarts(t *testing.T) {
+	t.Parallel()
+	all := Timeline(planOf(37, 100*time.Millisecond), 2.5, 1)
+	seen := map[Start]int{}
+	for i := 0; i < 4; i++ {
+		for _, s := range shardStarts(all, i, 4) {
+			seen[s]++
+		}
+	}
+	if len(seen) != len(all) {
+		t.Fatalf("shards ran %d distinct copies of %d", len(seen), len(all))
+	}
+	for s, n := range seen {
+		if n != 1 {
+			t.Fatalf("copy %+v ran %d times", s, n)
+		}
+	}
+}
+
+// TestShardedRun runs 4 shards of --users 200 --rate 40 on a fake clock: they
+// start together at StartAt, reach 200 users in total, and their merged
+// result counts exactly the requests of all shards.
+func TestShardedRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ln := newPipeListener()
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
+		go srv.Serve(ln)
+		defer srv.Close()
+
+		rec := syntheticRecording("shop.example", 5, 3, time.Second)
+		startAt := time.Now().Add(2 * time.Second)
+		var players []*Player
+		var cols []*stats.Collector
+		done := make(chan struct{}, 4)
+		for i := 0; i < 4; i++ {
+			cfg := DefaultConfig()
+			cfg.Host = "http://shop.example"
+			cfg.Users, cfg.Rate, cfg.Duration = 200, 40, 8*time.Second
+			cfg.Think, cfg.ThinkTime = ThinkFixed, 500*time.Millisecond
+			cfg.Shard, cfg.Shards, cfg.StartAt = i, 4, startAt
+			plan, err := NewPlan(rec, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sc := range plan.Scripts {
+				for k := range sc.Tasks {
+					sc.Tasks[k].Target.dial = ln.dial
+				}
+			}
+			col := stats.NewCollector(stats.Config{})
+			p, err := NewPlayer(plan, cfg, col)
+			if err != nil {
+				t.Fatal(err)
+			}
+			players, cols = append(players, p), append(cols, col)
+			go func() { p.Run(context.Background()); done <- struct{}{} }()
+		}
+		total := func() int {
+			synctest.Wait()
+			n := 0
+			for _, p := range players {
+				n += p.Status().Users
+			}
+			return n
+		}
+		time.Sleep(time.Second)
+		if n := total(); n != 0 {
+			t.Fatalf("%d users before the shared start", n)
+		}
+		// 40 users/s in all: after 2.5 s of ramp, 4 shards × (10/s × 2.5 s + 1).
+		time.Sleep(3500 * time.Millisecond)
+		if n := total(); n < 100 || n > 104 {
+			t.Fatalf("%d users 2.5 s into the ramp, want about 100", n)
+		}
+		time.Sleep(3 * time.Second) // the ramp ends at 5 s
+		if n := total(); n != 200 {
+			t.Fatalf("%d users in all shards, want 200", n)
+		}
+		for range players {
+			<-done
+		}
+		var results []*stats.Result
+		var sum int64
+		for _, c := range cols {
+			r := c.Snapshot()
+			results = append(results, r)
+			sum += r.Requests
+		}
+		merged, err := stats.Merge(results...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if merged.Requests != sum || sum == 0 || merged.Failures != 0 {
+			t.Fatalf("merged %d requests (%d failures), shards sum %d", merged.Requests, merged.Failures, sum)
+		}
+		if merged.Users != 200 {
+			t.Errorf("merged peak users %d, want 200", merged.Users)
+		}
+	})
+}
