@@ -87,11 +87,11 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 		rate:      cfg.Rate,
 		// Users are numbered as in one unsharded run, so that the shards
 		// together start each recorded session as often as it would.
-		nextID: shardOffset(whole.Users, whole.Shard, whole.Shards),
-		state:     StateReady,
-		ctrl:      make(chan struct{}, 1),
-		stopping:  make(chan struct{}),
-		killCh:    make(chan struct{}),
+		nextID:   shardOffset(whole.Users, whole.Shard, whole.Shards),
+		state:    StateReady,
+		ctrl:     make(chan struct{}, 1),
+		stopping: make(chan struct{}),
+		killCh:   make(chan struct{}),
 	}
 	p.hard, p.cancel = context.WithCancel(context.Background())
 	p.shards = make([]recShard, 4*runtime.GOMAXPROCS(0))
