@@ -157,41 +157,48 @@ func findHead(buf []byte, isStart func(line []byte) bool) (start, end int, field
 // parseFields parses "Name: value" CRLF lines from buf[off:] up to the empty
 // line. It refuses obsolete line folding and lines without a colon, which
 // net/http would have rejected or rewritten, and invalid names and values.
+// The fields share one string copy of the head.
 func parseFields(buf []byte, off int) (end int, fields capture.Headers, ok bool) {
-	for {
-		nl := bytes.IndexByte(buf[off:], '\n')
-		if nl < 0 {
-			return 0, nil, false
-		}
-		line := buf[off : off+nl]
-		off += nl + 1
+	headEnd := bytes.Index(buf[off:], []byte("\r\n\r\n"))
+	if bytes.HasPrefix(buf[off:], []byte("\r\n")) {
+		return off + 2, nil, true
+	}
+	if headEnd < 0 {
+		return 0, nil, false
+	}
+	head := string(buf[off : off+headEnd+2]) // the field lines, each ending in CRLF
+	n := strings.Count(head, "\n")
+	fields = make(capture.Headers, 0, n)
+	for len(head) > 0 {
+		nl := strings.IndexByte(head, '\n')
+		line := head[:nl]
+		head = head[nl+1:]
 		if len(line) == 0 || line[len(line)-1] != '\r' {
-			return 0, nil, false
+			return 0, nil, false // a bare LF
 		}
 		line = line[:len(line)-1]
-		if len(line) == 0 {
-			return off, fields, true
-		}
-		if line[0] == ' ' || line[0] == '\t' {
+		if line == "" || line[0] == ' ' || line[0] == '\t' {
 			return 0, nil, false
 		}
-		colon := bytes.IndexByte(line, ':')
+		colon := strings.IndexByte(line, ':')
 		if colon <= 0 {
 			return 0, nil, false
 		}
-		name := string(line[:colon])
-		value := bytes.Trim(line[colon+1:], " \t")
+		name := line[:colon]
+		value := strings.Trim(line[colon+1:], " \t")
 		if !validFieldName(name) || !validFieldValue(value) {
 			return 0, nil, false
 		}
-		fields = append(fields, capture.Header{Name: name, Value: string(value)})
+		fields = append(fields, capture.Header{Name: name, Value: value})
 	}
+	return off + headEnd + 4, fields, true
 }
 
 // validFieldValue reports whether v holds no control characters but tab, as
 // net/http requires.
-func validFieldValue(v []byte) bool {
-	for _, c := range v {
+func validFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
 		if (c < ' ' && c != '\t') || c == 0x7f {
 			return false
 		}

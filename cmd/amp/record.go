@@ -177,7 +177,7 @@ func runRecord(c *cli.Context) error {
 	statusDone := make(chan struct{})
 	go func() {
 		defer close(statusDone)
-		status.run(ctx, rec)
+		status.run(ctx, rec.Stats)
 	}()
 	serveErr := rec.Serve(c.Context, ln, w)
 	cancel()
@@ -271,8 +271,8 @@ func newStatusLine(w io.Writer, quiet bool) *statusLine {
 	return &statusLine{w: w, tty: isTerminal(w), quiet: quiet}
 }
 
-// run prints the status until ctx ends.
-func (s *statusLine) run(ctx context.Context, rec *proxy.Recorder) {
+// run prints the status from stats until ctx ends.
+func (s *statusLine) run(ctx context.Context, stats func() proxy.Stats) {
 	if s.quiet {
 		<-ctx.Done()
 		return
@@ -290,7 +290,7 @@ func (s *statusLine) run(ctx context.Context, rec *proxy.Recorder) {
 			return
 		case <-tick.C:
 		}
-		st := rec.Stats()
+		st := stats()
 		if !s.tty && st == last {
 			continue // nothing new: keep logs short
 		}

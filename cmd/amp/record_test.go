@@ -16,12 +16,15 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/internal/testenv"
+	"github.com/ampload/amp/proxy"
 )
 
 func TestRecordUsageErrors(t *testing.T) {
@@ -364,4 +367,47 @@ func testRecordSIGTERM(t *testing.T, bin string) {
 	if err != nil || rec.Exchanges() != 5 {
 		t.Fatalf("recording: %v, %d exchanges", err, rec.Exchanges())
 	}
+}
+
+// TestStatusLine checks the status line's schedule on a fake clock: a line
+// every 5 s when something changed (not a terminal), a redraw every second on
+// a terminal.
+func TestStatusLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int64
+		stats := func() proxy.Stats { return proxy.Stats{Requests: n.Load(), Sessions: 1, Bytes: 2048, Errors: 1, InFlight: 2} }
+		var buf bytes.Buffer
+		s := &statusLine{w: &buf}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.run(ctx, stats); close(done) }()
+		n.Store(3)
+		time.Sleep(12 * time.Second) // 10 s and 12 s: two ticks, the second without news
+		synctest.Wait()
+		if got := strings.Count(buf.String(), "\n"); got != 1 || !strings.Contains(buf.String(), "amp record: 3 requests, 1 sessions, 2.0 KiB, 1 errors, 2 in flight") {
+			t.Errorf("after 12 s: %q", buf.String())
+		}
+		n.Store(4)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if got := strings.Count(buf.String(), "\n"); got != 2 {
+			t.Errorf("after 17 s: %q", buf.String())
+		}
+		cancel()
+		<-done
+
+		buf.Reset()
+		tty := &statusLine{w: &buf, tty: true}
+		ctx, cancel = context.WithCancel(context.Background())
+		done = make(chan struct{})
+		go func() { tty.run(ctx, stats); close(done) }()
+		time.Sleep(3500 * time.Millisecond)
+		synctest.Wait()
+		cancel()
+		<-done
+		tty.clear()
+		if got := strings.Count(buf.String(), "\r\x1b[K"); got != 4 || strings.Contains(buf.String(), "\n") {
+			t.Errorf("terminal: %q", buf.String())
+		}
+	})
 }
