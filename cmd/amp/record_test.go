@@ -375,7 +375,9 @@ func testRecordSIGTERM(t *testing.T, bin string) {
 func TestStatusLine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var n atomic.Int64
-		stats := func() proxy.Stats { return proxy.Stats{Requests: n.Load(), Sessions: 1, Bytes: 2048, Errors: 1, InFlight: 2} }
+		stats := func() proxy.Stats {
+			return proxy.Stats{Requests: n.Load(), Sessions: 1, Bytes: 2048, Errors: 1, InFlight: 2}
+		}
 		var buf bytes.Buffer
 		s := &statusLine{w: &buf}
 		ctx, cancel := context.WithCancel(context.Background())
