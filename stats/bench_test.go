@@ -1,6 +1,7 @@
 package stats_test
 
 import (
+	"fmt"
 	"math/rand"
 	"testing"
 	"time"
@@ -37,4 +38,31 @@ func BenchmarkRecord(b *testing.B) {
 		}
 		r.Close()
 	})
+}
+
+// BenchmarkSnapshot takes a snapshot of an hour-long run of 20 endpoints
+// (what the live console does every 2 s).
+func BenchmarkSnapshot(b *testing.B) {
+	c := stats.NewCollector(stats.Config{})
+	var eps []stats.Endpoint
+	for i := range 20 {
+		eps = append(eps, c.Endpoint("GET", fmt.Sprintf("/e%d", i)))
+	}
+	r := c.NewRecorder()
+	rng := rand.New(rand.NewSource(1))
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	for sec := 0; sec < 3600; sec++ {
+		for i := 0; i < 50; i++ {
+			sent := t0.Add(time.Duration(sec)*time.Second + time.Duration(i)*20*time.Millisecond)
+			s := stats.Sample{Sent: sent, Done: sent.Add(time.Duration(rng.ExpFloat64() * float64(20*time.Millisecond))), Status: 200}
+			r.Record(eps[i%len(eps)], &s)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if res := c.Snapshot(); res.Requests != 3600*50 {
+			b.Fatal(res.Requests)
+		}
+	}
 }

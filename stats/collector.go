@@ -227,7 +227,6 @@ type Recorder struct {
 	t    uint64        // owner's copy of tail
 	tail atomic.Uint64 // samples written; stored by the owner only
 	head atomic.Uint64 // samples folded; stored under sh.mu only
-	done bool
 }
 
 // rec is a sample as buffered in a Recorder's ring.
@@ -286,7 +285,6 @@ func (r *Recorder) Close() {
 	if i := slices.Index(sh.recs, r); i >= 0 {
 		sh.recs = slices.Delete(sh.recs, i, i+1)
 	}
-	r.done = true
 }
 
 // shard is one of the collector's aggregates.

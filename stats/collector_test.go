@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -254,4 +255,159 @@ func diffAny(path string, x, y any) string {
 		}
 	}
 	return ""
+}
+
+// TestSnapshotWhileRecording takes snapshots while 8 goroutines record:
+// every snapshot is consistent (totals equal the sum of endpoints, counts
+// only grow) and the last one holds every sample.
+func TestSnapshotWhileRecording(t *testing.T) {
+	t.Parallel()
+	c := stats.NewCollector(stats.Config{})
+	eps := []stats.Endpoint{c.Endpoint("GET", "/a"), c.Endpoint("POST", "/b")}
+	const workers, per = 8, 3000
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := c.NewRecorder()
+			for i := 0; i < per; i++ {
+				s := sample(time.Duration(i)*time.Millisecond, 0, time.Duration(1+i%50)*time.Millisecond, 200, "")
+				if i%100 == 0 {
+					s.Failure = "timeout"
+				}
+				r.Record(eps[i%2], &s)
+			}
+			r.Flush()
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var last int64
+	for snapshots := 0; ; snapshots++ {
+		select {
+		case <-done:
+			r := c.Snapshot()
+			if r.Requests != workers*per || r.Failures != workers*per/100 {
+				t.Fatalf("final: %d requests, %d failures", r.Requests, r.Failures)
+			}
+			return
+		default:
+		}
+		r := c.Snapshot()
+		var sum int64
+		for _, e := range r.Endpoints {
+			sum += e.Requests
+		}
+		var series int64
+		for _, p := range r.Series {
+			series += p.Requests
+		}
+		if sum != r.Requests || series != r.Requests || r.Requests < last {
+			t.Fatalf("snapshot %d: total %d, endpoints %d, series %d, previous %d", snapshots, r.Requests, sum, series, last)
+		}
+		last = r.Requests
+	}
+}
+
+// TestRecorderBuffersUntilSnapshot: a snapshot sees samples still in a
+// recorder's ring, without Flush.
+func TestRecorderBuffersUntilSnapshot(t *testing.T) {
+	t.Parallel()
+	c := stats.NewCollector(stats.Config{})
+	ep := c.Endpoint("GET", "/")
+	r := c.NewRecorder()
+	s := sample(0, 0, time.Millisecond, 200, "")
+	r.Record(ep, &s)
+	if got := c.Snapshot().Requests; got != 1 {
+		t.Fatalf("snapshot sees %d requests, want 1", got)
+	}
+	r.Record(ep, &s)
+	r.Close() // folds in and detaches
+	if got := c.Snapshot().Requests; got != 2 {
+		t.Fatalf("after Close: %d requests, want 2", got)
+	}
+}
+
+func TestReset(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(10 * time.Second)
+	c := stats.NewCollector(stats.Config{Now: func() time.Time { return now }})
+	ep := c.Endpoint("GET", "/")
+	c.SetRecorded(ep, []time.Duration{time.Millisecond})
+	c.SetUsers(3)
+	c.AddSkipped("x", 1)
+	r := c.NewRecorder()
+	s := sample(0, 0, 2*time.Millisecond, 500, "HTTP 500")
+	r.Record(ep, &s)
+	c.Reset()
+	res := c.Snapshot()
+	if res.Requests != 0 || len(res.Errors) != 0 || len(res.Skipped) != 0 || !res.Start.Equal(now) {
+		t.Fatalf("after reset: %d requests, %d errors, skipped %v, start %v", res.Requests, len(res.Errors), res.Skipped, res.Start)
+	}
+	s = sample(11*time.Second, 0, 4*time.Millisecond, 200, "")
+	r.Record(ep, &s)
+	res = c.Snapshot()
+	if res.Requests != 1 || res.Endpoints[0].Slowdown == nil || res.Endpoints[0].Slowdown.P50 != 4 || res.Users != 3 {
+		t.Fatalf("recording after reset: %+v", res.Stats)
+	}
+}
+
+// TestSeriesUsersAndGaps: the series covers every second from the start,
+// carries users forward and counts samples in the second of their Done.
+func TestSeriesUsersAndGaps(t *testing.T) {
+	t.Parallel()
+	now := t0
+	c := stats.NewCollector(stats.Config{Start: t0, Now: func() time.Time { return now }})
+	ep := c.Endpoint("GET", "/")
+	c.SetUsers(2)
+	now = t0.Add(3 * time.Second)
+	c.SetUsers(6)
+	r := c.NewRecorder()
+	for _, off := range []time.Duration{100 * time.Millisecond, 1900 * time.Millisecond, 4500 * time.Millisecond} {
+		s := sample(off, 0, 200*time.Millisecond, 200, "") // done 0.3 s, 2.1 s, 4.7 s
+		r.Record(ep, &s)
+	}
+	res := c.Snapshot()
+	var got []string
+	for _, p := range res.Series {
+		got = append(got, fmt.Sprintf("%d:%d/%d", p.Elapsed, p.Users, p.Requests))
+	}
+	if want := "0:2/1 1:2/0 2:2/1 3:6/0 4:6/1"; strings.Join(got, " ") != want {
+		t.Errorf("series %q, want %q", strings.Join(got, " "), want)
+	}
+	if res.Users != 6 || res.Series[0].T != t0.Unix() {
+		t.Errorf("peak users %d, first second %d", res.Users, res.Series[0].T)
+	}
+}
+
+func FuzzDecodeResult(f *testing.F) {
+	// a small whole result (the golden one is large and slows minimising)
+	c := stats.NewCollector(stats.Config{Percentiles: []float64{50, 99}})
+	r := c.NewRecorder()
+	for i, ep := range []stats.Endpoint{c.Endpoint("GET", "/"), c.Endpoint("GET", "/a")} {
+		s := sample(time.Duration(i)*time.Second, time.Millisecond, 3*time.Millisecond, 500, "HTTP 500")
+		r.Record(ep, &s)
+	}
+	var small bytes.Buffer
+	if err := c.Snapshot().WriteJSON(&small); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(small.Bytes())
+	f.Add([]byte(`{"version":1,"requests":0}`))
+	f.Add([]byte(`{"version":1,"requests":1,"endpoints":[{"method":"GET","name":"/","requests":1,"latency_hdr":"HISTFAAAAB","service_hdr":"x"}]}`))
+	f.Add([]byte(`{"version":1,"requests":1,"series":[{"t":1,"hdr":"HISTFAAAACR42pJpmSzMwMDAxQABzFCaEURcm7yEwf4DRGCFMQMAAAD//w=="}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := stats.DecodeResult(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		if err := r.WriteJSON(&buf); err != nil {
+			t.Fatalf("a result that reads must write: %v", err)
+		}
+		if _, err := stats.DecodeResult(&buf); err != nil {
+			t.Fatalf("a written result must read back: %v", err)
+		}
+	})
 }
