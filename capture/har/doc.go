@@ -1,0 +1,9 @@
+// Package har imports HTTP Archive (HAR 1.1 and 1.2) files, as exported by
+// browsers' developer tools (Chrome, Firefox), proxies (Fiddler, mitmproxy)
+// and WebPagetest, into amp exchanges.
+//
+// Read decodes a file (a UTF-8 byte order mark, numbers written as strings
+// and odd httpVersion values are accepted); Log.Exchanges turns its entries
+// into capture.Exchange values ordered by start, ready for capture.Grouper
+// and capture.Writer.
+package har
