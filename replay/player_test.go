@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -382,5 +383,39 @@ func TestReplayMaxConns(t *testing.T) {
 	}
 	if p := peak.Load(); p > 2 {
 		t.Fatalf("the target saw %d connections at once, want at most 2", p)
+	}
+}
+
+// BenchmarkPlayer replays b.N one-request sessions with 50 users and no
+// think time: the whole closed-model path (spawning, scheduling, the client,
+// statistics). AMP_BENCH_TARGET names an external target (e.g. the shared
+// bench target pinned to another core); otherwise a canned loopback server.
+func BenchmarkPlayer(b *testing.B) {
+	target := os.Getenv("AMP_BENCH_TARGET")
+	if target == "" {
+		target = "http://" + cannedServer(b, "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\ncount: 1000000").Addr
+	}
+	rec := syntheticRecording("shop.example", 1, 1, time.Second)
+	rec.Sessions[0].Exchanges[0].Request.URL = "http://shop.example/"
+	cfg := fastConfig(target)
+	cfg.Users, cfg.Rate, cfg.Iterations = 50, 1e6, b.N
+	namer, _ := stats.NewNamer(nil)
+	plan, err := NewPlan(rec, cfg, namer.Name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	col := stats.NewCollector(stats.Config{})
+	p, err := NewPlayer(plan, cfg, col)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := p.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if res := col.Snapshot(); res.Requests != int64(b.N) || res.Failures != 0 {
+		b.Fatalf("%d requests, %d failures", res.Requests, res.Failures)
 	}
 }
