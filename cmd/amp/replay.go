@@ -227,7 +227,19 @@ func play(ctx context.Context, p *replay.Player, col *stats.Collector, cfg repla
 		case <-done:
 		}
 	}()
-	console := stats.NewConsole(out, isTerminal(out))
+	tty := isTerminal(out)
+	console := stats.NewConsole(out, tty)
+	if tty && !cfg.Timeline && isTerminal(os.Stdin) {
+		// Locust's keys: w/W add 1/10 users, s/S remove 1/10.
+		restore := watchKeys(func(k byte) {
+			step := map[byte]int{'w': 1, 'W': 10, '+': 10, 's': -1, 'S': -10, '-': -10}[k]
+			if step != 0 {
+				p.SetUsers(p.Status().Target + step)
+			}
+		})
+		defer restore()
+		fmt.Fprintln(out, "keys: w/W add 1/10 users, s/S remove 1/10")
+	}
 	ticked := make(chan struct{})
 	go func() {
 		defer close(ticked)
