@@ -362,11 +362,6 @@ func fillSeries(pts []Point, start time.Time, usersAt map[int64]int) []Point {
 	}
 	out := make([]Point, 0, hi-lo+1)
 	users, j := 0, 0
-	for t := range usersAt { // users set before the series starts
-		if t < lo {
-			users = usersAt[t]
-		}
-	}
 	for t := lo; t <= hi; t++ {
 		if u, ok := usersAt[t]; ok {
 			users = u
@@ -511,7 +506,7 @@ func (l *Latency) fill(h *hdr.PackedHistogram, pcts []float64) {
 
 // clampPct returns percentile p of h (µs) in ms, clamped to [lo, hi].
 func clampPct(h *hdr.PackedHistogram, p, lo, hi float64) float64 {
-	if h.TotalCount() == 0 {
+	if h == nil || h.TotalCount() == 0 {
 		return 0
 	}
 	v := float64(h.ValueAtPercentile(p)) / 1000

@@ -123,3 +123,21 @@ func FuzzParseThreshold(f *testing.F) {
 		}
 	})
 }
+
+// TestThresholdsOnEmptyResult: latency thresholds on a run without requests
+// fail (nothing proves them), rates and counts are zero.
+func TestThresholdsOnEmptyResult(t *testing.T) {
+	t.Parallel()
+	var ths []stats.Threshold
+	for _, e := range []string{"p(95)<500", "rate<0.01", "count>0"} {
+		th, err := stats.ParseThreshold(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ths = append(ths, th)
+	}
+	got := (&stats.Result{}).CheckThresholds(ths)
+	if got[0].Pass || !strings.Contains(got[0].Message, "no requests to measure") || !got[1].Pass || got[2].Pass {
+		t.Errorf("%+v", got)
+	}
+}
