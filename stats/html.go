@@ -232,7 +232,7 @@ th{background:#eef0f4;font-weight:600}td.l,th.l{text-align:left}tr.total td{font
 .chart .ylabel{font-size:11px;fill:#5b6475;text-anchor:end}.chart .xlabel{font-size:11px;fill:#5b6475;text-anchor:middle}
 .chart .unit,.chart .legend{font-size:11px;fill:#5b6475}.chart .nodata{font-size:14px;fill:#9aa3b2;text-anchor:middle}
 .muted{color:#5b6475}.ok{color:#17602c;font-weight:600}.bad{color:#8c1d1d;font-weight:600}
-code{font-size:13px}
+code{font-size:13px}.scroll{overflow-x:auto}
 </style>
 </head>
 <body>
@@ -250,39 +250,39 @@ code{font-size:13px}
 {{with .R.Slowdown}}<div><dt>Slowdown p50 / p95</dt><dd>{{f2 .P50}}x / {{f2 .P95}}x</dd></div>{{end}}
 </dl>
 {{if .R.Thresholds}}<h2>Thresholds</h2>
-<table id="thresholds"><tr><th class="l">Result</th><th class="l">Threshold</th><th>Observed</th><th>Limit</th><th class="l">Detail</th></tr>
+<div class="scroll"><table id="thresholds"><tr><th class="l">Result</th><th class="l">Threshold</th><th>Observed</th><th>Limit</th><th class="l">Detail</th></tr>
 {{range .R.Thresholds}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Expr}}</code></td><td>{{num .Observed}} {{.Unit}}</td><td>{{num .Limit}} {{.Unit}}</td><td class="l">{{.Message}}</td></tr>
-{{end}}</table>{{end}}
+{{end}}</table></div>{{end}}
 <h2>Charts</h2>
 <div id="charts">{{range .Charts}}{{.}}
 {{end}}</div>
 <h2>Request statistics</h2>
-<table id="requests"><tr><th class="l">Type</th><th class="l">Name</th><th># Requests</th><th># Fails</th><th>Average (ms)</th><th>Min (ms)</th><th>Max (ms)</th><th>Median (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>Average size (bytes)</th><th>RPS</th><th>Failures/s</th></tr>
+<div class="scroll"><table id="requests"><tr><th class="l">Type</th><th class="l">Name</th><th># Requests</th><th># Fails</th><th>Average (ms)</th><th>Min (ms)</th><th>Max (ms)</th><th>Median (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>Average size (bytes)</th><th>RPS</th><th>Failures/s</th></tr>
 {{range .R.Endpoints}}<tr><td class="l">{{.Method}}</td><td class="l">{{.Name}}</td><td>{{.Requests}}</td><td>{{.Failures}}</td><td>{{ms .Latency.Avg}}</td><td>{{ms .Latency.Min}}</td><td>{{ms .Latency.Max}}</td><td>{{ms .Latency.P50}}</td><td>{{ms .Latency.P95}}</td><td>{{ms .Latency.P99}}</td><td>{{avgsize .Bytes .Requests}}</td><td>{{f2 .RPS}}</td><td>{{f2 .FailuresPerSec}}</td></tr>
 {{end}}<tr class="total"><td class="l"></td><td class="l">Aggregated</td><td>{{.R.Requests}}</td><td>{{.R.Failures}}</td><td>{{ms .R.Latency.Avg}}</td><td>{{ms .R.Latency.Min}}</td><td>{{ms .R.Latency.Max}}</td><td>{{ms .R.Latency.P50}}</td><td>{{ms .R.Latency.P95}}</td><td>{{ms .R.Latency.P99}}</td><td>{{avgsize .R.Bytes .R.Requests}}</td><td>{{f2 .R.RPS}}</td><td>{{f2 .R.FailuresPerSec}}</td></tr>
-</table>
+</table></div>
 <h2>Response time percentiles (ms)</h2>
-<table id="percentiles"><tr><th class="l">Type</th><th class="l">Name</th>{{range .R.Percentiles}}<th>{{pctn .}}</th>{{end}}</tr>
+<div class="scroll"><table id="percentiles"><tr><th class="l">Type</th><th class="l">Name</th>{{range .R.Percentiles}}<th>{{pctn .}}</th>{{end}}</tr>
 {{$p := .R.Percentiles}}{{range .R.Endpoints}}<tr><td class="l">{{.Method}}</td><td class="l">{{.Name}}</td>{{$l := .Latency}}{{range $p}}<td>{{at $l .}}</td>{{end}}</tr>
 {{end}}<tr class="total"><td class="l"></td><td class="l">Aggregated</td>{{$l := .R.Latency}}{{range $p}}<td>{{at $l .}}</td>{{end}}</tr>
-</table>
+</table></div>
 <p class="muted">Latency counts from each task's intended start (coordinated omission corrected). Service time, from the actual send: p50 {{ms .R.Service.P50}} ms, p95 {{ms .R.Service.P95}} ms, p99 {{ms .R.Service.P99}} ms.</p>
 <h2>Failures</h2>
-{{if .R.Errors}}<table id="failures"><tr><th># Occurrences</th><th class="l">Type</th><th class="l">Name</th><th class="l">Reason</th><th class="l">First seen</th><th class="l">Last seen</th></tr>
+{{if .R.Errors}}<div class="scroll"><table id="failures"><tr><th># Occurrences</th><th class="l">Type</th><th class="l">Name</th><th class="l">Reason</th><th class="l">First seen</th><th class="l">Last seen</th></tr>
 {{range .R.Errors}}<tr><td>{{.Count}}</td><td class="l">{{.Method}}</td><td class="l">{{.Name}}</td><td class="l">{{.Reason}}</td><td class="l">{{time .FirstSeen}}</td><td class="l">{{time .LastSeen}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">No failures.</p>{{end}}
+{{end}}</table></div>{{else}}<p class="muted">No failures.</p>{{end}}
 {{if .R.Slowdown}}<h2>Slowdown vs the recording</h2>
-<table id="slowdown"><tr><th class="l">Type</th><th class="l">Name</th><th>Recorded p50 (ms)</th><th>Replayed p50 (ms)</th><th>x</th><th>Recorded p95 (ms)</th><th>Replayed p95 (ms)</th><th>x</th></tr>
+<div class="scroll"><table id="slowdown"><tr><th class="l">Type</th><th class="l">Name</th><th>Recorded p50 (ms)</th><th>Replayed p50 (ms)</th><th>x</th><th>Recorded p95 (ms)</th><th>Replayed p95 (ms)</th><th>x</th></tr>
 {{range $e := .R.Endpoints}}{{with $e.Slowdown}}<tr><td class="l">{{$e.Method}}</td><td class="l">{{$e.Name}}</td><td>{{ms .RecordedP50MS}}</td><td>{{ms .ReplayedP50MS}}</td><td>{{f2 .P50}}x</td><td>{{ms .RecordedP95MS}}</td><td>{{ms .ReplayedP95MS}}</td><td>{{f2 .P95}}x</td></tr>
 {{end}}{{end}}
-</table>{{end}}
+</table></div>{{end}}
 {{if .R.Skipped}}<h2>Skipped tasks</h2>
-<table id="skipped"><tr><th>Tasks</th><th class="l">Reason</th></tr>
+<div class="scroll"><table id="skipped"><tr><th>Tasks</th><th class="l">Reason</th></tr>
 {{range $k := keys .R.Skipped}}<tr><td>{{index $.R.Skipped $k}}</td><td class="l">{{$k}}</td></tr>
-{{end}}</table>{{end}}
+{{end}}</table></div>{{end}}
 <h2>Configuration</h2>
-{{if .Config}}<table id="config">{{range .Config}}<tr><td class="l"><code>{{index . 0}}</code></td><td class="l">{{index . 1}}</td></tr>
-{{end}}</table>{{else}}<p class="muted">None recorded.</p>{{end}}
+{{if .Config}}<div class="scroll"><table id="config">{{range .Config}}<tr><td class="l"><code>{{index . 0}}</code></td><td class="l">{{index . 1}}</td></tr>
+{{end}}</table></div>{{else}}<p class="muted">None recorded.</p>{{end}}
 <p class="muted">Written by amp; result format version {{.R.Version}}. Histograms are HdrHistograms (3 significant digits); minimum, maximum and average are exact.</p>
 </main>
 </body>
