@@ -359,6 +359,7 @@ func (r *Recorder) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Re
 		return req, goproxy.NewResponse(req, goproxy.ContentTypeText, http.StatusLoopDetected,
 			"amp record: refusing a request to the proxy itself ("+req.URL.String()+")\n")
 	}
+	fields := r.requestFields(req) // consumes the head from the connection's window
 	if r.filter.skipRequest(req.URL.Host, req.URL.Path) {
 		r.skipped.Add(1)
 		return req, nil
@@ -375,7 +376,7 @@ func (r *Recorder) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Re
 	if r.target == nil && strings.HasPrefix(req.RequestURI, req.URL.Scheme+"://") {
 		x.url = req.RequestURI // absolute form: exactly as the client sent it
 	}
-	x.reqHeader = r.requestFields(req)
+	x.reqHeader = fields
 	if req.Body != nil && req.Body != http.NoBody {
 		x.reqBody = &bodyTap{rc: req.Body, max: r.cfg.MaxBody}
 		req.Body = x.reqBody
@@ -417,26 +418,28 @@ type upstream struct{ r *Recorder }
 // It never returns an error: failures become a 502 response with the reason.
 func (u upstream) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Response, error) {
 	r := u.r
-	x, _ := ctx.UserData.(*exchange)
-	if x == nil {
-		resp, err := r.tr.RoundTrip(req)
-		if err != nil {
-			return badGateway(req, describeError(req, err)), nil
-		}
-		r.rewriteLocation(resp, ctx)
-		return resp, nil
+	x, _ := ctx.UserData.(*exchange) // nil when the filters skip the request
+	if x != nil {
+		r.inflight.Add(1)
 	}
-	r.inflight.Add(1)
-
+	// Unrecorded exchanges are traced too: their response heads must be
+	// consumed from the connection's window like any other.
 	var conn *wireConn
 	trace := &httptrace.ClientTrace{
-		GotConn:              func(info httptrace.GotConnInfo) { conn, _ = info.Conn.(*wireConn) },
-		GotFirstResponseByte: func() { x.firstByte = time.Now() },
+		GotConn: func(info httptrace.GotConnInfo) { conn, _ = info.Conn.(*wireConn) },
+		GotFirstResponseByte: func() {
+			if x != nil {
+				x.firstByte = time.Now()
+			}
+		},
 	}
 	resp, err := r.tr.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
 	if err != nil {
 		reason := describeError(req, err)
 		resp = badGateway(req, reason)
+		if x == nil {
+			return resp, nil
+		}
 		x.status, x.respProto = resp.StatusCode, resp.Proto
 		x.respHeader = mapFields("", resp.Header, resp.ContentLength, nil)
 		x.flags |= capture.FlagNoResponse
@@ -452,14 +455,19 @@ func (u upstream) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 		return resp, nil
 	}
 
-	x.status, x.respProto, x.respLen = resp.StatusCode, resp.Proto, resp.ContentLength
-	var ok bool
+	var fields capture.Headers
+	ok := false
 	if conn != nil {
-		x.respHeader, ok = conn.responseHead(resp)
+		fields, ok = conn.responseHead(resp)
+	}
+	if x == nil {
+		r.rewriteLocation(resp, ctx)
+		return resp, nil
 	}
 	if !ok {
-		x.respHeader = mapFields("", resp.Header, resp.ContentLength, resp.TransferEncoding)
+		fields = mapFields("", resp.Header, resp.ContentLength, resp.TransferEncoding)
 	}
+	x.status, x.respProto, x.respLen, x.respHeader = resp.StatusCode, resp.Proto, resp.ContentLength, fields
 	r.rewriteLocation(resp, ctx)
 	if r.filter.skipResponse(resp.Header.Get("Content-Type")) {
 		r.skipped.Add(1)
