@@ -29,6 +29,16 @@ type bodyTap struct {
 	onClose func() // called once, on the first Close; may be nil
 }
 
+// newBodyTap taps rc, keeping up to max bytes; size is the body's length
+// when known (else -1), to allocate the copy once.
+func newBodyTap(rc io.ReadCloser, max, size int64) *bodyTap {
+	t := &bodyTap{rc: rc, max: max}
+	if size > 0 {
+		t.buf = make([]byte, 0, min(size, max))
+	}
+	return t
+}
+
 // Read reads from the body, keeping what it read.
 func (t *bodyTap) Read(p []byte) (int, error) {
 	n, err := t.rc.Read(p)

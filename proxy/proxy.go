@@ -378,7 +378,7 @@ func (r *Recorder) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Re
 	}
 	x.reqHeader = fields
 	if req.Body != nil && req.Body != http.NoBody {
-		x.reqBody = &bodyTap{rc: req.Body, max: r.cfg.MaxBody}
+		x.reqBody = newBodyTap(req.Body, r.cfg.MaxBody, req.ContentLength)
 		req.Body = x.reqBody
 	}
 	ctx.UserData = x
@@ -487,10 +487,11 @@ func (u upstream) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 		r.finish(x)
 		return resp, nil
 	}
-	x.respBody = &bodyTap{rc: resp.Body, max: r.cfg.MaxBody, onClose: func() {
+	x.respBody = newBodyTap(resp.Body, r.cfg.MaxBody, resp.ContentLength)
+	x.respBody.onClose = func() {
 		x.end = time.Now()
 		r.finish(x)
-	}}
+	}
 	resp.Body = x.respBody
 	return resp, nil
 }
