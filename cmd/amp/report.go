@@ -17,13 +17,13 @@ func reportCommand() *cli.Command {
 		ArgsUsage: "RESULT.json [NEW.json]",
 		UsageText: "amp report RESULT.json [--csv PREFIX] [--html FILE] [--json FILE] [--fail-if EXPR]...\n" +
 			"   amp report BASELINE.json NEW.json [--fail-if EXPR]... [--fail-on-regression]\n" +
-			"   amp report --merge PART.json... [--json FILE] [--html FILE] [--csv PREFIX]\n\n" +
+			"   amp report merge PART.json... -o ALL.json [--html FILE] [--csv PREFIX]   (or --merge)\n\n" +
 			"   amp report result.json                        # the end-of-run tables again\n" +
 			"   amp report result.json --html report.html     # one self-contained HTML file with charts\n" +
 			"   amp report result.json --csv out/run          # Locust's four CSV files\n" +
 			"   amp report result.json --fail-if 'p(95)<500'  # exit 99 when a threshold fails\n" +
 			"   amp report monday.json tuesday.json           # p50/p95/p99 and failures, per endpoint\n" +
-			"   amp report --merge w1.json w2.json w3.json --json all.json   # one run from several processes",
+			"   amp report merge shard-0.json shard-1.json shard-2.json -o all.json   # one run from several processes",
 		Description: "RESULT.json is what 'amp replay --json' writes. With one file, report prints the end-of-run\n" +
 			"report and writes the files asked for. With two, it compares the second run with the first\n" +
 			"(the baseline): a change counts when it is over 10% (p99: 20%) and 1 ms, or over half a\n" +
@@ -34,8 +34,8 @@ func reportCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files `PREFIX`_stats.csv, _stats_history.csv, _failures.csv and _exceptions.csv"},
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report to `FILE`"},
-			&cli.StringFlag{Name: "json", Usage: "write the result (with the thresholds' verdicts) to `FILE`"},
-			&cli.StringSliceFlag{Name: "fail-if", Usage: "`EXPR`: a threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (repeatable); exit 99 if one fails"},
+			&cli.StringFlag{Name: "json", Aliases: []string{"o"}, Usage: "write the result (with the thresholds' verdicts) to `FILE`"},
+			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "`EXPR`: a threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (repeatable); exit 99 if one fails"},
 			&cli.BoolFlag{Name: "fail-on-regression", Usage: "comparing two results: exit 99 when the new one is worse"},
 			&cli.BoolFlag{Name: "merge", Usage: "merge the results given (processes of one run) into one before rendering"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no report, only the files written and errors"},
@@ -47,6 +47,9 @@ func reportCommand() *cli.Command {
 func runReport(c *cli.Context) error {
 	args := c.Args().Slice()
 	merge := c.Bool("merge")
+	if len(args) > 0 && args[0] == "merge" { // "amp report merge a.json b.json -o all.json"
+		merge, args = true, args[1:]
+	}
 	switch {
 	case len(args) == 0:
 		return usageError("report: want a result file (or two to compare), got 0 arguments (run 'amp report --help')")
@@ -54,7 +57,7 @@ func runReport(c *cli.Context) error {
 		return usageError("report: want one result, or two to compare, got %d files (use --merge to add up the parts of one run)", len(args))
 	}
 	var ths []stats.Threshold
-	for _, expr := range c.StringSlice("fail-if") {
+	for _, expr := range multi(c, "fail-if") {
 		th, err := stats.ParseThreshold(expr)
 		if err != nil {
 			return usageError("report: --fail-if: %v", err)

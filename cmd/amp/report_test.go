@@ -135,6 +135,16 @@ func TestReportMerge(t *testing.T) {
 	if err != nil || m.Requests != 2*(100+150+100) {
 		t.Fatalf("merged: %v, %d requests", err, m.Requests)
 	}
+
+	// The spelling of the sharding workflow: amp report merge ... -o FILE.
+	out2 := filepath.Join(t.TempDir(), "all2.json")
+	r = runAmp(t, "report", "merge", a, b, "-o", out2, "-q")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	if m, err := stats.ReadResult(out2); err != nil || m.Requests != 2*(100+150) {
+		t.Fatalf("report merge: %v, %+v", err, m)
+	}
 }
 
 func TestReportUsageErrors(t *testing.T) {
