@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -230,6 +231,19 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 // locustHeader is the first line of Locust's _stats.csv with its default
 // percentiles.
 const locustHeader = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
+
+// bufioLines returns a function reading r line by line; ok is false at the
+// end.
+func bufioLines(r io.Reader) func() (string, bool) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	return func() (string, bool) {
+		if !sc.Scan() {
+			return "", false
+		}
+		return sc.Text(), true
+	}
+}
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")

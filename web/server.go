@@ -186,7 +186,9 @@ func (s *Server) Result() *stats.Result {
 
 // Close stops any running replay (gracefully, then killing what is still in
 // flight after its stop timeout), ends the live event streams and waits for
-// the replay's goroutine. The Server refuses new starts afterwards.
+// the replay's goroutine. The Server refuses new starts afterwards. Call it
+// before shutting the http.Server down, whose Shutdown waits for the
+// streams.
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true

@@ -480,3 +480,72 @@ func locustStatsHost(t testing.TB, base string) string {
 	}
 	return info.Defaults.Host
 }
+
+// The page's live updates: an event a second, the first with the whole
+// series, the next ones with the seconds the page lacks; Close ends the
+// stream.
+func TestEventStream(t *testing.T) {
+	t.Parallel()
+	s, srv, _ := newTestServer(t, nil)
+	if code, rep := postForm(t, srv.URL, "/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"10"}}); code != http.StatusOK {
+		t.Fatalf("start: %d %v", code, rep)
+	}
+	resp, err := http.Get(srv.URL + "/api/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	type event struct {
+		Run    int    `json:"run"`
+		State  string `json:"state"`
+		Full   bool   `json:"full"`
+		Series []struct {
+			T int64 `json:"t"`
+		} `json:"series"`
+		Totals struct {
+			Requests int64 `json:"requests"`
+		} `json:"totals"`
+	}
+	dec := bufioLines(resp.Body)
+	var events []event
+	for len(events) < 4 {
+		line, ok := dec()
+		if !ok {
+			t.Fatalf("the stream ended after %d events", len(events))
+		}
+		data, found := strings.CutPrefix(line, "data: ")
+		if !found {
+			continue
+		}
+		var e event
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			t.Fatalf("event %q: %v", data, err)
+		}
+		events = append(events, e)
+	}
+	had := false // whether the page has got points of the series yet
+	for i, e := range events {
+		if e.Full != !had || e.Run != 1 {
+			t.Errorf("event %d: full %v (run %d), want the whole series until the page has points, then increments", i, e.Full, e.Run)
+		}
+		had = had || len(e.Series) > 0
+	}
+	if !had {
+		t.Error("no event carried a second of the series")
+	}
+	if events[3].Totals.Requests <= events[0].Totals.Requests {
+		t.Errorf("requests did not rise over the events: %d then %d", events[0].Totals.Requests, events[3].Totals.Requests)
+	}
+	if last := events[1].Series; len(last) > 0 && len(events[0].Series) > 0 && last[0].T < events[0].Series[len(events[0].Series)-1].T {
+		t.Errorf("an increment resent seconds the page had: %v after %v", last, events[0].Series)
+	}
+	s.Close()
+	for {
+		if _, ok := dec(); !ok {
+			break // Close ended the stream
+		}
+	}
+}

@@ -235,9 +235,10 @@
     if (!window.EventSource) return startPolling();
     const es = new EventSource("/api/events");
     let got = false, failures = 0;
-    es.onmessage = (e) => { got = true; failures = 0; apply(JSON.parse(e.data)); };
+    es.onmessage = (e) => { got = true; failures = 0; $("#conn").hidden = true; apply(JSON.parse(e.data)); };
     es.onerror = () => {
       failures++;
+      if (got) $("#conn").hidden = false; // amp stopped or the network went away; EventSource retries
       if (!got && failures >= 3) { es.close(); startPolling(); }
     };
   }
