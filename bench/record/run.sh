@@ -4,14 +4,14 @@
 # requests/s, the latency amp adds at p50 and p99, and whether every request
 # wrk completed is in the recording.
 #
-#   bench/record/run.sh [DURATION [CONNECTIONS [PATH]]]     (defaults: 10s 32 /)
+#   bench/record/run.sh [DURATION [CONNECTIONS [PATH]]]     (defaults: 10s 8 /)
 #
 # Needs wrk (apt-get install wrk). Ports 0 are picked by the OS; the script
 # reads them back from the programs' output. Everything it starts is stopped.
 set -euo pipefail
 
 DURATION=${1:-10s}
-CONNS=${2:-32}
+CONNS=${2:-8}
 URLPATH=${3:-/}
 THREADS=${WRK_THREADS:-1}
 
