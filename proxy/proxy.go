@@ -159,7 +159,7 @@ func New(cfg Config, opts ...Option) (*Recorder, error) {
 	gp.CertStore = &certStore{}
 	// CONNECT tunnels dial directly (not through the environment's HTTPS_PROXY)
 	// and are not sniffed.
-	gp.ConnectDial = func(network, addr string) (net.Conn, error) { return r.dialer.Dial(network, addr) }
+	gp.ConnectDial = func(network, addr string) (net.Conn, error) { return r.dial(context.Background(), network, addr) }
 	gp.OnRequest().HandleConnectFunc(r.onConnect)
 	gp.OnRequest().DoFunc(r.onRequest)
 	gp.NonproxyHandler = http.HandlerFunc(r.serveOrigin)
@@ -192,6 +192,9 @@ func (r *Recorder) Stats() Stats {
 // connKey is the context key under which a request's client connection is
 // stored.
 type connKey struct{}
+
+// clientHostKey is the context key of the Host a reverse-mode client sent.
+type clientHostKey struct{}
 
 // Serve proxies connections accepted on ln and records their exchanges to w
 // until ctx ends or writing fails. It then stops accepting, waits up to
@@ -291,6 +294,7 @@ func (r *Recorder) serveReverse(w http.ResponseWriter, req *http.Request) {
 		}
 		req.URL.Path = base + req.URL.Path
 	}
+	req = req.WithContext(context.WithValue(req.Context(), clientHostKey{}, req.Host))
 	req.Host = t.Host
 	r.gp.ServeHTTP(w, req)
 }
@@ -355,10 +359,6 @@ type exchange struct {
 func (r *Recorder) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
 	ctx.RoundTripper = upstream{r}
 	ctx.UserData = nil
-	if addr, _ := r.addr.Load().(string); r.target == nil && req.URL.Host == addr {
-		return req, goproxy.NewResponse(req, goproxy.ContentTypeText, http.StatusLoopDetected,
-			"amp record: refusing a request to the proxy itself ("+req.URL.String()+")\n")
-	}
 	fields := r.requestFields(req) // consumes the head from the connection's window
 	if r.filter.skipRequest(req.URL.Host, req.URL.Path) {
 		r.skipped.Add(1)
@@ -508,10 +508,11 @@ func (r *Recorder) rewriteLocation(resp *http.Response, ctx *goproxy.ProxyCtx) {
 	if loc == "" || !strings.HasPrefix(loc, origin) || (len(loc) > len(origin) && loc[len(origin)] != '/') {
 		return
 	}
+	// The host the client asked for, so that its cookies keep applying.
 	addr, _ := r.addr.Load().(string)
 	if ctx != nil && ctx.Req != nil {
-		if c, ok := ctx.Req.Context().Value(connKey{}).(*clientConn); ok {
-			addr = c.LocalAddr().String()
+		if h, ok := ctx.Req.Context().Value(clientHostKey{}).(string); ok && h != "" {
+			addr = h
 		}
 	}
 	resp.Header.Set("Location", "http://"+addr+loc[len(origin):])
@@ -658,17 +659,64 @@ func badGateway(req *http.Request, reason string) *http.Response {
 
 // dialUpstream connects to a plain-HTTP upstream, sniffing response heads.
 func (r *Recorder) dialUpstream(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := r.dialer.DialContext(ctx, network, addr)
+	c, err := r.dial(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
 	return &wireConn{Conn: c}, nil
 }
 
+// errLoop reports a request that would reach the recorder itself.
+var errLoop = errors.New("the upstream is this recorder itself (a request loop)")
+
+// dial connects to an upstream, refusing the recorder's own address.
+func (r *Recorder) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := r.dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if r.isSelf(c.RemoteAddr()) {
+		_ = c.Close()
+		return nil, errLoop
+	}
+	return c, nil
+}
+
+// isSelf reports whether a connection to remote reaches the recorder's own
+// listener.
+func (r *Recorder) isSelf(remote net.Addr) bool {
+	own, _ := r.addr.Load().(string)
+	lp, err := netip.ParseAddrPort(own)
+	if err != nil {
+		return false
+	}
+	rp, err := netip.ParseAddrPort(remote.String())
+	if err != nil || rp.Port() != lp.Port() {
+		return false
+	}
+	la, ra := lp.Addr().Unmap(), rp.Addr().Unmap()
+	return la == ra || (la.IsUnspecified() && (ra.IsLoopback() || isLocalAddr(ra)))
+}
+
+// isLocalAddr reports whether a is an address of one of this machine's
+// interfaces.
+func isLocalAddr(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		if p, err := netip.ParsePrefix(ia.String()); err == nil && p.Addr().Unmap() == a {
+			return true
+		}
+	}
+	return false
+}
+
 // dialUpstreamTLS connects to an HTTPS upstream and sniffs the decrypted
 // response heads.
 func (r *Recorder) dialUpstreamTLS(ctx context.Context, network, addr string, conf *tls.Config) (net.Conn, error) {
-	raw, err := r.dialer.DialContext(ctx, network, addr)
+	raw, err := r.dial(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}

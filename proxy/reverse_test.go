@@ -83,9 +83,21 @@ func TestReverseLocationRewrite(t *testing.T) {
 	if got, want := resp.Header.Get("Location"), "http://"+tr.Addr+"/hello"; got != want {
 		t.Errorf("client got Location %q, want %q", got, want)
 	}
+	// The host name the client used is kept, so its cookies keep applying.
+	_, port, _ := net.SplitHostPort(tr.Addr)
+	resp, err = c.Get("http://localhost:" + port + "/redirect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := resp.Header.Get("Location"), "http://localhost:"+port+"/hello"; got != want {
+		t.Errorf("client got Location %q, want %q", got, want)
+	}
 	rec := tr.Stop(t)
-	if got := one(t, rec, "/redirect").Response.Header.Get("Location"); got != up.URL+"/hello" {
-		t.Errorf("recorded Location %q, want the upstream's %q", got, up.URL+"/hello")
+	for _, e := range byURL(rec, "/redirect") {
+		if got := e.Response.Header.Get("Location"); got != up.URL+"/hello" {
+			t.Errorf("recorded Location %q, want the upstream's %q", got, up.URL+"/hello")
+		}
 	}
 }
 
@@ -274,4 +286,24 @@ func between(s, start, end string) string {
 	}
 	v, _, _ := strings.Cut(rest, end)
 	return v
+}
+
+// TestRequestLoop sends a request for the recorder's own address through it:
+// a 502 naming the loop, not an endless chain of connections.
+func TestRequestLoop(t *testing.T) {
+	tr := newTestRecorder(t, proxy.DefaultConfig())
+	_, port, _ := net.SplitHostPort(tr.Addr)
+	resp, err := tr.proxyClient(nil).Get("http://localhost:" + port + "/again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "loop") {
+		t.Errorf("got %d %q", resp.StatusCode, body)
+	}
+	rec := tr.Stop(t)
+	if e := one(t, rec, "/again"); e.Flags&capture.FlagFailed == 0 {
+		t.Errorf("loop recorded with flags %v", e.Flags)
+	}
 }
