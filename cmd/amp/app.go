@@ -93,6 +93,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			reportCommand(),
 			demositeCommand(),
 			recordCommand(),
+			importCommand(),
+			captureCommand(),
 			caCommand(),
 		},
 		Action: func(c *cli.Context) error {

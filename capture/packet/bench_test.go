@@ -1,0 +1,81 @@
+package packet_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ampload/amp/bench/import/pcapgen"
+	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/capture/packet"
+)
+
+// BenchmarkImport imports a generated 200 MB capture of keep-alive HTTP/1.1
+// traffic, the whole path of amp import: reading, decoding, reassembly,
+// parsing, session grouping and writing the recording (to io.Discard).
+// MB/s is capture bytes per second.
+func BenchmarkImport(b *testing.B) {
+	cfg := pcapgen.DefaultConfig()
+	path := filepath.Join(b.TempDir(), "keepalive.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := pcapgen.Write(f, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("pcap", func(b *testing.B) {
+		b.SetBytes(st.Bytes)
+		b.ReportAllocs()
+		for b.Loop() {
+			n := importForBench(b, path)
+			if n != st.Exchanges {
+				b.Fatalf("%d exchanges imported, %d generated", n, st.Exchanges)
+			}
+		}
+	})
+}
+
+func importForBench(b *testing.B, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	format, r, err := packet.Detect(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := packet.NewSource(r, format)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := capture.NewWriter(io.Discard, capture.FileHeader{Source: string(format)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := capture.NewGrouper(capture.GroupConfig{})
+	im, err := packet.NewImporter(packet.Config{}, func(e *capture.Exchange) error {
+		g.Assign(e)
+		return w.Write(e)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := im.Read(context.Background(), src, nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := im.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return im.Stats().Requests
+}

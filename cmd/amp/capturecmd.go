@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/capture/packet"
+	"github.com/urfave/cli/v2"
+)
+
+func captureCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "capture",
+		Usage: "record HTTP/1.x from a network interface, without a proxy (Linux, as root)",
+		UsageText: "amp capture --iface IFACE [--port PORT] -o REC.amp [--duration D] [flags]\n\n" +
+			"   sudo amp capture --iface lo --port 5000 -o shop.amp             # Ctrl-C stops\n" +
+			"   sudo amp capture --iface eth0 --port 80 -o prod.amp --duration 10m",
+		Description: "Reads packets with a raw socket (no libpcap needed; root or CAP_NET_RAW), reassembles\n" +
+			"TCP and parses HTTP/1.0 and 1.1 as amp import does, writing each exchange as it\n" +
+			"completes. --port filters in the kernel. On a loopback interface each packet is seen\n" +
+			"twice and the copy is dropped. Ctrl-C (or the end of --duration) stops: what was\n" +
+			"captured is written, requests still waiting for a response with status 0.\n" +
+			"HTTPS cannot be read from packets: record it with 'amp record' instead.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "iface", Aliases: []string{"i"}, Usage: "network interface to capture on (`NAME`, e.g. lo, eth0)"},
+			&cli.GenericFlag{Name: "port", Value: &multiFlag{}, Usage: "capture only TCP on this server `PORT` (repeatable, or 80,8080)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "recording to write (`FILE`, refused if it exists)"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing --output file"},
+			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after this long (default: until Ctrl-C)"},
+			&cli.StringFlag{Name: "max-body", Value: "1MiB", Usage: "keep this much of each body (`SIZE`); longer ones are cut and marked truncated"},
+			&cli.StringFlag{Name: "session-cookie", Usage: "the application's session cookie `NAME`, for grouping requests into sessions"},
+			&cli.DurationFlag{Name: "session-idle", Value: capture.DefaultSessionIdle, Usage: "a user's pause longer than this starts a new session"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no running count"},
+		},
+		Action: runCapture,
+	}
+}
+
+func runCapture(c *cli.Context) error {
+	if c.NArg() != 0 {
+		return usageError("capture: takes no arguments, got %q (the recording goes to -o FILE)", c.Args().First())
+	}
+	iface := c.String("iface")
+	if iface == "" {
+		return usageError("capture: --iface NAME is required: the network interface to capture on (e.g. --iface lo)")
+	}
+	set, err := parseImportFlags(c, "capture")
+	if err != nil {
+		return err
+	}
+	if c.Duration("duration") < 0 {
+		return usageError("capture: --duration %v is negative", c.Duration("duration"))
+	}
+	live, err := packet.OpenLive(packet.LiveConfig{Interface: iface, Ports: set.ports})
+	if err != nil {
+		return usageError("capture: %v", err)
+	}
+	defer live.Close()
+
+	f, err := createOutput(set.out, set.force)
+	if err != nil {
+		return usageError("capture: %v", err)
+	}
+	opts := map[string]string{"iface": iface, "max-body": c.String("max-body"), "session-idle": set.group.Idle.String()}
+	if c.IsSet("port") {
+		opts["port"] = strings.Join(multi(c, "port"), ",")
+	}
+	if set.group.SessionCookie != "" {
+		opts["session-cookie"] = set.group.SessionCookie
+	}
+	w, err := capture.NewWriter(f, capture.FileHeader{Source: "capture", Created: time.Now(), Tool: "amp " + c.App.Version, Options: opts})
+	if err != nil {
+		_ = f.Close()
+		return usageError("capture: writing %s: %v", set.out, err)
+	}
+	group := capture.NewGrouper(set.group)
+	im, err := packet.NewImporter(packet.Config{Ports: set.ports, MaxBody: set.maxBody}, func(e *capture.Exchange) error {
+		group.Assign(e)
+		if err := w.Write(e); err != nil {
+			return fmt.Errorf("writing %s: %v", set.out, err)
+		}
+		return w.Flush() // a kill -9 loses at most the exchanges in flight
+	})
+	if err != nil {
+		_ = f.Close()
+		return usageError("capture: %v", err)
+	}
+
+	ctx := c.Context
+	if d := c.Duration("duration"); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	filter := "all TCP"
+	if len(set.ports) > 0 {
+		filter = "TCP port " + strings.Join(multi(c, "port"), ",")
+	}
+	fmt.Fprintf(c.App.Writer, "amp capture: capturing %s on %s to %s; Ctrl-C stops\n", filter, iface, set.out)
+
+	now := time.Now()
+	status := &captureStatus{w: c.App.ErrWriter, tty: isTerminal(c.App.ErrWriter), quiet: c.Bool("quiet"), start: now, last: now}
+	lst, runErr := live.Run(ctx, im, func(lst packet.LiveStats) { status.update(im.Stats(), group.Sessions()) })
+	closeErr := im.Close()
+	status.clear()
+	if err := w.Close(); closeErr == nil {
+		closeErr = err
+	}
+	if err := f.Close(); closeErr == nil && !errors.Is(err, os.ErrClosed) {
+		closeErr = err
+	}
+	st := im.Stats()
+	fmt.Fprintf(c.App.Writer, "captured %d packets (%d loopback copies dropped, %d dropped by the kernel), %d TCP streams: "+
+		"%d HTTP pairs, %d incomplete, %d requests without response; %d requests in %d sessions written to %s\n",
+		st.Packets, lst.Duplicates, lst.KernelDrops, st.Streams, st.Pairs, st.Incomplete, st.Unmatched, w.Count(), group.Sessions(), set.out)
+	switch {
+	case runErr != nil:
+		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: %v; the %d requests before it are in %s", runErr, w.Count(), set.out)}
+	case closeErr != nil:
+		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: %v", closeErr)}
+	}
+	return nil
+}
+
+// captureStatus is the running count: redrawn in place every second on a
+// terminal, else a line every statusEvery.
+type captureStatus struct {
+	w          io.Writer
+	tty, quiet bool
+	start      time.Time
+	last       time.Time
+	drawn      bool
+}
+
+func (s *captureStatus) update(st packet.Stats, sessions int) {
+	every := statusEvery
+	if s.tty {
+		every = time.Second
+	}
+	now := time.Now()
+	if s.quiet || now.Sub(s.last) < every {
+		return
+	}
+	s.last = now
+	line := fmt.Sprintf("amp capture: %s, %d packets, %d requests (%d pairs), %d sessions", now.Sub(s.start).Round(time.Second),
+		st.Packets, st.Requests, st.Pairs, sessions)
+	if s.tty {
+		fmt.Fprintf(s.w, "\r\x1b[K%s", line)
+		s.drawn = true
+	} else {
+		fmt.Fprintf(s.w, "%s %s\n", now.Format("15:04:05"), line)
+	}
+}
+
+func (s *captureStatus) clear() {
+	if s.drawn {
+		fmt.Fprint(s.w, "\r\x1b[K")
+	}
+}
