@@ -13,15 +13,23 @@ import (
 	"github.com/ampload/amp/stats"
 )
 
-// maxCorrelationSessions bounds how many sessions the Correlations tab
-// learns from (learning reads every response body).
-const maxCorrelationSessions = 1000
+// Bounds of the Sessions and Correlations tabs on big recordings.
+const (
+	// maxCorrelationSessions bounds how many sessions the Correlations tab
+	// learns from (learning reads every response body).
+	maxCorrelationSessions = 1000
+	// maxDetailExchanges bounds the requests listed for one session.
+	maxDetailExchanges = 2000
+)
 
 // recordingIndex answers the Sessions and Correlations tabs from the
 // recording.
 type recordingIndex struct {
 	rec   *capture.Recording
 	namer *stats.Namer
+
+	sumOnce sync.Once
+	sum     recordingSummary
 
 	once sync.Once
 	corr correlationsReply
@@ -51,7 +59,13 @@ type hostCount struct {
 	Requests int    `json:"requests"`
 }
 
+// summary describes the recording, computed once.
 func (ri *recordingIndex) summary() recordingSummary {
+	ri.sumOnce.Do(func() { ri.sum = ri.summarise() })
+	return ri.sum
+}
+
+func (ri *recordingIndex) summarise() recordingSummary {
 	rec := ri.rec
 	sum := recordingSummary{Source: rec.Header.Source, Tool: rec.Header.Tool, Sessions: len(rec.Sessions),
 		Exchanges: rec.Exchanges(), Hosts: []hostCount{}}
@@ -175,6 +189,7 @@ type useRow struct {
 
 type sessionDetail struct {
 	sessionSummary
+	Truncated    bool          `json:"truncated"` // only the first maxDetailExchanges are listed
 	Exchanges    []exchangeRow `json:"exchanges"`
 	Correlations []ruleRow     `json:"correlations"`
 }
@@ -186,7 +201,11 @@ func (ri *recordingIndex) detail(i int) (sessionDetail, bool) {
 	s := ri.rec.Sessions[i]
 	d := sessionDetail{sessionSummary: ri.page(i, 1).Sessions[0], Exchanges: []exchangeRow{}, Correlations: []ruleRow{}}
 	start := s.Start()
-	for _, e := range s.Exchanges {
+	for i, e := range s.Exchanges {
+		if i == maxDetailExchanges {
+			d.Truncated = true
+			break
+		}
 		host := ""
 		if u, err := url.Parse(e.Request.URL); err == nil {
 			host = u.Host

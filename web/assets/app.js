@@ -131,11 +131,12 @@
     setText("#meta-host", v.host || "—");
     setText("#meta-model", v.model === "timeline" ? "timeline × " + v.multiple + (v.speed !== 1 ? ", speed " + v.speed : "") : "closed" + (v.speed !== 1 ? ", speed " + v.speed : ""));
     const live = v.state === "spawning" || v.state === "running";
-    $("#btn-new").disabled = live || v.state === "stopping";
-    $("#btn-edit").disabled = !live || v.model === "timeline";
-    $("#btn-edit").title = v.model === "timeline" ? "a timeline replay follows the recording's arrivals" : "change users and spawn rate";
-    $("#btn-stop").disabled = !live;
-    $("#btn-reset").disabled = v.run === 0;
+    $("#btn-new").hidden = live || v.state === "stopping";
+    $("#btn-edit").hidden = !live;
+    $("#btn-edit").disabled = v.model === "timeline";
+    $("#btn-edit").title = v.model === "timeline" ? "a timeline replay follows the recording's arrivals: stop it and start a new one" : "change users and spawn rate";
+    $("#btn-stop").hidden = !live;
+    $("#btn-reset").hidden = v.run === 0;
     const banner = $("#banner");
     banner.hidden = !v.message;
     if (v.message) banner.textContent = "Could not start: " + v.message;
@@ -153,7 +154,7 @@
     const f = $("#kpi-fail");
     setText("#kpi-fail", pct(t.fail_rate));
     f.className = "kpi-value " + (t.failures === 0 ? (t.requests ? "good" : "") : t.fail_rate < 0.01 ? "warn" : "bad");
-    setText("#kpi-fail-sub", int(t.failures) + " failed" + (t.fps ? " · " + rate(t.fps) + "/s now" : ""));
+    setText("#kpi-fail-sub", int(t.failures) + " failed" + (t.fps ? " · " + rate(t.fps) + "/s" : ""));
     const p95 = $("#kpi-p95");
     p95.textContent = t.requests ? ms(t.p95_ms) : "–";
     if (t.requests) { const s = document.createElement("small"); s.textContent = "ms"; p95.appendChild(s); }
@@ -163,7 +164,8 @@
     const slow = $("#kpi-slow");
     setText("#kpi-slow", sd ? sd.p50.toFixed(2) + "×" : "–");
     slow.className = "kpi-value " + (!sd ? "" : sd.p50 < 1.25 ? "good" : sd.p50 < 2 ? "warn" : "bad");
-    setText("#kpi-slow-sub", sd ? "p95 " + sd.p95.toFixed(2) + "× · vs recorded" : "vs the recording (p50)");
+    setText("#kpi-slow-sub", sd ? "p95 " + sd.p95.toFixed(2) + "×" : "vs the recording (p50)");
+    $("#kpi-slow").title = sd ? "replayed service time ÷ recorded duration: p50 " + sd.p50.toFixed(2) + "×, p95 " + sd.p95.toFixed(2) + "× (recorded p50 " + ms(sd.recorded_p50_ms) + " ms)" : "";
     setText("#kpi-elapsed", clock(v.elapsed_s));
     setText("#kpi-elapsed-sub", v.duration_s ? "of " + clock(v.duration_s) + (v.state === "running" || v.state === "spawning" ? " · " + clock(Math.max(0, v.duration_s - v.elapsed_s)) + " left" : "") : v.run ? "until stopped" : " ");
     $("#kpi-progress").style.width = v.duration_s ? Math.min(100, (100 * v.elapsed_s) / v.duration_s) + "%" : "0";
@@ -402,7 +404,7 @@
     fetch("/api/sessions/" + i).then((r) => r.json()).then((d) => {
       if (ui.selected !== i) return;
       setText("#session-title", "Session " + (i + 1));
-      setText("#session-sub", d.id + " · " + (d.client || "unknown client") + " · " + int(d.requests) + " requests over " + clock(d.duration_ms / 1000));
+      setText("#session-sub", d.id + " · " + (d.client || "unknown client") + " · " + int(d.requests) + " requests over " + clock(d.duration_ms / 1000) + (d.truncated ? " · first " + int(d.exchanges.length) + " shown" : ""));
       $("#exchanges-table tbody").replaceChildren(...d.exchanges.map((e, k) => {
         const row = document.createElement("tr");
         row.appendChild(td(String(k), "num muted"));
