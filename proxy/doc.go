@@ -30,15 +30,25 @@
 //
 // # Header order and case
 //
-// net/http and goproxy parse header fields into maps, which lose their order
-// and the case of their names. The Recorder recovers both by keeping the bytes
-// read on client connections it accepted and on upstream connections it dialed
-// and finding each message's head there; a head is used only when its fields
-// equal what net/http parsed, else the fields are recorded from the map (Host
-// first, then sorted by name, canonical case). That fallback is always taken
-// for requests inside intercepted HTTPS tunnels, which goproxy reads from a TLS
-// connection of its own. Requests are forwarded upstream by net/http, which
-// writes header fields in its own order and canonical case.
+// net/http parses header fields into maps, which lose their order and the
+// case of their names. The Recorder recovers both by keeping the bytes read on
+// client connections (decrypted ones inside HTTPS tunnels included) and on
+// upstream connections it dialed, and finding each message's head there; a
+// head is used only when its fields equal what net/http parsed, else the
+// fields are recorded from the map (Host first, then sorted by name, canonical
+// case). Requests are forwarded upstream by net/http, which writes header
+// fields in its own order and canonical case.
+//
+// # HTTPS
+//
+// A CONNECT is answered by goproxy's CONNECT handling; the Recorder then
+// decrypts the tunnel with a certificate for the requested host signed by the
+// CA (goproxy's signer: a DNS or IP subject alternative name, cached per
+// host) and serves the requests inside it with net/http, handing each to
+// goproxy as an absolute https:// request, rather than through goproxy's own
+// MITM loop, so that HTTPS takes the same recording path as plain HTTP.
+// Hosts left out by --include-host/--exclude-host, and all HTTPS with NoMITM,
+// are tunnelled without decryption.
 //
 // # Safety
 //

@@ -193,6 +193,12 @@ func (r *Recorder) Stats() Stats {
 // stored.
 type connKey struct{}
 
+// sniffer is a client connection whose message heads can be recovered.
+type sniffer interface {
+	requestHead(*http.Request) (capture.Headers, bool)
+	stop()
+}
+
 // clientHostKey is the context key of the Host a reverse-mode client sent.
 type clientHostKey struct{}
 
@@ -320,13 +326,13 @@ func (r *Recorder) serveOrigin(w http.ResponseWriter, req *http.Request) {
 // onConnect decides what happens to a CONNECT: decrypted and recorded (MITM),
 // or tunnelled unrecorded with --no-mitm and for hosts the filters leave out.
 func (r *Recorder) onConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
-	if c, ok := ctx.Req.Context().Value(connKey{}).(*clientConn); ok {
+	if c, ok := ctx.Req.Context().Value(connKey{}).(sniffer); ok {
 		c.stop() // the connection carries a tunnel from now on
 	}
 	if r.ca == nil || r.filter.skipHost(host) {
 		return &goproxy.ConnectAction{Action: goproxy.ConnectAccept}, host
 	}
-	return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: goproxy.TLSConfigFromCA(&r.ca.Cert)}, host
+	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: r.mitm}, host
 }
 
 // exchange is the state of one recorded exchange between its request and the
@@ -391,7 +397,7 @@ func (r *Recorder) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Re
 func (r *Recorder) requestFields(req *http.Request) capture.Headers {
 	var h capture.Headers
 	ok := false
-	if c, _ := req.Context().Value(connKey{}).(*clientConn); c != nil {
+	if c, _ := req.Context().Value(connKey{}).(sniffer); c != nil {
 		h, ok = c.requestHead(req)
 	}
 	if !ok {
@@ -479,7 +485,7 @@ func (u upstream) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 			if conn != nil {
 				conn.stop()
 			}
-			if c, _ := ctx.Req.Context().Value(connKey{}).(*clientConn); c != nil {
+			if c, _ := ctx.Req.Context().Value(connKey{}).(sniffer); c != nil {
 				c.stop()
 			}
 		}
