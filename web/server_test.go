@@ -414,6 +414,15 @@ func TestPageAndAssetsAreServed(t *testing.T) {
 			t.Errorf("GET %s: %d, %d bytes", p, code, len(body))
 		}
 	}
+	// Before any start the downloads exist, empty, with their headers.
+	if code, csv := get(t, srv.URL, "/stats/requests/csv"); code != http.StatusOK || firstLine(csv) != locustHeader {
+		t.Errorf("requests CSV before a start: %d %q", code, firstLine(csv))
+	}
+	for _, p := range []string{"/stats/report", "/api/result", "/stats/failures/csv", "/exceptions/csv", "/exceptions"} {
+		if code, body := get(t, srv.URL, p); code != http.StatusOK || body == "" {
+			t.Errorf("GET %s before a start: %d %.100q", p, code, body)
+		}
+	}
 	for _, p := range []string{"/", "/assets/app.js"} {
 		_, body := get(t, srv.URL, p)
 		if strings.Contains(body, "http://") && !strings.Contains(body, "127.0.0.1") || strings.Contains(body, "https://") {
