@@ -96,6 +96,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			importCommand(),
 			captureCommand(),
 			caCommand(),
+			kubeCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
@@ -212,6 +213,11 @@ func takesValue(flags []cli.Flag, name string) bool {
 			}
 			if _, isBool := f.(*cli.BoolFlag); isBool {
 				return false
+			}
+			if g, ok := f.(*cli.GenericFlag); ok {
+				if b, ok := g.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					return false // --web alone, or --web=ADDR
+				}
 			}
 			return true
 		}

@@ -25,6 +25,7 @@ func demoCommand() *cli.Command {
 		UsageText: "amp demo [--users N] [--rate R] [--duration D] [-o demo.amp] [--html demo-report.html]\n\n" +
 			"   amp demo                                 # 200 users at 20/s for 30 s\n" +
 			"   amp demo --users 500 --rate 50 --duration 1m\n" +
+			"   amp demo --web                           # watch it on http://127.0.0.1:8089\n" +
 			"   go run ./cmd/amp demo                    # the same, from a fresh clone",
 		Description: "1. starts the demo site on a free loopback port, with --capacity so it slows down under load;\n" +
 			"2. starts the recording proxy and drives a scripted user through it: log in, write an article,\n" +
@@ -44,6 +45,7 @@ func demoCommand() *cli.Command {
 			&cli.DurationFlag{Name: "latency", Value: 10 * time.Millisecond, Usage: "the demo site's added latency per request"},
 			&cli.DurationFlag{Name: "pause", Value: 300 * time.Millisecond, Usage: "the scripted user's pause between pages (the recorded think time)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
+			&cli.GenericFlag{Name: "web", Value: &optionalAddr{def: "127.0.0.1:8089"}, Usage: "watch the replay in the browser instead: --web (127.0.0.1:8089) or --web=`HOST:PORT`; Ctrl-C ends"},
 		},
 		Action: runDemo,
 	}
@@ -95,25 +97,19 @@ func runDemo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := replay.NewPlan(rec, cfg, namer.Name)
-	if err != nil {
-		return err
-	}
-	col := stats.NewCollector(stats.Config{})
-	col.SetConfig(resultConfig(output, cfg, plan))
-	player, err := replay.NewPlayer(plan, cfg, col)
-	if err != nil {
-		return err
-	}
+	setup := &replaySetup{rec: rec, path: output, namer: namer, autoConns: true, errw: errw}
 	fmt.Fprintf(out, "4. replaying %s as %d users (%g started per second) for %v against %s;\n"+
 		"   each user logs in with its own session, CSRF tokens and article ids (correlated live)\n\n",
 		output, users, rate, duration, siteURL)
-	res := play(ctx, player, col, cfg, nil, false, c.Bool("quiet"), out, errw)
-	fmt.Fprintln(out)
-	if err := stats.NewConsole(out, false).Final(res); err != nil {
+	if c.IsSet("web") {
+		return serveWeb(c, setup, cfg, nil, true, false)
+	}
+	run, err := setup.newRun(cfg)
+	if err != nil {
 		return err
 	}
-	if err := writeOutputs(out, res, c.String("json"), "", c.String("html")); err != nil {
+	res := play(ctx, run.Player, run.Collector, cfg, nil, false, c.Bool("quiet"), out, errw)
+	if err := finish(c, res, nil); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(out, "\nNext: record your own app with 'amp record', or replay this recording yourself:\n"+

@@ -18,6 +18,7 @@ import (
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
 	"github.com/ampload/amp/stats/prom"
+	"github.com/ampload/amp/web"
 	"github.com/urfave/cli/v2"
 )
 
@@ -67,6 +68,9 @@ func replayCommand() *cli.Command {
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report with charts to this file"},
 			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics on this address while running, e.g. 127.0.0.1:9464"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
+			&cli.BoolFlag{Name: "print-result", Usage: "end the output with the result in a marked block (gzip, base64) that amp kube collect reads from pod logs"},
+			&cli.GenericFlag{Name: "web", Value: &optionalAddr{def: "127.0.0.1:8089"}, Usage: "watch and steer the replay in the browser: --web (127.0.0.1:8089) or --web=`HOST:PORT`"},
+			&cli.BoolFlag{Name: "autostart", Usage: "with --web: start at once, and exit when the replay ends"},
 		},
 		Action: runReplay,
 	}
@@ -143,28 +147,15 @@ func runReplay(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d whole records before it\n", readErrorText(path, err), rec.Exchanges())
 	}
-	plan, err := replay.NewPlan(rec, cfg, namer.Name)
+	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter}
+	if c.IsSet("web") {
+		return serveWeb(c, setup, cfg, ths, c.Bool("autostart"), c.Bool("autostart"))
+	}
+	run, err := setup.newRun(cfg)
 	if err != nil {
 		return usageError("replay: %s: %v", path, err)
 	}
-	if !c.IsSet("max-conns") {
-		// One connection per user, unless the open-file limit forbids it.
-		users := cfg.Users
-		if cfg.Timeline {
-			users = int(float64(len(plan.Scripts))*cfg.Multiple) + 1
-		}
-		if limit := openFileLimit(); limit > 0 && users > limit-1000 {
-			cfg.MaxConns = max(1, (limit-1000)/max(1, len(plan.Hosts)))
-			fmt.Fprintf(c.App.ErrWriter, "amp: %d users could need more connections than the open-file limit (%d) allows: "+
-				"users share %d connections per host (raise ulimit -n for one each, or set --max-conns)\n", users, limit, cfg.MaxConns)
-		}
-	}
-	col := stats.NewCollector(stats.Config{})
-	col.SetConfig(resultConfig(path, cfg, plan))
-	player, err := replay.NewPlayer(plan, cfg, col)
-	if err != nil {
-		return usageError("replay: %v", err)
-	}
+	plan, col, player := run.Plan, run.Collector, run.Player
 	out := c.App.Writer
 	fmt.Fprintf(out, "replaying %s: %d sessions, %d requests (%d to mapped hosts); %s → %s\n",
 		path, len(plan.Scripts), plan.Tasks, plan.Sendable, plan.MainHost, cfg.Host)
@@ -188,10 +179,22 @@ func runReplay(c *cli.Context) error {
 	}
 
 	res := play(c.Context, player, col, cfg, ths, c.Bool("abort-on-fail"), c.Bool("quiet"), out, c.App.ErrWriter)
+	return finish(c, res, ths)
+}
+
+// finish prints the final report of a run, writes the files asked for and
+// turns failed thresholds into exit code 99.
+func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
+	out := c.App.Writer
 	res.Thresholds = res.CheckThresholds(ths)
 	fmt.Fprintln(out)
 	if err := stats.NewConsole(out, false).Final(res); err != nil {
 		return err
+	}
+	if c.Bool("print-result") {
+		if err := printResult(out, res); err != nil {
+			return fmt.Errorf("replay: --print-result: %w", err)
+		}
 	}
 	if err := writeOutputs(out, res, c.String("json"), c.String("csv"), c.String("html")); err != nil {
 		return fmt.Errorf("replay: %w", err)
@@ -205,6 +208,127 @@ func runReplay(c *cli.Context) error {
 	}
 	return nil
 }
+
+// replaySetup is what every replay of one recording shares; newRun builds
+// the plan, statistics and player of one run (the web UI starts several).
+type replaySetup struct {
+	rec       *capture.Recording
+	path      string
+	namer     *stats.Namer
+	autoConns bool // --max-conns not given: cap connections by the open-file limit
+	errw      io.Writer
+}
+
+func (s *replaySetup) newRun(cfg replay.Config) (*web.Run, error) {
+	plan, err := replay.NewPlan(s.rec, cfg, s.namer.Name)
+	if err != nil {
+		return nil, err
+	}
+	if s.autoConns && cfg.MaxConns == 0 {
+		// One connection per user, unless the open-file limit forbids it.
+		users := cfg.Users
+		if cfg.Timeline {
+			users = int(float64(len(plan.Scripts))*cfg.Multiple) + 1
+		}
+		if limit := openFileLimit(); limit > 0 && users > limit-1000 {
+			cfg.MaxConns = max(1, (limit-1000)/max(1, len(plan.Hosts)))
+			fmt.Fprintf(s.errw, "amp: %d users could need more connections than the open-file limit (%d) allows: "+
+				"users share %d connections per host (raise ulimit -n for one each, or set --max-conns)\n", users, limit, cfg.MaxConns)
+		}
+	}
+	col := stats.NewCollector(stats.Config{})
+	col.SetConfig(resultConfig(s.path, cfg, plan))
+	player, err := replay.NewPlayer(plan, cfg, col)
+	if err != nil {
+		return nil, err
+	}
+	return &web.Run{Plan: plan, Collector: col, Player: player}, nil
+}
+
+// serveWeb serves the web UI for setup until Ctrl-C (or, with exitWhenDone,
+// until the first replay finishes), then reports the last replay.
+func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, ths []stats.Threshold, autostart, exitWhenDone bool) error {
+	out := c.App.Writer
+	addr := c.Generic("web").(*optionalAddr).addr
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return usageError("--web %s: %v", addr, err)
+	}
+	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: the web UI on %s can start load from other machines; keep it on a trusted network\n", addr)
+	}
+	ui := web.New(web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart})
+	srv := &http.Server{Handler: ui, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	fmt.Fprintf(out, "web UI on http://%s — %s; Ctrl-C stops\n", ln.Addr(), map[bool]string{
+		true: "the replay has started", false: "set users and spawn rate, then Start"}[autostart])
+	var done <-chan struct{}
+	if exitWhenDone {
+		done = ui.Done()
+	} else {
+		go func() {
+			select {
+			case <-ui.Done():
+				fmt.Fprintln(out, "the replay has finished; the UI stays up until Ctrl-C")
+			case <-c.Context.Done():
+			}
+		}()
+	}
+	select {
+	case <-c.Context.Done():
+	case <-done:
+	}
+	ui.Close()
+	res := ui.Result()
+	if res == nil {
+		fmt.Fprintln(out, "no replay was started")
+		return nil
+	}
+	return finish(c, res, ths)
+}
+
+// isLoopback reports whether host (a name or an address) is a loopback one.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// optionalAddr is a flag that may be given alone ("--web", the default
+// address) or with a value ("--web=127.0.0.1:9000").
+type optionalAddr struct {
+	addr, def string
+}
+
+// Set takes "true" (the flag alone) or an address.
+func (o *optionalAddr) Set(v string) error {
+	switch v {
+	case "true":
+		o.addr = o.def
+	case "false", "":
+		o.addr = ""
+	default:
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("want HOST:PORT, got %q", v)
+		}
+		o.addr = v
+	}
+	return nil
+}
+
+// String returns the address.
+func (o *optionalAddr) String() string {
+	if o == nil {
+		return ""
+	}
+	return o.addr
+}
+
+// IsBoolFlag lets the flag stand alone.
+func (o *optionalAddr) IsBoolFlag() bool { return true }
 
 // play runs the player until it ends, showing the live console, handling a
 // second Ctrl-C and --abort-on-fail, and returns the final result.

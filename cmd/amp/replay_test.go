@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +193,65 @@ func TestReplayFromURL(t *testing.T) {
 	r = runAmp(t, "replay", files.URL+"/nothing.amp", "--host", target.URL)
 	if r.code != 1 || !strings.Contains(r.stderr, "/nothing.amp: HTTP 404 Not Found") || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("missing URL: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestReplayWebAutostart: --web serves the UI (Locust's API included) and,
+// with --autostart, replays at once and exits when the replay ends.
+func TestReplayWebAutostart(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	out := filepath.Join(t.TempDir(), "web.json")
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(t.Context(), []string{"amp", "replay", rec, "--host", target.URL, "--web=127.0.0.1:0", "--autostart",
+			"--users", "4", "--think", "50ms", "--duration", "3s", "--json", out}, &stdout, &stderr)
+	}()
+	addr := regexp.MustCompile(`web UI on (http://127\.0\.0\.1:\d+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for addr.FindStringSubmatch(stdout.String()) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no UI address printed: %q %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	base := addr.FindStringSubmatch(stdout.String())[1]
+	var locust struct {
+		State     string  `json:"state"`
+		UserCount int     `json:"user_count"`
+		FailRatio float64 `json:"fail_ratio"`
+		Stats     []any   `json:"stats"`
+	}
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/stats/requests")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&locust)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if locust.UserCount > 0 && len(locust.Stats) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if locust.State != "running" && locust.State != "spawning" {
+		t.Errorf("state %q while replaying", locust.State)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("amp replay --web --autostart did not exit after the replay")
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(data), `"requests"`) {
+		t.Fatalf("result: %v %.200s", err, data)
 	}
 }
