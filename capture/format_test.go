@@ -30,6 +30,12 @@ var testHeader = capture.FileHeader{
 // newTestExchanges builds n varied exchanges from a seeded generator: duplicate
 // and odd-case headers, binary bodies, truncation, flags and errors.
 func newTestExchanges(t testing.TB, seed int64, n int) []*capture.Exchange {
+	return newSizedExchanges(t, seed, n, 2000)
+}
+
+// newSizedExchanges is newTestExchanges with response bodies below maxBody
+// bytes, for tests that read a file once per byte of it.
+func newSizedExchanges(t testing.TB, seed int64, n, maxBody int) []*capture.Exchange {
 	t.Helper()
 	rng := rand.New(rand.NewSource(seed))
 	start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -65,10 +71,10 @@ func newTestExchanges(t testing.TB, seed int64, n int) []*capture.Exchange {
 			},
 		}
 		if rng.Intn(2) == 0 {
-			e.Request.Body = randomBytes(rng, rng.Intn(300)+1)
+			e.Request.Body = randomBytes(rng, rng.Intn(maxBody/8+1)+1)
 		}
 		e.Request.BodySize = int64(len(e.Request.Body))
-		e.Response.Body = randomBytes(rng, rng.Intn(2000))
+		e.Response.Body = randomBytes(rng, rng.Intn(maxBody))
 		if len(e.Response.Body) == 0 {
 			e.Response.Body = nil
 		}
@@ -176,7 +182,7 @@ func TestEmptyRecording(t *testing.T) {
 // returns exactly the whole records before the cut, then a TruncatedError.
 func TestEveryCut(t *testing.T) {
 	t.Parallel()
-	exs := newTestExchanges(t, 2, 25)
+	exs := newSizedExchanges(t, 2, 25, 200) // every cut reads the file again: keep it small
 	data, ends := encodeFile(t, exs)
 	headerEnd := ends[0] - recordLen(t, data, ends, 0)
 	for cut := 0; cut < len(data); cut++ {
@@ -229,27 +235,29 @@ func recordLen(t *testing.T, data []byte, ends []int, i int) int {
 	return ends[i] - start
 }
 
-// TestFlippedBits flips every bit of a recording in turn: the reader must
-// report an error and must never return an exchange that was not written.
+// TestFlippedBits flips one bit of every byte of a recording in turn (a
+// different bit position from byte to byte) and then every bit of each byte
+// at once: the reader must report an error and must never return an
+// exchange that was not written.
 func TestFlippedBits(t *testing.T) {
 	t.Parallel()
-	exs := newTestExchanges(t, 3, 6)
+	exs := newSizedExchanges(t, 3, 6, 300)
 	data, _ := encodeFile(t, exs)
 	bad := make([]byte, len(data))
 	for i := 0; i < len(data); i++ {
-		for bit := 0; bit < 8; bit++ {
+		for _, mask := range []byte{1 << (i % 8), 0xff} {
 			copy(bad, data)
-			bad[i] ^= 1 << bit
+			bad[i] ^= mask
 			_, got, err := readAll(bad)
 			if err == nil {
-				t.Fatalf("flipping bit %d of byte %d went unnoticed", bit, i)
+				t.Fatalf("flipping %#x of byte %d went unnoticed", mask, i)
 			}
 			if len(got) > len(exs) {
 				t.Fatalf("byte %d: read %d exchanges from %d", i, len(got), len(exs))
 			}
 			for j := range got {
 				if !reflect.DeepEqual(got[j], exs[j]) {
-					t.Fatalf("flipping bit %d of byte %d decoded garbage as exchange %d (err %v)", bit, i, j, err)
+					t.Fatalf("flipping %#x of byte %d decoded garbage as exchange %d (err %v)", mask, i, j, err)
 				}
 			}
 		}
