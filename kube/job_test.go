@@ -1,0 +1,406 @@
+package kube_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ampload/amp/kube"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var testStart = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// testConfigs are the runs the golden files hold.
+func testConfigs() map[string]kube.Config {
+	small := kube.DefaultConfig()
+	small.Name = "amp-shop"
+	small.Image = "registry.example/amp:1.0"
+	small.Shards = 8
+	small.StartAt = testStart
+	small.Recording = []byte("\x89AMP\r\n\x1a\n not a real recording, but bytes to ship exactly \x00\xff")
+	small.RecordingKey = "shop.amp"
+	small.ReplayArgs = []string{"--host", "https://staging.shop", "--users", "4000", "--rate", "200", "--duration", "10m0s"}
+	small.TerminationGrace = 25 * time.Second
+	small.ActiveDeadline = 22 * time.Minute
+	small.Comment = "8 shards of shop.amp\nkubectl create -f THIS.yaml"
+
+	url := kube.DefaultConfig()
+	url.Name = "amp-big"
+	url.Namespace = "load"
+	url.Image = "registry.example/amp@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	url.Shards = 3
+	url.StartAt = testStart
+	url.RecordingURL = "https://files.example/big.amp?token=x"
+	url.ReplayArgs = []string{"--host", "http://shop.load.svc:8080", "--timeline", "--multiple", "40", "--quiet"}
+	url.CPU, url.Memory = "2500m", "2Gi"
+	url.MetricsPort = 9100
+	url.TTL = 0
+	url.ResultsClaim = "amp-results"
+	return map[string]kube.Config{"configmap": small, "url": url}
+}
+
+func TestBuildGolden(t *testing.T) {
+	t.Parallel()
+	for name, cfg := range testConfigs() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			objs, err := kube.Build(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := objs.WriteYAML(&got); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to write it)", err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("%s differs from the generated YAML (go test -update rewrites it):\n%s", golden, got.String())
+			}
+		})
+	}
+}
+
+// decoded are the objects read back from a YAML stream.
+type decoded struct {
+	cm  *corev1.ConfigMap
+	svc *corev1.Service
+	job *batchv1.Job
+}
+
+// decodeYAML reads a YAML stream back into the API types, strictly: an
+// unknown or misspelt field is an error.
+func decodeYAML(t *testing.T, data []byte) decoded {
+	t.Helper()
+	var d decoded
+	for i, doc := range strings.Split(string(data), "\n---\n") {
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal([]byte(doc), &tm); err != nil {
+			t.Fatalf("document %d: %v", i, err)
+		}
+		var obj any
+		switch tm.APIVersion + " " + tm.Kind {
+		case "v1 ConfigMap":
+			d.cm = &corev1.ConfigMap{}
+			obj = d.cm
+		case "v1 Service":
+			d.svc = &corev1.Service{}
+			obj = d.svc
+		case "batch/v1 Job":
+			d.job = &batchv1.Job{}
+			obj = d.job
+		default:
+			t.Fatalf("document %d: unexpected %q %q", i, tm.APIVersion, tm.Kind)
+		}
+		if err := yaml.UnmarshalStrict([]byte(doc), obj); err != nil {
+			t.Fatalf("document %d (%s): %v", i, tm.Kind, err)
+		}
+	}
+	if d.svc == nil || d.job == nil {
+		t.Fatal("no Service or no Job")
+	}
+	return d
+}
+
+// validate checks the objects with apimachinery's validation and the rules
+// of the Kubernetes API server that matter here (k8s.io/kubernetes, which
+// holds the full validation, cannot be imported).
+func validate(t *testing.T, d decoded) {
+	t.Helper()
+	var errs field.ErrorList
+	meta := func(m metav1.ObjectMeta, path string) {
+		if m.Namespace == "" {
+			m.Namespace = "default" // kubectl fills in its current namespace
+		}
+		errs = append(errs, apivalidation.ValidateObjectMeta(&m, true, apivalidation.NameIsDNSLabel, field.NewPath(path, "metadata"))...)
+	}
+	meta(d.job.ObjectMeta, "job")
+	meta(d.svc.ObjectMeta, "service")
+	if len(d.job.Name) > kube.MaxNameLength {
+		t.Errorf("job name %q longer than %d", d.job.Name, kube.MaxNameLength)
+	}
+
+	// The Job: Indexed, one pod per shard, no retries, RestartPolicy Never
+	// (which backoffLimitPerIndex needs).
+	spec := d.job.Spec
+	if spec.CompletionMode == nil || *spec.CompletionMode != batchv1.IndexedCompletion {
+		t.Errorf("completionMode %v, want Indexed", spec.CompletionMode)
+	}
+	if spec.Completions == nil || spec.Parallelism == nil || *spec.Completions != *spec.Parallelism || *spec.Completions < 1 {
+		t.Errorf("completions %v, parallelism %v: want equal and positive", spec.Completions, spec.Parallelism)
+	}
+	if spec.BackoffLimitPerIndex == nil || *spec.BackoffLimitPerIndex != 0 || spec.BackoffLimit != nil {
+		t.Errorf("backoffLimitPerIndex %v, backoffLimit %v: want 0 and unset", spec.BackoffLimitPerIndex, spec.BackoffLimit)
+	}
+	pod := spec.Template.Spec
+	if pod.RestartPolicy != corev1.RestartPolicyNever {
+		t.Errorf("restartPolicy %q", pod.RestartPolicy)
+	}
+	errs = append(errs, metav1validation.ValidateLabels(spec.Template.Labels, field.NewPath("template", "labels"))...)
+	errs = append(errs, apivalidation.ValidateAnnotations(spec.Template.Annotations, field.NewPath("template", "annotations"))...)
+	if msgs := validation.IsDNS1123Label(pod.Subdomain); len(msgs) > 0 || pod.Subdomain != d.svc.Name {
+		t.Errorf("subdomain %q: %v, want the Service's name %q", pod.Subdomain, msgs, d.svc.Name)
+	}
+	for _, c := range pod.TopologySpreadConstraints {
+		errs = append(errs, metav1validation.ValidateLabelSelector(c.LabelSelector, metav1validation.LabelSelectorValidationOptions{}, field.NewPath("topologySpreadConstraints"))...)
+		sel, err := metav1.LabelSelectorAsSelector(c.LabelSelector)
+		if err != nil || !sel.Matches(labels.Set(spec.Template.Labels)) {
+			t.Errorf("topology spread selector %v does not select the pods (%v)", c.LabelSelector, err)
+		}
+	}
+
+	// Pod security: what the "restricted" Pod Security Standard asks.
+	psc := pod.SecurityContext
+	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("pod security context %+v", psc)
+	}
+
+	// The container.
+	if len(pod.Containers) != 1 {
+		t.Fatalf("%d containers", len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	if msgs := validation.IsDNS1123Label(c.Name); len(msgs) > 0 {
+		t.Errorf("container name %q: %v", c.Name, msgs)
+	}
+	if sc := c.SecurityContext; sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+		sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
+		t.Errorf("container security context %+v", sc)
+	}
+	env := map[string]bool{}
+	for _, e := range c.Env {
+		if msgs := validation.IsEnvVarName(e.Name); len(msgs) > 0 {
+			t.Errorf("env %q: %v", e.Name, msgs)
+		}
+		env[e.Name] = true
+	}
+	// The kubelet expands $(NAME) only for declared variables: the
+	// others would reach amp as they are.
+	for _, a := range c.Args {
+		for _, m := range regexp.MustCompile(`\$\(([^)]*)\)`).FindAllStringSubmatch(a, -1) {
+			if !env[m[1]] {
+				t.Errorf("argument %q refers to $(%s), which is not declared in env", a, m[1])
+			}
+		}
+	}
+	for _, p := range c.Ports {
+		if msgs := append(validation.IsValidPortName(p.Name), validation.IsValidPortNum(int(p.ContainerPort))...); len(msgs) > 0 {
+			t.Errorf("port %+v: %v", p, msgs)
+		}
+	}
+	if req, lim := c.Resources.Requests[corev1.ResourceMemory], c.Resources.Limits[corev1.ResourceMemory]; req.IsZero() || lim.Cmp(req) < 0 {
+		t.Errorf("memory request %v, limit %v", req.String(), lim.String())
+	}
+	if _, limited := c.Resources.Limits[corev1.ResourceCPU]; limited {
+		t.Error("a CPU limit throttles the load generator")
+	}
+	volumes := map[string]corev1.Volume{}
+	for _, v := range pod.Volumes {
+		if msgs := validation.IsDNS1123Label(v.Name); len(msgs) > 0 {
+			t.Errorf("volume %q: %v", v.Name, msgs)
+		}
+		volumes[v.Name] = v
+	}
+	for _, m := range c.VolumeMounts {
+		if _, ok := volumes[m.Name]; !ok {
+			t.Errorf("mount %q of no volume", m.Name)
+		}
+	}
+
+	// The Service selects the pods and exposes the metrics port by name,
+	// and the scrape annotations name the same port.
+	if d.svc.Spec.ClusterIP != corev1.ClusterIPNone {
+		t.Errorf("Service clusterIP %q, want None (headless)", d.svc.Spec.ClusterIP)
+	}
+	errs = append(errs, metav1validation.ValidateLabels(d.svc.Spec.Selector, field.NewPath("service", "selector"))...)
+	if !labels.SelectorFromSet(d.svc.Spec.Selector).Matches(labels.Set(spec.Template.Labels)) {
+		t.Errorf("Service selector %v does not select the pods %v", d.svc.Spec.Selector, spec.Template.Labels)
+	}
+	for _, p := range d.svc.Spec.Ports {
+		if !slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool { return cp.Name == p.TargetPort.String() }) {
+			t.Errorf("Service port %+v targets no container port", p)
+		}
+	}
+	if got, want := spec.Template.Annotations["prometheus.io/port"], fmt.Sprint(c.Ports[0].ContainerPort); got != want {
+		t.Errorf("prometheus.io/port %q, container port %s", got, want)
+	}
+
+	// The ConfigMap, when there is one, is mounted and within its limit.
+	if d.cm != nil {
+		meta(d.cm.ObjectMeta, "configmap")
+		size := 0
+		for k, v := range d.cm.BinaryData {
+			if msgs := validation.IsConfigMapKey(k); len(msgs) > 0 {
+				t.Errorf("ConfigMap key %q: %v", k, msgs)
+			}
+			size += len(k) + len(v)
+		}
+		if size > corev1.MaxSecretSize { // the same 1 MiB cap applies to ConfigMaps
+			t.Errorf("ConfigMap holds %d bytes, over %d", size, corev1.MaxSecretSize)
+		}
+		v, ok := volumes["recording"]
+		if !ok || v.ConfigMap == nil || v.ConfigMap.Name != d.cm.Name {
+			t.Errorf("no volume of ConfigMap %s: %+v", d.cm.Name, v)
+		}
+	}
+	for _, e := range errs {
+		t.Error(e)
+	}
+}
+
+func TestBuildDecodesAndValidates(t *testing.T) {
+	t.Parallel()
+	for name, cfg := range testConfigs() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			objs, err := kube.Build(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var y bytes.Buffer
+			if err := objs.WriteYAML(&y); err != nil {
+				t.Fatal(err)
+			}
+			d := decodeYAML(t, y.Bytes())
+			validate(t, d)
+
+			if got := *d.job.Spec.Completions; got != int32(cfg.Shards) {
+				t.Errorf("completions %d, want %d", got, cfg.Shards)
+			}
+			c := d.job.Spec.Template.Spec.Containers[0]
+			if c.Image != cfg.Image || !slices.Equal(c.Command, []string{"amp"}) {
+				t.Errorf("image %q command %q", c.Image, c.Command)
+			}
+			rec := path(cfg)
+			want := []string{"replay", rec, "--shard", fmt.Sprintf("$(JOB_COMPLETION_INDEX)/%d", cfg.Shards),
+				"--start-at", "2030-01-02T03:04:05Z", "--metrics", fmt.Sprintf(":%d", cfg.MetricsPort), "--print-result"}
+			if cfg.ResultsClaim != "" {
+				want = append(want, "--json", "/results/"+cfg.Name+"-$(JOB_COMPLETION_INDEX).json")
+			}
+			want = append(want, cfg.ReplayArgs...)
+			if !slices.Equal(c.Args, want) {
+				t.Errorf("args\n%q\nwant\n%q", c.Args, want)
+			}
+			if c.Env[0].Name != "JOB_COMPLETION_INDEX" || c.Env[0].ValueFrom.FieldRef.FieldPath != "metadata.annotations['batch.kubernetes.io/job-completion-index']" {
+				t.Errorf("env %+v", c.Env[0])
+			}
+			mem := resource.MustParse(cfg.Memory)
+			if c.Env[1].Name != "GOMEMLIMIT" || c.Env[1].Value != fmt.Sprint(mem.Value()/10*9) {
+				t.Errorf("env %+v, want GOMEMLIMIT 90%% of %s", c.Env[1], cfg.Memory)
+			}
+			if cfg.RecordingURL != "" {
+				if d.cm != nil {
+					t.Error("a ConfigMap although the pods fetch the recording")
+				}
+			} else if got := d.cm.BinaryData[cfg.RecordingKey]; !bytes.Equal(got, cfg.Recording) || len(d.cm.BinaryData) != 1 || len(d.cm.Data) != 0 {
+				t.Errorf("the ConfigMap holds %q, want exactly the recording %q", got, cfg.Recording)
+			}
+			if cfg.Namespace != "" && (d.job.Namespace != cfg.Namespace || d.svc.Namespace != cfg.Namespace) {
+				t.Errorf("namespace %q/%q, want %q", d.job.Namespace, d.svc.Namespace, cfg.Namespace)
+			}
+			ttl := d.job.Spec.TTLSecondsAfterFinished
+			if (cfg.TTL == 0) != (ttl == nil) || (ttl != nil && time.Duration(*ttl)*time.Second != cfg.TTL) {
+				t.Errorf("ttlSecondsAfterFinished %v for TTL %v", ttl, cfg.TTL)
+			}
+		})
+	}
+}
+
+func path(cfg kube.Config) string {
+	if cfg.RecordingURL != "" {
+		return cfg.RecordingURL
+	}
+	return kube.RecordingDir + "/" + cfg.RecordingKey
+}
+
+// TestConfigMapLimit ships the largest recording a ConfigMap takes and
+// refuses one byte more.
+func TestConfigMapLimit(t *testing.T) {
+	t.Parallel()
+	cfg := testConfigs()["configmap"]
+	cfg.Recording = bytes.Repeat([]byte{0xa5}, kube.MaxConfigMapRecording)
+	objs, err := kube.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var y bytes.Buffer
+	if err := objs.WriteYAML(&y); err != nil {
+		t.Fatal(err)
+	}
+	validate(t, decodeYAML(t, y.Bytes()))
+
+	cfg.Recording = append(cfg.Recording, 0)
+	if _, err := kube.Build(cfg); err == nil || !strings.Contains(err.Error(), "more than a ConfigMap holds (900 KiB)") {
+		t.Errorf("Build of a recording over the limit: %v", err)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	cfg := kube.Config{Name: "Bad_Name", Namespace: "-x", Image: "a b", Shards: 0, CPU: "lots", Memory: "0",
+		MetricsPort: 70000, RecordingURL: "ftp://x", ResultsClaim: "UPPER"}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`job name "Bad_Name"`, `--namespace "-x"`, `--image "a b"`, "--shards 0", "no start time",
+		`--recording-url "ftp://x"`, "--metrics-port 70000", `--cpu "lots"`, `--memory "0"`, `--results-pvc "UPPER"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	long := testConfigs()["configmap"]
+	long.Name = "amp-" + strings.Repeat("x", kube.MaxNameLength)
+	if err := long.Validate(); err == nil || !strings.Contains(err.Error(), "more than 52") {
+		t.Errorf("long name: %v", err)
+	}
+}
+
+func TestDefaultName(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"shop.amp", "amp-shop"},
+		{"/data/recordings/Black Friday 2026.amp", "amp-black-friday-2026"},
+		{"https://files.example/rec/checkout_v2.amp?sig=abc", "amp-checkout-v2"},
+		{"--.amp", "amp-replay"},          // nothing usable left
+		{"C:\\rec\\Shop.AMP", "amp-shop"}, // Windows paths
+		{strings.Repeat("a", 80), "amp-" + strings.Repeat("a", kube.MaxNameLength-4)},
+		{strings.Repeat("a", 47) + "_b", "amp-" + strings.Repeat("a", 47)}, // no dash at the end after cutting
+	}
+	for _, tc := range tests {
+		got := kube.DefaultName(tc.in)
+		if got != tc.want {
+			t.Errorf("DefaultName(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if msgs := validation.IsDNS1123Label(got); len(msgs) > 0 || len(got) > kube.MaxNameLength {
+			t.Errorf("DefaultName(%q) = %q: not a valid job name: %v", tc.in, got, msgs)
+		}
+	}
+}
