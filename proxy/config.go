@@ -30,8 +30,8 @@ const (
 // Config configures a Recorder. The zero value is not usable; start from
 // DefaultConfig.
 type Config struct {
-	// Listen is the address to listen on, "host:port". A non-loopback address
-	// needs AllowRemote.
+	// Listen is the address to listen on, "host:port" (Serve takes the
+	// listener; Validate checks that a non-loopback address has AllowRemote).
 	Listen string
 	// AllowRemote lists the networks (CIDR, or single IP addresses) that
 	// clients other than loopback may connect from; others are refused.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ampload/amp/capture"
@@ -179,7 +180,18 @@ func runRecord(c *cli.Context) error {
 		defer close(statusDone)
 		status.run(ctx, rec.Stats)
 	}()
+	served := make(chan struct{})
+	go func() { // say why a stop takes a moment
+		select {
+		case <-c.Context.Done():
+			if n := rec.Stats().InFlight; n > 0 {
+				status.println(fmt.Sprintf("amp record: stopping: finishing %d exchanges in flight (up to %v)", n, cfg.StopTimeout))
+			}
+		case <-served:
+		}
+	}()
 	serveErr := rec.Serve(c.Context, ln, w)
+	close(served)
 	cancel()
 	<-statusDone
 	closeErr := w.Close()
@@ -261,6 +273,8 @@ type statusLine struct {
 	w     io.Writer
 	tty   bool
 	quiet bool
+
+	mu    sync.Mutex // the writer is shared with stop messages
 	drawn bool
 }
 
@@ -296,20 +310,36 @@ func (s *statusLine) run(ctx context.Context, stats func() proxy.Stats) {
 		}
 		last = st
 		line := formatStatus(st)
+		s.mu.Lock()
 		if s.tty {
 			fmt.Fprintf(s.w, "\r\x1b[K%s", line)
 			s.drawn = true
 		} else {
 			fmt.Fprintf(s.w, "%s %s\n", time.Now().Format("15:04:05"), line)
 		}
+		s.mu.Unlock()
 	}
 }
 
 // clear removes a status line drawn in place.
 func (s *statusLine) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.drawn {
 		fmt.Fprint(s.w, "\r\x1b[K")
+		s.drawn = false
 	}
+}
+
+// println prints a line of its own, below a status line drawn in place.
+func (s *statusLine) println(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.drawn {
+		fmt.Fprint(s.w, "\r\x1b[K")
+		s.drawn = false
+	}
+	fmt.Fprintln(s.w, line)
 }
 
 // formatStatus is one status line.
