@@ -12,34 +12,42 @@ import (
 	"github.com/ampload/amp/capture/packet"
 )
 
-// BenchmarkImport imports a generated 200 MB capture of keep-alive HTTP/1.1
+// BenchmarkImport imports generated 200 MB captures of keep-alive HTTP/1.1
 // traffic, the whole path of amp import: reading, decoding, reassembly,
 // parsing, session grouping and writing the recording (to io.Discard).
-// MB/s is capture bytes per second.
+// MB/s is capture bytes per second. "pages" has responses of 16 KB on
+// average, "api" of 2 KB (more exchanges per MB).
 func BenchmarkImport(b *testing.B) {
-	cfg := pcapgen.DefaultConfig()
-	path := filepath.Join(b.TempDir(), "keepalive.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := pcapgen.Write(f, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
-	b.Run("pcap", func(b *testing.B) {
-		b.SetBytes(st.Bytes)
-		b.ReportAllocs()
-		for b.Loop() {
-			n := importForBench(b, path)
-			if n != st.Exchanges {
-				b.Fatalf("%d exchanges imported, %d generated", n, st.Exchanges)
-			}
+	for _, tc := range []struct {
+		name string
+		mean int
+	}{{"pages", 16000}, {"api", 2000}} {
+		cfg := pcapgen.DefaultConfig()
+		cfg.MeanBody = tc.mean
+		path := filepath.Join(b.TempDir(), tc.name+".pcap")
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
 		}
-	})
+		st, err := pcapgen.Write(f, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(st.Bytes)
+			b.ReportAllocs()
+			for b.Loop() {
+				n := importForBench(b, path)
+				if n != st.Exchanges {
+					b.Fatalf("%d exchanges imported, %d generated", n, st.Exchanges)
+				}
+			}
+		})
+		_ = os.Remove(path)
+	}
 }
 
 func importForBench(b *testing.B, path string) int {

@@ -162,7 +162,9 @@ func (c *conn) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Assembler
 		h.livePos += uint32(skip)
 	}
 	if n, _ := sg.Lengths(); n > 0 && !c.dead {
-		h.deliver(sg.Fetch(n), &sgClock{sg: sg})
+		clk := &c.im.sgClock // one per importer: streams are fed one at a time
+		*clk = sgClock{sg: sg}
+		h.deliver(sg.Fetch(n), clk)
 	}
 	if end && !c.dead {
 		h.end()

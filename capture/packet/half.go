@@ -107,6 +107,7 @@ type half struct {
 	// lostMessages is set when a gap may have swallowed whole messages since
 	// the last message start; pairing then checks TCP numbers.
 	lostMessages bool
+	resyncs      int // times the parser lost step
 
 	holding   bool
 	held      []heldChunk
@@ -154,6 +155,10 @@ func (h *half) deliver(data []byte, clk clock) {
 // offsets are base.. in clk.
 func (h *half) feedAt(data []byte, clk clock, base int, pos uint32) {
 	h.pos = pos
+	if base == 0 {
+		h.feed(data, clk) // the usual case: no boxing of an offsetClock
+		return
+	}
 	h.feed(data, offsetClock{clk, base})
 }
 
@@ -189,7 +194,6 @@ func (h *half) feed(data []byte, clk clock) {
 		}
 		if n > 0 {
 			h.lineStart = data[off+n-1] == '\n'
-			h.lastInfo = clk.at(off + n - 1)
 		}
 		off += n
 		if h.holding {
@@ -213,11 +217,11 @@ func (h *half) header(data []byte, clk clock, off int) int {
 		}
 		d := data[i:]
 		if end := headerEnd(d, 0); end >= 0 && end <= maxHeaderBytes {
-			n := h.block(d[:end], clk.at(off+i), h.pos+uint32(off+i), clk.at(off+i+end-1), func() {
-				h.hold(d, clk.at(off+i), h.pos+uint32(off+i))
-			}, end)
+			start := clk.at(off + i)
+			n := h.block(d[:end], start, h.pos+uint32(off+i), clk.at(off+i+end-1), end)
 			switch {
 			case n < 0:
+				h.hold(d, start, h.pos+uint32(off+i))
 				return len(data) // held, with everything after it
 			case n == 0:
 				return i + 1 // not a message: look again from the next byte
@@ -232,6 +236,7 @@ func (h *half) header(data []byte, clk clock, off int) int {
 		h.buf = append(h.buf[:0], d...)
 		h.scan = max(0, len(d)-3)
 		h.bufStart, h.bufPos = clk.at(off+i), h.pos+uint32(off+i)
+		h.lastInfo = clk.at(off + len(data) - 1)
 		return len(data)
 	}
 	old := len(h.buf)
@@ -245,15 +250,17 @@ func (h *half) header(data []byte, clk clock, off int) int {
 			return 0 // look at data again, now for a message start
 		}
 		h.scan = max(0, len(h.buf)-3)
+		if len(data) > 0 {
+			h.lastInfo = clk.at(off + len(data) - 1)
+		}
 		return len(data)
 	}
 	used := max(end-old, 0)
 	buf := h.buf
 	h.buf = h.buf[:0] // block() may restart buf; buf keeps the bytes alive
-	n := h.block(buf[:end], h.bufStart, h.bufPos, clk.at(off+max(used-1, 0)), func() {
-		h.hold(buf, h.bufStart, h.bufPos)
-	}, end)
+	n := h.block(buf[:end], h.bufStart, h.bufPos, clk.at(off+max(used-1, 0)), end)
 	if n < 0 {
+		h.hold(buf, h.bufStart, h.bufPos)
 		return len(data) // held: buf (block and the rest) was kept
 	}
 	if n == 0 {
@@ -263,12 +270,11 @@ func (h *half) header(data []byte, clk clock, off int) int {
 }
 
 // block handles a complete header block whose first byte came in packet
-// start at sequence number pos and whose last byte came in last. hold keeps
-// the block and what follows it when the response must wait for its request.
-// It returns how many bytes of the block it used: size, 0 when the block was
-// not a message (the state changed to lost or dead), or -1 when they were
-// held.
-func (h *half) block(block []byte, start pktInfo, pos uint32, last pktInfo, hold func(), size int) int {
+// start at sequence number pos and whose last byte came in last. It returns
+// how many bytes of the block it used: size, 0 when the block was not a
+// message (the state changed to lost or dead), or -1 when the response must
+// wait for its request: the caller holds the block and what follows it.
+func (h *half) block(block []byte, start pktInfo, pos uint32, last pktInfo, size int) int {
 	m := parseHead(block, h.c.maxBody())
 	if m == nil || m.request && h.role == roleServer || !m.request && h.role == roleClient {
 		h.notMessage(block)
@@ -298,7 +304,6 @@ func (h *half) block(block []byte, start pktInfo, pos uint32, last pktInfo, hold
 	}
 	method, ok := h.c.gotResponse(h, m)
 	if !ok {
-		hold()
 		return -1
 	}
 	h.msgs++
@@ -359,7 +364,7 @@ func (h *half) bodyBytes(data []byte, clk clock, off int) int {
 		h.remain -= int64(n)
 	}
 	h.msg.addBody(data[:n])
-	if n > 0 {
+	if n > 0 && (h.state == stUntilClose || h.remain == 0) {
 		h.msg.end = clk.at(off + n - 1)
 	}
 	if h.state != stUntilClose && h.remain == 0 {
@@ -403,11 +408,10 @@ func (h *half) line(data []byte, clk clock, off int) int {
 		line = h.buf
 	}
 	used := i + 1
-	last := clk.at(off + i)
 	if h.state == stTrailer {
 		if len(bytes.TrimSuffix(line, []byte{'\r'})) == 0 {
 			h.buf = h.buf[:0]
-			h.msg.end = last
+			h.msg.end = clk.at(off + i)
 			h.done()
 			return used
 		}
@@ -420,7 +424,6 @@ func (h *half) line(data []byte, clk clock, off int) int {
 		h.framingLost()
 		return used
 	}
-	h.msg.end = last
 	if size == 0 {
 		h.state = stTrailer
 	} else {
@@ -441,6 +444,7 @@ func (h *half) framingLost() {
 
 // enterLost starts looking for the next message start.
 func (h *half) enterLost() {
+	h.resyncs++
 	h.state = stLost
 	h.buf = h.buf[:0]
 	h.carry = h.carry[:0]

@@ -147,6 +147,20 @@ type Importer struct {
 	// reused is set by a conn that saw such a new SYN.
 	gens   map[tupleKey]int
 	reused bool
+
+	sgClock sgClock  // reused by conn.ReassembledSG
+	ctxs    []pktCtx // a slab of packet contexts, allocated 256 at a time
+}
+
+// newPktCtx returns a packet context from the slab. Contexts stay alive as
+// long as the reassembler keeps a page of theirs (out-of-order data).
+func (im *Importer) newPktCtx() *pktCtx {
+	if len(im.ctxs) == 0 {
+		im.ctxs = make([]pktCtx, 256)
+	}
+	pc := &im.ctxs[0]
+	im.ctxs = im.ctxs[1:]
+	return pc
 }
 
 // NewImporter returns an Importer that hands each exchange to out, in the
@@ -229,7 +243,8 @@ func (im *Importer) AddPacket(data []byte, ci gopacket.CaptureInfo, link LinkTyp
 		im.stats.OtherPorts++
 		return nil
 	}
-	pc := &pktCtx{ci: ci, ack: tcp.Ack, hasAck: tcp.ACK, captured: len(tcp.Payload), missing: im.dec.missing}
+	pc := im.newPktCtx()
+	*pc = pktCtx{ci: ci, ack: tcp.Ack, hasAck: tcp.ACK, captured: len(tcp.Payload), missing: im.dec.missing}
 	pc.self[0] = pc
 	pc.ci.AncillaryData = pc.self[:]
 	if pc.missing > 0 {

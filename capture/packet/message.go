@@ -304,15 +304,62 @@ const (
 	bodyBad    // framing fields that cannot be trusted
 )
 
+// framing is what a header block says about the body's delimitation.
+type framing struct {
+	te      bool // a Transfer-Encoding field is present
+	chunked bool // its last coding is chunked
+	cl      bool // a Content-Length field is present
+	bad     bool // Content-Length values that are not numbers or disagree
+	length  int64
+}
+
+// framingOf reads Transfer-Encoding and Content-Length in one pass, without
+// allocating.
+func framingOf(h capture.Headers) framing {
+	var f framing
+	f.length = -1
+	for _, fl := range h {
+		switch {
+		case len(fl.Name) == len("Transfer-Encoding") && strings.EqualFold(fl.Name, "Transfer-Encoding"):
+			f.te = true
+			last := fl.Value
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			f.chunked = strings.EqualFold(strings.TrimSpace(last), "chunked")
+		case len(fl.Name) == len("Content-Length") && strings.EqualFold(fl.Name, "Content-Length"):
+			f.cl = true
+			v := fl.Value
+			for v != "" {
+				part := v
+				if i := strings.IndexByte(v, ','); i >= 0 {
+					part, v = v[:i], v[i+1:]
+				} else {
+					v = ""
+				}
+				x, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
+				if err != nil || x < 0 || f.length >= 0 && x != f.length {
+					f.bad = true
+				}
+				f.length = x
+			}
+		}
+	}
+	return f
+}
+
 // requestBody tells how a request's body is delimited (RFC 9112 6.3).
 func requestBody(m *message) (bodyKind, int64) {
-	if te := m.header.Values("Transfer-Encoding"); len(te) > 0 {
-		if lastCodingChunked(te) {
-			return bodyChunked, 0
-		}
+	f := framingOf(m.header)
+	switch {
+	case f.te && f.chunked:
+		return bodyChunked, 0
+	case f.te, f.bad:
 		return bodyBad, 0
+	case f.length > 0:
+		return bodyLength, f.length
 	}
-	return contentLength(m)
+	return bodyNone, 0
 }
 
 // responseBody tells how a response to a request with the given method is
@@ -324,44 +371,18 @@ func responseBody(m *message, method string) (bodyKind, int64) {
 	case m.status < 200 || m.status == 204 || m.status == 304 || method == "HEAD":
 		return bodyNone, 0
 	}
-	if te := m.header.Values("Transfer-Encoding"); len(te) > 0 {
-		if lastCodingChunked(te) {
-			return bodyChunked, 0
-		}
+	f := framingOf(m.header)
+	switch {
+	case f.te && f.chunked:
+		return bodyChunked, 0
+	case f.te || !f.cl:
 		return bodyUntilClose, 0
+	case f.bad:
+		return bodyBad, 0
+	case f.length > 0:
+		return bodyLength, f.length
 	}
-	k, n := contentLength(m)
-	if k == bodyNone && m.header.Get("Content-Length") == "" {
-		return bodyUntilClose, 0
-	}
-	return k, n
-}
-
-func lastCodingChunked(te []string) bool {
-	last := te[len(te)-1]
-	if i := strings.LastIndexByte(last, ','); i >= 0 {
-		last = last[i+1:]
-	}
-	return strings.EqualFold(strings.TrimSpace(last), "chunked")
-}
-
-// contentLength reads Content-Length: none, a length, or bad when fields
-// disagree or are not numbers.
-func contentLength(m *message) (bodyKind, int64) {
-	var n int64 = -1
-	for _, v := range m.header.Values("Content-Length") {
-		for part := range strings.SplitSeq(v, ",") {
-			x, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
-			if err != nil || x < 0 || n >= 0 && x != n {
-				return bodyBad, 0
-			}
-			n = x
-		}
-	}
-	if n <= 0 {
-		return bodyNone, 0
-	}
-	return bodyLength, n
+	return bodyNone, 0
 }
 
 // parseChunkSize reads a chunk-size line (without its line end): hex digits,

@@ -136,6 +136,7 @@ func TestImportUsageErrors(t *testing.T) {
 	if err := os.WriteFile(existing, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	recording, _, _ := writeTestRecording(t)
 	out := filepath.Join(dir, "o.amp")
 	tests := []struct {
 		name    string
@@ -153,6 +154,7 @@ func TestImportUsageErrors(t *testing.T) {
 		{"bad size", []string{"import", capFile, "-o", out, "--max-body", "lots"}, `import: --max-body "lots"`, false},
 		{"bad idle", []string{"import", capFile, "-o", out, "--session-idle", "0s"}, "import: --session-idle 0s", false},
 		{"output is an input", []string{"import", existing, "-o", existing, "--force"}, "is also an input", false},
+		{"a recording", []string{"import", recording, "-o", out}, "rec.amp is an amp recording already", false},
 		{"output is a directory", []string{"import", capFile, "-o", dir}, "is a directory", false},
 		{"wrong forced format", []string{"import", capFile, "-o", out, "--format", "har"}, "invalid JSON at byte 1", true},
 	}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,6 +141,9 @@ func runImport(c *cli.Context) error {
 		_ = f.Close()
 		return usageError("import: writing %s: %v", set.out, err)
 	}
+	// The import allocates a lot of short-lived memory (bodies on their way
+	// to the file) and keeps little: collect garbage less often.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	imp := &importer{
 		stderr: c.App.ErrWriter,
 		quiet:  c.Bool("quiet"),
@@ -190,6 +194,10 @@ func detectInput(path string, forced packet.Format, out string) (importInput, er
 	}
 	if err != nil {
 		if errors.Is(err, packet.ErrUnknownFormat) {
+			head := make([]byte, len(capture.Magic))
+			if _, rerr := f.ReadAt(head, 0); rerr == nil && string(head) == capture.Magic {
+				return importInput{}, fmt.Errorf("%s is an amp recording already ('amp sessions %s' lists it)", path, path)
+			}
 			return importInput{}, fmt.Errorf("%s: %v (--format forces one)", path, err)
 		}
 		return importInput{}, fmt.Errorf("%s: %v", path, err)

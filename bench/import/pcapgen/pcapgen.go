@@ -29,6 +29,9 @@ type Config struct {
 	Seed int64
 	// Start is the first packet's time; zero means 2026-03-01 09:00 UTC.
 	Start time.Time
+	// MeanBody is the mean response body size in bytes (exponentially
+	// distributed, 200 bytes to 128 KiB); zero means 16000.
+	MeanBody int
 }
 
 // DefaultConfig returns a 200 MB capture of 64 parallel keep-alive
@@ -57,12 +60,13 @@ type conn struct {
 }
 
 type writer struct {
-	w     *bufio.Writer
-	rng   *rand.Rand
-	now   time.Time
-	st    Stats
-	frame []byte
-	body  []byte
+	w        *bufio.Writer
+	rng      *rand.Rand
+	now      time.Time
+	st       Stats
+	frame    []byte
+	body     []byte
+	meanBody int
 }
 
 var serverIP = [4]byte{10, 1, 0, 1}
@@ -76,10 +80,14 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 		cfg.Start = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	}
 	g := &writer{
-		w:     bufio.NewWriterSize(w, 1<<20),
-		rng:   rand.New(rand.NewSource(cfg.Seed)),
-		now:   cfg.Start,
-		frame: make([]byte, 0, 14+20+20+mss),
+		w:        bufio.NewWriterSize(w, 1<<20),
+		rng:      rand.New(rand.NewSource(cfg.Seed)),
+		now:      cfg.Start,
+		frame:    make([]byte, 0, 14+20+20+mss),
+		meanBody: cfg.MeanBody,
+	}
+	if g.meanBody <= 0 {
+		g.meanBody = 16000
 	}
 	// A body to slice responses from: printable, not all the same byte.
 	g.body = make([]byte, 256<<10)
@@ -146,8 +154,8 @@ func (g *writer) exchange(c *conn) error {
 	g.packet(c, true, "PA", []byte(req))
 	c.cseq += uint32(len(req))
 	g.now = g.now.Add(time.Duration(200+g.rng.Intn(2000)) * time.Microsecond)
-	// Sizes from a few hundred bytes to 128 KiB, most around 8-32 KiB.
-	size := 200 + int(g.rng.ExpFloat64()*16000)
+	// Sizes from a few hundred bytes to 128 KiB.
+	size := 200 + int(g.rng.ExpFloat64()*float64(g.meanBody))
 	size = min(size, 128<<10)
 	off := g.rng.Intn(len(g.body) - size)
 	head := fmt.Sprintf("HTTP/1.1 200 OK\r\nDate: Sun, 01 Mar 2026 09:00:00 GMT\r\nServer: bench\r\n"+

@@ -1,0 +1,194 @@
+package packet
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ampload/amp/capture"
+	"github.com/google/gopacket"
+)
+
+// streamResult is what parsing a client and a server stream produced.
+type streamResult struct {
+	exs     []*capture.Exchange
+	st      Stats
+	resyncs int
+}
+
+// parseStreams feeds a client and a server byte stream to a connection
+// whose roles are known, in chunks of the sizes sizes() returns,
+// alternating between the directions; gapAt (if >= 0) puts a gap of that
+// many bytes before the server's second chunk.
+func parseStreams(t *testing.T, client, server []byte, sizes func() int, gap int) streamResult {
+	t.Helper()
+	var r streamResult
+	// An Importer without reassembler: the parser is fed directly.
+	im := &Importer{cfg: Config{MaxBody: 64}, out: func(e *capture.Exchange) error {
+		r.exs = append(r.exs, e)
+		return nil
+	}}
+	im.stats.Skipped = map[string]int{}
+	c := &conn{im: im}
+	for i := range c.halves {
+		h := &c.halves[i]
+		h.c, h.lineStart, h.synced = c, true, true
+	}
+	c.setRole(&c.halves[0], roleClient)
+	ch, sh := &c.halves[0], &c.halves[1]
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	clk := constClock(pktInfo{ts: t0})
+	chunks := 0
+	for len(client) > 0 || len(server) > 0 {
+		if len(client) > 0 && !c.dead {
+			n := min(sizes(), len(client))
+			ch.deliver(client[:n], clk)
+			client = client[n:]
+		}
+		if len(server) > 0 && !c.dead {
+			if chunks == 1 && gap > 0 {
+				sh.gap(gap)
+				sh.livePos += uint32(gap)
+			}
+			n := min(sizes(), len(server))
+			sh.deliver(server[:n], clk)
+			server = server[n:]
+		}
+		chunks++
+		if c.dead {
+			break
+		}
+	}
+	c.finish()
+	r.st = im.Stats()
+	r.resyncs = ch.resyncs + sh.resyncs
+	return r
+}
+
+// summary is the part of an exchange chunking must not change.
+func summary(exs []*capture.Exchange) string {
+	var b bytes.Buffer
+	for _, e := range exs {
+		fmt.Fprintf(&b, "%s %s %s %d %q %q %d %d %s|", e.Request.Method, e.Request.URL, e.Request.Proto, e.Response.Status,
+			e.Request.Body, e.Response.Body, e.Request.BodySize, e.Response.BodySize, e.Flags)
+	}
+	return b.String()
+}
+
+// FuzzHTTPStream feeds arbitrary client and server bytes to the HTTP/1.x
+// parser in arbitrary chunks. It must not panic, must account for every
+// exchange, and on streams it parses without losing step the result must
+// not depend on how the bytes were cut.
+func FuzzHTTPStream(f *testing.F) {
+	seeds := [][2]string{
+		{"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 404 X\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n"},
+		{"POST /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 C\r\n\r\n"},
+		{"HEAD /h HTTP/1.0\nHost: b\n\n", "HTTP/1.0 200 OK\nContent-Length: 99\n\nHTTP/1.0 200 OK\n\nuntil close"},
+		{"GET http://x.test/p?q HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n", "garbage HTTP/1.1 204 N\r\n\r\n"},
+		{"\x16\x03\x01\x00\x10hello", "\x16\x03\x03"},
+		{"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x01x", "HTTP/1.1 101 S\r\n\r\n\x81\x01y"},
+		{"PUT /big HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + string(bytes.Repeat([]byte("b"), 100)), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n!"},
+	}
+	for i, s := range seeds {
+		f.Add([]byte(s[0]), []byte(s[1]), uint64(i*7919+13), uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, client, server []byte, cuts uint64, gap uint8) {
+		whole := parseStreams(t, client, server, func() int { return 1 << 30 }, 0)
+		state := cuts
+		sizes := func() int {
+			state = state*6364136223846793005 + 1442695040888963407
+			return 1 + int(state>>58)
+		}
+		cut := parseStreams(t, client, server, sizes, 0)
+		for _, r := range []streamResult{whole, cut} {
+			st := r.st
+			if len(r.exs) != st.Requests || st.Requests != st.Pairs+st.Incomplete+st.Unmatched {
+				t.Fatalf("%d exchanges, stats %+v", len(r.exs), st)
+			}
+			for _, e := range r.exs {
+				if e.Request.Method == "" || len(e.Request.URL) < len("http://") || e.Response.Status != 0 && e.Response.Status < 100 ||
+					len(e.Request.Body) > 64 || len(e.Response.Body) > 64 {
+					t.Fatalf("bad exchange %+v", e)
+				}
+			}
+		}
+		if whole.resyncs == 0 && cut.resyncs == 0 && whole.st.Orphans == 0 {
+			if a, b := summary(whole.exs), summary(cut.exs); a != b {
+				t.Fatalf("chunking changed the result:\nwhole %s\ncut   %s", a, b)
+			}
+		}
+		if gap > 0 {
+			parseStreams(t, client, server, sizes, int(gap))
+		}
+	})
+}
+
+// FuzzPacket decodes and imports arbitrary frames of every link type.
+func FuzzPacket(f *testing.F) {
+	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x00\x06\x07\x08\x09\x0a\x08\x00E\x00\x00\x28\x00\x00\x40\x00\x40\x06\x00\x00\x0a\x00\x00\x01\x0a\x00\x00\x02\x9c\x40\x00\x50\x00\x00\x03\xe8\x00\x00\x00\x00\x50\x02\xff\xff\x00\x00\x00\x00"), uint8(0))
+	f.Add([]byte("\x02\x00\x00\x00`\x00\x00\x00\x00\x14\x06\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x9c\x40\x00\x50\x00\x00\x03\xe8\x00\x00\x00\x00\x50\x18\xff\xff\x00\x00\x00\x00GET / HTTP/1.1\r\n\r\n"), uint8(3))
+	links := []LinkType{LinkEthernet, LinkLinuxSLL, LinkLinuxSLL2, LinkNull, LinkLoop, LinkRaw, LinkIPv4, LinkIPv6, 42}
+	f.Fuzz(func(t *testing.T, data []byte, link uint8) {
+		im, err := NewImporter(Config{}, func(*capture.Exchange) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		lt := links[int(link)%len(links)]
+		ts := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		// The frame, a copy cut short, and the frame again a little later
+		// (a retransmission).
+		for i, d := range [][]byte{data, data[:len(data)/2], data} {
+			ci := captureInfo(ts.Add(time.Duration(i)*time.Millisecond), len(d), len(data))
+			if err := im.AddPacket(d, ci, lt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := im.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if st := im.Stats(); st.Packets != 3 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+}
+
+// FuzzReader reads arbitrary bytes as a capture file and imports them.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x04\x00\x01\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x04\x00\x00\x00\x04\x00\x00\x00abcd"))
+	f.Add([]byte("\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x4d\x3c\x2b\x1a\x01\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\x1c\x00\x00\x00" +
+		"\x01\x00\x00\x00\x14\x00\x00\x00\x14\x01\x00\x00\x00\x00\x04\x00\x14\x00\x00\x00" +
+		"\x06\x00\x00\x00\x24\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x04\x00\x00\x00\x04\x00\x00\x00abcd\x24\x00\x00\x00"))
+	f.Add([]byte("\xef\xbb\xbf {\"log\": {}}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		format, r, err := Detect(bytes.NewReader(data))
+		if err != nil || format == FormatHAR {
+			return
+		}
+		src, err := NewSource(r, format)
+		if err != nil {
+			return
+		}
+		im, err := NewImporter(Config{}, func(*capture.Exchange) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 10000; i++ {
+			data, ci, link, err := src.ReadPacket()
+			if err != nil {
+				break
+			}
+			if len(data) != ci.CaptureLength || ci.Length < ci.CaptureLength {
+				t.Fatalf("packet of %d bytes, capture info %+v", len(data), ci)
+			}
+			_ = im.AddPacket(data, ci, link)
+		}
+		_ = im.Close()
+	})
+}
+
+func captureInfo(ts time.Time, capLen, length int) gopacket.CaptureInfo {
+	return gopacket.CaptureInfo{Timestamp: ts, CaptureLength: capLen, Length: length}
+}
