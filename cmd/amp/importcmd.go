@@ -45,7 +45,7 @@ func importCommand() *cli.Command {
 			&cli.GenericFlag{Name: "port", Value: &multiFlag{}, Usage: "import only TCP connections on this server `PORT` (repeatable, or 80,8080)"},
 			&cli.StringFlag{Name: "max-body", Value: "1MiB", Usage: "keep this much of each body (`SIZE`); longer ones are cut and marked truncated"},
 			&cli.StringFlag{Name: "session-cookie", Usage: "the application's session cookie `NAME`, for grouping requests into sessions"},
-			&cli.DurationFlag{Name: "session-idle", Value: capture.DefaultSessionIdle, Usage: "a user's pause longer than this starts a new session"},
+			&cli.DurationFlag{Name: "session-idle", Value: capture.DefaultSessionIdle, Usage: "a user's pause longer than this (`DURATION`) starts a new session"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines"},
 		},
 		Action: runImport,
