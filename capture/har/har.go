@@ -71,9 +71,11 @@ type Entry struct {
 
 // Request is an entry's request.
 type Request struct {
-	// Method, URL (absolute) and HTTPVersion of the request.
-	Method      string `json:"method"`
-	URL         string `json:"url"`
+	// Method is the request method.
+	Method string `json:"method"`
+	// URL is the absolute URL requested.
+	URL string `json:"url"`
+	// HTTPVersion as recorded ("HTTP/1.1", "h2", "" ...).
 	HTTPVersion string `json:"httpVersion"`
 	// Headers in the order recorded.
 	Headers []NameValue `json:"headers"`
@@ -89,9 +91,9 @@ type Request struct {
 type PostData struct {
 	// MimeType is the body's content type.
 	MimeType string `json:"mimeType"`
-	// Text is the body (base64 when Encoding says so, a non-standard field
-	// some tools write).
-	Text     string `json:"text"`
+	// Text is the body.
+	Text string `json:"text"`
+	// Encoding is "base64" when Text is base64 (a field some tools add).
 	Encoding string `json:"encoding"`
 	// Params are the form fields when Text is absent.
 	Params []Param `json:"params"`
@@ -145,8 +147,9 @@ type Content struct {
 	Size Number `json:"size"`
 	// MimeType is the body's content type.
 	MimeType string `json:"mimeType"`
-	// Text is the body, base64 when Encoding is "base64".
-	Text     string `json:"text"`
+	// Text is the body.
+	Text string `json:"text"`
+	// Encoding is "base64" when Text is base64.
 	Encoding string `json:"encoding"`
 }
 
