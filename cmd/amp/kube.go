@@ -124,7 +124,7 @@ func kubeCollectCommand() *cli.Command {
 		UsageText: "amp kube collect JOB -o DIR [--namespace NS] [--wait D]\n" +
 			"   amp kube collect --from-logs LOG... -o DIR\n\n" +
 			"   amp kube collect amp-shop -o results --wait 30m && amp report --merge results/*.json --json all.json\n" +
-			"   kubectl logs -l batch.kubernetes.io/job-name=amp-shop --tail=-1 --max-log-requests 100 \\\n" +
+			"   kubectl logs -l batch.kubernetes.io/job-name=amp-shop --tail=-1 \\\n" +
 			"       | amp kube collect --from-logs - -o results",
 		Description: "Reads each indexed pod's log with kubectl logs, takes the result block amp replay\n" +
 			"--print-result ended it with, and writes DIR/shard-I.json for amp report --merge. A shard\n" +

@@ -214,11 +214,34 @@ func TestKubeJobRunCollectMerge(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("collect --from-logs: exit %d: %s", r.code, r.stderr)
 	}
+	// And from standard input, as kubectl logs -l JOB-LABEL --tail=-1 | amp kube collect --from-logs - prints them.
+	var both []byte
+	for i := range 2 {
+		b, _ := os.ReadFile(filepath.Join(kdir, fmt.Sprintf("amp-shop-%d-xyz%d.log", i, i)))
+		both = append(both, b...)
+	}
+	stdin := filepath.Join(t.TempDir(), "stdin")
+	os.WriteFile(stdin, both, 0o644)
+	f, err := os.Open(stdin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdin
+	os.Stdin = f
+	out3 := filepath.Join(t.TempDir(), "from-stdin")
+	r = runAmp(t, "kube", "collect", "--from-logs", "-", "-o", out3)
+	os.Stdin = saved
+	if r.code != 0 {
+		t.Fatalf("collect --from-logs -: exit %d: %s", r.code, r.stderr)
+	}
 	for i := range 2 {
 		a, _ := os.ReadFile(filepath.Join(out, fmt.Sprintf("shard-%d.json", i)))
-		b, _ := os.ReadFile(filepath.Join(out2, fmt.Sprintf("shard-%d.json", i)))
-		if len(a) == 0 || !bytes.Equal(a, b) {
-			t.Errorf("shard %d differs between kubectl logs and saved logs", i)
+		for _, dir := range []string{out2, out3} {
+			b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("shard-%d.json", i)))
+			if len(a) == 0 || !bytes.Equal(a, b) {
+				t.Errorf("shard %d differs between kubectl logs and %s", i, dir)
+			}
 		}
 	}
 }
