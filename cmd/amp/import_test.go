@@ -137,6 +137,17 @@ func TestImportUsageErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	recording, _, _ := writeTestRecording(t)
+	// A pcap of link type 147 (USER0) with one packet.
+	userLink := filepath.Join(dir, "user.pcap")
+	user := binary.LittleEndian.AppendUint32(nil, 0xa1b2c3d4)
+	user = binary.LittleEndian.AppendUint16(user, 2)
+	user = binary.LittleEndian.AppendUint16(user, 4)
+	for _, v := range []uint32{0, 0, 65535, 147, 1, 0, 4, 4} {
+		user = binary.LittleEndian.AppendUint32(user, v)
+	}
+	if err := os.WriteFile(userLink, append(user, "abcd"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "o.amp")
 	tests := []struct {
 		name    string
@@ -155,6 +166,7 @@ func TestImportUsageErrors(t *testing.T) {
 		{"bad idle", []string{"import", capFile, "-o", out, "--session-idle", "0s"}, "import: --session-idle 0s", false},
 		{"output is an input", []string{"import", existing, "-o", existing, "--force"}, "is also an input", false},
 		{"a recording", []string{"import", recording, "-o", out}, "rec.amp is an amp recording already", false},
+		{"unsupported link type", []string{"import", userLink, "-o", out}, "user.pcap: link type LINKTYPE_147 is not supported", false},
 		{"output is a directory", []string{"import", capFile, "-o", dir}, "is a directory", false},
 		{"wrong forced format", []string{"import", capFile, "-o", out, "--format", "har"}, "invalid JSON at byte 1", true},
 	}

@@ -188,9 +188,17 @@ func detectInput(path string, forced packet.Format, out string) (importInput, er
 	if ost, err := os.Stat(out); err == nil && os.SameFile(st, ost) {
 		return importInput{}, fmt.Errorf("-o %s is also an input", out)
 	}
-	format, _, err := packet.Detect(f)
+	format, r, err := packet.Detect(f)
 	if forced != "" {
 		return importInput{path: path, format: forced}, nil
+	}
+	if err == nil && format != packet.FormatHAR {
+		// The first packet's link type tells early whether amp can read it.
+		if src, serr := packet.NewSource(r, format); serr == nil {
+			if _, _, link, rerr := src.ReadPacket(); rerr == nil && !link.Supported() {
+				return importInput{}, fmt.Errorf("%s: link type %s is not supported (Ethernet, Linux cooked v1/v2, loopback and raw IP are)", path, link)
+			}
+		}
 	}
 	if err != nil {
 		if errors.Is(err, packet.ErrUnknownFormat) {
@@ -446,6 +454,9 @@ func (imp *importer) summary() string {
 		}
 		if st.OtherPorts > 0 {
 			notes = append(notes, fmt.Sprintf("%d packets on other ports", st.OtherPorts))
+		}
+		for _, k := range slices.Sorted(maps.Keys(st.Unsupported)) {
+			notes = append(notes, fmt.Sprintf("%d packets of unsupported link type %s", st.Unsupported[k], k))
 		}
 		parts = append(parts, notes...)
 	}
