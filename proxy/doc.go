@@ -36,8 +36,9 @@
 // upstream connections it dialed, and finding each message's head there; a
 // head is used only when its fields equal what net/http parsed, else the
 // fields are recorded from the map (Host first, then sorted by name, canonical
-// case). Requests are forwarded upstream by net/http, which writes header
-// fields in its own order and canonical case.
+// case). The proxying itself goes through net/http both ways, which writes
+// header fields in its own order and canonical case: the recording keeps what
+// the client and the upstream sent, the other side sees net/http's rendering.
 //
 // # HTTPS
 //
