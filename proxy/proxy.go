@@ -51,6 +51,8 @@ type Recorder struct {
 
 	failOnce sync.Once
 	failc    chan struct{} // closed when writing fails
+	nowOnce  sync.Once
+	nowc     chan struct{} // closed by StopNow
 	failErr  error
 }
 
@@ -104,6 +106,7 @@ func New(cfg Config, opts ...Option) (*Recorder, error) {
 		log:    slog.New(slog.DiscardHandler),
 		redact: cfg.RedactHeaders,
 		failc:  make(chan struct{}),
+		nowc:   make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(r)
@@ -232,6 +235,13 @@ func (r *Recorder) Serve(ctx context.Context, ln net.Listener, w *capture.Writer
 
 	drain, cancel := context.WithTimeout(context.Background(), r.cfg.StopTimeout)
 	defer cancel()
+	go func() {
+		select {
+		case <-r.nowc:
+			cancel()
+		case <-drain.Done():
+		}
+	}()
 	_ = srv.Shutdown(drain) // stops accepting; waits for requests on plain connections
 	r.waitIdle(drain)       // and for exchanges on hijacked (CONNECT) connections
 	l.closeAll()
@@ -243,6 +253,12 @@ func (r *Recorder) Serve(ctx context.Context, ln net.Listener, w *capture.Writer
 		err = nil
 	}
 	return err
+}
+
+// StopNow makes a stopping Serve stop waiting for in-flight exchanges (a
+// second Ctrl-C); they are cut and counted in Stats.Lost.
+func (r *Recorder) StopNow() {
+	r.nowOnce.Do(func() { close(r.nowc) })
 }
 
 // waitIdle waits until no exchange is in flight or ctx ends.

@@ -307,3 +307,60 @@ func TestRequestLoop(t *testing.T) {
 		t.Errorf("loop recorded with flags %v", e.Flags)
 	}
 }
+
+// TestStopNow cuts the wait for an exchange that would not finish: Serve
+// returns, and the exchange is counted as lost.
+func TestStopNow(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("first "))
+		w.(http.Flusher).Flush()
+		close(started)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer stuck.Close()
+	cfg := proxy.DefaultConfig()
+	cfg.Target = stuck.URL
+	cfg.StopTimeout = time.Hour
+	tr := newTestRecorder(t, cfg)
+	go func() {
+		resp, err := http.Get("http://" + tr.Addr + "/stuck")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	<-started
+	stopped := make(chan *capture.Recording, 1)
+	go func() { stopped <- tr.Stop(t) }()
+	waitUntil(t, "the stop to begin", func() bool {
+		c, err := net.Dial("tcp", tr.Addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	tr.StopNow()
+	rec := <-stopped
+	if rec.Exchanges() != 0 {
+		t.Errorf("%d exchanges recorded, want the cut one left out", rec.Exchanges())
+	}
+	waitUntil(t, "the cut exchange to be counted", func() bool { return tr.Stats().Lost == 1 })
+}
+
+// waitUntil polls f until it is true, failing after 10 s.
+func waitUntil(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond) // polling, not timing
+	}
+}
