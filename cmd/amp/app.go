@@ -78,8 +78,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"HAR files) into .amp recordings, and replays them as many concurrent simulated users,\n" +
 			"each with its own cookies, measuring failures and slowdowns against the recording.",
 		UsageText: "amp COMMAND [flags] [args]\n\n" +
-			"   amp demosite --addr 127.0.0.1:5000      # a target to practise on\n" +
-			"   amp sessions rec.amp -v                 # what a recording holds",
+			"   amp demo                                                  # the whole job in one command\n" +
+			"   amp record -o shop.amp --target http://localhost:5000     # record through a proxy\n" +
+			"   amp import shop.pcap -o shop.amp                          # or from a capture or HAR\n" +
+			"   amp sessions shop.amp -v --correlations                   # what was recorded\n" +
+			"   amp replay shop.amp --host http://localhost:5000 --users 500 --rate 50 --duration 5m",
 		Version:                version(),
 		Writer:                 stdout,
 		ErrWriter:              stderr,
@@ -88,15 +91,15 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:         func(*cli.Context, error) {}, // run prints and maps errors
 		Commands: []*cli.Command{
 			demoCommand(),
+			recordCommand(),
+			caCommand(),
+			importCommand(),
+			captureCommand(),
 			sessionsCommand(),
 			replayCommand(),
 			reportCommand(),
-			demositeCommand(),
-			recordCommand(),
-			importCommand(),
-			captureCommand(),
-			caCommand(),
 			kubeCommand(),
+			demositeCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
