@@ -406,12 +406,13 @@ func (p *Player) spawnClosed() {
 			now := time.Now()
 			if !now.Before(next) {
 				p.startUser(true, p.closedUser)
-				// Keep an absolute schedule, but never burst to catch up.
-				iv := SpawnInterval(rate)
-				if floor := now.Add(-iv); next.Before(floor) {
-					next = floor
+				// Keep an absolute schedule, catching up when the loop ran
+				// late, but after a stall of over a second start afresh
+				// rather than in one burst.
+				if now.Sub(next) > time.Second {
+					next = now
 				}
-				next = next.Add(iv)
+				next = next.Add(SpawnInterval(rate))
 				continue
 			}
 			timer.Reset(next.Sub(now))

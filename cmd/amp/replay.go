@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -71,6 +72,7 @@ func replayCommand() *cli.Command {
 			&cli.BoolFlag{Name: "print-result", Usage: "end the output with the result in a marked block (gzip, base64) that amp kube collect reads from pod logs"},
 			&cli.GenericFlag{Name: "web", Value: &optionalAddr{def: "127.0.0.1:8089"}, Usage: "watch and steer the replay in the browser: --web (127.0.0.1:8089) or --web=`HOST:PORT`"},
 			&cli.BoolFlag{Name: "autostart", Usage: "with --web: start at once, and exit when the replay ends"},
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of amp itself to `FILE`"},
 		},
 		Action: runReplay,
 	}
@@ -146,6 +148,17 @@ func runReplay(c *cli.Context) error {
 			return describeReadError(path, err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d whole records before it\n", readErrorText(path, err), rec.Exchanges())
+	}
+	if p := c.String("cpuprofile"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return usageError("replay: --cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return usageError("replay: --cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter}
 	if c.IsSet("web") {
