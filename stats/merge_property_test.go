@@ -1,0 +1,62 @@
+package stats_test
+
+import (
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/ampload/amp/stats"
+)
+
+// TestMergeShardsProperty: for random traffic dealt out at random over N
+// shards (2 to 8, as `amp replay --shard I/N` processes would measure it),
+// merging the shards' results equals measuring all of it in one process:
+// counts, failures, histograms, percentiles and the per-second series.
+func TestMergeShardsProperty(t *testing.T) {
+	t.Parallel()
+	names := [][2]string{{"GET", "/"}, {"GET", "/articles/{id}"}, {"POST", "/login"}}
+	type task struct {
+		ep int // which endpoint the sample belongs to, fixed before dealing
+		s  stats.Sample
+	}
+	collect := func(tasks []task) *stats.Result {
+		c := stats.NewCollector(stats.Config{})
+		var eps []stats.Endpoint
+		for _, n := range names {
+			eps = append(eps, c.Endpoint(n[0], n[1]))
+		}
+		r := c.NewRecorder()
+		for i := range tasks {
+			r.Record(eps[tasks[i].ep], &tasks[i].s)
+		}
+		r.Close()
+		return roundTrip(t, c.Snapshot())
+	}
+	for seed := int64(1); seed <= 12; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		var all []task
+		for _, s := range randomSamples(100+seed, 500+rng.Intn(3000), time.Duration(rng.Intn(5))*time.Second) {
+			all = append(all, task{ep: rng.Intn(len(names)), s: s})
+		}
+		n := 2 + rng.Intn(7)
+		parts := make([][]task, n)
+		for _, tk := range all {
+			i := rng.Intn(n)
+			parts[i] = append(parts[i], tk)
+		}
+		var results []*stats.Result
+		for _, p := range parts {
+			results = append(results, collect(p))
+		}
+		merged, err := stats.Merge(results...)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		merged = roundTrip(t, merged)
+		delete(merged.Config, "merged_results")
+		one := collect(all)
+		if diff := jsonDiff(t, merged, one); diff != "" {
+			t.Fatalf("seed %d, %d shards: merged result differs from one process: %s", seed, n, diff)
+		}
+	}
+}
