@@ -1,7 +1,6 @@
 package proxy_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -19,15 +18,15 @@ import (
 // logs in to the demo site, writes an article and opens it. The recording must
 // hold that visit as one session, in order, static assets included.
 func TestChromiumSession(t *testing.T) {
-	bin := testenv.Chromium(t)
+	testenv.Chromium(t) // skip (or fail under CI) without a browser, before starting anything
 	for _, skipStatic := range []bool{false, true} {
 		t.Run(map[bool]string{false: "with static", true: "skip static"}[skipStatic], func(t *testing.T) {
-			browseAndCheck(t, bin, skipStatic)
+			browseAndCheck(t, skipStatic)
 		})
 	}
 }
 
-func browseAndCheck(t *testing.T, bin string, skipStatic bool) {
+func browseAndCheck(t *testing.T, skipStatic bool) {
 	site := httptest.NewServer(demosite.New(demosite.Config{}))
 	defer site.Close()
 	cfg := proxy.DefaultConfig()
@@ -37,24 +36,10 @@ func browseAndCheck(t *testing.T, bin string, skipStatic bool) {
 	cfg.SkipStatic = skipStatic
 	tr := newTestRecorder(t, cfg)
 
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(bin), chromedp.WindowSize(1024, 768),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.ProxyServer("http://" + tr.Addr),
+	actx, acancel := testenv.Browser(t, 60*time.Second, chromedp.WindowSize(1024, 768),
+		chromedp.ProxyServer("http://"+tr.Addr),
 		// Chromium sends loopback traffic around proxies unless told not to.
-		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
-	}
-	for _, f := range testenv.ChromiumFlags() {
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
-		if hasValue {
-			opts = append(opts, chromedp.Flag(name, value))
-		} else {
-			opts = append(opts, chromedp.Flag(name, true))
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
+		chromedp.Flag("proxy-bypass-list", "<-loopback>"))
 	bctx, bcancel := chromedp.NewContext(actx)
 	defer bcancel()
 

@@ -57,24 +57,11 @@ func TestHTMLContent(t *testing.T) {
 // page and that the console stayed free of errors.
 func TestHTMLRendersInChromium(t *testing.T) {
 	t.Parallel()
-	bin := testenv.Chromium(t)
 	path := filepath.Join(t.TempDir(), "report.html")
 	if err := stats.WriteHTMLFile(path, fixture(t)); err != nil {
 		t.Fatal(err)
 	}
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(bin), chromedp.WindowSize(1280, 1000)}
-	for _, f := range testenv.ChromiumFlags() {
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
-		if hasValue {
-			opts = append(opts, chromedp.Flag(name, value))
-		} else {
-			opts = append(opts, chromedp.Flag(name, true))
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
+	actx, _ := testenv.Browser(t, 60*time.Second, chromedp.WindowSize(1280, 1000))
 	var mu sync.Mutex
 	var problems []string
 	listen := func(ev any) {

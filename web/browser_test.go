@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,25 +24,12 @@ import (
 // the running page to $TMPDIR/amp-web-ui.png.
 func TestBrowserEndToEnd(t *testing.T) {
 	t.Parallel()
-	bin := testenv.Chromium(t)
 	s, srv, _ := newTestServer(t, func(c *web.Config) {
 		c.Defaults.Users = 5
 		c.Defaults.Rate = 5
 	})
 
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(bin), chromedp.WindowSize(1440, 1000)}
-	for _, f := range testenv.ChromiumFlags() {
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
-		if hasValue {
-			opts = append(opts, chromedp.Flag(name, value))
-		} else {
-			opts = append(opts, chromedp.Flag(name, true))
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
+	actx, _ := testenv.Browser(t, 60*time.Second, chromedp.WindowSize(1440, 1000))
 	var mu sync.Mutex
 	var problems []string
 	listen := func(ev any) {

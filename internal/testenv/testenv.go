@@ -5,10 +5,15 @@
 package testenv
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // InCI reports whether the tests run under CI (CI=true).
@@ -67,6 +72,29 @@ func Chromium(t testing.TB) string {
 	}
 	Missing(t, "no chromium binary found (apt-get install chromium, or set AMP_CHROMIUM)")
 	return ""
+}
+
+// Browser starts headless Chromium for a chromedp test: the binary found by
+// Chromium, the flags of ChromiumFlags, a fresh profile directory, and
+// extra options (window size, proxy, ...). It returns the allocator context,
+// which ends after timeout, on cancel (which stops the browser) or when the
+// test ends; pass it to chromedp.NewContext.
+func Browser(t testing.TB, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(Chromium(t)), chromedp.UserDataDir(t.TempDir())}
+	for _, f := range ChromiumFlags() {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+		if hasValue {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(name, true))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	actx, acancel := chromedp.NewExecAllocator(ctx, append(opts, extra...)...)
+	stop := func() { acancel(); cancel() }
+	t.Cleanup(stop)
+	return actx, stop
 }
 
 // ChromiumFlags are the flags tests start headless Chromium with on this
