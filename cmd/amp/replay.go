@@ -132,13 +132,9 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return usageError("replay: --name: %v", err)
 	}
-	var ths []stats.Threshold
-	for _, expr := range multi(c, "fail-if") {
-		th, err := stats.ParseThreshold(expr)
-		if err != nil {
-			return usageError("replay: --fail-if: %v", err)
-		}
-		ths = append(ths, th)
+	ths, err := failIf(c)
+	if err != nil {
+		return err
 	}
 
 	path := c.Args().First()
@@ -482,4 +478,17 @@ func serveMetrics(addr string, col *stats.Collector) (stop func(), err error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return func() { _ = srv.Close() }, nil
+}
+
+// failIf parses the command's --fail-if thresholds.
+func failIf(c *cli.Context) ([]stats.Threshold, error) {
+	var ths []stats.Threshold
+	for _, expr := range multi(c, "fail-if") {
+		th, err := stats.ParseThreshold(expr)
+		if err != nil {
+			return nil, usageError("%s: --fail-if: %v", c.Command.Name, err)
+		}
+		ths = append(ths, th)
+	}
+	return ths, nil
 }

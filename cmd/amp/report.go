@@ -56,13 +56,9 @@ func runReport(c *cli.Context) error {
 	case len(args) > 2 && !merge:
 		return usageError("report: want one result, or two to compare, got %d files (use --merge to add up the parts of one run)", len(args))
 	}
-	var ths []stats.Threshold
-	for _, expr := range multi(c, "fail-if") {
-		th, err := stats.ParseThreshold(expr)
-		if err != nil {
-			return usageError("report: --fail-if: %v", err)
-		}
-		ths = append(ths, th)
+	ths, err := failIf(c)
+	if err != nil {
+		return err
 	}
 	compare := len(args) == 2 && !merge
 	if compare {
