@@ -41,7 +41,7 @@ func demoCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "demo.amp", Usage: "the recording to write (`FILE`, replaced if it exists)"},
 			&cli.StringFlag{Name: "html", Value: "demo-report.html", Usage: "the HTML report to write (`FILE`)"},
 			&cli.StringFlag{Name: "json", Usage: "also write the result as JSON to this `FILE`"},
-			&cli.IntFlag{Name: "capacity", Value: 50, Usage: "requests the demo site serves at once; the rest queue"},
+			&cli.IntFlag{Name: "capacity", Value: 20, Usage: "requests the demo site serves at once; the rest queue (20: it saturates at about 1000 req/s, reached near 150 users)"},
 			&cli.DurationFlag{Name: "latency", Value: 10 * time.Millisecond, Usage: "the demo site's added latency per request"},
 			&cli.DurationFlag{Name: "pause", Value: 300 * time.Millisecond, Usage: "the scripted user's pause between pages (the recorded think time)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
@@ -113,7 +113,7 @@ func runDemo(c *cli.Context) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(out, "\nNext: record your own app with 'amp record', or replay this recording yourself:\n"+
-		"   amp demosite --capacity 50 &\n   amp replay %s --host http://127.0.0.1:5000 --users 200 --rate 20 --duration 30s\n", output)
+		"   amp demosite --capacity 20 &\n   amp replay %s --host http://127.0.0.1:5000 --users 200 --rate 20 --duration 30s\n", output)
 	if res.Requests == 0 {
 		return errors.New("demo: the replay sent no request")
 	}

@@ -18,7 +18,7 @@ import (
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
 	rec, report, result := filepath.Join(dir, "demo.amp"), filepath.Join(dir, "demo-report.html"), filepath.Join(dir, "demo.json")
-	r := runAmp(t, "demo", "--duration", "6s", "--users", "100", "--rate", "100", "--pause", "20ms", "--latency", "2ms",
+	r := runAmp(t, "demo", "--duration", "6s", "--users", "100", "--rate", "100", "--pause", "20ms", "--latency", "2ms", "--capacity", "50",
 		"-o", rec, "--html", report, "--json", result, "--quiet")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
