@@ -3,7 +3,6 @@ package replay
 import (
 	"context"
 	"sync"
-	"time"
 )
 
 // connPool shares at most max keep-alive connections to one target among all
@@ -68,11 +67,7 @@ func (p *connPool) put(c *conn) {
 func (p *connPool) abort() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, c := range p.all {
-		if c.nc != nil {
-			_ = c.nc.SetDeadline(time.Unix(1, 0))
-		}
-	}
+	abortConns(p.all)
 }
 
 // closeAll closes the idle connections at the end of a run.

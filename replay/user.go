@@ -52,7 +52,13 @@ func (u *user) conn(t *Target) *conn {
 func (u *user) abort() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for _, c := range u.conns {
+	abortConns(u.conns)
+}
+
+// abortConns makes blocked reads and writes on conns fail now. The caller
+// holds the mutex that guards their net.Conns.
+func abortConns(conns []*conn) {
+	for _, c := range conns {
 		if c.nc != nil {
 			_ = c.nc.SetDeadline(time.Unix(1, 0))
 		}
