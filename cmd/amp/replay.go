@@ -179,12 +179,12 @@ func runReplay(c *cli.Context) error {
 	}
 
 	if addr := c.String("metrics"); addr != "" {
-		stop, err := serveMetrics(addr, col)
+		bound, stop, err := serveMetrics(addr, col)
 		if err != nil {
 			return usageError("replay: --metrics %s: %v", addr, err)
 		}
 		defer stop()
-		fmt.Fprintf(out, "Prometheus metrics on http://%s/metrics\n", addr)
+		fmt.Fprintf(out, "Prometheus metrics on http://%s/metrics\n", bound)
 	}
 
 	res := play(c.Context, player, col, cfg, ths, c.Bool("abort-on-fail"), c.Bool("quiet"), out, c.App.ErrWriter)
@@ -467,17 +467,18 @@ func writeOutputs(out io.Writer, res *stats.Result, jsonPath, csvPrefix, htmlPat
 	return nil
 }
 
-// serveMetrics serves Prometheus /metrics for col on addr until stop.
-func serveMetrics(addr string, col *stats.Collector) (stop func(), err error) {
+// serveMetrics serves Prometheus /metrics for col on addr until stop, and
+// returns the address it listens on.
+func serveMetrics(addr string, col *stats.Collector) (bound string, stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", prom.Handler(col))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	return func() { _ = srv.Close() }, nil
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 // failIf parses the command's --fail-if thresholds.

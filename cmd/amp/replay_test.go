@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +255,65 @@ func TestReplayWebAutostart(t *testing.T) {
 	data, err := os.ReadFile(out)
 	if err != nil || !strings.Contains(string(data), `"requests"`) {
 		t.Fatalf("result: %v %.200s", err, data)
+	}
+}
+
+// TestReplayMetrics scrapes --metrics during a replay: the request counter
+// and the user gauge move.
+func TestReplayMetrics(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(t.Context(), []string{"amp", "replay", rec, "--host", target.URL, "--metrics", "127.0.0.1:0",
+			"--users", "3", "--think", "20ms", "--duration", "3s", "--quiet"}, &stdout, &stderr)
+	}()
+	addr := regexp.MustCompile(`Prometheus metrics on (http://127\.0\.0\.1:\d+/metrics)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for addr.FindStringSubmatch(stdout.String()) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics address printed: %q %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	url := addr.FindStringSubmatch(stdout.String())[1]
+	requests := regexp.MustCompile(`(?m)^amp_requests_total\{method="GET",name="/articles",status="200"\} (\d+)`)
+	scrape := func() (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		m := requests.FindStringSubmatch(string(body))
+		if m == nil {
+			return 0, string(body)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n, string(body)
+	}
+	// Poll (bounded) until the run has counted requests with all users up,
+	// then until the counter moves again.
+	first, body := scrape()
+	for (first == 0 || !strings.Contains(body, "amp_users 3")) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		first, body = scrape()
+	}
+	if first == 0 || !strings.Contains(body, "amp_users 3") {
+		t.Fatalf("no requests or users on /metrics:\n%s", body)
+	}
+	second, body := scrape()
+	for second <= first && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		second, body = scrape()
+	}
+	if second <= first {
+		t.Fatalf("the counter did not move from %d:\n%s", first, body)
+	}
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 }
