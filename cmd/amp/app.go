@@ -125,6 +125,8 @@ func setUsageErrors(cmd *cli.Command) {
 // onUsageError turns a flag parse error into one line naming the command, not a
 // help dump.
 func onUsageError(c *cli.Context, err error, _ bool) error {
+	// Flags that may stand alone (--web) are bool flags to the flag package.
+	err = errors.New(strings.Replace(err.Error(), "invalid boolean value", "invalid value", 1))
 	if c.Command != nil && c.Command.Name != "" {
 		return usageError("%s: %v (run 'amp %s --help')", c.Command.Name, err, c.Command.Name)
 	}
