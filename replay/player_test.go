@@ -3,10 +3,12 @@ package replay
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -417,5 +419,87 @@ func BenchmarkPlayer(b *testing.B) {
 	b.StopTimer()
 	if res := col.Snapshot(); res.Requests != int64(b.N) || res.Failures != 0 {
 		b.Fatalf("%d requests, %d failures", res.Requests, res.Failures)
+	}
+}
+
+// tokenAPI is a JSON API with bearer-token logins: POST /api/login answers
+// {"token": random}; GET /api/orders/{id} needs "Authorization: Bearer"
+// with a token it issued, and POST /api/orders returns a random order id.
+func tokenAPI(t *testing.T) *httptest.Server {
+	var mu sync.Mutex
+	tokens, orders := map[string]bool{}, map[string]bool{}
+	random := func() string { return fmt.Sprintf("%x", time.Now().UnixNano()*7919+int64(len(tokens)+len(orders))) }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/login" {
+			tok := "eyJ" + random()
+			tokens[tok] = true
+			fmt.Fprintf(w, `{"user":"ada","token":"%s","expires_in":3600}`, tok)
+			return
+		}
+		if !tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
+			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/api/orders":
+			id := "ord_" + random()
+			orders[id] = true
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, `{"order":{"id":"%s","items":2}}`, id)
+		case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/api/orders/") && orders[strings.TrimPrefix(r.URL.Path, "/api/orders/")]:
+			fmt.Fprint(w, `{"status":"paid"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestReplayBearerTokenAndJSONIds: a token from a JSON login response sent
+// back in the Authorization header, and an id from a JSON body sent back in
+// a path, are correlated.
+func TestReplayBearerTokenAndJSONIds(t *testing.T) {
+	t.Parallel()
+	api := tokenAPI(t)
+	rt := &recordingTransport{next: http.DefaultTransport}
+	client := &http.Client{Transport: rt}
+	do := func(method, path, token, body string) string {
+		req, _ := http.NewRequest(method, api.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 400 {
+			t.Fatalf("%s %s: %d", method, path, resp.StatusCode)
+		}
+		return string(b)
+	}
+	tok := regexp.MustCompile(`"token":"([^"]+)"`).FindStringSubmatch(do("POST", "/api/login", "", `{"user":"ada","password":"x"}`))[1]
+	id := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(do("POST", "/api/orders", tok, `{"items":[1,2]}`))[1]
+	do("GET", "/api/orders/"+id, tok, "")
+	for _, e := range rt.exs {
+		e.Session = "1"
+	}
+	rec := &capture.Recording{Sessions: capture.GroupSessions(rt.exs)}
+
+	cfg := fastConfig(tokenAPI(t).URL) // another server: other tokens and ids
+	cfg.Users, cfg.Iterations = 5, 20
+	res, _ := runReplay(t, rec, cfg)
+	if res.Failures != 0 || res.Requests != 60 {
+		t.Fatalf("%d requests, %d failures: %s", res.Requests, res.Failures, describeFailures(res))
+	}
+	cfg.NoCorrelate = true
+	if res, _ := runReplay(t, rec, cfg); res.Failures != 40 {
+		t.Fatalf("without correlation %d failures, want the 40 authorized requests: %s", res.Failures, describeFailures(res))
 	}
 }
