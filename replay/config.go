@@ -55,6 +55,9 @@ type Config struct {
 	// Think says how users pause between tasks; ThinkTime is the fixed pause.
 	Think     ThinkMode
 	ThinkTime time.Duration
+	// MaxThink caps recorded pauses (a user who left the tab open for ten
+	// minutes); 0 keeps them as recorded.
+	MaxThink time.Duration
 	// Speed divides recorded think times and timeline offsets (2 = twice as fast).
 	Speed float64
 
@@ -155,6 +158,9 @@ func (c Config) Validate() error {
 	}
 	if c.Shards < 0 || (c.Shards > 0 && (c.Shard < 0 || c.Shard >= c.Shards)) || (c.Shards == 0 && c.Shard != 0) {
 		bad("--shard %d/%d: want I/N with 0 <= I < N", c.Shard, c.Shards)
+	}
+	if c.MaxThink < 0 {
+		bad("--max-think %v is negative", c.MaxThink)
 	}
 	if c.MaxConns < 0 {
 		bad("--max-conns %d is negative", c.MaxConns)

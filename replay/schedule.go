@@ -67,15 +67,21 @@ func TimelinePeriod(p *Plan, speed float64) time.Duration {
 	return max(time.Millisecond, time.Duration(float64(p.Span)/speed))
 }
 
-// ThinkTime returns how long a user pauses before task t.
-func ThinkTime(t *Task, mode ThinkMode, fixed time.Duration, speed float64) time.Duration {
+// ThinkTime returns how long a user pauses before task t: none, the fixed
+// pause, or the recorded one divided by speed and capped at maxThink (when
+// not 0).
+func ThinkTime(t *Task, mode ThinkMode, fixed, maxThink time.Duration, speed float64) time.Duration {
 	switch mode {
 	case ThinkNone:
 		return 0
 	case ThinkFixed:
 		return fixed
 	}
-	return time.Duration(float64(t.Think) / speed)
+	d := time.Duration(float64(t.Think) / speed)
+	if maxThink > 0 {
+		d = min(d, maxThink)
+	}
+	return d
 }
 
 // SpawnInterval is the pause between two user starts at rate users/s.

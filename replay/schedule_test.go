@@ -83,19 +83,21 @@ func TestThinkTime(t *testing.T) {
 	t.Parallel()
 	task := &Task{Think: 3 * time.Second}
 	tests := []struct {
-		mode  ThinkMode
-		fixed time.Duration
-		speed float64
-		want  time.Duration
+		mode            ThinkMode
+		fixed, maxThink time.Duration
+		speed           float64
+		want            time.Duration
 	}{
-		{ThinkRecorded, 0, 1, 3 * time.Second},
-		{ThinkRecorded, 0, 2, 1500 * time.Millisecond}, // --speed divides
-		{ThinkNone, 0, 1, 0},
-		{ThinkFixed, 250 * time.Millisecond, 4, 250 * time.Millisecond}, // a fixed pause ignores speed
+		{ThinkRecorded, 0, 0, 1, 3 * time.Second},
+		{ThinkRecorded, 0, 0, 2, 1500 * time.Millisecond},               // --speed divides
+		{ThinkRecorded, 0, time.Second, 2, time.Second},                 // --max-think caps
+		{ThinkRecorded, 0, 2 * time.Second, 2, 1500 * time.Millisecond}, // below the cap
+		{ThinkNone, 0, 0, 1, 0},
+		{ThinkFixed, 250 * time.Millisecond, 0, 4, 250 * time.Millisecond}, // a fixed pause ignores speed
 	}
 	for _, tc := range tests {
-		if got := ThinkTime(task, tc.mode, tc.fixed, tc.speed); got != tc.want {
-			t.Errorf("ThinkTime(%v, %v, %v) = %v, want %v", tc.mode, tc.fixed, tc.speed, got, tc.want)
+		if got := ThinkTime(task, tc.mode, tc.fixed, tc.maxThink, tc.speed); got != tc.want {
+			t.Errorf("ThinkTime(%v, %v, max %v, %v) = %v, want %v", tc.mode, tc.fixed, tc.maxThink, tc.speed, got, tc.want)
 		}
 	}
 	if SpawnInterval(50) != 20*time.Millisecond || SpawnInterval(0) != time.Duration(math.MaxInt64) {

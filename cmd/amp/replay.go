@@ -52,6 +52,7 @@ func replayCommand() *cli.Command {
 			&cli.IntFlag{Name: "iterations", Usage: "stop after this many sessions in all (closed model)"},
 			&cli.StringFlag{Name: "think", Value: "recorded", Usage: "pause between tasks: recorded, none or a duration"},
 			&cli.Float64Flag{Name: "speed", Value: 1, Usage: "divide recorded pauses and offsets by this factor"},
+			&cli.DurationFlag{Name: "max-think", Usage: "cap recorded pauses between tasks at this (0: as recorded)"},
 			&cli.BoolFlag{Name: "timeline", Usage: "open model: start sessions at their recorded offsets"},
 			&cli.Float64Flag{Name: "multiple", Value: 1, Usage: "copies of each recorded session on the timeline (2.5 = 250 %)"},
 			&cli.BoolFlag{Name: "loop", Usage: "repeat the timeline until --duration"},
@@ -89,6 +90,7 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg.Duration = c.Duration("duration")
 	cfg.Iterations = c.Int("iterations")
 	cfg.Speed = c.Float64("speed")
+	cfg.MaxThink = c.Duration("max-think")
 	cfg.Timeline = c.Bool("timeline")
 	cfg.Multiple = c.Float64("multiple")
 	cfg.Loop = c.Bool("loop")
