@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/ampload/amp/stats"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
-	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -62,27 +60,8 @@ func TestHTMLRendersInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	actx, _ := testenv.Browser(t, 60*time.Second, chromedp.WindowSize(1280, 1000))
-	var mu sync.Mutex
-	var problems []string
-	listen := func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *cdpruntime.EventConsoleAPICalled:
-			if e.Type == cdpruntime.ConsoleAPICalledTypeError || e.Type == cdpruntime.ConsoleAPICalledTypeWarning {
-				problems = append(problems, "console "+string(e.Type))
-			}
-		case *cdpruntime.EventExceptionThrown:
-			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
-		case *network.EventRequestWillBeSent:
-			if !strings.HasPrefix(e.Request.URL, "file://") {
-				problems = append(problems, "network request to "+e.Request.URL)
-			}
-		case *network.EventLoadingFailed:
-			problems = append(problems, "loading failed: "+e.ErrorText)
-		}
-	}
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(listen))
+	problems := &testenv.PageProblems{FileOnly: true}
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(problems.Listen))
 	defer bcancel()
 	offline := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
@@ -135,10 +114,8 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if os.Getenv("AMP_KEEP_SCREENSHOT") != "" {
 		_ = os.WriteFile("chart.png", shot, 0o644)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(problems) > 0 {
-		t.Errorf("page problems: %v", problems)
+	if list := problems.List(); len(list) > 0 {
+		t.Errorf("page problems: %v", list)
 	}
 }
 

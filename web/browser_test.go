@@ -5,12 +5,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
-	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/ampload/amp/internal/testenv"
@@ -30,21 +28,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 	})
 
 	actx, _ := testenv.Browser(t, 60*time.Second, chromedp.WindowSize(1440, 1000))
-	var mu sync.Mutex
-	var problems []string
-	listen := func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *cdpruntime.EventConsoleAPICalled:
-			if e.Type == cdpruntime.ConsoleAPICalledTypeError || e.Type == cdpruntime.ConsoleAPICalledTypeWarning {
-				problems = append(problems, "console "+string(e.Type))
-			}
-		case *cdpruntime.EventExceptionThrown:
-			problems = append(problems, "exception: "+e.ExceptionDetails.Text+" "+exceptionText(e))
-		}
-	}
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(listen))
+	problems := &testenv.PageProblems{}
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(problems.Listen))
 	defer bcancel()
 
 	poll := func(what, expr string) {
@@ -206,20 +191,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 		snap("start-form")
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	if len(problems) > 0 {
-		t.Errorf("page problems: %v", problems)
+	if list := problems.List(); len(list) > 0 {
+		t.Errorf("page problems: %v", list)
 	}
 }
 
 func ptr[T any](v T) *T { return &v }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-func exceptionText(e *cdpruntime.EventExceptionThrown) string {
-	if e.ExceptionDetails != nil && e.ExceptionDetails.Exception != nil {
-		return e.ExceptionDetails.Exception.Description
-	}
-	return ""
-}
