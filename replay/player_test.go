@@ -18,6 +18,7 @@ import (
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/demosite"
+	"github.com/ampload/amp/internal/testenv"
 	"github.com/ampload/amp/stats"
 	"go.uber.org/goleak"
 )
@@ -465,7 +466,7 @@ func tokenAPI(t *testing.T) *httptest.Server {
 func TestReplayBearerTokenAndJSONIds(t *testing.T) {
 	t.Parallel()
 	api := tokenAPI(t)
-	rt := &recordingTransport{next: http.DefaultTransport}
+	rt := &testenv.RecordingTransport{}
 	client := &http.Client{Transport: rt}
 	do := func(method, path, token, body string) string {
 		req, _ := http.NewRequest(method, api.URL+path, strings.NewReader(body))
@@ -487,10 +488,7 @@ func TestReplayBearerTokenAndJSONIds(t *testing.T) {
 	tok := regexp.MustCompile(`"token":"([^"]+)"`).FindStringSubmatch(do("POST", "/api/login", "", `{"user":"ada","password":"x"}`))[1]
 	id := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(do("POST", "/api/orders", tok, `{"items":[1,2]}`))[1]
 	do("GET", "/api/orders/"+id, tok, "")
-	for _, e := range rt.exs {
-		e.Session = "1"
-	}
-	rec := &capture.Recording{Sessions: capture.GroupSessions(rt.exs)}
+	rec := rt.Recording()
 
 	cfg := fastConfig(tokenAPI(t).URL) // another server: other tokens and ids
 	cfg.Users, cfg.Iterations = 5, 20

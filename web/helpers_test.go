@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,12 +10,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/demosite"
+	"github.com/ampload/amp/internal/testenv"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
 	"github.com/ampload/amp/web"
@@ -77,45 +76,6 @@ func browseRecording(n int) *capture.Recording {
 	return &capture.Recording{Header: capture.FileHeader{Source: "test", Created: t0}, Sessions: capture.GroupSessions(exs)}
 }
 
-// recordingTransport records what a net/http client sends and receives as
-// capture.Exchanges, the way the recording proxy does, with the URLs
-// rewritten to recordedHost.
-type recordingTransport struct {
-	next    http.RoundTripper
-	session string
-	mu      sync.Mutex
-	exs     []*capture.Exchange
-}
-
-func (rt *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	e := &capture.Exchange{Session: rt.session, Client: "10.0.1.1:40000", Start: time.Now()}
-	var body []byte
-	if req.Body != nil {
-		body, _ = io.ReadAll(req.Body)
-		req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	u := *req.URL
-	u.Host = recordedHost
-	h := capture.Headers{{Name: "Host", Value: recordedHost}}
-	h = append(h, capture.HeadersFromMap(req.Header)...)
-	e.Request = capture.Request{Method: req.Method, URL: u.String(), Proto: "HTTP/1.1", Header: h, Body: body, BodySize: int64(len(body))}
-	resp, err := rt.next.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	rbody, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(rbody))
-	e.Duration = time.Since(e.Start)
-	e.TTFB = e.Duration
-	e.Response = capture.Response{Status: resp.StatusCode, Proto: resp.Proto, Header: capture.HeadersFromMap(resp.Header), Body: rbody, BodySize: int64(len(rbody))}
-	rt.mu.Lock()
-	rt.exs = append(rt.exs, e)
-	rt.mu.Unlock()
-	return resp, nil
-}
-
 var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
 // recordLogin drives the demo site at base through a login and a new
@@ -123,7 +83,7 @@ var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // returns the exchanges as one session, spaced 300 ms apart.
 func recordLogin(t testing.TB, base string) []*capture.Exchange {
 	t.Helper()
-	rt := &recordingTransport{next: http.DefaultTransport, session: "editor-1"}
+	rt := &testenv.RecordingTransport{Session: "editor-1", Client: "10.0.1.1:40000", RecordedHost: recordedHost}
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Transport: rt, Jar: jar}
 	do := func(method, path string, form url.Values) string {
@@ -159,10 +119,11 @@ func recordLogin(t testing.TB, base string) []*capture.Exchange {
 	do("POST", "/articles", url.Values{"title": {"Hello amp"}, "body": {"recorded once, replayed many times"}, "csrf_token": {token(page)}})
 	do("GET", "/", nil)
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 300_000_000, time.UTC)
-	for i, e := range rt.exs {
+	exs := rt.Exchanges()
+	for i, e := range exs {
 		e.Start = t0.Add(time.Duration(i) * 300 * time.Millisecond)
 	}
-	return rt.exs
+	return exs
 }
 
 // demoRecording returns a recording of the demo site at base: n browsing
