@@ -25,9 +25,11 @@ type Sample struct {
 	Failure  string    // "" when the task succeeded, else the reason, e.g. "timeout", "HTTP 500"
 }
 
-// DefaultPercentiles are the percentiles reported when Config.Percentiles is
-// empty: Locust's list, so that CSV files have Locust's columns.
-var DefaultPercentiles = []float64{50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100}
+// DefaultPercentiles returns the percentiles reported when Config.Percentiles
+// is empty: Locust's list (50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100).
+func DefaultPercentiles() []float64 {
+	return []float64{50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100}
+}
 
 // Histogram geometry: microseconds from 1 µs to 1 h.
 const (
@@ -112,7 +114,7 @@ func normPercentiles(in []float64) []float64 {
 		}
 	}
 	if len(out) == 0 {
-		out = slices.Clone(DefaultPercentiles)
+		out = DefaultPercentiles()
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

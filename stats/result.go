@@ -385,7 +385,7 @@ func (r *Result) finish() {
 		r.Version = Version
 	}
 	if len(r.Percentiles) == 0 {
-		r.Percentiles = slices.Clone(DefaultPercentiles)
+		r.Percentiles = DefaultPercentiles()
 	}
 	dur := max(r.End.Sub(r.Start).Seconds(), 0)
 	r.DurationS = roundMS(dur)

@@ -47,13 +47,24 @@ type ThresholdResult struct {
 	Message  string  `json:"message"`        // one line, e.g. "p(95)<500: 612 ms, 112 ms over the limit (+22%)"
 }
 
-var aggregations = map[string]bool{
-	"avg": true, "min": true, "max": true, "med": true, "p": true,
-	"rate": true, "rps": true, "count": true, "failures": true,
+// isAggregation reports the aggregation names a threshold may use.
+func isAggregation(name string) bool {
+	switch name {
+	case "avg", "min", "max", "med", "p", "rate", "rps", "count", "failures":
+		return true
+	}
+	return false
 }
 
-// k6Metrics are k6's metric names accepted as a scope meaning the whole run.
-var k6Metrics = map[string]bool{"http_req_duration": true, "http_req_failed": true, "http_reqs": true}
+// isK6Metric reports k6's metric names, accepted as a scope meaning the
+// whole run.
+func isK6Metric(name string) bool {
+	switch name {
+	case "http_req_duration", "http_req_failed", "http_reqs":
+		return true
+	}
+	return false
+}
 
 // ParseThreshold parses one threshold expression. Its errors are one line
 // that names the expression, ready to print.
@@ -72,7 +83,7 @@ func ParseThreshold(expr string) (Threshold, error) {
 		if scope == "" {
 			return fail("nothing before ':'; want an endpoint such as 'GET /articles/{id}: p(99)<800'")
 		}
-		if !k6Metrics[scope] {
+		if !isK6Metric(scope) {
 			th.Name = scope
 			if m, rest, ok := strings.Cut(scope, " "); ok && isMethod(m) {
 				th.Method, th.Name = m, strings.TrimSpace(rest)
@@ -101,7 +112,7 @@ func ParseThreshold(expr string) (Threshold, error) {
 			i++
 		}
 		agg := rest[:i]
-		if !aggregations[agg] {
+		if !isAggregation(agg) {
 			hint := ""
 			if len(agg) > 1 && agg[0] == 'p' {
 				if _, err := strconv.ParseFloat(agg[1:], 64); err == nil {

@@ -8,8 +8,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Buckets are the upper bounds, in seconds, of the latency histogram.
-var Buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+// Buckets returns the upper bounds, in seconds, of the latency histogram.
+func Buckets() []float64 {
+	return []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+}
 
 // Handler returns an http.Handler serving c's metrics in the Prometheus
 // exposition format, from a registry of its own.
@@ -52,14 +54,15 @@ func (p *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect takes a snapshot of the statistics and sends them.
 func (p *Collector) Collect(ch chan<- prometheus.Metric) {
 	r := p.c.Snapshot()
+	bounds := Buckets()
 	for i := range r.Endpoints {
 		e := &r.Endpoints[i]
 		for status, n := range e.Statuses {
 			ch <- prometheus.MustNewConstMetric(p.requests, prometheus.CounterValue, float64(n), e.Method, e.Name, status)
 		}
 		buckets := map[float64]uint64{}
-		for i, n := range e.LatencyBuckets(Buckets) {
-			buckets[Buckets[i]] = uint64(n)
+		for i, n := range e.LatencyBuckets(bounds) {
+			buckets[bounds[i]] = uint64(n)
 		}
 		sum := e.Latency.Avg * float64(e.Requests) / 1000
 		ch <- prometheus.MustNewConstHistogram(p.latency, uint64(e.Requests), sum, buckets, e.Method, e.Name)
