@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,6 +52,11 @@ type Config struct {
 	Duration time.Duration
 	// Iterations ends the closed model after this many sessions in all; 0: no limit.
 	Iterations int
+	// Stages, when set, drive the closed model's user count instead of
+	// Users and Rate: from 0, each stage ramps linearly to its Users over
+	// its Duration (k6's ramping VUs); the run ends after the last stage
+	// unless Duration says otherwise.
+	Stages []Stage
 
 	// Think says how users pause between tasks; ThinkTime is the fixed pause.
 	Think     ThinkMode
@@ -126,7 +132,15 @@ func (c Config) Validate() error {
 	} else if _, err := newTarget(c.Host, false); err != nil {
 		bad("--host %s: %v", c.Host, err)
 	}
-	if c.Users < 1 && !c.Timeline {
+	for i, st := range c.Stages {
+		if st.Duration <= 0 || st.Users < 0 {
+			bad("--stages: stage %d (%v:%d) needs a positive duration and users >= 0", i+1, st.Duration, st.Users)
+		}
+	}
+	if len(c.Stages) > 0 && c.Timeline {
+		bad("--stages ramps the closed model's users; the timeline follows the recording")
+	}
+	if c.Users < 1 && !c.Timeline && len(c.Stages) == 0 {
 		bad("--users %d: want at least 1", c.Users)
 	}
 	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
@@ -197,4 +211,51 @@ func (c Config) sharded() Config {
 	c.Rate /= float64(c.Shards)
 	c.Iterations = ShareOf(c.Iterations, c.Shard, c.Shards)
 	return c
+}
+
+// Stage is one step of a ramp: reach Users users, linearly, over Duration.
+type Stage struct {
+	Duration time.Duration
+	Users    int
+}
+
+// ParseStages parses --stages: "30s:100,1m:100,30s:0" (k6's shortcut).
+func ParseStages(s string) ([]Stage, error) {
+	var out []Stage
+	for _, part := range strings.Split(s, ",") {
+		d, n, ok := strings.Cut(strings.TrimSpace(part), ":")
+		dur, err := time.ParseDuration(d)
+		users, err2 := strconv.Atoi(n)
+		if !ok || err != nil || err2 != nil || dur <= 0 || users < 0 {
+			return nil, fmt.Errorf("--stages %q: want DURATION:USERS,... such as 30s:100,1m:100,30s:0 (at %q)", s, part)
+		}
+		out = append(out, Stage{Duration: dur, Users: users})
+	}
+	return out, nil
+}
+
+// StagesLength is the time all stages take.
+func StagesLength(stages []Stage) time.Duration {
+	var d time.Duration
+	for _, st := range stages {
+		d += st.Duration
+	}
+	return d
+}
+
+// StageUsers is the number of users the stages ask for at elapsed time
+// since the start: a linear ramp from the previous stage's users (0 before
+// the first) to each stage's, rounded down; after the last stage, its users.
+// It is a pure function, so ramps are tested without a clock.
+func StageUsers(stages []Stage, elapsed time.Duration) int {
+	from := 0
+	for _, st := range stages {
+		if elapsed < st.Duration {
+			frac := float64(elapsed) / float64(st.Duration)
+			return from + int(math.Floor(frac*float64(st.Users-from)+1e-9))
+		}
+		elapsed -= st.Duration
+		from = st.Users
+	}
+	return from
 }

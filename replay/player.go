@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -80,6 +81,14 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 	}
 	whole := cfg
 	cfg = cfg.sharded()
+	if len(cfg.Stages) > 0 {
+		// The stages set the user count over time; users start as soon as
+		// they are asked for.
+		cfg.Users, cfg.Rate = 0, math.MaxFloat64
+		if cfg.Duration == 0 {
+			cfg.Duration = StagesLength(cfg.Stages)
+		}
+	}
 	p := &Player{
 		plan: plan, cfg: cfg, col: col,
 		users:     map[int]*user{},
@@ -186,6 +195,9 @@ func (p *Player) Run(ctx context.Context) error {
 	p.state = StateSpawning
 	p.mu.Unlock()
 
+	if len(p.cfg.Stages) > 0 {
+		go p.driveStages()
+	}
 	launched := make(chan struct{})
 	go func() {
 		defer close(launched)
@@ -365,6 +377,31 @@ func (p *Player) removeOrder(id int) {
 	for i, x := range p.order {
 		if x == id {
 			p.order = append(p.order[:i], p.order[i+1:]...)
+			return
+		}
+	}
+}
+
+// driveStages follows Config.Stages: every 50 ms it sets the wanted user
+// count (this shard's share of it) from StageUsers, until the run stops.
+func (p *Player) driveStages() {
+	p.mu.Lock()
+	start := p.started
+	p.mu.Unlock()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n := ShareOf(StageUsers(p.cfg.Stages, time.Since(start)), p.cfg.Shard, p.cfg.Shards)
+		p.mu.Lock()
+		changed := p.wantUsers != n
+		p.wantUsers = n
+		p.mu.Unlock()
+		if changed {
+			p.wake()
+		}
+		select {
+		case <-tick.C:
+		case <-p.stopping:
 			return
 		}
 	}

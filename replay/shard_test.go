@@ -130,3 +130,87 @@ func TestShardedRun(t *testing.T) {
 		}
 	})
 }
+
+func TestStageUsers(t *testing.T) {
+	t.Parallel()
+	stages := []Stage{{time.Second, 10}, {2 * time.Second, 10}, {time.Second, 0}}
+	tests := []struct {
+		at   time.Duration
+		want int
+	}{
+		{0, 0},
+		{500 * time.Millisecond, 5},   // ramping up
+		{999 * time.Millisecond, 9},   // rounded down
+		{time.Second, 10},             // the hold
+		{2500 * time.Millisecond, 10}, // still holding
+		{3500 * time.Millisecond, 5},  // ramping down
+		{4 * time.Second, 0},          // after the last stage
+		{time.Hour, 0},
+	}
+	for _, tc := range tests {
+		if got := StageUsers(stages, tc.at); got != tc.want {
+			t.Errorf("StageUsers at %v = %d, want %d", tc.at, got, tc.want)
+		}
+	}
+	if StagesLength(stages) != 4*time.Second {
+		t.Error("StagesLength")
+	}
+	if got, err := ParseStages("30s:100, 1m:100,30s:0"); err != nil || len(got) != 3 || got[1] != (Stage{time.Minute, 100}) {
+		t.Errorf("ParseStages = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "30s", "x:1", "1s:-1", "0s:5"} {
+		if _, err := ParseStages(bad); err == nil {
+			t.Errorf("ParseStages(%q) accepted", bad)
+		}
+	}
+}
+
+// TestStagesRun follows a ramp up, hold and ramp down on a fake clock, and
+// ends after the last stage.
+func TestStagesRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ln := newPipeListener()
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
+		go srv.Serve(ln)
+		defer srv.Close()
+		rec := syntheticRecording("shop.example", 2, 3, time.Second)
+		cfg := DefaultConfig()
+		cfg.Host = "http://shop.example"
+		cfg.Think, cfg.ThinkTime = ThinkFixed, 100*time.Millisecond
+		cfg.Stages = []Stage{{time.Second, 10}, {2 * time.Second, 10}, {time.Second, 0}}
+		plan, err := NewPlan(rec, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sc := range plan.Scripts {
+			for i := range sc.Tasks {
+				sc.Tasks[i].Target.dial = ln.dial
+			}
+		}
+		p, err := NewPlayer(plan, cfg, stats.NewCollector(stats.Config{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		done := make(chan struct{})
+		go func() { p.Run(context.Background()); close(done) }()
+		users := func() int { synctest.Wait(); return p.Status().Users }
+		for _, step := range []struct {
+			at       time.Duration
+			min, max int
+		}{
+			{520 * time.Millisecond, 4, 6},
+			{2 * time.Second, 10, 10},
+			{3520 * time.Millisecond, 4, 6},
+		} {
+			time.Sleep(time.Until(start.Add(step.at)))
+			if n := users(); n < step.min || n > step.max {
+				t.Fatalf("at %v: %d users, want %d..%d", step.at, n, step.min, step.max)
+			}
+		}
+		<-done
+		if took := time.Since(start); took < 4*time.Second || took > 4*time.Second+cfg.StopTimeout {
+			t.Fatalf("the run took %v, want the 4 s of the stages", took)
+		}
+	})
+}

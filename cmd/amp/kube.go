@@ -22,7 +22,7 @@ import (
 // kubePassed are the amp replay flags amp kube job passes to every pod.
 func kubePassed(flag string) bool {
 	switch flag {
-	case "host", "map", "insecure", "users", "rate", "duration", "iterations", "think", "max-think", "speed",
+	case "host", "map", "insecure", "users", "rate", "duration", "iterations", "stages", "think", "max-think", "speed",
 		"timeline", "multiple", "loop", "timeout", "stop-timeout", "no-correlate", "max-conns", "name", "quiet":
 		return true
 	}

@@ -32,6 +32,7 @@ func replayCommand() *cli.Command {
 		UsageText: "amp replay REC.amp --host URL [--users N --rate R] [--duration D | --iterations K] [flags]\n\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --users 1000 --rate 50 --duration 5m\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --timeline --multiple 3 --speed 2\n" +
+			"   amp replay shop.amp --host http://127.0.0.1:5000 --stages 1m:500,5m:500,1m:0\n" +
 			"   amp replay shop.amp --host https://staging.shop --map cdn.shop=https://cdn.staging \\\n" +
 			"       --users 200 --iterations 1000 --fail-if 'p(95)<500' --fail-if 'rate<0.01' --json result.json",
 		Description: "Closed model (default): --users users start at --rate per second; each replays a recorded\n" +
@@ -50,6 +51,7 @@ func replayCommand() *cli.Command {
 			&cli.Float64Flag{Name: "rate", Aliases: []string{"r"}, Value: def.Rate, Usage: "users started per second"},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "run time (default: until the iterations or the timeline end, or Ctrl-C)"},
 			&cli.IntFlag{Name: "iterations", Usage: "stop after this many sessions in all (closed model)"},
+			&cli.StringFlag{Name: "stages", Usage: "ramp the users instead of --users/--rate, k6-style: `D:N,...` e.g. 1m:500,5m:500,1m:0 (linear from 0; the run ends after the last stage)"},
 			&cli.StringFlag{Name: "think", Value: "recorded", Usage: "pause between tasks: recorded, none or a duration"},
 			&cli.Float64Flag{Name: "speed", Value: 1, Usage: "divide recorded pauses and offsets by this factor"},
 			&cli.DurationFlag{Name: "max-think", Usage: "cap recorded pauses between tasks at this (0: as recorded)"},
@@ -91,6 +93,13 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg.Iterations = c.Int("iterations")
 	cfg.Speed = c.Float64("speed")
 	cfg.MaxThink = c.Duration("max-think")
+	if st := c.String("stages"); st != "" {
+		stages, err := replay.ParseStages(st)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Stages = stages
+	}
 	cfg.Timeline = c.Bool("timeline")
 	cfg.Multiple = c.Float64("multiple")
 	cfg.Loop = c.Bool("loop")
@@ -176,7 +185,9 @@ func runReplay(c *cli.Context) error {
 	if d := time.Until(cfg.StartAt); d > 0 {
 		fmt.Fprintf(out, "waiting %v for the shared start at %s\n", d.Round(time.Second), cfg.StartAt.Format(time.RFC3339))
 	}
-	if cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline {
+	if len(cfg.Stages) > 0 {
+		fmt.Fprintf(out, "stages: %s, %v in all\n", c.String("stages"), replay.StagesLength(cfg.Stages))
+	} else if cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline {
 		fmt.Fprintln(out, "running until Ctrl-C (set --duration or --iterations to stop by itself)")
 	}
 

@@ -95,6 +95,20 @@ func TestReplayCommand(t *testing.T) {
 		t.Fatalf("shard 1/4 of 20 sessions sent %d requests, want 5 sessions' worth (10..15): %v", res.Requests, err)
 	}
 
+	// Stages ramp the users and end the run after the last one.
+	r = runAmp(t, "replay", rec, "--host", srv.URL, "--stages", "300ms:4,300ms:4,300ms:0", "--think", "50ms", "--quiet", "--json", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "stages: 300ms:4,300ms:4,300ms:0, 900ms in all") {
+		t.Fatalf("stages: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	data, _ = os.ReadFile(out)
+	var staged struct {
+		Requests int64 `json:"requests"`
+		Users    int   `json:"users"`
+	}
+	if err := json.Unmarshal(data, &staged); err != nil || staged.Users != 4 || staged.Requests == 0 {
+		t.Fatalf("stages: peak %d users, %d requests: %v", staged.Users, staged.Requests, err)
+	}
+
 	// A threshold that fails exits 99 and says which.
 	r = runAmp(t, "replay", rec, "--host", srv.URL, "--iterations", "4", "--think", "none", "--quiet", "--fail-if", "p(95)<0")
 	if r.code != 99 || !strings.Contains(r.stderr, "p(95)<0") {
@@ -118,6 +132,8 @@ func TestReplayCommandUsageErrors(t *testing.T) {
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--shard", "4/4"}, want: "--shard 4/4: want I/N with 0 <= I < N"},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--shard", "one"}, want: `--shard "one"`},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--start-at", "noon"}, want: `--start-at "noon"`},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--stages", "1m"}, want: `--stages "1m": want DURATION:USERS`},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--stages", "1s:5", "--timeline"}, want: "--stages ramps the closed model"},
 	}
 	for _, tc := range tests {
 		r := runAmp(t, tc.args...)
