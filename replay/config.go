@@ -81,6 +81,10 @@ type Config struct {
 	StopTimeout time.Duration
 	// NoCorrelate turns off automatic correlation.
 	NoCorrelate bool
+	// Headers are "Name: value" fields set on every request, replacing
+	// recorded fields of the same name (a Cookie pair replaces the recorded
+	// cookie of that name); e.g. an X-Load-Test marker or a staging token.
+	Headers []string
 	// Shard and Shards make this run the Shard-th (from 0) of Shards equal
 	// parts of the test: users, spawn rate and iterations are divided, and
 	// timeline copies dealt out, so the shards together produce the load of
@@ -172,6 +176,16 @@ func (c Config) Validate() error {
 	}
 	if c.Shards < 0 || (c.Shards > 0 && (c.Shard < 0 || c.Shard >= c.Shards)) || (c.Shards == 0 && c.Shard != 0) {
 		bad("--shard %d/%d: want I/N with 0 <= I < N", c.Shard, c.Shards)
+	}
+	for _, h := range c.Headers {
+		name, _, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		switch {
+		case !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(h, "\r\n"):
+			bad("--header %q: want \"Name: value\"", h)
+		case isHopHeader(strings.ToLower(name)) && !strings.EqualFold(name, "Cookie"):
+			bad("--header %q: amp sets %s itself", h, name)
+		}
 	}
 	if c.MaxThink < 0 {
 		bad("--max-think %v is negative", c.MaxThink)

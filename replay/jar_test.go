@@ -3,6 +3,8 @@ package replay
 import (
 	"testing"
 	"time"
+
+	"github.com/ampload/amp/capture"
 )
 
 func TestJar(t *testing.T) {
@@ -54,5 +56,22 @@ func TestJar(t *testing.T) {
 	j.reset()
 	if got := header(a, "/", nil); got != "" {
 		t.Fatalf("after reset: %q", got)
+	}
+}
+
+func TestSetHeaders(t *testing.T) {
+	t.Parallel()
+	task := Task{
+		Header:   capture.Headers{{Name: "Accept", Value: "*/*"}, {Name: "X-Token", Value: "old"}, {Name: "X-Token", Value: "dup"}, {Name: "Referer", Value: "/"}},
+		Cookies:  []Cookie{{Name: "session", Value: "rec"}, {Name: "theme", Value: "dark"}},
+		cookieAt: 4, Method: "GET", Path: "/", Target: &Target{Host: "t"},
+	}
+	task.setHeaders([]string{"x-token: new", "X-Load-Test: amp", "Cookie: theme=light; flag=1"})
+	var u user
+	got := string(u.build(nil, &Script{}, &task))
+	want := "GET / HTTP/1.1\r\nHost: t\r\nAccept: */*\r\nx-token: new\r\nReferer: /\r\n" +
+		"Cookie: session=rec; theme=light; flag=1\r\nX-Load-Test: amp\r\n\r\n"
+	if got != want {
+		t.Fatalf("request\n%q\nwant\n%q", got, want)
 	}
 }

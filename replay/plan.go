@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -181,6 +182,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 				t.Skip = "unmapped host " + host
 			}
 			t.Header, t.Cookies, t.cookieAt = fixHeaders(e.Request.Header, tgOrigin(t.Target), originOf(e.Request.URL))
+			t.setHeaders(cfg.Headers)
 			sc.Tasks = append(sc.Tasks, t)
 			p.Tasks++
 		}
@@ -357,4 +359,42 @@ func parseCookies(v string) []Cookie {
 		out = append(out, Cookie{Name: strings.TrimSpace(name), Value: strings.TrimSpace(val)})
 	}
 	return out
+}
+
+// setHeaders applies Config.Headers to the task: each field replaces the
+// recorded ones of its name, or is added; Cookie pairs replace the recorded
+// cookies of their names, or are added.
+func (t *Task) setHeaders(fields []string) {
+	for _, f := range fields {
+		name, value, _ := strings.Cut(f, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if strings.EqualFold(name, "Cookie") {
+			for _, c := range parseCookies(value) {
+				i := slices.IndexFunc(t.Cookies, func(x Cookie) bool { return x.Name == c.Name })
+				if i >= 0 {
+					t.Cookies[i] = c
+				} else {
+					t.Cookies = append(t.Cookies, c)
+				}
+			}
+			continue
+		}
+		out := make(capture.Headers, 0, len(t.Header)+1)
+		at, replaced := t.cookieAt, false
+		for i, h := range t.Header {
+			switch {
+			case !strings.EqualFold(h.Name, name):
+				out = append(out, h)
+			case !replaced: // the first field of the name takes the new value
+				out = append(out, capture.Header{Name: name, Value: value})
+				replaced = true
+			case i < t.cookieAt: // a later one is dropped: the Cookie moves up
+				at--
+			}
+		}
+		if !replaced {
+			out = append(out, capture.Header{Name: name, Value: value})
+		}
+		t.Header, t.cookieAt = out, at
+	}
 }

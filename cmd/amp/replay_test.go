@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,6 +134,8 @@ func TestReplayCommandUsageErrors(t *testing.T) {
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--shard", "one"}, want: `--shard "one"`},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--start-at", "noon"}, want: `--start-at "noon"`},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--stages", "1m"}, want: `--stages "1m": want DURATION:USERS`},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--header", "NoColon"}, want: `--header "NoColon": want "Name: value"`},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "-H", "Content-Length: 5"}, want: "amp sets Content-Length itself"},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--stages", "1s:5", "--timeline"}, want: "--stages ramps the closed model"},
 	}
 	for _, tc := range tests {
@@ -331,5 +334,23 @@ func TestReplayMetrics(t *testing.T) {
 	}
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// TestReplayHeader: --header fields reach the target on every request.
+func TestReplayHeader(t *testing.T) {
+	var marked, total atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		total.Add(1)
+		if r.Header.Get("X-Load-Test") == "amp, run 7" && r.Header.Get("User-Agent") == "amp-loadtest" {
+			marked.Add(1)
+		}
+	}))
+	defer srv.Close()
+	rec := writeDemoRecording(t)
+	r := runAmp(t, "replay", rec, "--host", srv.URL, "--iterations", "4", "--think", "none", "--quiet",
+		"-H", "X-Load-Test: amp, run 7", "-H", "User-Agent: amp-loadtest")
+	if r.code != 0 || total.Load() == 0 || marked.Load() != total.Load() {
+		t.Fatalf("exit %d: %d of %d requests carried the headers; %s", r.code, marked.Load(), total.Load(), r.stderr)
 	}
 }
