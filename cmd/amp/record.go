@@ -66,7 +66,9 @@ func recordCommand() *cli.Command {
 }
 
 // multiFlag is a repeatable string flag whose values may contain commas
-// (regular expressions), unlike cli.StringSliceFlag.
+// (regular expressions), unlike cli.StringSliceFlag. Give it no alias:
+// urfave/cli copies a set alias to the other names through String, which
+// would add the joined values as one more value.
 type multiFlag struct{ values []string }
 
 // Set adds a value.

@@ -135,7 +135,7 @@ func TestReplayCommandUsageErrors(t *testing.T) {
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--start-at", "noon"}, want: `--start-at "noon"`},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--stages", "1m"}, want: `--stages "1m": want DURATION:USERS`},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--header", "NoColon"}, want: `--header "NoColon": want "Name: value"`},
-		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "-H", "Content-Length: 5"}, want: "amp sets Content-Length itself"},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--header", "Content-Length: 5"}, want: "amp sets Content-Length itself"},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--stages", "1s:5", "--timeline"}, want: "--stages ramps the closed model"},
 	}
 	for _, tc := range tests {
@@ -349,7 +349,7 @@ func TestReplayHeader(t *testing.T) {
 	defer srv.Close()
 	rec := writeDemoRecording(t)
 	r := runAmp(t, "replay", rec, "--host", srv.URL, "--iterations", "4", "--think", "none", "--quiet",
-		"-H", "X-Load-Test: amp, run 7", "-H", "User-Agent: amp-loadtest")
+		"--header", "X-Load-Test: amp, run 7", "--header", "User-Agent: amp-loadtest")
 	if r.code != 0 || total.Load() == 0 || marked.Load() != total.Load() {
 		t.Fatalf("exit %d: %d of %d requests carried the headers; %s", r.code, marked.Load(), total.Load(), r.stderr)
 	}
