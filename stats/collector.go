@@ -25,6 +25,12 @@ type Sample struct {
 	Failure  string    // "" when the task succeeded, else the reason, e.g. "timeout", "HTTP 500"
 }
 
+// LateAfter is how long after its intended start a task may be sent before
+// it counts as late (Stats.Late): on the timeline, the previous task of its
+// session ran long or amp could not keep up; in the closed model, it waited
+// for a shared connection.
+const LateAfter = 10 * time.Millisecond
+
 // DefaultPercentiles returns the percentiles reported when Config.Percentiles
 // is empty: Locust's list (50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100).
 func DefaultPercentiles() []float64 {
@@ -316,6 +322,7 @@ func (sh *shard) reset() {
 // epAgg aggregates one endpoint in one shard.
 type epAgg struct {
 	n, fails, bytes int64
+	late            int64 // sent more than LateAfter after the intended start
 	lat, svc        *hdr.Histogram // µs
 	latSum, svcSum  int64          // ns
 	latMin, latMax  int64
@@ -395,6 +402,9 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 	lat, svc := max(x.lat, 0), max(x.svc, 0)
 	latUS := clampUS(lat)
 	a.n++
+	if lat-svc > int64(LateAfter) {
+		a.late++
+	}
 	a.bytes += x.bytes
 	_ = a.lat.RecordValue(latUS)
 	_ = a.svc.RecordValue(clampUS(svc))

@@ -121,6 +121,10 @@ func WriteReport(b *strings.Builder, r *Result) {
 		fmt.Fprintf(b, "\nLatency counts from each task's intended start. Service time (from the actual send): "+
 			"p50 %s ms, p95 %s ms, p99 %s ms, max %s ms.\n",
 			fmtMS(r.Service.P50), fmtMS(r.Service.P95), fmtMS(r.Service.P99), fmtMS(r.Service.Max))
+		if r.Late > 0 {
+			fmt.Fprintf(b, "%d tasks (%s) were sent more than %v after their intended start: their latency counts that wait.\n",
+				r.Late, pct(float64(r.Late)/float64(r.Requests)), LateAfter)
+		}
 	}
 	if len(r.Thresholds) > 0 {
 		b.WriteString("\nThresholds\n")

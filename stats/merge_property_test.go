@@ -2,6 +2,7 @@ package stats_test
 
 import (
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +59,32 @@ func TestMergeShardsProperty(t *testing.T) {
 		if diff := jsonDiff(t, merged, one); diff != "" {
 			t.Fatalf("seed %d, %d shards: merged result differs from one process: %s", seed, n, diff)
 		}
+	}
+}
+
+// TestLateCounted: a task sent more than LateAfter after its intended start
+// counts as late, per endpoint and in the totals, and merges add them up.
+func TestLateCounted(t *testing.T) {
+	t.Parallel()
+	c := stats.NewCollector(stats.Config{})
+	ep := c.Endpoint("GET", "/")
+	r := c.NewRecorder()
+	for i, late := range []time.Duration{0, 5 * time.Millisecond, stats.LateAfter, 11 * time.Millisecond, time.Second} {
+		s := sample(time.Duration(i)*time.Second, late, 20*time.Millisecond, 200, "")
+		r.Record(ep, &s)
+	}
+	r.Close()
+	res := c.Snapshot()
+	if res.Late != 2 || res.Endpoints[0].Late != 2 {
+		t.Fatalf("late %d (endpoint %d), want 2: only 11 ms and 1 s are over %v", res.Late, res.Endpoints[0].Late, stats.LateAfter)
+	}
+	merged, err := stats.Merge(res, res)
+	if err != nil || merged.Late != 4 {
+		t.Fatalf("merged late %d, %v", merged.Late, err)
+	}
+	var report strings.Builder
+	stats.WriteReport(&report, res)
+	if !strings.Contains(report.String(), "2 tasks (40.00%) were sent more than 10ms after their intended start") {
+		t.Errorf("the report does not say how many tasks were late:\n%s", report.String())
 	}
 }

@@ -46,6 +46,7 @@ type Result struct {
 type Stats struct {
 	Requests       int64            `json:"requests"`
 	Failures       int64            `json:"failures"`
+	Late           int64            `json:"late"` // sent more than LateAfter after the intended start
 	FailureRate    float64          `json:"failure_rate"`
 	RPS            float64          `json:"rps"`
 	FailuresPerSec float64          `json:"failures_per_s"`
@@ -238,6 +239,7 @@ func (c *Collector) Snapshot() *Result {
 			}
 			e.Requests += a.n
 			e.Failures += a.fails
+			e.Late += a.late
 			e.Bytes += a.bytes
 			e.latSum += float64(a.latSum)
 			e.svcSum += float64(a.svcSum)
@@ -454,6 +456,7 @@ func (s *Stats) add(e *Stats) {
 	s.Service.Min, s.Service.Max = min(s.Service.Min, e.Service.Min), max(s.Service.Max, e.Service.Max)
 	s.Requests += e.Requests
 	s.Failures += e.Failures
+	s.Late += e.Late
 	s.Bytes += e.Bytes
 	if s.Statuses == nil {
 		s.Statuses = map[string]int64{}
