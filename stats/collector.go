@@ -322,7 +322,7 @@ func (sh *shard) reset() {
 // epAgg aggregates one endpoint in one shard.
 type epAgg struct {
 	n, fails, bytes int64
-	late            int64 // sent more than LateAfter after the intended start
+	late            int64          // sent more than LateAfter after the intended start
 	lat, svc        *hdr.Histogram // µs
 	latSum, svcSum  int64          // ns
 	latMin, latMax  int64
