@@ -25,7 +25,7 @@ func Handler(c *stats.Collector) http.Handler {
 type Collector struct {
 	c                                  *stats.Collector
 	requests, failures, latency, users *prometheus.Desc
-	skipped                            *prometheus.Desc
+	skipped, late                      *prometheus.Desc
 }
 
 // NewCollector returns a prometheus.Collector of c's statistics, to
@@ -41,12 +41,14 @@ func NewCollector(c *stats.Collector) *Collector {
 			[]string{"method", "name"}, nil),
 		users:   prometheus.NewDesc("amp_users", "Simulated users running now.", nil, nil),
 		skipped: prometheus.NewDesc("amp_skipped_total", "Tasks not sent, by reason.", []string{"reason"}, nil),
+		late: prometheus.NewDesc("amp_late_total", "Tasks sent more than 10 ms after their intended start, by endpoint.",
+			[]string{"method", "name"}, nil),
 	}
 }
 
 // Describe sends the metrics' descriptions.
 func (p *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{p.requests, p.failures, p.latency, p.users, p.skipped} {
+	for _, d := range []*prometheus.Desc{p.requests, p.failures, p.latency, p.users, p.skipped, p.late} {
 		ch <- d
 	}
 }
@@ -60,6 +62,7 @@ func (p *Collector) Collect(ch chan<- prometheus.Metric) {
 		for status, n := range e.Statuses {
 			ch <- prometheus.MustNewConstMetric(p.requests, prometheus.CounterValue, float64(n), e.Method, e.Name, status)
 		}
+		ch <- prometheus.MustNewConstMetric(p.late, prometheus.CounterValue, float64(e.Late), e.Method, e.Name)
 		buckets := map[float64]uint64{}
 		for i, n := range e.LatencyBuckets(bounds) {
 			buckets[bounds[i]] = uint64(n)

@@ -49,7 +49,7 @@ func TestScrapeShowsCountersMoving(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	put := func(n int, d time.Duration, status int, failure string) {
 		for i := 0; i < n; i++ {
-			s := stats.Sample{Sent: t0, Done: t0.Add(d), Status: status, Failure: failure}
+			s := stats.Sample{Intended: t0.Add(-time.Duration(status/500) * time.Second), Sent: t0, Done: t0.Add(d), Status: status, Failure: failure}
 			rec.Record(ep, &s)
 		}
 	}
@@ -61,6 +61,7 @@ func TestScrapeShowsCountersMoving(t *testing.T) {
 	wantLine(t, body, `amp_request_duration_seconds_bucket{method="GET",name="/articles/{id}",le="0.005"} 3`)
 	wantLine(t, body, `amp_request_duration_seconds_count{method="GET",name="/articles/{id}"} 3`)
 	wantLine(t, body, `amp_users 4`)
+	wantLine(t, body, `amp_late_total{method="GET",name="/articles/{id}"} 0`)
 
 	put(2, 300*time.Millisecond, 500, "HTTP 500")
 	c.SetUsers(9)
@@ -69,9 +70,10 @@ func TestScrapeShowsCountersMoving(t *testing.T) {
 	wantLine(t, body, `amp_requests_total{method="GET",name="/articles/{id}",status="200"} 3`)
 	wantLine(t, body, `amp_requests_total{method="GET",name="/articles/{id}",status="500"} 2`)
 	wantLine(t, body, `amp_failures_total{method="GET",name="/articles/{id}",reason="HTTP 500"} 2`)
-	wantLine(t, body, `amp_request_duration_seconds_bucket{method="GET",name="/articles/{id}",le="0.5"} 5`)
+	wantLine(t, body, `amp_request_duration_seconds_bucket{method="GET",name="/articles/{id}",le="0.5"} 3`)
 	wantLine(t, body, `amp_request_duration_seconds_count{method="GET",name="/articles/{id}"} 5`)
-	wantLine(t, body, `amp_request_duration_seconds_sum{method="GET",name="/articles/{id}"} 0.609`)
+	wantLine(t, body, `amp_request_duration_seconds_sum{method="GET",name="/articles/{id}"} 2.609`)
+	wantLine(t, body, `amp_late_total{method="GET",name="/articles/{id}"} 2`) // the 500s were sent a second late
 	wantLine(t, body, `amp_skipped_total{reason="unmapped host cdn.example"} 2`)
 	wantLine(t, body, `amp_users 9`)
 	if strings.Contains(body, "go_goroutines") {
