@@ -178,8 +178,8 @@ func TestCurl(t *testing.T) {
 				r := results[i]
 				e := one(t, rec, tc.path)
 				if e.Flags != 0 || e.Response.Status != r.status || !bytes.Equal(decoded(t, e), r.body) || !bytes.Equal(e.Request.Body, tc.sent) {
-					t.Errorf("%s: recorded flags %v status %d, %d body bytes (request %d); curl got %d, %d bytes (sent %d)", tc.path,
-						e.Flags, e.Response.Status, len(e.Response.Body), len(e.Request.Body), r.status, len(r.body), len(tc.sent))
+					t.Errorf("%s: recorded flags %v (%s) status %d, %d body bytes (request %d); curl got %d, %d bytes (sent %d)", tc.path,
+						e.Flags, e.Error, e.Response.Status, len(e.Response.Body), len(e.Request.Body), r.status, len(r.body), len(tc.sent))
 				}
 				checkHeader(t, tc.path+" response", e.Response.Header, r.header)
 				want := capture.Headers{}
