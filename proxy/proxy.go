@@ -149,7 +149,12 @@ func New(cfg Config, opts ...Option) (*Recorder, error) {
 		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   DialTimeout,
 		ResponseHeaderTimeout: cfg.UpstreamTimeout,
-		ExpectContinueTimeout: time.Second,
+		// The client's body is already on its way (the proxy's server sent it
+		// 100 Continue when the body was first read): send it upstream at
+		// once rather than wait for the upstream's own 100 Continue. That
+		// wait is timing-dependent in net/http (golang/go#67555) and once,
+		// under load, cut an echoed 100 kB body short.
+		ExpectContinueTimeout: 0,
 		MaxIdleConnsPerHost:   1024,
 		IdleConnTimeout:       90 * time.Second,
 		DisableCompression:    true, // keep Accept-Encoding and Content-Encoding as they were
