@@ -249,11 +249,13 @@ func (r *Recorder) Serve(ctx context.Context, ln net.Listener, w *capture.Writer
 	}()
 	_ = srv.Shutdown(drain) // stops accepting; waits for requests on plain connections
 	r.waitIdle(drain)       // and for exchanges on hijacked (CONNECT) connections
-	l.closeAll()
-	_ = srv.Close()
+	// Stop writing before cutting the connections: exchanges that end
+	// because of the cut are lost, not recorded half-way.
 	r.wmu.Lock()
 	r.stopped = true
 	r.wmu.Unlock()
+	l.closeAll()
+	_ = srv.Close()
 	if err != nil && errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
