@@ -362,7 +362,7 @@ func (r *Recorder) onConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conne
 // end of its response.
 type exchange struct {
 	start     time.Time
-	firstByte time.Time
+	firstByte atomic.Int64 // Unix ns; set by the transport's read loop, which may outlive a failed RoundTrip
 	end       time.Time
 	client    string
 	method    string
@@ -457,7 +457,7 @@ func (u upstream) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 		GotConn: func(info httptrace.GotConnInfo) { conn, _ = info.Conn.(*wireConn) },
 		GotFirstResponseByte: func() {
 			if x != nil {
-				x.firstByte = time.Now()
+				x.firstByte.Store(time.Now().UnixNano())
 			}
 		},
 	}
@@ -608,8 +608,8 @@ func (x *exchange) record() *capture.Exchange {
 			Header: x.respHeader,
 		},
 	}
-	if !x.firstByte.IsZero() {
-		e.TTFB = x.firstByte.Sub(x.start)
+	if fb := x.firstByte.Load(); fb != 0 {
+		e.TTFB = time.Unix(0, fb).Sub(x.start)
 	} else if x.flags&capture.FlagNoResponse == 0 {
 		e.TTFB = e.Duration
 	}
