@@ -34,6 +34,8 @@ type Task struct {
 	Method string
 	// RecordedURL is the URL as recorded.
 	RecordedURL string
+	// Host is the recorded host[:port], lower-cased (a key of Plan.Hosts).
+	Host string
 	// Target is where the request goes; nil when it is skipped.
 	Target *Target
 	// Skip says why the task is not sent ("unmapped host x"), or "".
@@ -175,6 +177,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 				prevEnd = end
 			}
 			host := hostOf(e.Request.URL)
+			t.Host = host
 			if tg := targets[host]; tg != nil {
 				t.Target = tg
 				p.Sendable++

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -73,6 +74,7 @@ func replayCommand() *cli.Command {
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report with charts to this file"},
 			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics on this address while running, e.g. 127.0.0.1:9464"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be sent where (hosts, endpoints, correlations) and send nothing"},
 			&cli.BoolFlag{Name: "print-result", Usage: "end the output with the result in a marked block (gzip, base64) that amp kube collect reads from pod logs"},
 			&cli.GenericFlag{Name: "web", Value: &optionalAddr{def: "127.0.0.1:8089"}, Usage: "watch and steer the replay in the browser: --web (127.0.0.1:8089) or --web=`HOST:PORT`"},
 			&cli.BoolFlag{Name: "autostart", Usage: "with --web: start at once, and exit when the replay ends"},
@@ -178,6 +180,9 @@ func runReplay(c *cli.Context) error {
 		return usageError("replay: %s: %v", path, err)
 	}
 	plan, col, player := run.Plan, run.Collector, run.Player
+	if c.Bool("dry-run") {
+		return printPlan(c.App.Writer, path, cfg, plan)
+	}
 	out := c.App.Writer
 	fmt.Fprintf(out, "replaying %s: %d sessions, %d requests (%d to mapped hosts); %s → %s\n",
 		path, len(plan.Scripts), plan.Tasks, plan.Sendable, plan.MainHost, cfg.Host)
@@ -507,4 +512,51 @@ func failIf(c *cli.Context) ([]stats.Threshold, error) {
 		ths = append(ths, th)
 	}
 	return ths, nil
+}
+
+// printPlan says what a replay would send where, for --dry-run.
+func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) error {
+	fmt.Fprintf(w, "%s: %d sessions, %d requests over %v as recorded\n", path, len(plan.Scripts), plan.Tasks, plan.Span.Round(time.Millisecond))
+	hosts := make([]string, 0, len(plan.Hosts))
+	for h := range plan.Hosts {
+		hosts = append(hosts, h)
+	}
+	sort.Slice(hosts, func(i, j int) bool { return plan.Hosts[hosts[i]] > plan.Hosts[hosts[j]] || (plan.Hosts[hosts[i]] == plan.Hosts[hosts[j]] && hosts[i] < hosts[j]) })
+	targets := map[string]string{}
+	endpoints := map[string]int{}
+	rules := 0
+	for _, sc := range plan.Scripts {
+		rules += len(sc.Rules)
+		for i := range sc.Tasks {
+			t := &sc.Tasks[i]
+			if t.Target != nil {
+				targets[t.Host] = t.Target.Origin
+				endpoints[t.Method+" "+t.Name]++
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nhosts (recorded requests → where they go)")
+	for _, h := range hosts {
+		dest := "skipped: not mapped (--host maps the main host, --map the others)"
+		if t, ok := targets[h]; ok {
+			dest = t
+		}
+		fmt.Fprintf(w, "  %-32s %6d  → %s\n", h, plan.Hosts[h], dest)
+	}
+	names := make([]string, 0, len(endpoints))
+	for n := range endpoints {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "\nendpoints (recorded requests)")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-48s %6d\n", n, endpoints[n])
+	}
+	if cfg.NoCorrelate {
+		fmt.Fprintln(w, "\ncorrelation off (--no-correlate): recorded tokens and ids are sent as they are")
+	} else {
+		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists them)\n", rules, path)
+	}
+	fmt.Fprintln(w, "dry run: nothing was sent")
+	return nil
 }

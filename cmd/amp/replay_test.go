@@ -354,3 +354,19 @@ func TestReplayHeader(t *testing.T) {
 		t.Fatalf("exit %d: %d of %d requests carried the headers; %s", r.code, marked.Load(), total.Load(), r.stderr)
 	}
 }
+
+func TestReplayDryRun(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	rec := writeDemoRecording(t)
+	r := runAmp(t, "replay", rec, "--host", srv.URL, "--dry-run")
+	if r.code != 0 || hits.Load() != 0 {
+		t.Fatalf("exit %d, %d requests sent: %s", r.code, hits.Load(), r.stderr)
+	}
+	for _, want := range []string{"2 sessions, 5 requests", "shop.example", "→ " + srv.URL, "GET /articles", "nothing was sent"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--dry-run output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
