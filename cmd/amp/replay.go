@@ -521,7 +521,9 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 	for h := range plan.Hosts {
 		hosts = append(hosts, h)
 	}
-	sort.Slice(hosts, func(i, j int) bool { return plan.Hosts[hosts[i]] > plan.Hosts[hosts[j]] || (plan.Hosts[hosts[i]] == plan.Hosts[hosts[j]] && hosts[i] < hosts[j]) })
+	sort.Slice(hosts, func(i, j int) bool {
+		return plan.Hosts[hosts[i]] > plan.Hosts[hosts[j]] || (plan.Hosts[hosts[i]] == plan.Hosts[hosts[j]] && hosts[i] < hosts[j])
+	})
 	targets := map[string]string{}
 	endpoints := map[string]int{}
 	rules := 0
