@@ -263,34 +263,48 @@ func (l *pipeListener) dial(ctx context.Context) (net.Conn, error) {
 	}
 }
 
+// pipeTarget serves an empty 200 on in-memory connections for the rest of
+// the test, so a Player and its target can share one synctest bubble.
+func pipeTarget(t *testing.T) *pipeListener {
+	ln := newPipeListener()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln
+}
+
+// pipePlayer plans rec with cfg, sends every task to ln and returns the
+// Player and its collector.
+func pipePlayer(t *testing.T, ln *pipeListener, rec *capture.Recording, cfg Config) (*Player, *stats.Collector) {
+	t.Helper()
+	plan, err := NewPlan(rec, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range plan.Scripts {
+		for i := range sc.Tasks {
+			sc.Tasks[i].Target.dial = ln.dial
+		}
+	}
+	col := stats.NewCollector(stats.Config{})
+	p, err := NewPlayer(plan, cfg, col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, col
+}
+
 // TestClosedModelSpawnAndResize runs the closed model on a fake clock: users
 // start at the spawn rate, and follow SetUsers and SetRate while running.
 func TestClosedModelSpawnAndResize(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
-		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
-		go srv.Serve(ln)
-		defer srv.Close()
-
+		ln := pipeTarget(t)
 		rec := syntheticRecording("shop.example", 3, 5, time.Second)
 		cfg := DefaultConfig()
 		cfg.Host = "http://shop.example"
 		cfg.Users, cfg.Rate = 10, 5
 		cfg.Think, cfg.ThinkTime = ThinkFixed, 100*time.Millisecond
-		plan, err := NewPlan(rec, cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, sc := range plan.Scripts {
-			for i := range sc.Tasks {
-				sc.Tasks[i].Target.dial = ln.dial
-			}
-		}
-		col := stats.NewCollector(stats.Config{})
-		p, err := NewPlayer(plan, cfg, col)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, col := pipePlayer(t, ln, rec, cfg)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { p.Run(ctx); close(done) }()

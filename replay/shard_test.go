@@ -2,7 +2,6 @@ package replay
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -54,10 +53,7 @@ func TestShardStarts(t *testing.T) {
 // result counts exactly the requests of all shards.
 func TestShardedRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
-		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
-		go srv.Serve(ln)
-		defer srv.Close()
+		ln := pipeTarget(t)
 
 		rec := syntheticRecording("shop.example", 5, 3, time.Second)
 		startAt := time.Now().Add(2 * time.Second)
@@ -70,20 +66,7 @@ func TestShardedRun(t *testing.T) {
 			cfg.Users, cfg.Rate, cfg.Duration = 200, 40, 8*time.Second
 			cfg.Think, cfg.ThinkTime = ThinkFixed, 500*time.Millisecond
 			cfg.Shard, cfg.Shards, cfg.StartAt = i, 4, startAt
-			plan, err := NewPlan(rec, cfg, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, sc := range plan.Scripts {
-				for k := range sc.Tasks {
-					sc.Tasks[k].Target.dial = ln.dial
-				}
-			}
-			col := stats.NewCollector(stats.Config{})
-			p, err := NewPlayer(plan, cfg, col)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, col := pipePlayer(t, ln, rec, cfg)
 			players, cols = append(players, p), append(cols, col)
 			go func() { p.Run(context.Background()); done <- struct{}{} }()
 		}
@@ -169,28 +152,13 @@ func TestStageUsers(t *testing.T) {
 // ends after the last stage.
 func TestStagesRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
-		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
-		go srv.Serve(ln)
-		defer srv.Close()
+		ln := pipeTarget(t)
 		rec := syntheticRecording("shop.example", 2, 3, time.Second)
 		cfg := DefaultConfig()
 		cfg.Host = "http://shop.example"
 		cfg.Think, cfg.ThinkTime = ThinkFixed, 100*time.Millisecond
 		cfg.Stages = []Stage{{time.Second, 10}, {2 * time.Second, 10}, {time.Second, 0}}
-		plan, err := NewPlan(rec, cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, sc := range plan.Scripts {
-			for i := range sc.Tasks {
-				sc.Tasks[i].Target.dial = ln.dial
-			}
-		}
-		p, err := NewPlayer(plan, cfg, stats.NewCollector(stats.Config{}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, _ := pipePlayer(t, ln, rec, cfg)
 		start := time.Now()
 		done := make(chan struct{})
 		go func() { p.Run(context.Background()); close(done) }()
