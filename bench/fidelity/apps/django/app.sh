@@ -90,7 +90,8 @@ flow)
   exec $PY "$HERE/flow.py" "$@"
   ;;
 browser)
-  exec node "$HERE/../../lib/chromium-django.js" "$@"
+  "$HERE/../../lib/install-playwright.sh"
+  exec node "$HERE/browser.js" "$@"
   ;;
 stats)
   DIR=$1
