@@ -54,6 +54,10 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS += ["notes"]
 DATABASES["default"]["NAME"] = "$DIR/db.sqlite3"
+DATABASES["default"]["OPTIONS"] = {"timeout": 60}   # 20 concurrent logins write sessions: wait for sqlite's lock
+LOGGING = {"version": 1, "disable_existing_loggers": False,   # 500s with their traceback into DIR/log
+           "handlers": {"console": {"class": "logging.StreamHandler"}},
+           "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}}}
 MEDIA_ROOT = "$DIR/media"
 STATIC_URL = "/static/"
 PYEOF
