@@ -45,6 +45,11 @@ start)
     -o "-c listen_addresses='' -c unix_socket_directories='$PGD' -c fsync=off -c synchronous_commit=off" start >/dev/null \
     || { echo "miniflux: postgres did not start:"; tail -3 "$PGD/postgres.log"; exit 1; }
   psql -h "$PGD" -U postgres -qc "CREATE DATABASE miniflux" >/dev/null
+  # the feeds: a local proxy answering every feed URL (see feedserver.py)
+  FEEDPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  setsid python3 "$HERE/feedserver.py" "$FEEDPORT" >"$DIR/feedserver.log" 2>&1 </dev/null &
+  echo $! >"$DIR/feedpid"
+  export HTTP_CLIENT_PROXIES="http://127.0.0.1:$FEEDPORT" FETCHER_ALLOW_PRIVATE_NETWORKS=1 FETCHER_ALLOW_PRIVATE_FEED_PROXY=1
   export DATABASE_URL="host=$PGD user=postgres dbname=miniflux sslmode=disable"
   export LISTEN_ADDR="127.0.0.1:$PORT" BASE_URL="http://127.0.0.1:$PORT" RUN_MIGRATIONS=1 CREATE_ADMIN=1 \
     ADMIN_USERNAME=admin ADMIN_PASSWORD="$PASS" LOG_FORMAT=json LOG_LEVEL=debug DISABLE_SCHEDULER_SERVICE=1 \
@@ -65,7 +70,7 @@ start)
       || { echo "miniflux: creating user$i failed"; exit 1; }
   done
   if [ "$IDBASE" -gt 1 ]; then
-    psql -h "$PGD" -U postgres -d miniflux -qtAc "SELECT setval('categories_id_seq', $IDBASE - 1)" >/dev/null
+    psql -h "$PGD" -U postgres -d miniflux -qtAc "SELECT setval('feeds_id_seq', $IDBASE - 1)" >/dev/null
   fi
   ;;
 flow)
@@ -74,7 +79,7 @@ flow)
 stats)
   DIR=$1
   PGD=$(cat "$DIR/pgdata")
-  ids=$(psql -h "$PGD" -U postgres -d miniflux -qtAc "SELECT string_agg(id::text, ',') FROM categories WHERE title LIKE 'fidelity %'")
+  ids=$(psql -h "$PGD" -U postgres -d miniflux -qtAc "SELECT string_agg(id::text, ',') FROM feeds WHERE feed_url LIKE 'http://feeds.fidelity.example/%'")
   python3 - "$DIR/log" "$ids" <<'PYEOF'
 import json, re, sys
 logins, users, opens = 0, set(), []
@@ -88,8 +93,8 @@ for line in open(sys.argv[1], errors="replace"):
         logins += 1
         users.add(e.get("username"))
     req = e.get("request") or {}
-    m = re.fullmatch(r"/category/(\d+)/entries", req.get("uri", "")) if req.get("method") == "GET" else None
-    if m and m.group(1) in created:     # opens of a category the flow created (a miss, 404, is not one)
+    m = re.fullmatch(r"/feed/(\d+)/entries", req.get("uri", "")) if req.get("method") == "GET" else None
+    if m and m.group(1) in created:     # opens of a feed the flow created (a miss, 404, is not one)
         opens.append(m.group(1))
 print(json.dumps({"logins": logins, "users": len(users), "created": len(created), "opens": len(opens),
                   "distinct_opens": len(set(opens)), "min_id": min(map(int, created), default=0)}))
@@ -104,6 +109,7 @@ stop)
     kill -9 -- -"$pid" 2>/dev/null || true
     rm -f "$DIR/pid"
   fi
+  if [ -f "$DIR/feedpid" ]; then kill -- -"$(cat "$DIR/feedpid")" 2>/dev/null || true; rm -f "$DIR/feedpid"; fi
   if [ -f "$DIR/pgdata" ]; then
     PGD=$(cat "$DIR/pgdata")
     [ -d "$PGD/data" ] && pg "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true

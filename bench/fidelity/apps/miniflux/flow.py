@@ -1,8 +1,7 @@
-"""The scripted browser for Miniflux: log in, create a category through its form (named with a
-client-generated UUID, as a script making unique names does: titles are unique per user), then
-open the new category from the category list the server redirected to."""
+"""The scripted browser for Miniflux: log in, subscribe to a feed through the "Add subscription"
+form (the feed URL names a client-generated UUID, as a script making unique names does: a user
+cannot subscribe to one URL twice), follow the redirect to the new feed's page."""
 import os
-import re
 import sys
 import uuid
 
@@ -15,15 +14,9 @@ p = b.get("/")
 p = b.submit(p.form("password"), {"username": user, "password": pw})
 if not p.url.endswith("/unread") or p.status != 200:
     fail(b, "login did not reach /unread (status %d at %s)" % (p.status, p.url))
-p = b.get("/category/create")
-title = "fidelity %s" % uuid.uuid4()
-p = b.submit(p.form("title"), {"title": title})
-if not p.url.endswith("/categories") or p.status != 200:
-    fail(b, "the category was not saved (status %d at %s)" % (p.status, p.url))
-m = re.search(r'<a href="(/category/\d+/entries)">\s*%s' % re.escape(title), p.text)
-if not m:
-    fail(b, "the new category is not in the list")
-p = b.get(m.group(1))
-if p.status != 200 or title not in p.text:
-    fail(b, "the category page did not open (status %d at %s)" % (p.status, p.url))
-print(m.group(1))
+p = b.get("/subscribe")
+name = str(uuid.uuid4())
+p = b.submit(p.form("url"), {"url": "http://feeds.fidelity.example/%s.xml" % name})
+if "/feed/" not in p.url or not p.url.endswith("/entries") or p.status != 200 or name not in p.text:
+    fail(b, "the subscription was not saved (status %d at %s)" % (p.status, p.url))
+print(p.url[len(base.rstrip("/")):])
