@@ -87,7 +87,7 @@ func TestLearnCases(t *testing.T) {
 			s: session(
 				ex("POST", "http://a/api/items", hdr("Content-Type", "application/json"), `{"name":"x"}`, 201, hdr("Content-Type", "application/json"), `{"id":3,"count":7,"page":1}`),
 				ex("GET", "http://a/api/items/3", nil, "", 200, nil, ""),
-				ex("GET", "http://a/api/items/7", nil, "", 200, nil, ""),     // a count is no id
+				ex("GET", "http://a/api/items/7", nil, "", 200, nil, ""),      // a count is no id
 				ex("GET", "http://a/api/items?page=1", nil, "", 200, nil, ""), // the member of the same name
 			),
 			want: map[string]string{"3": "JSON $.id", "7": "", "1": "JSON $.page"},
