@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"io"
+	"mime"
 	"net/url"
 	"slices"
 	"sort"
@@ -274,7 +275,9 @@ func fits(c candidate, p place, long bool) bool {
 		}
 		return p.seg == c.src.Segment-1 && p.ctx == c.ctx
 	case SourceJSON:
-		return p.seg >= 0 || p.name == c.key
+		// Into a path segment only from a member named as an id; into a
+		// parameter or member of its own name.
+		return p.seg >= 0 && idLikeKey(c.key) || p.seg < 0 && p.name == c.key
 	case SourceCookie:
 		return p.seg < 0 && strings.EqualFold(p.name, c.src.Name)
 	case SourceHeader:
@@ -322,7 +325,25 @@ func textSpans(spans []span, e *capture.Exchange, v string, ri int) []span {
 		}
 	}
 	scan(partTarget, requestTarget(e.Request.URL))
-	scan(partBody, string(e.Request.Body))
+	body := string(e.Request.Body)
+	if mt, ps, _ := mime.ParseMediaType(e.Request.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// Only in the form's own fields: an uploaded file is sent as it is.
+		eachPart(e.Request.Body, ps["boundary"], func(_ string, file bool, start, end int) {
+			if !file {
+				n := len(spans)
+				scan(partBody, body[:end])
+				kept := spans[:n]
+				for _, sp := range spans[n:] {
+					if sp.start >= start {
+						kept = append(kept, sp)
+					}
+				}
+				spans = kept
+			}
+		})
+	} else {
+		scan(partBody, body)
+	}
 	for i, f := range e.Request.Header {
 		if name := strings.ToLower(f.Name); !isHopHeader(name) && name != "origin" {
 			scan(i, f.Value)
@@ -332,12 +353,27 @@ func textSpans(spans []span, e *capture.Exchange, v string, ri int) []span {
 }
 
 // dynamicLooking keeps values that can be server-generated ids or tokens and
-// drops words and small numbers that would match by chance.
+// drops words and small numbers that would match by chance: a value of four
+// or more bytes with a digit, or a long run of token characters (a
+// base64url secret without a digit), never a phrase or a title such as
+// "Special:UserLogin".
 func dynamicLooking(v string) bool {
 	if len(v) < 4 || len(v) > maxValue {
 		return false
 	}
-	return hasDigit(v) || len(v) >= 16
+	if hasDigit(v) {
+		return true
+	}
+	if len(v) < 20 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(isWordByte(c) || c == '+' || c == '/' || c == '=' || c == '.' || c == '~') {
+			return false
+		}
+	}
+	return true
 }
 
 func standardRequestHeader(name string) bool {
