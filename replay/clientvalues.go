@@ -427,6 +427,17 @@ func Regenerate(kind, old string, now time.Time, rnd *rand.Rand) string {
 	return old
 }
 
+// AppendClientSwaps appends to dst a fresh value for each client value of
+// vals (from ClientValues), made by Regenerate with now and rnd: call it once
+// per user and iteration, with the user's own rnd, so that no two users send
+// the same idempotency key.
+func AppendClientSwaps(dst []Swap, vals []ClientValue, now time.Time, rnd *rand.Rand) []Swap {
+	for _, v := range vals {
+		dst = append(dst, Swap{Old: v.Value, New: Regenerate(v.Kind, v.Value, now, rnd)})
+	}
+	return dst
+}
+
 // randomString returns n characters drawn uniformly from alphabet.
 func randomString(n int, alphabet string, rnd *rand.Rand) string {
 	b := make([]byte, n)

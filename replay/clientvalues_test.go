@@ -247,3 +247,24 @@ func TestRegenerate(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendClientSwaps(t *testing.T) {
+	t.Parallel()
+	vals := replay.ClientValues(shopSession())
+	now := cvStart.Add(48 * time.Hour)
+	a := replay.AppendClientSwaps(nil, vals, now, rand.New(rand.NewPCG(1, 1)))
+	b := replay.AppendClientSwaps(nil, vals, now, rand.New(rand.NewPCG(2, 2)))
+	if len(a) != len(vals) || len(b) != len(vals) {
+		t.Fatalf("%d and %d swaps for %d values", len(a), len(b), len(vals))
+	}
+	for i, v := range vals {
+		if a[i].Old != v.Value || a[i].New == v.Value {
+			t.Errorf("swap %+v for %+v: want a fresh value", a[i], v)
+		}
+		// Two users: random kinds differ, timestamps are both now.
+		random := v.Kind != replay.KindEpochMillis && v.Kind != replay.KindEpochSeconds
+		if random == (a[i].New == b[i].New) {
+			t.Errorf("users sent %q and %q for %+v", a[i].New, b[i].New, v)
+		}
+	}
+}

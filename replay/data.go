@@ -755,3 +755,27 @@ func PrepareData(cfg Config, sessions []*capture.Session) (*DataSet, [][]DataBin
 	}
 	return d, bindings, nil
 }
+
+// Swap is a recorded value and the value one user sends in its place.
+type Swap struct {
+	// Old is the recorded value.
+	Old string
+	// New is what this user sends instead.
+	New string
+}
+
+// AppendRowSwaps appends to dst what bindings (of d's columns, from
+// BindSession) replace for a user whose row is row (from Feed.Row): each
+// binding's recorded value by the row's value of its column. Bindings whose
+// value is unchanged are left out. Reusing dst per user keeps it from
+// allocating.
+func AppendRowSwaps(dst []Swap, d *DataSet, bindings []DataBinding, row []string) []Swap {
+	for _, b := range bindings {
+		c := d.Column(b.Column)
+		if c < 0 || c >= len(row) || row[c] == b.Value {
+			continue
+		}
+		dst = append(dst, Swap{Old: b.Value, New: row[c]})
+	}
+	return dst
+}

@@ -487,3 +487,37 @@ func TestPrepareData(t *testing.T) {
 		t.Errorf("without data: %v %v %v", d, b, err)
 	}
 }
+
+// BenchmarkFeedRow is the per-session cost of a data row, from many users at
+// once: one atomic add and no allocation.
+func BenchmarkFeedRow(b *testing.B) {
+	for _, mode := range []replay.DataMode{replay.DataNext, replay.DataRandom, replay.DataLoop} {
+		b.Run(mode.String(), func(b *testing.B) {
+			f := replay.NewFeed(dataSet(1000), mode, 0, 1, 1)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				u := 0
+				for pb.Next() {
+					if _, err := f.Row(u); err != nil {
+						b.Fatal(err)
+					}
+					u++
+				}
+			})
+		})
+	}
+}
+
+func TestAppendRowSwaps(t *testing.T) {
+	d := &replay.DataSet{Path: "users.csv", Columns: []string{"username", "password"}, Rows: [][]string{{"admin", "new-pw"}}}
+	bindings := replay.BindSession(d, loginSession())
+	dst := make([]replay.Swap, 0, 4)
+	got := replay.AppendRowSwaps(dst, d, bindings, d.Rows[0])
+	// The row keeps the recorded user name: only the password changes.
+	if want := []replay.Swap{{Old: "s3cret pw", New: "new-pw"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("swaps %+v, want %+v", got, want)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { replay.AppendRowSwaps(dst[:0], d, bindings, d.Rows[0]) }); allocs != 0 {
+		t.Errorf("%v allocations with a reused slice", allocs)
+	}
+}
