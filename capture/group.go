@@ -95,10 +95,16 @@ type GroupConfig struct {
 // Secure attribute match the request's URL. A browser sends such a cookie with
 // every request in its scope, so a request without it comes from another
 // cookie jar: a second person recorded after the first on the same machine, a
-// fresh private window. Requests that started before the cookie arrived,
-// requests to other hosts or paths, cross-site requests (Sec-Fetch-Site:
-// cross-site, which may withhold SameSite cookies) and clients that never
-// send cookies stay in the session.
+// fresh private window. The same holds after a logout: a response to a
+// request whose URL says logout (logout, logoff, signout, sign_out, ...)
+// that deletes the session cookie ends the session for requests in that
+// cookie's scope without a session cookie, so the next person to log in on
+// the same browser starts a new session. Requests that started before the
+// cookie arrived (or before the logout ended), requests to other hosts or
+// paths, cross-site requests (Sec-Fetch-Site: cross-site, which may withhold
+// SameSite cookies) and clients that never send cookies stay in the session;
+// so does a browser whose cookie expired or was deleted other than by a
+// logout (a flash message cleared).
 //
 // Session keys are "1", "2", ... in order of creation; they never contain
 // cookie or header values. Identities of sessions idle for more than twice Idle
@@ -132,19 +138,21 @@ const maxHeldCookies = 8
 // heldCookie is a session cookie the client of a session received, and the
 // scope a browser sends it in.
 type heldCookie struct {
-	name     string // lower-case
-	domain   string // the host that set it, or its Domain attribute (lower-case)
-	hostOnly bool   // no Domain attribute: sent to that host only
-	path     string
-	secure   bool
-	from     time.Time // the client has it from the end of the exchange that set it
-	until    time.Time // expiry; zero means the end of the browser session
+	name      string // lower-case
+	domain    string // the host that set it, or its Domain attribute (lower-case)
+	hostOnly  bool   // no Domain attribute: sent to that host only
+	path      string
+	secure    bool
+	from      time.Time // the client has it from the end of the exchange that set it
+	until     time.Time // expiry; zero means the end of the browser session
+	loggedOut bool      // a logout deleted it: the session is over in its scope
 }
 
 // covers reports whether a browser holding c sends it with a request to
-// scheme://host/path starting at t.
+// scheme://host/path starting at t, or for a cookie a logout deleted,
+// whether the request is in its scope after the logout.
 func (c *heldCookie) covers(scheme, host, path string, t time.Time) bool {
-	if !t.After(c.from) || (!c.until.IsZero() && !t.Before(c.until)) {
+	if !t.After(c.from) || (!c.loggedOut && !c.until.IsZero() && !t.Before(c.until)) {
 		return false
 	}
 	if c.secure && scheme != "https" {
@@ -260,6 +268,10 @@ func (g *Grouper) Assign(e *Exchange) string {
 	for _, c := range sets {
 		if c.deletes {
 			s.drop(c.cookie)
+			if c.logout && (s.sent || cookieSent) {
+				c.cookie.loggedOut = true
+				s.hold(c.cookie)
+			}
 			continue
 		}
 		g.bind(c.id, s, t)
@@ -376,6 +388,7 @@ func (g *Grouper) identities(e *Exchange) (strong []string, cookie bool, weak st
 type setCookie struct {
 	id      string // its identity (not for deletions)
 	deletes bool
+	logout  bool // a deletion in answer to a logout
 	holds   bool // the client keeps it: its scope is known and the browser accepts it
 	cookie  heldCookie
 }
@@ -397,6 +410,7 @@ func (g *Grouper) setCookies(e *Exchange) []setCookie {
 		}
 	}
 	scheme, host, path, scoped := urlScope(e.Request.URL)
+	logout := scoped && !e.Start.IsZero() && isLogoutURL(e.Request.URL)
 	var out []setCookie
 	for _, line := range lines {
 		pair, attrs, _ := strings.Cut(line, ";")
@@ -413,7 +427,7 @@ func (g *Grouper) setCookies(e *Exchange) []setCookie {
 			c.path = defaultCookiePath(path)
 		}
 		if value == "" || a.deletes(now) {
-			out = append(out, setCookie{deletes: true, cookie: c})
+			out = append(out, setCookie{deletes: true, logout: logout, cookie: c})
 			continue
 		}
 		switch {
@@ -429,6 +443,29 @@ func (g *Grouper) setCookies(e *Exchange) []setCookie {
 		out = append(out, setCookie{id: cookieIdentity(name, value), holds: holds, cookie: c})
 	}
 	return out
+}
+
+// logoutWords are what the URLs of logout requests say, lower-case: Django's
+// /logout/, WordPress's action=logout, MediaWiki's Special:UserLogout,
+// Devise's /users/sign_out, /logoff, /signout.
+var logoutWords = [...]string{"logout", "logoff", "signout", "sign_out", "sign-out", "log_out", "log-out"}
+
+// isLogoutURL reports whether a request URL's path or query names a logout.
+func isLogoutURL(raw string) bool {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		if k := strings.IndexAny(raw[i+3:], "/?"); k >= 0 {
+			raw = raw[i+3+k:]
+		} else {
+			return false
+		}
+	}
+	lower := strings.ToLower(raw)
+	for _, w := range logoutWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // defaultCookiePath is the default-path of RFC 6265 section 5.1.4 for a

@@ -425,8 +425,29 @@ func TestGrouperCookielessSplit(t *testing.T) {
 				{at: 2 * time.Minute, want: "1"},
 				{at: 3 * time.Minute, setCookie: []string{"session=b"}, want: "1"},
 				{at: 3*time.Minute + time.Second, cookie: "session=b", setCookie: []string{"session=; Max-Age=0"}, want: "1"},
-				// After logout deleted it, the browser goes on without one.
+				// After a flash message was cleared the browser goes on without one.
 				{at: 3*time.Minute + 2*time.Second, url: "http://shop.example/login", want: "1"},
+			},
+		},
+		{
+			name: "a logout ends the session for the next cookieless request",
+			hits: []hit{
+				{url: "http://shop.example/admin/login/", setCookie: []string{"csrftoken=c1; Path=/"}, want: "1"},
+				{at: time.Second, url: "http://shop.example/admin/login/", cookie: "csrftoken=c1", setCookie: []string{"sessionid=p1; Path=/; HttpOnly"}, want: "1"},
+				{at: 2 * time.Second, url: "http://shop.example/admin/", cookie: "csrftoken=c1; sessionid=p1", want: "1"},
+				// Django's logout deletes the session cookie; the browser
+				// started fetching the page before the logout ended.
+				{at: 3 * time.Second, dur: time.Second, url: "http://shop.example/admin/logout/", cookie: "csrftoken=c1; sessionid=p1",
+					setCookie: []string{`sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/`}, want: "1"},
+				{at: 3*time.Second + 500*time.Millisecond, url: "http://shop.example/static/admin.css", cookie: "csrftoken=c1", want: "1"},
+				// The next person logs in on the same browser.
+				{at: 10 * time.Second, url: "http://shop.example/admin/login/", cookie: "csrftoken=c1", want: "2"},
+				{at: 11 * time.Second, url: "http://shop.example/admin/login/", cookie: "csrftoken=c1", setCookie: []string{"sessionid=p2; Path=/"}, want: "2"},
+				{at: 12 * time.Second, url: "http://shop.example/admin/", cookie: "csrftoken=c1; sessionid=p2", want: "2"},
+				// WordPress logs out through a query.
+				{at: 13 * time.Second, url: "http://shop.example/wp-login.php?action=logout&_wpnonce=1", cookie: "sessionid=p2",
+					setCookie: []string{"sessionid=; Max-Age=0; Path=/"}, want: "2"},
+				{at: 14 * time.Second, url: "http://shop.example/wp-login.php", want: "3"},
 			},
 		},
 		{
