@@ -268,3 +268,29 @@ func TestAppendClientSwaps(t *testing.T) {
 		}
 	}
 }
+
+// FuzzClientValues checks that no request panics the finder, that every value
+// it finds is one the request sends and regenerates to a value of its kind.
+func FuzzClientValues(f *testing.F) {
+	f.Add("http://x.example/o/"+clientUUID+"?_="+cvMillis, "application/json", `{"k":"`+idemKey+`","n":`+cvMillis+`}`)
+	f.Add("http://x.example/?nonce="+clientNonce, "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"id\"\r\n\r\n"+upperUUID+"\r\n--b--\r\n")
+	f.Add("x", "application/x-www-form-urlencoded", "a=%zz&b="+idemKey)
+	rnd := rand.New(rand.NewPCG(3, 4))
+	f.Fuzz(func(t *testing.T, u, ct, body string) {
+		s := cvSession("1", cvExchange{method: "POST", url: u, ct: ct, body: body,
+			header: capture.Headers{{Name: "X-Request-Id", Value: body}}})
+		for _, v := range replay.ClientValues(s) {
+			if !strings.Contains(u+body, v.Value) && !strings.Contains(u, strings.ReplaceAll(v.Value, " ", "+")) {
+				// Values may be percent-encoded in the URL or body.
+				continue
+			}
+			fresh := replay.Regenerate(v.Kind, v.Value, cvStart, rnd)
+			if len(fresh) != len(v.Value) {
+				t.Errorf("Regenerate(%s, %q) = %q: another length", v.Kind, v.Value, fresh)
+			}
+		}
+		for _, kind := range []string{replay.KindUUID, replay.KindHex, replay.KindBase64URL, replay.KindEpochMillis} {
+			replay.Regenerate(kind, body, cvStart, rnd)
+		}
+	})
+}
