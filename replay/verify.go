@@ -436,3 +436,28 @@ func LoadRules(path string) (RuleSet, error) {
 	}
 	return rs, nil
 }
+
+// RuleCount is how often one rule of a replay found its live value.
+type RuleCount struct {
+	// Session is the recorded session's key, Rule the rule.
+	Session string
+	Rule    Rule
+	// Found and Missed count the live responses of the rule's source task
+	// that carried the value and those that did not.
+	Found, Missed int64
+}
+
+// RuleCounts returns how often each rule of the plan found its live value
+// in the replay so far; rules whose source task never ran are left out.
+func (p *Plan) RuleCounts() []RuleCount {
+	var out []RuleCount
+	for _, sc := range p.Scripts {
+		for i, r := range sc.Rules {
+			f, m := sc.RuleHits(i)
+			if f+m > 0 {
+				out = append(out, RuleCount{Session: sc.ID, Rule: r, Found: f, Missed: m})
+			}
+		}
+	}
+	return out
+}

@@ -243,6 +243,7 @@ func runReplay(c *cli.Context) error {
 	}
 
 	res := play(c.Context, player, col, cfg, ths, c.Bool("abort-on-fail"), c.Bool("quiet"), out, c.App.ErrWriter)
+	printRuleCounts(out, plan)
 	return finish(c, res, ths)
 }
 
