@@ -106,6 +106,8 @@ type Rule struct {
 	Source Source `json:"source"`
 	// Uses are where it is sent back.
 	Uses []Use `json:"uses"`
+
+	missing string // the failure reason when a live response lacks the value
 }
 
 // maxValue bounds the values correlated.
@@ -660,4 +662,10 @@ func sortAll(spans [][]span) {
 	for j := range spans {
 		sortSpans(spans[j])
 	}
+}
+
+// setMissing sets the failure reason of a live response without the rule's
+// value: "differs: no <source>" (a fixed text per rule, so reasons stay few).
+func (r *Rule) setMissing() {
+	r.missing = "differs: no " + r.Source.Describe() + " in the response"
 }

@@ -246,6 +246,9 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 // target).
 func (sc *Script) attach(s *capture.Session, spans [][]span) {
 	sc.hits = make([]ruleHits, len(sc.Rules))
+	for ri := range sc.Rules {
+		sc.Rules[ri].setMissing()
+	}
 	for ri, r := range sc.Rules {
 		switch r.Source.Kind {
 		case SourceData:

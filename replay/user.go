@@ -212,15 +212,22 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 		s.Failure = p.judge(c.status, t.RecordedStatus)
 		c.eachHeader("Set-Cookie", func(v []byte) { u.jar.set(t.Target, v, done) })
 		if len(t.extract) > 0 {
-			u.extract(sc, t, c)
+			if miss := u.extract(sc, t, c); miss != "" && s.Failure == "" {
+				// The recorded response had a value later requests need, the
+				// live one not: they would go out with the recording's.
+				s.Failure = miss
+			}
 		}
 	}
 	p.record(u.id, stats.Endpoint(t.endpoint), s)
 }
 
 // extract stores the live values of the rules whose source is task t, and
-// counts for each whether the live response had it.
-func (u *user) extract(sc *Script, t *Task, c *conn) {
+// counts for each whether the live response had it. It returns the failure
+// reason of the first value the live response lacked, or "". A cookie the
+// response did not set again is taken from the user's jar.
+func (u *user) extract(sc *Script, t *Task, c *conn) string {
+	miss := ""
 	var body []byte
 	decoded := false
 	for _, ri := range t.extract {
@@ -230,8 +237,15 @@ func (u *user) extract(sc *Script, t *Task, c *conn) {
 			body, decoded = decodedBody(h, c.body), true
 		}
 		got, ok := liveValue(src, c.eachHeader, body, t.RecordedURL)
+		if !ok && src.Kind == SourceCookie {
+			if jc := u.jar.lookup(t.Target, src.Name, t.Path, time.Now()); jc != nil && jc.value != "" {
+				got, ok = jc.value, true
+			}
+		}
 		if ok {
 			u.slots[ri] = got
+		} else if miss == "" {
+			miss = sc.Rules[ri].missing
 		}
 		if ri < len(sc.hits) {
 			if ok {
@@ -241,6 +255,7 @@ func (u *user) extract(sc *Script, t *Task, c *conn) {
 			}
 		}
 	}
+	return miss
 }
 
 // build appends the request bytes of task t: the recorded method, path,

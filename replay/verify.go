@@ -354,6 +354,7 @@ func (sc *Script) addRule(src Source, _ *liveResponse) (int, bool) {
 	if len(r.Uses) == 0 {
 		return 0, false
 	}
+	r.setMissing()
 	sc.Rules = append(sc.Rules, r)
 	sc.hits = append(sc.hits, ruleHits{})
 	st := &sc.Tasks[src.Task]
