@@ -244,6 +244,9 @@ func runReplay(c *cli.Context) error {
 
 	res := play(c.Context, player, col, cfg, ths, c.Bool("abort-on-fail"), c.Bool("quiet"), out, c.App.ErrWriter)
 	printRuleCounts(out, plan)
+	if err := player.Err(); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "amp: the run stopped early: %s\n", oneLine(err))
+	}
 	return finish(c, res, ths)
 }
 
