@@ -237,7 +237,11 @@ func printCorrelations(w io.Writer, rec *capture.Recording) {
 			return fmt.Sprintf("#%d %s %s", i+1, e.Request.Method, requestPath(e.Request.URL))
 		}
 		for _, r := range rules {
-			fmt.Fprintf(w, "  %-14s %-24q from %s: %s\n", r.Name, abbreviate(r.Value, 22), task(r.Source.Task), r.Source.Describe())
+			if r.Source.Task < 0 { // made at replay: by the client, from --data
+				fmt.Fprintf(w, "  %-14s %-24q %s\n", r.Name, abbreviate(r.Value, 22), r.Source.Describe())
+			} else {
+				fmt.Fprintf(w, "  %-14s %-24q from %s: %s\n", r.Name, abbreviate(r.Value, 22), task(r.Source.Task), r.Source.Describe())
+			}
 			for _, u := range r.Uses {
 				fmt.Fprintf(w, "  %-14s %-24s   sent in %s: %s\n", "", "", task(u.Task), u.Where)
 			}
