@@ -182,10 +182,22 @@ func NewWriter(w io.Writer, h FileHeader) (*Writer, error) {
 	return cw, nil
 }
 
-// Create creates (or truncates) the file at path and starts a recording in it.
-// Close closes the file.
+// Create creates a new recording at path, readable by its owner only
+// (recordings hold cookies and passwords), and starts a recording in it. It
+// never replaces a file: if path exists it fails with an error matching
+// fs.ErrExist. Close closes the file.
 func Create(path string, h FileHeader) (*Writer, error) {
-	f, err := os.Create(path)
+	return create(path, os.O_EXCL, h)
+}
+
+// Replace is Create that truncates an existing file at path instead of
+// failing (amp record --force): what was there is lost at once.
+func Replace(path string, h FileHeader) (*Writer, error) {
+	return create(path, os.O_TRUNC, h)
+}
+
+func create(path string, mode int, h FileHeader) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|mode, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +208,20 @@ func Create(path string, h FileHeader) (*Writer, error) {
 	}
 	w.closer = f
 	return w, nil
+}
+
+// ReadHeader reads the file header of the recording at path.
+func ReadHeader(path string) (FileHeader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FileHeader{}, err
+	}
+	defer f.Close()
+	r, err := NewReader(f)
+	if err != nil {
+		return FileHeader{}, &os.PathError{Op: "read", Path: path, Err: err}
+	}
+	return r.Header(), nil
 }
 
 // Write appends one exchange to the buffer. Call Flush to hand it to the OS.

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/stats"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -195,18 +196,23 @@ func SaveResults(dir string, results []Result, shards int) (*Collected, error) {
 			continue
 		}
 		name := filepath.Join(dir, fmt.Sprintf("shard-%0*d.json", width, i))
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if _, err := os.Lstat(name); err == nil {
+			return col, fmt.Errorf("%s exists: collect into an empty directory", name)
+		}
+		// Written whole or not at all, and never over a file that appeared.
+		f, err := outfile.Create(name, false, 0o644)
 		if err != nil {
-			if errors.Is(err, os.ErrExist) {
-				return col, fmt.Errorf("%s exists: collect into an empty directory", name)
-			}
 			return col, err
 		}
-		_, err = f.Write(r.JSON)
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		if _, err = f.Write(r.JSON); err == nil {
+			err = f.Commit()
+		} else {
+			f.Abort()
 		}
 		if err != nil {
+			if strings.Contains(err.Error(), "already exists") {
+				return col, fmt.Errorf("%s exists: collect into an empty directory", name)
+			}
 			return col, fmt.Errorf("%s: %w", name, err)
 		}
 		col.Files = append(col.Files, name)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/kube"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
@@ -315,6 +316,9 @@ func runKubeCollect(c *cli.Context) error {
 	dir := c.String("output")
 	if dir == "" {
 		return usageError("kube collect: --output DIR is missing: where to write the shard results")
+	}
+	if err := outfile.Writable(dir); err != nil {
+		return usageError("kube collect: -o %s: %v", dir, err)
 	}
 	out := c.App.Writer
 	var col *kube.Collected

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
 	"github.com/ampload/amp/stats/prom"
@@ -153,6 +154,9 @@ func runReplay(c *cli.Context) error {
 	}
 
 	path := c.Args().First()
+	if err := checkOutputs("replay", []string{path}, resultFiles(c), outfile.Output{Flag: "--cpuprofile", Path: c.String("cpuprofile")}); err != nil {
+		return err
+	}
 	rec, err := loadRecording(c.Context, path)
 	if err != nil {
 		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
@@ -225,7 +229,7 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 			return fmt.Errorf("replay: --print-result: %w", err)
 		}
 	}
-	if err := writeOutputs(out, res, c.String("json"), c.String("csv"), c.String("html")); err != nil {
+	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
 	if failed := res.ThresholdsFailed(); len(failed) > 0 {
@@ -464,25 +468,31 @@ func resultConfig(path string, cfg replay.Config, plan *replay.Plan) map[string]
 	return m
 }
 
+// resultFiles are the result files the command's --json, --csv and --html
+// ask for.
+func resultFiles(c *cli.Context) stats.Files {
+	return stats.Files{JSON: c.String("json"), CSV: c.String("csv"), HTML: c.String("html")}
+}
+
+// checkOutputs refuses, before anything runs, outputs that would replace an
+// input or a recording, or that cannot be written (see outfile.Plan).
+func checkOutputs(cmd string, inputs []string, files stats.Files, more ...outfile.Output) error {
+	p := outfile.Plan{Inputs: inputs, Outputs: append(files.Outputs(), more...)}
+	if err := p.Check(); err != nil {
+		return usageError("%s: %v", cmd, err)
+	}
+	return nil
+}
+
 // writeOutputs writes the result files asked for and says where they are.
-func writeOutputs(out io.Writer, res *stats.Result, jsonPath, csvPrefix, htmlPath string) error {
-	if jsonPath != "" {
-		if err := res.WriteJSONFile(jsonPath); err != nil {
-			return fmt.Errorf("--json %s: %w", jsonPath, err)
-		}
-		fmt.Fprintf(out, "result: %s\n", jsonPath)
+// Every file is attempted; the error names each that failed, on one line.
+func writeOutputs(out io.Writer, res *stats.Result, files stats.Files) error {
+	written, err := files.Write(res)
+	for _, w := range written {
+		fmt.Fprintln(out, w)
 	}
-	if csvPrefix != "" {
-		if err := stats.WriteCSV(csvPrefix, res); err != nil {
-			return fmt.Errorf("--csv %s: %w", csvPrefix, err)
-		}
-		fmt.Fprintf(out, "csv: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, %s_exceptions.csv\n", csvPrefix, csvPrefix, csvPrefix, csvPrefix)
-	}
-	if htmlPath != "" {
-		if err := stats.WriteHTMLFile(htmlPath, res); err != nil {
-			return fmt.Errorf("--html %s: %w", htmlPath, err)
-		}
-		fmt.Fprintf(out, "report: %s\n", htmlPath)
+	if err != nil {
+		return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return nil
 }

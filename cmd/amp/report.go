@@ -71,6 +71,9 @@ func runReport(c *cli.Context) error {
 		return usageError("report: --fail-on-regression needs two results to compare")
 	}
 
+	if err := checkOutputs("report", args, resultFiles(c)); err != nil {
+		return err
+	}
 	var results []*stats.Result
 	for _, path := range args {
 		r, err := stats.ReadResult(path)
@@ -113,7 +116,7 @@ func runReport(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := writeOutputs(out, res, c.String("json"), c.String("csv"), c.String("html")); err != nil {
+	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
 		return &exitError{code: exitBadInput, err: fmt.Errorf("report: %w", err)}
 	}
 	return thresholdError(res)
