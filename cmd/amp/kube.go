@@ -228,12 +228,15 @@ func runKubeJob(c *cli.Context) error {
 		if err != nil {
 			return usageError("kube job: %s", readErrorText(arg, err))
 		}
-		rec, err := capture.Read(bytes.NewReader(data))
+		rec, err := capture.ReadWith(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
 		if err != nil {
 			if rec == nil || errors.Is(err, capture.ErrCorrupt) {
 				return usageError("kube job: %s", readErrorText(arg, err))
 			}
 			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), rec.Exchanges())
+		}
+		if d := damageText(arg, rec); d != "" {
+			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, rec.Exchanges())
 		}
 		if _, err := replay.NewPlan(rec, cfg, namer.Name); err != nil {
 			return usageError("kube job: %s: %v", arg, err)

@@ -164,6 +164,9 @@ func runReplay(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d whole records before it\n", readErrorText(path, err), rec.Exchanges())
 	}
+	if d := damageText(path, rec); d != "" {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d intact records\n", d, rec.Exchanges())
+	}
 	if p := c.String("cpuprofile"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
