@@ -689,6 +689,7 @@ func Merge(results ...*Result) (*Result, error) {
 		out.Config = maps.Clone(results[0].Config)
 		if len(results) > 1 {
 			out.Config["merged_results"] = len(results)
+			delete(out.Config, ConfigShard) // the merge is the whole run
 		}
 	}
 	eps := map[epKey]*EndpointStats{}

@@ -55,7 +55,7 @@ func kubeReplayFlags() []cli.Flag {
 	var fl []cli.Flag
 	for _, f := range replayCommand().Flags {
 		switch f.Names()[0] {
-		case "start-at", "print-result":
+		case "start-at", "print-result", "run-id":
 			continue // amp kube job sets them
 		}
 		fl = append(fl, f)
@@ -256,6 +256,7 @@ func runKubeJob(c *cli.Context) error {
 	}
 
 	kc.ReplayArgs = passThrough(c)
+	kc.RunID = stats.NewRunID() // one for all the pods
 	grace := cfg.StopTimeout + 15*time.Second
 	kc.TerminationGrace = grace
 	if cfg.Duration > 0 {

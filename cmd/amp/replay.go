@@ -66,6 +66,7 @@ func replayCommand() *cli.Command {
 			&cli.GenericFlag{Name: "header", Value: &multiFlag{}, Usage: "set this field on every request, replacing the recorded one: `'Name: value'` (repeatable), e.g. 'X-Load-Test: amp'"},
 			&cli.StringFlag{Name: "shard", Usage: "run the I-th (from 0) of N equal parts of this test: `I/N` (users, rate and iterations divided, timeline copies dealt out)"},
 			&cli.StringFlag{Name: "start-at", Usage: "wait for this shared start time (`RFC3339`), so the ramps of all shards line up"},
+			&cli.StringFlag{Name: "run-id", Usage: "the run's `ID` in the result, shared by all its shards so amp report merge takes them together (default: random, or derived from --start-at and --shard)"},
 			&cli.IntFlag{Name: "max-conns", Usage: "share at most this many connections per target among all users (default: one per user, capped by the open-file limit)"},
 			&cli.GenericFlag{Name: "name", Value: &multiFlag{}, Usage: "endpoint naming rule `REGEX=NAME`, tried before the automatic templates (repeatable)"},
 			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (`EXPR`, repeatable); exit 99 if one fails"},
@@ -178,7 +179,7 @@ func runReplay(c *cli.Context) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter}
+	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter, runID: c.String("run-id")}
 	if c.IsSet("web") {
 		return serveWeb(c, setup, cfg, ths, c.Bool("autostart"), c.Bool("autostart"))
 	}
@@ -253,6 +254,7 @@ type replaySetup struct {
 	namer     *stats.Namer
 	autoConns bool // --max-conns not given: cap connections by the open-file limit
 	errw      io.Writer
+	runID     string // --run-id, or "": one per run
 }
 
 func (s *replaySetup) newRun(cfg replay.Config) (*web.Run, error) {
@@ -273,12 +275,29 @@ func (s *replaySetup) newRun(cfg replay.Config) (*web.Run, error) {
 		}
 	}
 	col := stats.NewCollector(stats.Config{})
-	col.SetConfig(resultConfig(s.path, cfg, plan))
+	m := resultConfig(s.path, cfg, plan)
+	m[stats.ConfigRunID] = s.runIDFor(cfg)
+	if s.rec.ID != "" {
+		m[stats.ConfigRecordingID] = s.rec.ID
+	}
+	col.SetConfig(m)
 	player, err := replay.NewPlayer(plan, cfg, col)
 	if err != nil {
 		return nil, err
 	}
 	return &web.Run{Plan: plan, Collector: col, Player: player}, nil
+}
+
+// runIDFor returns the id of a run with cfg: --run-id, or one derived from
+// the shared start of a sharded run (equal in all its shards), or a random one.
+func (s *replaySetup) runIDFor(cfg replay.Config) string {
+	switch {
+	case s.runID != "":
+		return s.runID
+	case cfg.Shards > 1 && !cfg.StartAt.IsZero():
+		return stats.SharedRunID(cfg.StartAt.UTC().Format(time.RFC3339Nano), strconv.Itoa(cfg.Shards), s.rec.ID)
+	}
+	return stats.NewRunID()
 }
 
 // serveWeb serves the web UI for setup until Ctrl-C (or, with exitWhenDone,

@@ -7,6 +7,7 @@
 package outfile
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -252,4 +253,33 @@ func Write(path string, perm fs.FileMode, write func(io.Writer) error) error {
 		return err
 	}
 	return f.Commit()
+}
+
+// Duplicate reports two of paths that are the same file (also by a link) or
+// hold the same bytes, and whether there are any. Paths that cannot be read
+// are left for the caller to report.
+func Duplicate(paths []string) (a, b string, found bool) {
+	type file struct {
+		path string
+		st   fs.FileInfo
+		sum  [sha256.Size]byte
+	}
+	var files []file
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		f := file{path: p, st: st}
+		if data, err := os.ReadFile(p); err == nil {
+			f.sum = sha256.Sum256(data)
+		}
+		for _, g := range files {
+			if os.SameFile(st, g.st) || (st.Size() == g.st.Size() && f.sum == g.sum) {
+				return g.path, p, true
+			}
+		}
+		files = append(files, f)
+	}
+	return "", "", false
 }
