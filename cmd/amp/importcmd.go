@@ -170,7 +170,11 @@ func runImport(c *cli.Context) error {
 	case closeErr != nil:
 		return &exitError{code: exitBadInput, err: fmt.Errorf("import: writing %s: %v; %s", set.out, closeErr, unchanged)}
 	case w.Count() == 0:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("import: no HTTP exchange found in %s; %s", strings.Join(c.Args().Slice(), ", "), unchanged)}
+		why := ""
+		if n := len(imp.warnings); n > 0 {
+			why = fmt.Sprintf(" (%d warning%s above)", n, map[bool]string{true: "s"}[n > 1])
+		}
+		return &exitError{code: exitBadInput, err: fmt.Errorf("import: no HTTP exchange found in %s%s; %s", strings.Join(c.Args().Slice(), ", "), why, unchanged)}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // recordingMagic is the first bytes of an amp recording (capture.Magic; not
@@ -89,7 +90,7 @@ func (p Plan) Check() error {
 			return fmt.Errorf("%s %s: %v", o.Flag, o.Path, err)
 		}
 		st, err := os.Stat(o.Path)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: Writable names the file in the way
 			return fmt.Errorf("%s %s: %v", o.Flag, o.Path, unwrapPath(err))
 		}
 		for _, s := range outs {
