@@ -76,8 +76,8 @@ func TestRunIDsSurviveJSON(t *testing.T) {
 	if back.RunID() != r.RunID() || len(back.RunID()) != 16 || back.RecordingID() != "0123456789abcdef" || back.Shard() != "1/3" {
 		t.Fatalf("read back run %q recording %q shard %q", back.RunID(), back.RecordingID(), back.Shard())
 	}
-	if stats.NewRunID() == stats.NewRunID() {
-		t.Fatal("two random run ids are equal")
+	if a, b := stats.NewRunID(), stats.NewRunID(); a == b {
+		t.Fatalf("two random run ids are equal: %s", a)
 	}
 	if a, b := stats.SharedRunID("2030-01-01T00:00:00Z", "4", "rec"), stats.SharedRunID("2030-01-01T00:00:00Z", "4", "rec"); a != b || a == stats.SharedRunID("2030-01-01T00:00:01Z", "4", "rec") {
 		t.Fatalf("shared run ids %q %q", a, b)

@@ -228,13 +228,17 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 	if err := stats.NewConsole(out, false).Final(res); err != nil {
 		return err
 	}
+	var failed []string // every output is attempted
 	if c.Bool("print-result") {
 		if err := printResult(out, res); err != nil {
-			return fmt.Errorf("replay: --print-result: %w", err)
+			failed = append(failed, "--print-result: "+err.Error())
 		}
 	}
 	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
-		return fmt.Errorf("replay: %w", err)
+		failed = append(failed, err.Error())
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("replay: %s", strings.Join(failed, "; "))
 	}
 	if failed := res.ThresholdsFailed(); len(failed) > 0 {
 		var names []string
