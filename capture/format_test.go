@@ -436,6 +436,18 @@ func FuzzReader(f *testing.F) {
 		if errors.As(err, &te) && !te.InHeader && te.Records != len(got) {
 			t.Fatalf("truncation says %d records, read %d", te.Records, len(got))
 		}
+		// Skipping damage reads the same until the first damage, and
+		// never reports a clean end it did not see.
+		skipped, damaged, serr := readAllSkipping(data)
+		if len(skipped) < len(got) || !slices.EqualFunc(skipped[:len(got)], got, func(a, b *capture.Exchange) bool { return reflect.DeepEqual(a, b) }) {
+			t.Fatalf("with SkipDamaged: %d exchanges, not starting with the %d read without", len(skipped), len(got))
+		}
+		if err == nil && (serr != nil || len(damaged) > 0 || len(skipped) != len(got)) {
+			t.Fatalf("an intact file read with SkipDamaged: %d exchanges, damage %v, err %v", len(skipped), damaged, serr)
+		}
+		if errors.As(serr, &te) && !te.InHeader && te.Records != len(skipped) {
+			t.Fatalf("with SkipDamaged, truncation says %d records, read %d", te.Records, len(skipped))
+		}
 		if err != nil {
 			return
 		}
