@@ -379,7 +379,8 @@ type ReadOptions struct {
 	// *TruncatedError. A record is intact when its length fits the file
 	// and its CRC-32C matches, so only a damaged stretch that happens to
 	// hold a whole valid frame (a recording recorded as a body) could be
-	// read as one.
+	// read as one. From the first damage on, the rest of the input is
+	// held in memory to search it.
 	SkipDamaged bool
 }
 
