@@ -131,7 +131,11 @@ func runRecord(c *cli.Context) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError("record: %v", oneLine(err))
 	}
-	plan := outfile.Plan{Inputs: []string{cfg.CACert, cfg.CAKey, cfg.UpstreamCA}, Force: c.Bool("force"),
+	inputs := []string{cfg.UpstreamCA}
+	if cert, key, err := proxy.CAPaths(cfg.CACert, cfg.CAKey); err == nil {
+		inputs = append(inputs, cert, key) // the default CA too
+	}
+	plan := outfile.Plan{Inputs: inputs, Force: c.Bool("force"),
 		Outputs: []outfile.Output{{Flag: "-o", Path: out, Kind: outfile.Recording}}}
 	if err := plan.Check(); err != nil {
 		return usageError("record: %v", err)
