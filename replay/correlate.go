@@ -353,12 +353,27 @@ func textSpans(spans []span, e *capture.Exchange, v string, ri int) []span {
 }
 
 // dynamicLooking keeps values that can be server-generated ids or tokens and
-// drops words and small numbers that would match by chance.
+// drops words and small numbers that would match by chance: a value of four
+// or more bytes with a digit, or a long run of token characters (a
+// base64url secret without a digit), never a phrase or a title such as
+// "Special:UserLogin".
 func dynamicLooking(v string) bool {
 	if len(v) < 4 || len(v) > maxValue {
 		return false
 	}
-	return hasDigit(v) || len(v) >= 16
+	if hasDigit(v) {
+		return true
+	}
+	if len(v) < 20 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(isWordByte(c) || c == '+' || c == '/' || c == '=' || c == '.' || c == '~') {
+			return false
+		}
+	}
+	return true
 }
 
 func standardRequestHeader(name string) bool {

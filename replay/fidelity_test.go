@@ -223,9 +223,18 @@ func TestReplayFreshDatabase(t *testing.T) {
 			app, srv := newFreshApp(t, first)
 			cfg := fastConfig(srv.URL)
 			cfg.Users, cfg.Iterations = 10, 10
-			res, _ := runReplay(t, rec, cfg)
+			res, p := runReplay(t, rec, cfg)
 			if res.Failures != 0 {
 				t.Fatalf("%d failures in %d requests: %s", res.Failures, res.Requests, describeFailures(res))
+			}
+			counts := p.plan.RuleCounts()
+			if len(counts) < 4 {
+				t.Fatalf("rule counts %+v", counts)
+			}
+			for _, c := range counts {
+				if c.Found != 10 || c.Missed != 0 {
+					t.Errorf("rule %s %q from %s: found %d, missed %d times; want 10 and 0", c.Rule.Name, c.Rule.Value, c.Rule.Source.Describe(), c.Found, c.Missed)
+				}
 			}
 			app.mu.Lock()
 			logins, items, opened := app.logins, len(app.owner), len(app.opened)

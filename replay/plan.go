@@ -89,7 +89,8 @@ type Script struct {
 	// Start is the recorded start of the session.
 	Start time.Time
 
-	hits []ruleHits // per rule: how often live responses had the value
+	hits    []ruleHits       // per rule: how often live responses had the value
+	session *capture.Session // the recorded session, for the validation pass
 }
 
 // ruleHits counts, for one rule, the live responses of its source task that
@@ -166,7 +167,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		if len(s.Exchanges) == 0 {
 			continue
 		}
-		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration()}
+		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration(), session: s}
 		if first.IsZero() || sc.Start.Before(first) {
 			first = sc.Start
 		}
