@@ -164,6 +164,8 @@ func Collect(ctx context.Context, c CollectConfig) (*Collected, error) {
 // take two results of one shard.
 func SaveResults(dir string, results []Result, shards int) (*Collected, error) {
 	byShard := map[int]Result{}
+	var decoded []*stats.Result
+	var names []string
 	for _, r := range results {
 		i, n, err := parseShard(r.Shard)
 		if err != nil {
@@ -178,10 +180,17 @@ func SaveResults(dir string, results []Result, shards int) (*Collected, error) {
 		if _, dup := byShard[i]; dup {
 			return nil, fmt.Errorf("two results of shard %d/%d", i, n)
 		}
-		if _, err := stats.DecodeResult(bytes.NewReader(r.JSON)); err != nil {
+		res, err := stats.DecodeResult(bytes.NewReader(r.JSON))
+		if err != nil {
 			return nil, fmt.Errorf("shard %s: %w", r.Shard, err)
 		}
 		byShard[i] = r
+		decoded = append(decoded, res)
+		names = append(names, "shard "+cmp.Or(r.Shard, "0/1"))
+	}
+	// The logs of two runs (a job re-created under its name) do not mix.
+	if err := stats.CheckMerge(decoded, names, false); err != nil {
+		return nil, err
 	}
 	col := &Collected{Shards: shards}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
