@@ -123,6 +123,9 @@ func TestBadInputFiles(t *testing.T) {
 		`"cache":{},"timings":{"send":0,"wait":5,"receive":0}}]}}`
 	must(os.WriteFile(p("ok.har"), []byte(har), 0o644))
 	must(os.Symlink(p("ok.har"), p("har-link.amp")))
+	w, err := capture.Create(p("old-demo.amp"), capture.FileHeader{Source: "proxy", Tool: "amp demo devel"})
+	must(err)
+	must(w.Close())
 	writeRunResult(t, p("run1.json"), "1111111111111111", "", 10)
 	writeRunResult(t, p("run2.json"), "2222222222222222", "", 20)
 	writeRunResult(t, p("s0.json"), "3333333333333333", "0/2", 10)
@@ -185,6 +188,8 @@ func TestBadInputFiles(t *testing.T) {
 		{"capture onto a recording", []string{"capture", "--iface", "lo", "-o", p("shop.amp")}, "capture: -o " + p("shop.amp") + " already exists"},
 		{"demo onto a recording it did not make", []string{"demo", "-o", p("shop.amp")}, "demo: -o " + p("shop.amp") + " exists and is not an amp demo recording; nothing was changed"},
 		{"demo --html onto a recording", []string{"demo", "-o", p("demo.amp"), "--html", p("other.amp")}, "demo: --html " + p("other.amp") + " is an amp recording"},
+		// An earlier demo's recording may be replaced: the refusal is the --html one.
+		{"demo over an earlier demo, --html onto a recording", []string{"demo", "-o", p("old-demo.amp"), "--html", p("other.amp")}, "demo: --html " + p("other.amp") + " is an amp recording"},
 		{"demo --json onto its -o", []string{"demo", "-o", p("demo.amp"), "--json", p("demo.amp")}, "--json " + p("demo.amp") + " is also the -o output"},
 		{"kube collect into a file", []string{"kube", "collect", "--from-logs", p("notes.txt"), "-o", p("notes.txt")}, "kube collect: -o " + p("notes.txt") + ": " + p("notes.txt") + " is not a directory"},
 	}
