@@ -41,7 +41,7 @@ func runSessions(c *cli.Context) error {
 		return usageError("sessions: want one recording file, got %d arguments (run 'amp sessions --help')", c.NArg())
 	}
 	path := c.Args().First()
-	rec, err := capture.ReadFile(path)
+	rec, err := capture.ReadFileWith(path, capture.ReadOptions{SkipDamaged: true})
 	// A cut file still lists what came before the cut; anything else is fatal.
 	var warn error
 	if err != nil {
@@ -58,6 +58,9 @@ func runSessions(c *cli.Context) error {
 	}
 	if warn != nil {
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; listed the %d whole records before it\n", readErrorText(path, warn), rec.Exchanges())
+	}
+	if d := damageText(path, rec); d != "" {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; listed the %d intact records\n", d, rec.Exchanges())
 	}
 	return nil
 }
