@@ -103,7 +103,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usageError("unknown command %q (run 'amp --help' for the list)", c.Args().First())
+				typo := c.Args().First()
+				return usageError("unknown command %q%s (run 'amp --help' for the list)", typo, didYouMeanCommand(typo, c.App.Commands))
 			}
 			return cli.ShowAppHelp(c)
 		},
@@ -126,11 +127,12 @@ func setUsageErrors(cmd *cli.Command) {
 // help dump.
 func onUsageError(c *cli.Context, err error, _ bool) error {
 	// Flags that may stand alone (--web) are bool flags to the flag package.
-	err = errors.New(strings.Replace(err.Error(), "invalid boolean value", "invalid value", 1))
-	if c.Command != nil && c.Command.Name != "" {
-		return usageError("%s: %v (run 'amp %s --help')", c.Command.Name, err, c.Command.Name)
+	msg := strings.Replace(err.Error(), "invalid boolean value", "invalid value", 1)
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		name := strings.TrimPrefix(c.Command.FullName(), c.App.Name+" ")
+		return usageError("%s: %s%s (run 'amp %s --help')", name, msg, didYouMeanFlag(err, c.Command.Flags), name)
 	}
-	return usageError("%v (run 'amp --help')", err)
+	return usageError("%s%s (run 'amp --help')", msg, didYouMeanFlag(err, c.App.Flags))
 }
 
 // version returns the module version and VCS revision from the build info.
@@ -171,8 +173,15 @@ func reorderArgs(app *cli.App, args []string) []string {
 	return append(out, reorderFor(app.Flags, app.Commands, args[1:])...)
 }
 
+//
+// On the way it lets a duration flag take a bare number as seconds
+// ("--duration 5" is 5s), lets an optional-value flag take its value as the
+// next argument when it looks like one ("--web 127.0.0.1:9000"), and drops
+// a command's positional arguments when help is asked for ("amp report
+// merge --help" shows the report help).
 func reorderFor(flags []cli.Flag, cmds []*cli.Command, args []string) []string {
 	var fl, pos []string
+	help := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -180,10 +189,18 @@ func reorderFor(flags []cli.Flag, cmds []*cli.Command, args []string) []string {
 			break
 		}
 		if len(a) > 1 && a[0] == '-' {
-			fl = append(fl, a)
 			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && takesValue(flags, name) && i+1 < len(args) {
-				fl = append(fl, args[i+1])
+			help = help || name == "help" || name == "h"
+			if n, v, ok := strings.Cut(name, "="); ok {
+				a = a[:len(a)-len(name)] + n + "=" + secondsValue(flags, n, v)
+			}
+			fl = append(fl, a)
+			switch {
+			case !strings.Contains(name, "=") && takesValue(flags, name) && i+1 < len(args):
+				fl = append(fl, secondsValue(flags, name, args[i+1]))
+				i++
+			case !strings.Contains(name, "=") && i+1 < len(args) && optionalValue(flags, name, args[i+1]):
+				fl[len(fl)-1] = a + "=" + args[i+1]
 				i++
 			}
 			continue
@@ -195,6 +212,9 @@ func reorderFor(flags []cli.Flag, cmds []*cli.Command, args []string) []string {
 			}
 		}
 		pos = append(pos, a)
+	}
+	if help && len(pos) > 0 && pos[0] != "--" {
+		pos = nil
 	}
 	return append(fl, pos...)
 }

@@ -88,6 +88,10 @@ func TestCACommand(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca-key.pem")
 	r := runAmp(t, "ca", "--ca-cert", cert, "--ca-key", key)
+	if _, err := os.Stat(cert); r.code != 1 || !strings.Contains(r.stderr, "--ca-cert "+cert+": no such file (add --create") || err == nil {
+		t.Fatalf("amp ca on missing files without --create: %+v", r)
+	}
+	r = runAmp(t, "ca", "--ca-cert", cert, "--ca-key", key, "--create")
 	if r.code != 0 || !strings.Contains(r.stdout, "created a new CA") || !strings.Contains(r.stdout, "curl --cacert "+cert) ||
 		!strings.Contains(r.stdout, "SSL_CERT_FILE="+cert) || !strings.Contains(r.stdout, "SHA-256") {
 		t.Fatalf("amp ca: %+v", r)
