@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -129,10 +130,21 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	// Flags that may stand alone (--web) are bool flags to the flag package.
 	msg := strings.Replace(err.Error(), "invalid boolean value", "invalid value", 1)
 	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
-		name := strings.TrimPrefix(c.Command.FullName(), c.App.Name+" ")
+		name := commandPath(c)
 		return usageError("%s: %s%s (run 'amp %s --help')", name, msg, didYouMeanFlag(err, c.Command.Flags), name)
 	}
 	return usageError("%s%s (run 'amp --help')", msg, didYouMeanFlag(err, c.App.Flags))
+}
+
+// commandPath is the command's name with its parents' ("kube job").
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, l := range c.Lineage() {
+		if l.Command != nil && l.Command.Name != "" && l.Command.Name != c.App.Name {
+			names = append([]string{l.Command.Name}, names...)
+		}
+	}
+	return strings.Join(slices.Compact(names), " ")
 }
 
 // version returns the module version and VCS revision from the build info.

@@ -188,7 +188,7 @@ func TestRecordInProcess(t *testing.T) {
 	if c := <-code; c != 0 {
 		t.Fatalf("exit %d, stderr %q", c, stderr.String())
 	}
-	want := fmt.Sprintf("recorded 2 requests in 1 sessions to %s (1 skipped by filters)\n", out)
+	want := fmt.Sprintf("recorded 2 requests in 1 session to %s (1 skipped by filters)\n", out)
 	if !strings.HasSuffix(stdout.String(), want) {
 		t.Errorf("stdout %q, want it to end with %q", stdout.String(), want)
 	}
@@ -364,7 +364,7 @@ func testRecordSIGTERM(t *testing.T, bin string) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v, output %q", err, rest.String())
 	}
-	if want := "recorded 5 requests in 1 sessions to " + out; !strings.Contains(rest.String(), want) {
+	if want := "recorded 5 requests in 1 session to " + out; !strings.Contains(rest.String(), want) {
 		t.Errorf("output %q lacks %q", rest.String(), want)
 	}
 	rec, err := capture.ReadFile(out)
