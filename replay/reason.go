@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"syscall"
 
 	"github.com/ampload/amp/stats"
@@ -80,7 +79,7 @@ func classify(err error) (reason, detail string) {
 	var re *responseError
 	switch {
 	case errors.As(err, &re):
-		return reasonBadResponse + re.what, strconv.Quote(string(re.sample))
+		return reasonBadResponse + re.what, string(re.sample)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
 		errors.As(err, &ne) && ne.Timeout():
 		return ReasonTimeout, ""

@@ -2,15 +2,20 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ampload/amp/demosite"
+	"github.com/ampload/amp/stats"
 )
 
 // TestBadInputRun is issue 13's table of bad inputs to the commands that run
@@ -180,5 +185,87 @@ func TestFaultExitCodes(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "Run: "+time.Now().UTC().Format("2006-01-02")) && !strings.Contains(r.stdout, "Run: "+start.UTC().Format("2006-01-02")) {
 		t.Errorf("run date:\n%s", r.stdout)
+	}
+}
+
+// garbageTarget accepts connections and answers every request with a
+// different line of random bytes, until the test ends.
+func garbageTarget(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for i := 0; ; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn, seed int) {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				rng := rand.New(rand.NewPCG(uint64(seed), 1))
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+					junk := make([]byte, 20+rng.IntN(200))
+					for j := range junk {
+						junk[j] = byte(rng.UintN(256))
+					}
+					if _, err := c.Write(append(junk, "\r\n\r\n"...)); err != nil {
+						return
+					}
+				}
+			}(c, i)
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// TestGarbageTarget: a target speaking garbage gives bounded reasons and
+// /metrics answers 200 all along (issue 13 item 5; bench/replay/garbage.sh
+// runs it for 20 s and watches the memory).
+func TestGarbageTarget(t *testing.T) {
+	rec := writeDemoRecording(t)
+	target := garbageTarget(t)
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(t.Context(), []string{"amp", "replay", rec, "--host", target, "--users", "4", "--think", "none",
+			"--duration", "2s", "--quiet", "--metrics", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/metrics`)
+	scrapes, code := 0, -1
+	for code < 0 {
+		select {
+		case code = <-done:
+			continue
+		case <-time.After(50 * time.Millisecond):
+		}
+		url := addr.FindString(stdout.String())
+		if url == "" {
+			continue
+		}
+		resp, err := http.Get(url)
+		if err != nil {
+			continue // the run ended and the server with it
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("/metrics: %d %s", resp.StatusCode, firstLine(string(body)))
+		}
+		scrapes++
+	}
+	out := stdout.String()
+	if code != exitThreshold || scrapes == 0 || !strings.Contains(out, "bad response: malformed status line (e.g.") {
+		t.Fatalf("exit %d after %d scrapes\n%s\n%s", code, scrapes, out, stderr.String())
+	}
+	reasons := strings.Count(out, "bad response:") + strings.Count(out, "  other")
+	if reasons > 3*(stats.MaxReasons+1) { // three endpoints
+		t.Fatalf("%d failure lines:\n%s", reasons, out)
 	}
 }
