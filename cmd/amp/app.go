@@ -36,12 +36,14 @@ func usageError(format string, args ...any) error {
 	return &exitError{code: exitBadInput, err: fmt.Errorf(format, args...)}
 }
 
-// exitCode maps an error returned by the app to the process exit code.
+// exitCode maps an error returned by the app to the process exit code:
+// amp's own codes, and 1 for everything else (urfave/cli's "No help topic"
+// would be 3), so that the README's table is complete.
 func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	var ec cli.ExitCoder
+	var ec *exitError
 	if errors.As(err, &ec) {
 		return ec.ExitCode()
 	}

@@ -76,6 +76,7 @@ func TestBadInputRun(t *testing.T) {
 		// The real error before the Ctrl-C note (item 10).
 		{"kube job: missing file first", []string{"kube", "job", filepath.Join(dir, "none.amp"), "--shards", "2", "--host", host, "--image", "i"}, "none.amp: no such file"},
 		{"report without a file", []string{"report"}, "report: want a result file"},
+		{"help for an unknown topic", []string{"help", "bogus"}, "No help topic for 'bogus'"}, // exit 1, not urfave/cli's 3
 		{"sessions of a missing file", []string{"sessions", filepath.Join(dir, "none.amp")}, "none.amp: no such file"},
 		{"demosite bad latency", []string{"demosite", "--latency", "fast"}, `invalid value "fast" for flag -latency`},
 	}
