@@ -108,7 +108,7 @@ func TestPaperCuts(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"amp replay rec.amp --web 127.0.0.1:9000", "amp replay --web=127.0.0.1:9000 rec.amp"}, // as the help shows
 		{"amp replay --web rec.amp", "amp replay --web rec.amp"},                               // alone: the default address
-		{"amp replay rec.amp --duration 5", "amp replay --duration 5s rec.amp"},               // a bare number is seconds
+		{"amp replay rec.amp --duration 5", "amp replay --duration 5s rec.amp"},                // a bare number is seconds
 		{"amp replay rec.amp --timeout=2.5", "amp replay --timeout=2.5s rec.amp"},
 		{"amp replay rec.amp --users 5", "amp replay --users 5 rec.amp"}, // not a duration flag
 		{"amp report merge a.json --help", "amp report --help"},          // help for the command, not a topic
