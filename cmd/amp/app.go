@@ -187,7 +187,8 @@ func reorderArgs(app *cli.App, args []string) []string {
 	return append(out, reorderFor(app.Flags, app.Commands, args[1:])...)
 }
 
-// On the way it lets a duration flag take a bare number as seconds
+// reorderFor reorders args of the command with flags and subcommands cmds
+// (see reorderArgs). On the way it lets a duration flag take a bare number as seconds
 // ("--duration 5" is 5s), lets an optional-value flag take its value as the
 // next argument when it looks like one ("--web 127.0.0.1:9000"), and drops
 // a command's positional arguments when help is asked for ("amp report
