@@ -270,3 +270,51 @@ func TestGarbageTarget(t *testing.T) {
 		t.Fatalf("%d failure lines:\n%s", reasons, out)
 	}
 }
+
+// TestReplayWebToken: with --web-token the UI prints its URL with the token
+// and refuses requests without it (issue 13 item 9).
+func TestReplayWebToken(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(t.Context(), []string{"amp", "replay", rec, "--host", target.URL, "--web", "127.0.0.1:0", "--autostart",
+			"--web-token", "letmein-123", "--users", "2", "--think", "50ms", "--duration", "1s"}, &stdout, &stderr)
+	}()
+	addr := regexp.MustCompile(`web UI on (http://127\.0\.0\.1:\d+)/\?token=letmein-123 `)
+	deadline := time.Now().Add(10 * time.Second)
+	for addr.FindStringSubmatch(stdout.String()) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no UI address with the token printed: %q %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	base := addr.FindStringSubmatch(stdout.String())[1]
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"", http.StatusUnauthorized}, {"Bearer wrong-token", http.StatusUnauthorized}, {"Bearer letmein-123", http.StatusOK}} {
+		req, _ := http.NewRequest("GET", base+"/api/state", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Authorization %q: %d, want %d", tc.auth, resp.StatusCode, tc.want)
+		}
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("amp replay --web --autostart did not exit after the replay")
+	}
+}
