@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ampload/amp/stats"
 )
@@ -151,4 +153,14 @@ func TestGarbageReasonsBounded(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestDiffersBounded(t *testing.T) {
+	t.Parallel()
+	if got := Differs("status 200, recorded 302"); got != "differs: status 200, recorded 302" {
+		t.Errorf("Differs: %q", got)
+	}
+	if got := Differs(strings.Repeat("\xff long ", 100)); len(got) > stats.MaxReasonLen || !utf8.ValidString(got) || !strings.HasPrefix(got, ReasonDiffers) {
+		t.Errorf("Differs of a long invalid text: %q", got)
+	}
 }

@@ -38,17 +38,17 @@ const (
 	// reasonBadResponse prefixes what was wrong with a response amp could
 	// not parse.
 	reasonBadResponse = "bad response: "
-	// reasonDiffers prefixes what differs from the recording in a response
-	// check.
-	reasonDiffers = "differs: "
+	// ReasonDiffers prefixes what differs from the recording in a response
+	// check (see Differs).
+	ReasonDiffers = "differs: "
 )
 
-// differs returns the reason of a response check that failed, "differs:
+// Differs returns the reason of a response check that failed, "differs:
 // WHAT" (e.g. "differs: status 200, recorded 302"), bounded like every
-// reason. WHAT should come from a small set; the actual bytes belong in the
-// sample.
-func differs(what string) string {
-	return stats.CapText(reasonDiffers+what, stats.MaxReasonLen)
+// reason. WHAT should come from a small set of phrases; the actual bytes
+// belong in the sample (stats.Sample.Detail), so that reasons stay few.
+func Differs(what string) string {
+	return stats.CapText(ReasonDiffers+what, stats.MaxReasonLen)
 }
 
 // responseError is a response amp could not parse: what was wrong (one of a
