@@ -75,15 +75,15 @@ func TestRefusedBacksOff(t *testing.T) {
 // (issue 13: "skipped (in flight at the hard stop)", Run: 0001-01-01).
 func TestUnansweredAtStopFail(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var open []net.Conn
+		open := make(chan net.Conn, 100)
 		silent := func(ctx context.Context) (net.Conn, error) {
 			client, server := net.Pipe()
-			open = append(open, server) // never read, never answered
+			open <- server // never read, never answered
 			return client, nil
 		}
 		defer func() {
-			for _, c := range open {
-				c.Close()
+			for len(open) > 0 {
+				(<-open).Close()
 			}
 		}()
 		cfg := DefaultConfig()
