@@ -390,7 +390,7 @@ func TestStatusLine(t *testing.T) {
 		n.Store(3)
 		time.Sleep(12 * time.Second) // 10 s and 12 s: two ticks, the second without news
 		synctest.Wait()
-		if got := strings.Count(buf.String(), "\n"); got != 1 || !strings.Contains(buf.String(), "amp record: 3 requests, 1 sessions, 2.0 KiB, 1 errors, 2 in flight") {
+		if got := strings.Count(buf.String(), "\n"); got != 1 || !strings.Contains(buf.String(), "amp record: 3 requests, 1 session, 2.0 KiB, 1 error, 2 in flight") {
 			t.Errorf("after 12 s: %q", buf.String())
 		}
 		n.Store(4)
