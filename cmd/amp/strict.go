@@ -14,14 +14,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// plural returns "1 session", "2 sessions".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
-
 // suggest returns the candidate closest to typo (case-insensitive edit
 // distance at most a third of its length, or a unique prefix), or "".
 func suggest(typo string, candidates []string) string {
