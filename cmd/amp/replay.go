@@ -184,10 +184,13 @@ func runReplay(c *cli.Context) error {
 	}
 	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter,
 		ctx: c.Context, out: c.App.Writer, valid: valid}
-	if c.IsSet("web") {
+	if c.IsSet("web") || !valid.skip && valid.rulesFrom == "" {
+		// Check before the web UI, or the validation pass, sends anything.
 		if err := setup.check(c, cfg, ths, nil); err != nil {
 			return err
 		}
+	}
+	if c.IsSet("web") {
 		return serveWeb(c, setup, cfg, ths, c.Bool("autostart"), c.Bool("autostart"))
 	}
 	run, err := setup.newRun(cfg)
@@ -206,8 +209,10 @@ func runReplay(c *cli.Context) error {
 		return nil
 	}
 	plan, col, player := run.Plan, run.Collector, run.Player
-	if err := setup.check(c, cfg, ths, plan); err != nil {
-		return err
+	if valid.skip || valid.rulesFrom != "" {
+		if err := setup.check(c, cfg, ths, plan); err != nil {
+			return err
+		}
 	}
 	if c.Bool("dry-run") {
 		return printPlan(c.App.Writer, path, cfg, plan)
