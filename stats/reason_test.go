@@ -89,3 +89,28 @@ func TestSnapshotWithoutSamples(t *testing.T) {
 		t.Fatalf("report:\n%s", b.String())
 	}
 }
+
+// TestSampleInReports: the sample kept with a reason shows, quoted and
+// escaped, in the text and HTML reports.
+func TestSampleInReports(t *testing.T) {
+	t.Parallel()
+	c := stats.NewCollector(stats.Config{})
+	ep := c.Endpoint("GET", "/")
+	rec := c.NewRecorder()
+	s := sample(0, 0, time.Millisecond, 0, "bad response: malformed status line")
+	s.Detail = "<script>\x00"
+	rec.Record(ep, &s)
+	r := c.Snapshot()
+	var b strings.Builder
+	stats.WriteReport(&b, r)
+	if !strings.Contains(b.String(), `bad response: malformed status line (e.g. "<script>\x00")`) {
+		t.Errorf("text report:\n%s", b.String())
+	}
+	var h strings.Builder
+	if err := stats.WriteHTML(&h, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(h.String(), "<script>\\x00") || !strings.Contains(h.String(), "(e.g. &#34;&lt;script&gt;\\x00&#34;)") {
+		t.Errorf("HTML report lacks the escaped sample")
+	}
+}
