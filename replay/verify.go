@@ -153,12 +153,10 @@ func Verify(ctx context.Context, plan *Plan, cfg Config) (*Verification, error) 
 // verifyScript replays sc once as one user and returns the sources of the
 // rules it learned.
 func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verification) []Source {
-	u := newUser(p, -1-n)
+	u := newUser(p, n)
 	defer u.closeConns()
-	u.jar.reset()
-	u.slots = u.slots[:0]
-	for range sc.Rules {
-		u.slots = append(u.slots, "")
+	if !u.startScript(sc) {
+		return nil
 	}
 	var learned []Source
 	for i := range sc.Tasks {
@@ -356,6 +354,7 @@ func (sc *Script) addRule(src Source, _ *liveResponse) (int, bool) {
 	if len(r.Uses) == 0 {
 		return 0, false
 	}
+	r.setMissing()
 	sc.Rules = append(sc.Rules, r)
 	sc.hits = append(sc.hits, ruleHits{})
 	st := &sc.Tasks[src.Task]
