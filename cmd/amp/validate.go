@@ -94,6 +94,9 @@ func printVerification(w io.Writer, v *replay.Verification, took time.Duration) 
 	if len(v.Errors) > 0 {
 		fmt.Fprintf(w, ", %s failed", plural(len(v.Errors), "request"))
 	}
+	if v.Unfinished > 0 {
+		fmt.Fprintf(w, ", %s not reached in its time", plural(v.Unfinished, "session"))
+	}
 	fmt.Fprintln(w, " (--no-validate skips this)")
 	for _, l := range v.Learned {
 		fmt.Fprintf(w, "  learned  %-14s %q → %q  from #%d: %s  (session %s)\n", l.Rule.Name, abbreviate(l.Rule.Value, 22),
@@ -103,7 +106,7 @@ func printVerification(w io.Writer, v *replay.Verification, took time.Duration) 
 		fmt.Fprintf(w, "  differs  #%d %s %s: %s  (session %s)\n", d.Task+1, d.Method, d.Name, d.Reason, d.Session)
 	}
 	for _, d := range v.Errors {
-		fmt.Fprintf(w, "  failed   #%d %s %s: %s  (session %s)\n", d.Task+1, d.Method, d.Name, oneLine(fmt.Errorf("%s", d.Reason)), d.Session)
+		fmt.Fprintf(w, "  failed   #%d %s %s: %s  (session %s; the rest of it was not sent)\n", d.Task+1, d.Method, d.Name, d.Reason, d.Session)
 	}
 }
 
