@@ -76,6 +76,10 @@ start)
 flow)
   exec python3 "$HERE/flow.py" "$@"
   ;;
+browser)
+  "$HERE/../../lib/install-playwright.sh"
+  exec node "$HERE/browser.js" "$@"
+  ;;
 stats)
   DIR=$1
   PGD=$(cat "$DIR/pgdata")
@@ -118,7 +122,7 @@ stop)
   fi
   ;;
 *)
-  echo "usage: app.sh install | start DIR PORT IDBASE | flow BASEURL USER PASS | stats DIR | stop DIR" >&2
+  echo "usage: app.sh install | start DIR PORT IDBASE | flow BASEURL USER PASS | browser BASEURL USER PASS | stats DIR | stop DIR" >&2
   exit 2
   ;;
 esac
