@@ -669,7 +669,8 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 	if cfg.NoCorrelate {
 		fmt.Fprintln(w, "\ncorrelation off (--no-correlate): recorded tokens and ids are sent as they are")
 	} else {
-		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists them)\n", rules, path)
+		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists every use)\n", rules, path)
+		printRuleKinds(w, plan)
 	}
 	fmt.Fprintln(w, "dry run: nothing was sent")
 	return nil
