@@ -67,6 +67,8 @@ type Task struct {
 	keepBody bool  // the response carries values later tasks need
 	extract  []int // rules whose source is this task
 	subst    []int // rules used by this task
+
+	exp *expect // the recorded response's fingerprint and the checks (check.go); nil: status class only
 }
 
 // Cookie is one name=value pair of a Cookie header.
@@ -196,6 +198,9 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		p.Scripts = append(p.Scripts, sc)
 	}
 	p.Span = last.Sub(first)
+	if err := p.prepareChecks(rec, cfg); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -176,7 +176,7 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 		s.Status = 0
 		s.Failure = failureReason(err)
 	} else {
-		s.Failure = p.judge(c.status, t.RecordedStatus)
+		s.Failure = p.check(t, c)
 		c.eachHeader("Set-Cookie", func(v []byte) { u.jar.set(t.Target, v, done) })
 		if len(t.extract) > 0 {
 			u.extract(sc, t, c)

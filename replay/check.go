@@ -1,0 +1,1171 @@
+package replay
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/stats"
+)
+
+// CheckMode says how a replayed response is judged beyond the explicit
+// Checks.
+type CheckMode int
+
+// The modes of --checks.
+const (
+	// CheckAuto compares each response with its recording: status, redirect
+	// target, content type, page title, form set, JSON shape and body size.
+	CheckAuto CheckMode = iota
+	// CheckStatus judges by status class only: a 5xx, or a 4xx where the
+	// recording had 2xx or 3xx, fails.
+	CheckStatus
+)
+
+// ParseCheckMode parses --checks: "auto" (or "") or "status".
+func ParseCheckMode(s string) (CheckMode, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return CheckAuto, nil
+	case "status":
+		return CheckStatus, nil
+	}
+	return 0, fmt.Errorf("--checks %q: want auto or status", s)
+}
+
+// The comparison of a replayed response with its recording. Every automatic
+// check is built so that a faithful replay of a real application passes it:
+//
+//   - status: the same code (200 and 304 count as one: a conditional request
+//     may be answered either way);
+//   - redirect: the path of Location, with every word that holds a digit
+//     taken as an id and a trailing "-2" dropped (slugs made unique);
+//   - content type: the media type, when both have one;
+//   - title: compared after ids are templated and only where the recording
+//     shows it does not depend on the object: every recorded page of the
+//     endpoint with that status had the same title, and either the path
+//     names no object (no id, no query) or it was recorded for two
+//     different URLs;
+//   - forms: the set of forms with a field a person fills in (their action
+//     and those fields' names, ids templated); forms of hidden fields and
+//     buttons only (a delete button per listed object) do not count, and an
+//     endpoint whose recorded pages disagree is not checked;
+//   - JSON shape: every member the recording had at the first two levels
+//     (of the first element of arrays) is there with the same kind; null
+//     matches anything, extra members and members named by ids are fine;
+//   - size: a body under a quarter of a recorded one of at least
+//     minCheckedSize bytes (an error or login page in place of the page).
+//     A larger body is never a difference: lists grow under load.
+//
+// Set-Cookie, Date and other header fields are not compared.
+const minCheckedSize = 1024
+
+// The kinds of difference, as the first byte of a reason cache key.
+const (
+	kindStatus = iota + 1
+	kindLocation
+	kindType
+	kindTitle
+	kindForms
+	kindJSON
+	kindSize
+	kindCheck
+)
+
+// expect is what a task's recorded response looked like, computed once at
+// plan time, and the explicit checks that apply to the task.
+type expect struct {
+	auto     bool   // compare with the recording (CheckAuto and a recorded response)
+	status   int    // recorded status
+	location string // normalised path of the recorded Location ("" when none)
+	locText  string // the recorded Location's path, quoted for reasons
+	hasLoc   bool
+	ctype    string // recorded media type, lower case ("" when none)
+	encoding string // recorded Content-Encoding, lower case
+	html     bool
+
+	title, titleText string // normalised recorded title, and as shown in reasons
+	checkTitle       bool
+	noTitle          bool // the recorded page had no title
+	forms            uint64
+	formsText        string
+	checkForms       bool
+	json             *jsonShape
+	size             int64 // full recorded body size, -1 unknown
+
+	checks []*Check
+
+	mu      sync.Mutex
+	reasons map[uint64]string
+}
+
+// rkey is a reason cache key: the kind of difference and what was seen.
+func rkey(kind int, seen uint64) uint64 { return uint64(kind)<<56 | seen&(1<<56-1) }
+
+// maxReasons bounds the distinct reason texts one task keeps; later
+// differences of a kind share a generic reason.
+const maxReasons = 16
+
+// reason returns the cached reason for key, making it with mk the first time.
+func (e *expect) reason(key uint64, generic string, mk func() string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r, ok := e.reasons[key]; ok {
+		return r
+	}
+	if e.reasons == nil {
+		e.reasons = map[uint64]string{}
+	}
+	r := generic
+	if len(e.reasons) < maxReasons {
+		r = mk()
+	}
+	e.reasons[key] = r
+	return r
+}
+
+// checkScratch holds one connection's buffers for the checks, reused from
+// response to response so that checking allocates nothing once they grew.
+type checkScratch struct {
+	br   bytes.Reader
+	zr   *gzip.Reader
+	fr   io.ReadCloser
+	dec  []byte
+	norm []byte
+	keys []uint64
+}
+
+// body returns the decoded live body of c, or false when it cannot be
+// decoded or was cut short.
+func (s *checkScratch) body(c *conn) ([]byte, bool) {
+	if c.bodyN > int64(len(c.body)) {
+		return nil, false // truncated at maxKeptBody
+	}
+	enc := c.header("Content-Encoding")
+	if len(enc) == 0 || asciiEqualFold(enc, "identity") {
+		return c.body, true
+	}
+	s.br.Reset(c.body)
+	var r io.Reader
+	switch {
+	case asciiEqualFold(enc, "gzip"), asciiEqualFold(enc, "x-gzip"):
+		if s.zr == nil {
+			zr, err := gzip.NewReader(&s.br)
+			if err != nil {
+				return nil, false
+			}
+			s.zr = zr
+		} else if err := s.zr.Reset(&s.br); err != nil {
+			return nil, false
+		}
+		r = s.zr
+	case asciiEqualFold(enc, "deflate"):
+		if s.fr == nil {
+			s.fr = flate.NewReader(&s.br)
+		} else if err := s.fr.(flate.Resetter).Reset(&s.br, nil); err != nil {
+			return nil, false
+		}
+		r = s.fr
+	default:
+		return nil, false // br, zstd: not checked
+	}
+	s.dec = s.dec[:0]
+	for len(s.dec) < maxKeptBody {
+		if len(s.dec) == cap(s.dec) {
+			s.dec = slices.Grow(s.dec, max(4096, len(s.dec)))
+		}
+		n, err := r.Read(s.dec[len(s.dec):min(cap(s.dec), maxKeptBody)])
+		s.dec = s.dec[:len(s.dec)+n]
+		if err == io.EOF {
+			return s.dec, true
+		}
+		if err != nil {
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// check returns the failure reason of the response c holds for task t, or ""
+// when it passes: the status-class judgement first, then the explicit
+// checks, then the comparison with the recording.
+func (p *Player) check(t *Task, c *conn) string {
+	if r := p.judge(c.status, t.RecordedStatus); r != "" {
+		return r
+	}
+	e := t.exp
+	if e == nil {
+		return ""
+	}
+	s := &c.chk
+	if len(e.checks) > 0 {
+		for i, ck := range e.checks {
+			if ok, key := ck.eval(c, s); !ok {
+				return e.reason(rkey(kindCheck, uint64(i)<<40|key&(1<<40-1)), "check "+strconv.Quote(ck.Expr)+" failed",
+					func() string { return ck.failure(c, s) })
+			}
+		}
+	}
+	if !e.auto {
+		return ""
+	}
+	if c.status != e.status && !(c.status == 304 && e.status == 200 || c.status == 200 && e.status == 304) {
+		return e.reason(rkey(kindStatus, uint64(c.status)), "differs: status",
+			func() string { return fmt.Sprintf("differs: status %d, recorded %d", c.status, e.status) })
+	}
+	if e.hasLoc {
+		live := c.header("Location")
+		s.norm = shapePath(s.norm[:0], live)
+		if string(s.norm) != e.location {
+			return e.reason(rkey(kindLocation, fnvHash(s.norm)), "differs: redirect",
+				func() string {
+					return fmt.Sprintf("differs: redirect to %s, recorded %s", quoteShort(ckPath(live)), e.locText)
+				})
+		}
+	}
+	ct := ckMediaType(c.header("Content-Type"))
+	if e.ctype != "" && len(ct) > 0 && !asciiEqualFold(ct, e.ctype) {
+		return e.reason(rkey(kindType, fnvHash(ct)), "differs: content type",
+			func() string { return fmt.Sprintf("differs: content type %s, recorded %s", truncate(ct, 60), e.ctype) })
+	}
+	if t.Method == "HEAD" || c.status == 304 || c.status == 204 {
+		return ""
+	}
+	if r := e.checkSize(c); r != "" {
+		return r
+	}
+	if !e.checkTitle && !e.checkForms && e.json == nil {
+		return ""
+	}
+	body, ok := s.body(c)
+	if !ok {
+		return ""
+	}
+	if e.html && bytes.Contains(ct, []byte("html")) {
+		if e.checkTitle {
+			title, found := pageTitle(body)
+			s.norm = shapeTitle(s.norm[:0], title)
+			switch {
+			case !found && !e.noTitle:
+				return e.reason(rkey(kindTitle, 0), "differs: title", func() string {
+					return fmt.Sprintf("differs: no title, recorded %s", e.titleText)
+				})
+			case found && string(s.norm) != e.title:
+				return e.reason(rkey(kindTitle, fnvHash(s.norm)|1), "differs: title", func() string {
+					return fmt.Sprintf("differs: title %s, recorded %s", quoteShort(collapseSpace(nil, title)), e.titleText)
+				})
+			}
+		}
+		if e.checkForms {
+			var h uint64
+			h, s.keys = pageForms(s.keys[:0], body)
+			if h != e.forms {
+				return e.reason(rkey(kindForms, h), "differs: forms", func() string {
+					return fmt.Sprintf("differs: forms %s, recorded %s", describeForms(body), e.formsText)
+				})
+			}
+		}
+	}
+	if e.json != nil && bytes.Contains(ct, []byte("json")) {
+		if d := e.json.match(body); d.kind != 0 {
+			return e.reason(rkey(kindJSON, uint64(d.kind)<<32|uint64(d.key+1)<<8|uint64(d.live)), "differs: json",
+				func() string { return "differs: json " + e.json.describe(d) })
+		}
+	}
+	return ""
+}
+
+// checkSize reports a live body far smaller than the recorded one.
+func (e *expect) checkSize(c *conn) string {
+	if e.size < minCheckedSize || c.bodyN*4 >= e.size {
+		return ""
+	}
+	if !asciiEqualFold(bytes.TrimSpace(c.header("Content-Encoding")), e.encoding) {
+		return "" // not comparable: one side compressed
+	}
+	return e.reason(rkey(kindSize, 0), "differs: body size", func() string {
+		return fmt.Sprintf("differs: body under 1/4 of the recorded size (%s, recorded %s)", sizeText(c.bodyN), sizeText(e.size))
+	})
+}
+
+func sizeText(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// prepareChecks computes every task's expectation from the recording once,
+// at plan time: the recorded fingerprints (unless cfg.CheckMode is
+// CheckStatus) and the explicit checks that apply. A check scoped to an
+// endpoint that no task has is an error naming --check.
+func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
+	sessions := map[string]*capture.Session{}
+	for _, s := range rec.Sessions {
+		sessions[s.ID] = s
+	}
+	matched := make([]bool, len(cfg.Checks))
+	type group struct {
+		titles map[string]bool
+		urls   map[string]bool
+		forms  map[uint64]bool
+		static bool
+		tasks  []*Task
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, sc := range p.Scripts {
+		s := sessions[sc.ID]
+		for i := range sc.Tasks {
+			t := &sc.Tasks[i]
+			name := t.Name
+			if name == "" {
+				name = stats.Template(ckPathString(t.Path))
+			}
+			var e expect
+			for j := range cfg.Checks {
+				ck := &cfg.Checks[j]
+				if ck.Name != "" && (ck.Name != name || ck.Method != "" && ck.Method != t.Method) {
+					continue
+				}
+				matched[j] = true
+				e.checks = append(e.checks, ck)
+			}
+			var ex *capture.Exchange
+			if s != nil && len(s.Exchanges) == len(sc.Tasks) {
+				ex = s.Exchanges[i]
+			}
+			if cfg.CheckMode == CheckAuto && ex != nil && ex.Response.Status != 0 {
+				e.fingerprint(ex)
+			}
+			if !e.auto && len(e.checks) == 0 {
+				continue
+			}
+			for _, ck := range e.checks {
+				if ck.What == "body" || ck.What == "json" {
+					t.keepBody = true
+				}
+			}
+			if e.checkTitle || e.checkForms || e.json != nil {
+				t.keepBody = true
+			}
+			t.exp = &e
+			if !e.checkTitle && !e.checkForms {
+				continue
+			}
+			key := t.Method + " " + name + " " + strconv.Itoa(e.status)
+			g := groups[key]
+			if g == nil {
+				g = &group{titles: map[string]bool{}, urls: map[string]bool{}, forms: map[uint64]bool{}, static: true}
+				groups[key] = g
+				order = append(order, key)
+			}
+			g.tasks = append(g.tasks, t)
+			g.urls[t.Path] = true
+			if e.checkTitle {
+				g.titles[e.title] = true
+			}
+			if e.checkForms {
+				g.forms[e.forms] = true
+			}
+			if strings.Contains(name, "{") || strings.Contains(t.Path, "?") {
+				g.static = false
+			}
+		}
+	}
+	// A title is checked only where the recording shows it is stable for
+	// the endpoint; a form set only where the recorded pages agree.
+	for _, key := range order {
+		g := groups[key]
+		titleOK := len(g.titles) == 1 && (g.static || len(g.urls) >= 2)
+		for _, t := range g.tasks {
+			t.exp.checkTitle = t.exp.checkTitle && titleOK
+			t.exp.checkForms = t.exp.checkForms && len(g.forms) == 1
+		}
+	}
+	for j, ok := range matched {
+		if !ok {
+			ck := &cfg.Checks[j]
+			scope := ck.Name
+			if ck.Method != "" {
+				scope = ck.Method + " " + ck.Name
+			}
+			return fmt.Errorf("--check %q: no endpoint %q in the recording (amp replay --dry-run lists them)", ck.Expr, scope)
+		}
+	}
+	return nil
+}
+
+// fingerprint fills e from the recorded exchange.
+func (e *expect) fingerprint(ex *capture.Exchange) {
+	r := &ex.Response
+	e.auto, e.status, e.size = true, r.Status, r.BodySize
+	if e.size < 0 || (e.size == 0 && len(r.Body) > 0) {
+		e.size = int64(len(r.Body))
+		if ex.Flags&capture.FlagResponseTruncated != 0 {
+			e.size = -1
+		}
+	}
+	e.encoding = strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	if r.Status >= 300 && r.Status < 400 {
+		if loc := r.Header.Get("Location"); loc != "" {
+			e.hasLoc, e.location = true, string(shapePath(nil, []byte(loc)))
+			e.locText = quoteShort(ckPath([]byte(loc)))
+		}
+	}
+	e.ctype = string(ckMediaType([]byte(r.Header.Get("Content-Type"))))
+	e.ctype = strings.ToLower(e.ctype)
+	truncated := ex.Flags&capture.FlagResponseTruncated != 0 || r.BodySize > int64(len(r.Body))
+	if len(r.Body) == 0 {
+		return
+	}
+	body := decodedBody(r.Header, r.Body)
+	if enc := e.encoding; enc != "" && enc != "identity" && bytes.Equal(body, r.Body) {
+		return // not decodable (br, zstd): no body fingerprint
+	}
+	switch {
+	case strings.Contains(e.ctype, "html"):
+		e.html = true
+		title, found := pageTitle(body)
+		if found || !truncated {
+			e.checkTitle, e.noTitle = true, !found
+			e.title = string(shapeTitle(nil, title))
+			e.titleText = quoteShort(collapseSpace(nil, title))
+		}
+		if !truncated {
+			e.checkForms = true
+			e.forms, _ = pageForms(nil, body)
+			e.formsText = describeForms(body)
+		}
+	case strings.Contains(e.ctype, "json") && !truncated:
+		e.json = newJSONShape(body)
+	}
+}
+
+// quoteShort quotes b for a reason, cut to 60 bytes.
+func quoteShort(b []byte) string {
+	if len(b) > 60 {
+		b = append(b[:57:57], "..."...)
+	}
+	return strconv.Quote(string(b))
+}
+
+// ckMediaType returns the media type of a Content-Type value, without
+// parameters and surrounding space.
+func ckMediaType(v []byte) []byte {
+	if i := bytes.IndexByte(v, ';'); i >= 0 {
+		v = v[:i]
+	}
+	return bytes.TrimSpace(v)
+}
+
+// ckPath returns the path of a URL or path: no scheme, host, query or
+// fragment.
+func ckPath(u []byte) []byte {
+	if i := bytes.Index(u, []byte("://")); i >= 0 && bytes.IndexByte(u[:i], '/') < 0 {
+		u = u[i+3:]
+		if j := bytes.IndexByte(u, '/'); j >= 0 {
+			u = u[j:]
+		} else {
+			u = u[len(u):]
+		}
+	} else if bytes.HasPrefix(u, []byte("//")) {
+		u = u[2:]
+		if j := bytes.IndexByte(u, '/'); j >= 0 {
+			u = u[j:]
+		} else {
+			u = u[len(u):]
+		}
+	}
+	if i := bytes.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	return u
+}
+
+func ckPathString(p string) string {
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// shapePath appends the normalised path of a Location or form action to dst:
+// lower case, every word holding a digit replaced by '#', and a trailing
+// "-#" or "_#" of a segment dropped (a slug made unique: hello-world-2).
+func shapePath(dst, u []byte) []byte {
+	u = bytes.TrimSpace(ckPath(bytes.TrimSpace(u)))
+	for len(u) > 0 {
+		seg := u
+		rest := []byte(nil)
+		if i := bytes.IndexByte(u, '/'); i >= 0 {
+			seg, rest = u[:i], u[i:]
+		}
+		if len(seg) == 0 { // a slash
+			dst = append(dst, '/')
+			u = u[1:]
+			continue
+		}
+		start := len(dst)
+		dst = shapeWords(dst, seg, false)
+		if n := len(dst) - start; n > 2 && dst[len(dst)-1] == '#' && (dst[len(dst)-2] == '-' || dst[len(dst)-2] == '_') {
+			dst = dst[:len(dst)-2]
+		}
+		u = rest
+	}
+	return dst
+}
+
+// shapeTitle appends the normalised text of a title: lower case, white space
+// collapsed, every word holding a digit replaced by '#'.
+func shapeTitle(dst, s []byte) []byte {
+	return shapeWords(dst, bytes.TrimSpace(s), true)
+}
+
+// shapeWords lower-cases s and replaces each word (a run of ASCII letters
+// and digits) that holds a digit by '#'; with space, runs of white space
+// become one space.
+func shapeWords(dst, s []byte, space bool) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if ckAlnum(c) {
+			j, digit, inner := i, false, false
+			for j < len(s) && ckAlnum(s[j]) {
+				if s[j] >= '0' && s[j] <= '9' {
+					digit = true
+				}
+				if j > i && 'A' <= s[j] && s[j] <= 'Z' && 'a' <= s[j-1] && s[j-1] <= 'z' {
+					inner = true
+				}
+				j++
+			}
+			if digit || inner && j-i >= 8 { // an id, or a random mixed-case one
+				dst = append(dst, '#')
+			} else {
+				for _, w := range s[i:j] {
+					if 'A' <= w && w <= 'Z' {
+						w += 'a' - 'A'
+					}
+					dst = append(dst, w)
+				}
+			}
+			i = j
+			continue
+		}
+		if space && ckSpace(c) {
+			for i < len(s) && ckSpace(s[i]) {
+				i++
+			}
+			dst = append(dst, ' ')
+			continue
+		}
+		dst = append(dst, c)
+		i++
+	}
+	return dst
+}
+
+func ckAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func ckSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+// collapseSpace appends s with runs of white space as one space, trimmed.
+func collapseSpace(dst, s []byte) []byte {
+	s = bytes.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if ckSpace(s[i]) {
+			for i+1 < len(s) && ckSpace(s[i+1]) {
+				i++
+			}
+			dst = append(dst, ' ')
+			continue
+		}
+		dst = append(dst, s[i])
+	}
+	return dst
+}
+
+// FNV-1a, 64 bits.
+const (
+	ckFNVOffset = 14695981039346656037
+	ckFNVPrime  = 1099511628211
+)
+
+func fnvHash(b []byte) uint64 { return fnvMore(ckFNVOffset, b) }
+
+func fnvMore(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= ckFNVPrime
+	}
+	return h
+}
+
+// HTML ----------------------------------------------------------------------
+
+// htmlTag is one start or end tag found by nextHTMLTag.
+type htmlTag struct {
+	name  []byte // lower case not guaranteed; compare with asciiEqualFold
+	attrs []byte // the text between the name and '>'
+	end   bool   // </name>
+}
+
+// nextHTMLTag finds the next tag in b from i whose name starts with one of
+// the lower-case letters in first, skipping comments and the content of
+// script and style elements. It returns the tag and the index after it, or
+// ok false at the end.
+func nextHTMLTag(b []byte, i int, first string) (t htmlTag, next int, ok bool) {
+	for {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 {
+			return htmlTag{}, len(b), false
+		}
+		i += j + 1
+		if bytes.HasPrefix(b[i:], []byte("!--")) {
+			k := bytes.Index(b[i+3:], []byte("-->"))
+			if k < 0 {
+				return htmlTag{}, len(b), false
+			}
+			i += 3 + k + 3
+			continue
+		}
+		t.end = i < len(b) && b[i] == '/'
+		if t.end {
+			i++
+		}
+		if i >= len(b) {
+			return htmlTag{}, len(b), false
+		}
+		if c := b[i] | 0x20; c != 's' && strings.IndexByte(first, c) < 0 {
+			continue // not a tag the caller wants: not parsed
+		}
+		n := i
+		for n < len(b) && (ckAlnum(b[n]) || b[n] == '-' || b[n] == ':') {
+			n++
+		}
+		if n == i {
+			continue // "<" in text, "<!DOCTYPE", "<?xml"
+		}
+		t.name = b[i:n]
+		k := bytes.IndexByte(b[n:], '>')
+		if k < 0 {
+			return htmlTag{}, len(b), false
+		}
+		t.attrs = b[n : n+k]
+		next = n + k + 1
+		if !t.end && (asciiEqualFold(t.name, "script") || asciiEqualFold(t.name, "style")) {
+			closing := []byte("</script")
+			if len(t.name) == 5 {
+				closing = []byte("</style")
+			}
+			if e := indexFoldLower(b[next:], closing); e >= 0 {
+				next += e
+			} else {
+				next = len(b)
+			}
+		}
+		return t, next, true
+	}
+}
+
+// indexFoldLower is bytes.Index ignoring ASCII case of b (sub is lower case).
+func indexFoldLower(b, sub []byte) int {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		j := 0
+		for j < len(sub) {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+			j++
+		}
+		if j == len(sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// tagAttr returns the value of the named attribute in a tag's attribute text,
+// unquoted, or nil.
+func tagAttr(attrs []byte, name string) []byte {
+	for i := 0; i < len(attrs); {
+		for i < len(attrs) && (ckSpace(attrs[i]) || attrs[i] == '/') {
+			i++
+		}
+		n := i
+		for i < len(attrs) && !ckSpace(attrs[i]) && attrs[i] != '=' && attrs[i] != '/' {
+			i++
+		}
+		key := attrs[n:i]
+		for i < len(attrs) && ckSpace(attrs[i]) {
+			i++
+		}
+		var val []byte
+		if i < len(attrs) && attrs[i] == '=' {
+			i++
+			for i < len(attrs) && ckSpace(attrs[i]) {
+				i++
+			}
+			if i < len(attrs) && (attrs[i] == '"' || attrs[i] == '\'') {
+				q := attrs[i]
+				k := bytes.IndexByte(attrs[i+1:], q)
+				if k < 0 {
+					val, i = attrs[i+1:], len(attrs)
+				} else {
+					val, i = attrs[i+1:i+1+k], i+2+k
+				}
+			} else {
+				v := i
+				for i < len(attrs) && !ckSpace(attrs[i]) {
+					i++
+				}
+				val = attrs[v:i]
+			}
+		}
+		if len(key) > 0 && asciiEqualFold(key, name) {
+			if val == nil {
+				val = attrs[i:i]
+			}
+			return val
+		}
+		if len(key) == 0 && i < len(attrs) {
+			i++
+		}
+	}
+	return nil
+}
+
+// pageTitle returns the text of the document's <title>: the first one
+// before <body> (an inline SVG's title in the page does not count).
+func pageTitle(b []byte) ([]byte, bool) {
+	for i := 0; ; {
+		t, next, ok := nextHTMLTag(b, i, "tb")
+		if !ok {
+			return nil, false
+		}
+		i = next
+		if t.end {
+			continue
+		}
+		if asciiEqualFold(t.name, "body") || asciiEqualFold(t.name, "svg") {
+			return nil, false
+		}
+		if asciiEqualFold(t.name, "title") {
+			e := indexFoldLower(b[next:], []byte("</title"))
+			if e < 0 {
+				return nil, false
+			}
+			return b[next : next+e], true
+		}
+	}
+}
+
+// filledByPerson reports whether an input of this type is one a person fills in.
+func filledByPerson(typ []byte) bool {
+	switch {
+	case len(typ) == 0:
+		return true
+	case asciiEqualFold(typ, "hidden"), asciiEqualFold(typ, "submit"), asciiEqualFold(typ, "button"),
+		asciiEqualFold(typ, "image"), asciiEqualFold(typ, "reset"), asciiEqualFold(typ, "checkbox"),
+		asciiEqualFold(typ, "radio"):
+		return false
+	}
+	return true
+}
+
+// eachForm calls fn for every form of the page that has a field a person
+// fills in: once with its action and a nil field, then once per such
+// field's name.
+func eachForm(b []byte, fn func(action, field []byte)) {
+	var action []byte
+	inForm, announced := false, false
+	for i := 0; ; {
+		t, next, ok := nextHTMLTag(b, i, "fit")
+		if !ok {
+			return
+		}
+		i = next
+		switch {
+		case asciiEqualFold(t.name, "form"):
+			inForm, announced = !t.end, false
+			if inForm {
+				action = tagAttr(t.attrs, "action")
+			}
+		case t.end || !inForm:
+		case asciiEqualFold(t.name, "input"), asciiEqualFold(t.name, "textarea"), asciiEqualFold(t.name, "select"):
+			if asciiEqualFold(t.name, "input") && !filledByPerson(bytes.TrimSpace(tagAttr(t.attrs, "type"))) {
+				continue
+			}
+			name := tagAttr(t.attrs, "name")
+			if len(name) == 0 {
+				continue
+			}
+			if !announced {
+				fn(action, nil)
+				announced = true
+			}
+			fn(action, name)
+		}
+	}
+}
+
+// pageForms returns a hash of the page's form set (see eachForm): the set of
+// normalised actions and (action, field name) pairs, independent of order
+// and repetition. keys is scratch space, returned for reuse.
+func pageForms(keys []uint64, b []byte) (uint64, []uint64) {
+	var tmp [128]byte
+	var ah uint64 // the current form's action
+	eachForm(b, func(action, field []byte) {
+		if field == nil {
+			ah = fnvHash(shapePath(tmp[:0], action))
+			keys = append(keys, ah)
+			return
+		}
+		keys = append(keys, fnvMore(fnvMore(ah, []byte{0}), shapeWords(tmp[:0], field, false)))
+	})
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	h := uint64(ckFNVOffset)
+	for _, k := range keys {
+		for s := 0; s < 64; s += 8 {
+			h ^= (k >> s) & 0xff
+			h *= ckFNVPrime
+		}
+	}
+	return h, keys
+}
+
+// describeForms lists a page's form set for a reason, bounded:
+// "/login{password,username}" or "none".
+func describeForms(b []byte) string {
+	var parts []string
+	var cur []string
+	var act string
+	flush := func() {
+		if act != "" || cur != nil {
+			slices.Sort(cur)
+			parts = append(parts, act+"{"+strings.Join(slices.Compact(cur), ",")+"}")
+		}
+	}
+	eachForm(b, func(action, field []byte) {
+		if field == nil {
+			flush()
+			act, cur = string(shapePath(nil, action)), []string{}
+			return
+		}
+		cur = append(cur, string(shapeWords(nil, field, false)))
+	})
+	flush()
+	if len(parts) == 0 {
+		return "none"
+	}
+	slices.Sort(parts)
+	s := strings.Join(slices.Compact(parts), " ")
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}
+
+// JSON ----------------------------------------------------------------------
+
+// jsonShape is the recorded shape of a JSON body: the kind of the top-level
+// value and the members at the first two levels, of the first element of
+// arrays.
+type jsonShape struct {
+	kind byte // 'o' object, 'a' array, 's' string, 'n' number, 'b' bool, 'z' null
+	keys []jsonKey
+}
+
+// jsonKey is one expected member.
+type jsonKey struct {
+	parent int // -1: a member of the root; else the index of the parent key
+	name   string
+	kind   byte
+}
+
+// maxShapeKeys bounds the members a shape expects (a bit set of them is
+// kept while matching).
+const maxShapeKeys = 64
+
+// jsonDiff is a shape difference: kind 't' (top-level kind), 'm' (a member
+// missing) or 'k' (a member of another kind), with the key index and the live kind.
+type jsonDiff struct {
+	kind byte
+	key  int
+	live byte
+}
+
+// newJSONShape reads the shape of a JSON body; nil when it is not JSON.
+func newJSONShape(b []byte) *jsonShape {
+	i := jsonWS(b, 0)
+	kind, end, ok := jsonSpan(b, i)
+	if !ok || jsonWS(b, end) != len(b) {
+		return nil
+	}
+	s := &jsonShape{kind: kind}
+	root, rootEnd := jsonRoot(b, i, kind, end)
+	if root < 0 {
+		return s
+	}
+	jsonMembers(b, root, rootEnd, func(name []byte, v, vend int, vk byte) {
+		if !shapeKey(name) || len(s.keys) >= maxShapeKeys || s.find(-1, name) >= 0 {
+			return // an id, too many, or a repeated name (the first counts)
+		}
+		parent := len(s.keys)
+		s.keys = append(s.keys, jsonKey{parent: -1, name: string(name), kind: vk})
+		if o, oend := jsonRoot(b, v, vk, vend); o >= 0 {
+			jsonMembers(b, o, oend, func(name []byte, _, _ int, k byte) {
+				if shapeKey(name) && len(s.keys) < maxShapeKeys && s.find(parent, name) < 0 {
+					s.keys = append(s.keys, jsonKey{parent: parent, name: string(name), kind: k})
+				}
+			})
+		}
+	})
+	return s
+}
+
+// shapeKey reports a member name that is part of a shape: not an id (a
+// map keyed by ids) and without escapes.
+func shapeKey(name []byte) bool {
+	for _, c := range name {
+		if c >= '0' && c <= '9' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// match compares a live body with the shape.
+func (s *jsonShape) match(b []byte) jsonDiff {
+	i := jsonWS(b, 0)
+	kind, end, ok := jsonSpan(b, i)
+	if !ok || jsonWS(b, end) != len(b) {
+		return jsonDiff{kind: 'p'}
+	}
+	if kind != s.kind && kind != 'z' && s.kind != 'z' {
+		return jsonDiff{kind: 't', live: kind}
+	}
+	root, rootEnd := jsonRoot(b, i, kind, end)
+	if root < 0 {
+		return jsonDiff{}
+	}
+	var found, visited uint64
+	var diff jsonDiff
+	jsonMembers(b, root, rootEnd, func(name []byte, v, vend int, vk byte) {
+		k := s.find(-1, name)
+		if k < 0 || diff.kind != 0 || found&(1<<k) != 0 {
+			return
+		}
+		found |= 1 << k
+		if want := s.keys[k].kind; vk != want && vk != 'z' && want != 'z' {
+			diff = jsonDiff{kind: 'k', key: k, live: vk}
+			return
+		}
+		if o, oend := jsonRoot(b, v, vk, vend); o >= 0 {
+			visited |= 1 << k
+			jsonMembers(b, o, oend, func(name []byte, _, _ int, ck byte) {
+				j := s.find(k, name)
+				if j < 0 || diff.kind != 0 || found&(1<<j) != 0 {
+					return
+				}
+				found |= 1 << j
+				if want := s.keys[j].kind; ck != want && ck != 'z' && want != 'z' {
+					diff = jsonDiff{kind: 'k', key: j, live: ck}
+				}
+			})
+		}
+	})
+	if diff.kind != 0 {
+		return diff
+	}
+	for j, k := range s.keys {
+		if found&(1<<j) != 0 {
+			continue
+		}
+		if k.parent < 0 || visited&(1<<k.parent) != 0 {
+			return jsonDiff{kind: 'm', key: j}
+		}
+	}
+	return jsonDiff{}
+}
+
+func (s *jsonShape) find(parent int, name []byte) int {
+	for j, k := range s.keys {
+		if k.parent == parent && k.name == string(name) {
+			return j
+		}
+	}
+	return -1
+}
+
+func jsonKindName(k byte) string {
+	switch k {
+	case 'o':
+		return "object"
+	case 'a':
+		return "array"
+	case 's':
+		return "string"
+	case 'n':
+		return "number"
+	case 'b':
+		return "bool"
+	case 'z':
+		return "null"
+	}
+	return "?"
+}
+
+func (s *jsonShape) keyPath(j int) string {
+	k := s.keys[j]
+	if k.parent >= 0 {
+		return s.keys[k.parent].name + "." + k.name
+	}
+	return k.name
+}
+
+// describe says what differs, for a reason.
+func (s *jsonShape) describe(d jsonDiff) string {
+	switch d.kind {
+	case 'p':
+		return "body is not JSON"
+	case 't':
+		return fmt.Sprintf("%s, recorded %s", jsonKindName(d.live), jsonKindName(s.kind))
+	case 'm':
+		return fmt.Sprintf("%s missing, recorded %s", quoteShort([]byte(s.keyPath(d.key))), jsonKindName(s.keys[d.key].kind))
+	}
+	return fmt.Sprintf("%s is %s, recorded %s", quoteShort([]byte(s.keyPath(d.key))), jsonKindName(d.live), jsonKindName(s.keys[d.key].kind))
+}
+
+// jsonRoot returns the object whose members a shape lists for the value
+// at b[i:end] of kind: the value itself, or an array's first element when
+// that is an object; -1 when there is none.
+func jsonRoot(b []byte, i int, kind byte, end int) (int, int) {
+	switch kind {
+	case 'o':
+		return i, end
+	case 'a':
+		j := jsonWS(b, i+1)
+		if j < len(b) && b[j] == '{' {
+			if _, e, ok := jsonSpan(b, j); ok {
+				return j, e
+			}
+		}
+	}
+	return -1, -1
+}
+
+// jsonMembers calls fn for each member of the well-formed object b[i:end]
+// with its name (raw, without quotes) and value position and kind.
+func jsonMembers(b []byte, i, end int, fn func(name []byte, v, vend int, kind byte)) {
+	i = jsonWS(b, i+1)
+	for i < end && b[i] == '"' {
+		_, ne, ok := jsonSpan(b, i)
+		if !ok {
+			return
+		}
+		name := b[i+1 : ne-1]
+		i = jsonWS(b, ne)
+		if i >= end || b[i] != ':' {
+			return
+		}
+		v := jsonWS(b, i+1)
+		k, ve, ok := jsonSpan(b, v)
+		if !ok {
+			return
+		}
+		fn(name, v, ve, k)
+		i = jsonWS(b, ve)
+		if i < end && b[i] == ',' {
+			i = jsonWS(b, i+1)
+		}
+	}
+}
+
+func jsonWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// jsonSpan returns the kind of the JSON value at b[i] and the index after
+// it; ok is false when it is not a well-formed value (nesting deeper than
+// 512 levels counts as malformed).
+func jsonSpan(b []byte, i int) (kind byte, end int, ok bool) {
+	if i >= len(b) {
+		return 0, i, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return 's', j + 1, true
+			}
+		}
+		return 0, len(b), false
+	case c == '{' || c == '[':
+		kind = 'o'
+		if c == '[' {
+			kind = 'a'
+		}
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				_, e, ok := jsonSpan(b, j)
+				if !ok {
+					return 0, len(b), false
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+				if depth > 512 {
+					return 0, len(b), false
+				}
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					if (b[j] == '}') != (kind == 'o') {
+						return 0, j, false
+					}
+					return kind, j + 1, true
+				}
+			}
+		}
+		return 0, len(b), false
+	case c == 't' && bytes.HasPrefix(b[i:], []byte("true")):
+		return 'b', i + 4, true
+	case c == 'f' && bytes.HasPrefix(b[i:], []byte("false")):
+		return 'b', i + 5, true
+	case c == 'n' && bytes.HasPrefix(b[i:], []byte("null")):
+		return 'z', i + 4, true
+	case c == '-' || c >= '0' && c <= '9':
+		j := i + 1
+		for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == '.' || b[j] == 'e' || b[j] == 'E' || b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		return 'n', j, true
+	}
+	return 0, i, false
+}
