@@ -1169,3 +1169,63 @@ func jsonSpan(b []byte, i int) (kind byte, end int, ok bool) {
 	}
 	return 0, i, false
 }
+
+// CheckSummary says what a plan's replay will compare, for --dry-run.
+type CheckSummary struct {
+	// Mode is the plan's CheckMode.
+	Mode CheckMode
+	// Tasks is the number of sendable tasks; Compared those compared with
+	// their recording (status and more).
+	Tasks, Compared int
+	// Redirects, Titles, Forms and JSON count the tasks whose redirect
+	// target, page title, form set or JSON shape is compared.
+	Redirects, Titles, Forms, JSON int
+	// Checks are the explicit checks with the number of tasks each applies to.
+	Checks []CheckUse
+}
+
+// CheckUse is one explicit check and the number of tasks it applies to.
+type CheckUse struct {
+	Expr  string
+	Tasks int
+}
+
+// CheckSummary returns what the replay of p will compare.
+func (p *Plan) CheckSummary(cfg Config) CheckSummary {
+	sum := CheckSummary{Mode: cfg.CheckMode}
+	uses := map[string]int{}
+	for _, sc := range p.Scripts {
+		for i := range sc.Tasks {
+			t := &sc.Tasks[i]
+			if t.Target == nil {
+				continue
+			}
+			sum.Tasks++
+			e := t.exp
+			if e == nil {
+				continue
+			}
+			if e.auto {
+				sum.Compared++
+				sum.Redirects += b2n(e.hasLoc)
+				sum.Titles += b2n(e.checkTitle)
+				sum.Forms += b2n(e.checkForms)
+				sum.JSON += b2n(e.json != nil)
+			}
+			for _, ck := range e.checks {
+				uses[ck.Expr]++
+			}
+		}
+	}
+	for _, ck := range cfg.Checks {
+		sum.Checks = append(sum.Checks, CheckUse{Expr: ck.Expr, Tasks: uses[ck.Expr]})
+	}
+	return sum
+}
+
+func b2n(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -337,10 +337,10 @@ func TestChecksDemoFlow(t *testing.T) {
 	var titles, forms, shapes, redirects int
 	for _, tk := range plan.Scripts[0].Tasks {
 		if e := tk.exp; e != nil {
-			titles += b2i(e.checkTitle)
-			forms += b2i(e.checkForms && e.formsText != "none")
-			shapes += b2i(e.json != nil)
-			redirects += b2i(e.hasLoc)
+			titles += b2n(e.checkTitle)
+			forms += b2n(e.checkForms && e.formsText != "none")
+			shapes += b2n(e.json != nil)
+			redirects += b2n(e.hasLoc)
 		}
 	}
 	if titles < 4 || forms < 2 || shapes < 2 || redirects < 2 {
@@ -362,13 +362,6 @@ func TestChecksDemoFlow(t *testing.T) {
 	if !found {
 		t.Fatalf("without correlation no difference was found: %s", describeFailures(res))
 	}
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // TestExplicitChecks: --check expressions on a live server.

@@ -42,6 +42,9 @@ func replayCommand() *cli.Command {
 			"--multiple copies of it; latency counts from each task's intended start.\n\n" +
 			"Each user has its own cookies and keep-alive connection, and values the server generated\n" +
 			"(CSRF tokens, ids) are correlated automatically (see amp sessions --correlations).\n" +
+			"Each response is compared with its recording (status, redirect, title, forms, JSON shape,\n" +
+			"size): a difference fails the task as \"differs: ...\" (--checks=status: by status class only);\n" +
+			"--check adds assertions, e.g. --check 'POST /login: status == 302'.\n" +
 			"Only mapped hosts get traffic: --host maps the recording's main host, --map the others;\n" +
 			"requests to other hosts are skipped and counted. Ctrl-C stops gracefully, twice at once.",
 		Flags: []cli.Flag{
@@ -62,6 +65,9 @@ func replayCommand() *cli.Command {
 			&cli.DurationFlag{Name: "timeout", Value: def.Timeout, Usage: "bound of one request"},
 			&cli.DurationFlag{Name: "stop-timeout", Value: def.StopTimeout, Usage: "time in-flight requests get to finish at the end"},
 			&cli.BoolFlag{Name: "no-correlate", Usage: "send recorded tokens and ids as they are"},
+			&cli.StringFlag{Name: "checks", Value: "auto", Usage: "judge responses: auto (compare each with its recording: status, redirect, title, forms, JSON shape, size) or status (by status class only)"},
+			&cli.BoolFlag{Name: "no-checks", Usage: "judge responses by status class only (--checks=status)"},
+			&cli.GenericFlag{Name: "check", Value: &multiFlag{}, Usage: "assert on responses, optionally for one endpoint (`EXPR`, repeatable): 'POST /login: status == 302', 'GET /cart: body contains \"Total\"', 'json $.id exists', 'header Location contains /x', 'status in 200,302', 'json $.a == \"v\"'"},
 			&cli.GenericFlag{Name: "header", Value: &multiFlag{}, Usage: "set this field on every request, replacing the recorded one: `'Name: value'` (repeatable), e.g. 'X-Load-Test: amp'"},
 			&cli.StringFlag{Name: "shard", Usage: "run the I-th (from 0) of N equal parts of this test: `I/N` (users, rate and iterations divided, timeline copies dealt out)"},
 			&cli.StringFlag{Name: "start-at", Usage: "wait for this shared start time (`RFC3339`), so the ramps of all shards line up"},
@@ -87,6 +93,7 @@ func replayCommand() *cli.Command {
 // replayConfig turns the flags into a replay.Config.
 func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg := replay.DefaultConfig()
+	var err error
 	cfg.Host = c.String("host")
 	cfg.Map = multi(c, "map")
 	cfg.Insecure = c.Bool("insecure")
@@ -109,9 +116,21 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg.Timeout = c.Duration("timeout")
 	cfg.StopTimeout = c.Duration("stop-timeout")
 	cfg.NoCorrelate = c.Bool("no-correlate")
+	if cfg.CheckMode, err = replay.ParseCheckMode(c.String("checks")); err != nil {
+		return cfg, err
+	}
+	if c.Bool("no-checks") {
+		cfg.CheckMode = replay.CheckStatus
+	}
+	for _, expr := range multi(c, "check") {
+		ck, err := replay.ParseCheck(expr)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Checks = append(cfg.Checks, ck)
+	}
 	cfg.Headers = multi(c, "header")
 	cfg.MaxConns = c.Int("max-conns")
-	var err error
 	if sh := c.String("shard"); sh != "" {
 		i, n, ok := strings.Cut(sh, "/")
 		if cfg.Shard, err = strconv.Atoi(i); ok && err == nil {
@@ -444,6 +463,7 @@ func resultConfig(path string, cfg replay.Config, plan *replay.Plan) map[string]
 		"recording": path, "host": cfg.Host, "main_host": plan.MainHost,
 		"users": cfg.Users, "rate": cfg.Rate, "duration": cfg.Duration.String(),
 		"iterations": cfg.Iterations, "speed": cfg.Speed, "correlate": !cfg.NoCorrelate,
+		"checks": map[replay.CheckMode]string{replay.CheckAuto: "auto", replay.CheckStatus: "status"}[cfg.CheckMode],
 	}
 	if cfg.Shards > 1 {
 		m["shard"] = fmt.Sprintf("%d/%d", cfg.Shard, cfg.Shards)
@@ -559,6 +579,20 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 	} else {
 		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists them)\n", rules, path)
 	}
+	printChecks(w, plan.CheckSummary(cfg))
 	fmt.Fprintln(w, "dry run: nothing was sent")
 	return nil
+}
+
+// printChecks says how the responses will be judged, for --dry-run.
+func printChecks(w io.Writer, sum replay.CheckSummary) {
+	if sum.Mode == replay.CheckStatus {
+		fmt.Fprintln(w, "responses judged by status class only (--checks=status): a 5xx, or a 4xx where the recording had 2xx/3xx")
+	} else {
+		fmt.Fprintf(w, "%d of %d requests compared with their recording: status; redirect target %d, title %d, form set %d, JSON shape %d\n",
+			sum.Compared, sum.Tasks, sum.Redirects, sum.Titles, sum.Forms, sum.JSON)
+	}
+	for _, ck := range sum.Checks {
+		fmt.Fprintf(w, "  --check %-48s on %d requests\n", ck.Expr, ck.Tasks)
+	}
 }
