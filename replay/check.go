@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,6 +103,7 @@ type expect struct {
 	checkForms       bool
 	json             *jsonShape
 	size             int64 // full recorded body size, -1 unknown
+	minSize          int64 // the smallest recorded body of the endpoint where sizes are stable, else -1
 
 	checks []*Check
 
@@ -257,7 +262,7 @@ func (p *Player) check(t *Task, c *conn) string {
 				return e.reason(rkey(kindTitle, 0), "differs: title", func() string {
 					return fmt.Sprintf("differs: no title, recorded %s", e.titleText)
 				})
-			case found && string(s.norm) != e.title:
+			case found && !globMatch([]byte(e.title), s.norm):
 				return e.reason(rkey(kindTitle, fnvHash(s.norm)|1), "differs: title", func() string {
 					return fmt.Sprintf("differs: title %s, recorded %s", quoteShort(collapseSpace(nil, title)), e.titleText)
 				})
@@ -284,14 +289,14 @@ func (p *Player) check(t *Task, c *conn) string {
 
 // checkSize reports a live body far smaller than the recorded one.
 func (e *expect) checkSize(c *conn) string {
-	if e.size < minCheckedSize || c.bodyN*4 >= e.size {
+	if e.minSize < minCheckedSize || c.bodyN*4 >= e.minSize {
 		return ""
 	}
 	if !asciiEqualFold(bytes.TrimSpace(c.header("Content-Encoding")), e.encoding) {
 		return "" // not comparable: one side compressed
 	}
 	return e.reason(rkey(kindSize, 0), "differs: body size", func() string {
-		return fmt.Sprintf("differs: body under 1/4 of the recorded size (%s, recorded %s)", sizeText(c.bodyN), sizeText(e.size))
+		return fmt.Sprintf("differs: body under 1/4 of the recorded size (%s, recorded %s)", sizeText(c.bodyN), sizeText(e.minSize))
 	})
 }
 
@@ -319,6 +324,7 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 		titles map[string]bool
 		urls   map[string]bool
 		forms  map[uint64]bool
+		sizes  []int64
 		static bool
 		tasks  []*Task
 	}
@@ -326,6 +332,10 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 	var order []string
 	for _, sc := range p.Scripts {
 		s := sessions[sc.ID]
+		if s != nil && len(s.Exchanges) != len(sc.Tasks) {
+			s = nil // not the tasks' exchanges: nothing to compare with
+		}
+		var sent [][]byte // values the session's requests sent so far, normalised
 		for i := range sc.Tasks {
 			t := &sc.Tasks[i]
 			name := t.Name
@@ -341,26 +351,17 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 				matched[j] = true
 				e.checks = append(e.checks, ck)
 			}
-			var ex *capture.Exchange
-			if s != nil && len(s.Exchanges) == len(sc.Tasks) {
-				ex = s.Exchanges[i]
+			if s != nil {
+				sent = sentValues(sent, &s.Exchanges[i].Request)
 			}
-			if cfg.CheckMode == CheckAuto && ex != nil && ex.Response.Status != 0 {
-				e.fingerprint(ex)
+			if cfg.CheckMode == CheckAuto && s != nil && s.Exchanges[i].Response.Status != 0 {
+				e.fingerprint(s.Exchanges[i], sent)
 			}
 			if !e.auto && len(e.checks) == 0 {
 				continue
 			}
-			for _, ck := range e.checks {
-				if ck.What == "body" || ck.What == "json" {
-					t.keepBody = true
-				}
-			}
-			if e.checkTitle || e.checkForms || e.json != nil {
-				t.keepBody = true
-			}
 			t.exp = &e
-			if !e.checkTitle && !e.checkForms {
+			if !e.auto {
 				continue
 			}
 			key := t.Method + " " + name + " " + strconv.Itoa(e.status)
@@ -378,19 +379,36 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 			if e.checkForms {
 				g.forms[e.forms] = true
 			}
+			g.sizes = append(g.sizes, e.size)
 			if strings.Contains(name, "{") || strings.Contains(t.Path, "?") {
 				g.static = false
 			}
 		}
 	}
 	// A title is checked only where the recording shows it is stable for
-	// the endpoint; a form set only where the recorded pages agree.
+	// the endpoint, a form set only where the recorded pages agree, and the
+	// size only where the endpoint was recorded more than once with bodies
+	// of similar size.
 	for _, key := range order {
 		g := groups[key]
 		titleOK := len(g.titles) == 1 && (g.static || len(g.urls) >= 2)
+		lo, hi := slices.Min(g.sizes), slices.Max(g.sizes)
+		sizeOK := len(g.sizes) >= 2 && lo >= minCheckedSize && hi <= 2*lo
 		for _, t := range g.tasks {
-			t.exp.checkTitle = t.exp.checkTitle && titleOK
-			t.exp.checkForms = t.exp.checkForms && len(g.forms) == 1
+			e := t.exp
+			e.checkTitle = e.checkTitle && titleOK
+			e.checkForms = e.checkForms && len(g.forms) == 1
+			e.minSize = -1
+			if sizeOK {
+				e.minSize = lo
+			}
+		}
+	}
+	for _, sc := range p.Scripts {
+		for i := range sc.Tasks {
+			if e := sc.Tasks[i].exp; e != nil && e.needBody() {
+				sc.Tasks[i].keepBody = true
+			}
 		}
 	}
 	for j, ok := range matched {
@@ -406,8 +424,142 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 	return nil
 }
 
-// fingerprint fills e from the recorded exchange.
-func (e *expect) fingerprint(ex *capture.Exchange) {
+// needBody reports whether checking needs the live body.
+func (e *expect) needBody() bool {
+	for _, ck := range e.checks {
+		if ck.What == "body" || ck.What == "json" {
+			return true
+		}
+	}
+	return e.checkTitle || e.checkForms || e.json != nil
+}
+
+// sentValues appends to vals the values req sends (query, urlencoded,
+// multipart and JSON bodies), normalised as titles are, of three bytes or
+// more: a page title that shows one (the user's name, the name given to an
+// object) may show another user's value in the replay.
+func sentValues(vals [][]byte, req *capture.Request) [][]byte {
+	add := func(v string) {
+		n := shapeTitle(nil, []byte(v))
+		if len(n) >= 3 && len(n) <= 200 && bytes.ContainsFunc(n, func(r rune) bool { return r >= 'a' && r <= 'z' }) &&
+			!slices.ContainsFunc(vals, func(x []byte) bool { return bytes.Equal(x, n) }) {
+			vals = append(vals, n)
+		}
+	}
+	if _, q, ok := strings.Cut(req.URL, "?"); ok {
+		q, _, _ = strings.Cut(q, "#")
+		if m, err := url.ParseQuery(q); err == nil {
+			for _, vs := range m {
+				for _, v := range vs {
+					add(v)
+				}
+			}
+		}
+	}
+	if len(req.Body) == 0 || len(req.Body) > 1<<20 {
+		return vals
+	}
+	mt, params, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	switch {
+	case mt == "application/x-www-form-urlencoded":
+		if m, err := url.ParseQuery(string(req.Body)); err == nil {
+			for _, vs := range m {
+				for _, v := range vs {
+					add(v)
+				}
+			}
+		}
+	case mt == "multipart/form-data" && params["boundary"] != "":
+		mr := multipart.NewReader(bytes.NewReader(req.Body), params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				break
+			}
+			if part.FileName() == "" {
+				if b, err := io.ReadAll(io.LimitReader(part, 4096)); err == nil {
+					add(string(b))
+				}
+			}
+		}
+	case strings.Contains(mt, "json"):
+		var v any
+		if json.Unmarshal(req.Body, &v) == nil {
+			var walk func(any)
+			walk = func(v any) {
+				switch x := v.(type) {
+				case string:
+					add(x)
+				case []any:
+					for _, y := range x {
+						walk(y)
+					}
+				case map[string]any:
+					for _, y := range x {
+						walk(y)
+					}
+				}
+			}
+			walk(v)
+		}
+	}
+	return vals
+}
+
+// titlePattern replaces each occurrence of a sent value in the normalised
+// title t, at word boundaries, by a wildcard (0, which matches one byte or
+// more); longer values first.
+func titlePattern(t []byte, sent [][]byte) []byte {
+	vals := slices.Clone(sent)
+	slices.SortStableFunc(vals, func(a, b []byte) int { return len(b) - len(a) })
+	for _, v := range vals {
+		if len(v) == 0 {
+			continue
+		}
+		for from := 0; ; {
+			i := bytes.Index(t[from:], v)
+			if i < 0 {
+				break
+			}
+			i += from
+			j := i + len(v)
+			if (i == 0 || !ckAlnum(t[i-1])) && (j == len(t) || !ckAlnum(t[j])) {
+				t = append(t[:i], append([]byte{0}, t[j:]...)...)
+				from = i + 1
+				continue
+			}
+			from = i + 1
+		}
+	}
+	return t
+}
+
+// globMatch reports whether s matches pattern p, where each 0 byte of p
+// matches one byte or more.
+func globMatch(p, s []byte) bool {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && p[pi] == 0:
+			star, mark = pi, si+1
+			pi++
+			si++ // at least one byte
+		case pi < len(p) && p[pi] == s[si]:
+			pi++
+			si++
+		case star >= 0:
+			pi, si = star+1, mark
+			mark++
+		default:
+			return false
+		}
+	}
+	return pi == len(p)
+}
+
+// fingerprint fills e from the recorded exchange; sent are the values the session sent up to and with this request.
+func (e *expect) fingerprint(ex *capture.Exchange, sent [][]byte) {
 	r := &ex.Response
 	e.auto, e.status, e.size = true, r.Status, r.BodySize
 	if e.size < 0 || (e.size == 0 && len(r.Body) > 0) {
@@ -438,9 +590,15 @@ func (e *expect) fingerprint(ex *capture.Exchange) {
 		e.html = true
 		title, found := pageTitle(body)
 		if found || !truncated {
-			e.checkTitle, e.noTitle = true, !found
-			e.title = string(shapeTitle(nil, title))
+			pat := titlePattern(shapeTitle(nil, title), sent)
+			// A title that is all sent values says nothing about the page.
+			e.checkTitle = !found || bytes.ContainsFunc(pat, func(r rune) bool { return r >= 'a' && r <= 'z' })
+			e.noTitle = !found
+			e.title = string(pat)
 			e.titleText = quoteShort(collapseSpace(nil, title))
+			if !found {
+				e.titleText = "none"
+			}
 		}
 		if !truncated {
 			e.checkForms = true
@@ -549,7 +707,7 @@ func shapeWords(dst, s []byte, space bool) []byte {
 				}
 				j++
 			}
-			if digit || inner && j-i >= 8 { // an id, or a random mixed-case one
+			if digit || inner && j-i >= 8 || space && dateWord(s[i:j]) { // an id, a random mixed-case one, a date
 				dst = append(dst, '#')
 			} else {
 				for _, w := range s[i:j] {
@@ -573,6 +731,22 @@ func shapeWords(dst, s []byte, space bool) []byte {
 		i++
 	}
 	return dst
+}
+
+// dateWord reports the English name of a month or a day of the week, full
+// or in three letters: a title that shows today's date changes by itself.
+func dateWord(w []byte) bool {
+	if len(w) < 3 || len(w) > 9 {
+		return false
+	}
+	for _, d := range [...]string{"january", "february", "march", "april", "may", "june", "july", "august",
+		"september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
+		"friday", "saturday", "sunday"} {
+		if asciiEqualFold(w, d) || len(w) == 3 && asciiEqualFold(w, d[:3]) {
+			return true
+		}
+	}
+	return false
 }
 
 func ckAlnum(c byte) bool {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,7 @@ func TestChecksDiffer(t *testing.T) {
 	tests := []struct {
 		name   string
 		rec    rx
+		times  int // the exchange is recorded this many times (default 1)
 		live   live
 		reason string
 	}{
@@ -162,12 +164,14 @@ func TestChecksDiffer(t *testing.T) {
 		{
 			name:   "a small body where a large one was recorded",
 			rec:    rx{"GET", "/orders", 200, []string{"Content-Type: text/plain"}, strings.Repeat("x", 8000)},
+			times:  2, // a size is compared where the recording shows it stable
 			live:   live{200, []string{"Content-Type: text/plain"}, "session expired"},
 			reason: "differs: body under 1/4 of the recorded size (15 B, recorded 7.8 KiB)",
 		},
 		{
 			name:   "a small page of the same title where a large one was recorded",
 			rec:    rx{"GET", "/orders", 200, []string{html}, big},
+			times:  3,
 			live:   live{200, []string{html}, page("Orders", "<p>Please log in again.</p>")},
 			reason: "differs: body under 1/4 of the recorded size (122 B, recorded 8.3 KiB)",
 		},
@@ -193,11 +197,15 @@ func TestChecksDiffer(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rec := checkRecording(tc.rec)
+			xs := []rx{tc.rec}
+			for len(xs) < tc.times {
+				xs = append(xs, tc.rec)
+			}
+			rec := checkRecording(xs...)
 			srv := liveServer(t, map[string]live{tc.rec.method + " " + tc.rec.path: tc.live})
 			res := replayOnce(t, rec, srv, nil)
-			if res.Failures != 1 || len(res.Errors) != 1 || res.Errors[0].Reason != tc.reason {
-				t.Fatalf("%d failures (%s), want one %q", res.Failures, describeFailures(res), tc.reason)
+			if res.Failures != int64(len(xs)) || len(res.Errors) != 1 || res.Errors[0].Reason != tc.reason {
+				t.Fatalf("%d failures (%s), want %d × %q", res.Failures, describeFailures(res), len(xs), tc.reason)
 			}
 			// Status-class judging (--checks=status) lets all of them pass.
 			res = replayOnce(t, rec, srv, func(c *Config) { c.CheckMode = CheckStatus })
@@ -299,6 +307,24 @@ func TestChecksNoFalsePositives(t *testing.T) {
 			},
 		},
 		{
+			name: "a body far smaller than the one recorded once (a list, say)",
+			rec:  []rx{{"GET", "/orders", 200, []string{html}, page("Orders", strings.Repeat("<p>an order</p>", 500))}},
+			live: map[string]live{"GET /orders": {200, []string{html}, page("Orders", "<p>No orders yet.</p>")}},
+		},
+		{
+			name: "bodies of sizes that varied when recorded",
+			rec: []rx{
+				{"GET", "/feed", 200, []string{"Content-Type: text/plain"}, strings.Repeat("x", 2000)},
+				{"GET", "/feed", 200, []string{"Content-Type: text/plain"}, strings.Repeat("x", 9000)},
+			},
+			live: map[string]live{"GET /feed": {200, []string{"Content-Type: text/plain"}, "x"}},
+		},
+		{
+			name: "a title with today's date",
+			rec:  []rx{{"GET", "/calendar", 200, []string{html}, page("Calendar – Tuesday, 1 December 2026", "")}},
+			live: map[string]live{"GET /calendar": {200, []string{html}, page("Calendar – Fri, 1 January 2027", "")}},
+		},
+		{
 			name: "a 304 where a 200 was recorded",
 			rec:  []rx{{"GET", "/logo.png", 200, []string{"Content-Type: image/png"}, strings.Repeat("p", 5000)}},
 			live: map[string]live{"GET /logo.png": {304, nil, ""}},
@@ -317,6 +343,43 @@ func TestChecksNoFalsePositives(t *testing.T) {
 				t.Fatalf("%d requests, %d failures: %s", res.Requests, res.Failures, describeFailures(res))
 			}
 		})
+	}
+}
+
+// TestChecksSentValues: a title that shows values the session sent (a user
+// name at login, the name given to an object) matches the live page with
+// other values there, as with another account from --data, but not a
+// different page.
+func TestChecksSentValues(t *testing.T) {
+	t.Parallel()
+	rec := checkRecording(
+		rx{"POST", "/login", 302, []string{"Location: /"}, ""},
+		rx{"GET", "/", 200, []string{html}, page("ada - Dashboard - Gitea", "")},
+		rx{"POST", "/repo/create", 302, []string{"Location: /ada/notes-1"}, ""},
+		rx{"GET", "/ada/notes-1", 200, []string{html}, page("ada/Lovelace notes: the engine - Gitea", "")},
+	)
+	ex := rec.Sessions[0].Exchanges
+	ex[0].Request.Header = capture.Headers{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}}
+	ex[0].Request.Body = []byte("_csrf=x1&user_name=ada&password=secret")
+	ex[2].Request.Header = capture.Headers{{Name: "Content-Type", Value: "multipart/form-data; boundary=XX"}}
+	ex[2].Request.Body = []byte("--XX\r\nContent-Disposition: form-data; name=\"repo_name\"\r\n\r\nLovelace notes: the engine\r\n--XX--\r\n")
+	for _, tc := range []struct {
+		dashboard, repo string
+		failures        int64
+	}{
+		{"bob - Dashboard - Gitea", "bob/Babbage notes: the mill - Gitea", 0},
+		{"Sign In - Gitea", "bob/Babbage notes: the mill - Gitea", 1},
+		{"bob - Dashboard - Gitea", "Page Not Found - Gitea", 1},
+	} {
+		srv := liveServer(t, map[string]live{
+			"POST /login":       {302, []string{"Location: /"}, ""},
+			"GET /":             {200, []string{html}, page(tc.dashboard, "")},
+			"POST /repo/create": {302, []string{"Location: /ada/notes-1"}, ""},
+			"GET /ada/notes-1":  {200, []string{html}, page(tc.repo, "")},
+		})
+		if res := replayOnce(t, rec, srv, nil); res.Failures != tc.failures {
+			t.Errorf("%q, %q: %d failures, want %d: %s", tc.dashboard, tc.repo, res.Failures, tc.failures, describeFailures(res))
+		}
 	}
 }
 
@@ -525,6 +588,10 @@ func FuzzShapes(f *testing.F) {
 		}
 		describeForms(b)
 		shapePath(nil, b)
+		title := shapeTitle(nil, b)
+		if pat := titlePattern(slices.Clone(title), [][]byte{shapeTitle(nil, b[:len(b)/2]), []byte("a")}); !globMatch(pat, title) {
+			t.Fatalf("title %q does not match its own pattern %q", title, pat)
+		}
 		if s := newJSONShape(b); s != nil {
 			if d := s.match(b); d.kind != 0 {
 				t.Fatalf("a body differs from its own shape: %s", s.describe(d))
@@ -544,7 +611,7 @@ func BenchmarkCheckPage(b *testing.B) {
 			ex := &capture.Exchange{Response: capture.Response{Status: 200, Body: []byte(tc.body), BodySize: int64(len(tc.body)),
 				Header: capture.Headers{{Name: "Content-Type", Value: tc.ctype}}}}
 			var e expect
-			e.fingerprint(ex)
+			e.fingerprint(ex, nil)
 			t := &Task{Method: "GET", RecordedStatus: 200, exp: &e}
 			c := &conn{status: 200, body: []byte(tc.body), bodyN: int64(len(tc.body)),
 				hbuf: []byte("Content-Type" + tc.ctype), hoffs: []hfield{{0, 12, 12, int32(12 + len(tc.ctype))}}}
