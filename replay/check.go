@@ -52,10 +52,12 @@ func ParseCheckMode(s string) (CheckMode, error) {
 //   - redirect: the path of Location, with every word that holds a digit
 //     taken as an id and a trailing "-2" dropped (slugs made unique);
 //   - content type: the media type, when both have one;
-//   - title: compared after ids are templated and only where the recording
-//     shows it does not depend on the object: every recorded page of the
-//     endpoint with that status had the same title, and either the path
-//     names no object (no id, no query) or it was recorded for two
+//   - title: compared after ids, numbers and month and day names are
+//     templated and the values the session itself sent (a user name, the
+//     name given to an object) are made wildcards, and only where the
+//     recording shows it does not depend on the object: every recorded page
+//     of the endpoint with that status had the same title, and either the
+//     path names no object (no id, no query) or it was recorded for two
 //     different URLs;
 //   - forms: the set of forms with a field a person fills in (their action
 //     and those fields' names, ids templated); forms of hidden fields and
@@ -64,9 +66,11 @@ func ParseCheckMode(s string) (CheckMode, error) {
 //   - JSON shape: every member the recording had at the first two levels
 //     (of the first element of arrays) is there with the same kind; null
 //     matches anything, extra members and members named by ids are fine;
-//   - size: a body under a quarter of a recorded one of at least
-//     minCheckedSize bytes (an error or login page in place of the page).
-//     A larger body is never a difference: lists grow under load.
+//   - size: a body under a quarter of the smallest recorded one, where the
+//     endpoint was recorded at least twice with bodies of minCheckedSize
+//     bytes or more within a factor of two (an error or login page in place
+//     of the page). A larger body is never a difference: lists grow under
+//     load.
 //
 // Set-Cookie, Date and other header fields are not compared.
 const minCheckedSize = 1024
