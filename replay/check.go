@@ -801,7 +801,7 @@ type htmlTag struct {
 }
 
 // nextHTMLTag finds the next tag in b from i whose name starts with one of
-// the lower-case letters in first, skipping comments and the content of
+// the (one to three) lower-case letters in first, skipping comments and the content of
 // script and style elements. It returns the tag and the index after it, or
 // ok false at the end.
 func nextHTMLTag(b []byte, i int, first string) (t htmlTag, next int, ok bool) {
@@ -811,7 +811,7 @@ func nextHTMLTag(b []byte, i int, first string) (t htmlTag, next int, ok bool) {
 			return htmlTag{}, len(b), false
 		}
 		i += j + 1
-		if bytes.HasPrefix(b[i:], []byte("!--")) {
+		if i < len(b) && b[i] == '!' && bytes.HasPrefix(b[i:], []byte("!--")) {
 			k := bytes.Index(b[i+3:], []byte("-->"))
 			if k < 0 {
 				return htmlTag{}, len(b), false
@@ -826,7 +826,7 @@ func nextHTMLTag(b []byte, i int, first string) (t htmlTag, next int, ok bool) {
 		if i >= len(b) {
 			return htmlTag{}, len(b), false
 		}
-		if c := b[i] | 0x20; c != 's' && strings.IndexByte(first, c) < 0 {
+		if c := b[i] | 0x20; c != 's' && c != first[0] && (len(first) < 2 || c != first[1]) && (len(first) < 3 || c != first[2]) {
 			continue // not a tag the caller wants: not parsed
 		}
 		n := i

@@ -600,13 +600,15 @@ func FuzzShapes(f *testing.F) {
 	})
 }
 
-// BenchmarkCheckPage is the live comparison of an HTML page with its
-// recording (title and form set) and of a JSON body with its shape.
+// BenchmarkCheckPage is the live comparison of a response with its
+// recording: a plain text one (status and size), an HTML page of 2.3 KB
+// (title and form set) and a JSON body (its shape).
 func BenchmarkCheckPage(b *testing.B) {
 	body := page("Edit post 17 | Site admin", `<form action="/post/17/change/" method=post><input type=hidden name=csrf value=x>`+
 		`<input name=title value="Hello"><textarea name=body>text</textarea><select name=status><option>draft</select></form>`+strings.Repeat("<p>lorem ipsum</p>", 100))
 	js := `{"token":"abc","user":{"name":"ada","id":1,"roles":["a"]},"orders":[{"id":1,"total":3}]}`
-	for _, tc := range []struct{ name, ctype, body string }{{"html", "text/html", body}, {"json", "application/json", js}} {
+	// plain is BenchmarkUserDo's response: a status and size comparison only.
+	for _, tc := range []struct{ name, ctype, body string }{{"plain", "text/plain", "hello, world"}, {"html", "text/html", body}, {"json", "application/json", js}} {
 		b.Run(tc.name, func(b *testing.B) {
 			ex := &capture.Exchange{Response: capture.Response{Status: 200, Body: []byte(tc.body), BodySize: int64(len(tc.body)),
 				Header: capture.Headers{{Name: "Content-Type", Value: tc.ctype}}}}
