@@ -92,14 +92,16 @@ const (
 type expect struct {
 	auto     bool   // compare with the recording (CheckAuto and a recorded response)
 	status   int    // recorded status
-	location string // normalised path of the recorded Location ("" when none)
+	locBase  string // normalised path of the recorded Location ("" when none)
+	location string // locBase with the rules' values as wildcards (checkRules)
 	locText  string // the recorded Location's path, quoted for reasons
 	hasLoc   bool
 	ctype    string // recorded media type, lower case ("" when none)
 	encoding string // recorded Content-Encoding, lower case
 	html     bool
 
-	title, titleText string // normalised recorded title, and as shown in reasons
+	titleBase        string // normalised recorded title, sent values as wildcards
+	title, titleText string // titleBase with the rules' values as wildcards, and the title as shown in reasons
 	checkTitle       bool
 	noTitle          bool // the recorded page had no title
 	forms            uint64
@@ -232,7 +234,7 @@ func (p *Player) check(t *Task, c *conn) string {
 	if e.hasLoc {
 		live := c.header("Location")
 		s.norm = shapePath(s.norm[:0], live)
-		if string(s.norm) != e.location {
+		if !globMatch(e.location, s.norm) {
 			return e.reason(rkey(kindLocation, fnvHash(s.norm)), "differs: redirect",
 				func() string {
 					return fmt.Sprintf("differs: redirect to %s, recorded %s", quoteShort(ckPath(live)), e.locText)
@@ -266,7 +268,7 @@ func (p *Player) check(t *Task, c *conn) string {
 				return e.reason(rkey(kindTitle, 0), "differs: title", func() string {
 					return fmt.Sprintf("differs: no title, recorded %s", e.titleText)
 				})
-			case found && !globMatch([]byte(e.title), s.norm):
+			case found && !globMatch(e.title, s.norm):
 				return e.reason(rkey(kindTitle, fnvHash(s.norm)|1), "differs: title", func() string {
 					return fmt.Sprintf("differs: title %s, recorded %s", quoteShort(collapseSpace(nil, title)), e.titleText)
 				})
@@ -335,7 +337,10 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 	groups := map[string]*group{}
 	var order []string
 	for _, sc := range p.Scripts {
-		s := sessions[sc.ID]
+		s := sc.session
+		if s == nil {
+			s = sessions[sc.ID]
+		}
 		if s != nil && len(s.Exchanges) != len(sc.Tasks) {
 			s = nil // not the tasks' exchanges: nothing to compare with
 		}
@@ -426,6 +431,35 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// checkRules makes the recorded values of every script's rules wildcards in
+// the Location and title patterns of its tasks: a correlated value (an id,
+// a token, a --data column's value, one the client made) is each user's
+// own. NewPlayer calls it, so that rules the validation pass added after
+// NewPlan count too; it recomputes the patterns from the recorded ones.
+func (p *Plan) checkRules() {
+	for _, sc := range p.Scripts {
+		var vals [][]byte
+		for _, r := range sc.Rules {
+			v := shapeTitle(nil, []byte(r.Value))
+			if len(v) >= 2 && bytes.ContainsFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+				vals = append(vals, v)
+			}
+		}
+		for i := range sc.Tasks {
+			e := sc.Tasks[i].exp
+			if e == nil || !e.auto {
+				continue
+			}
+			if e.hasLoc {
+				e.location = string(titlePattern([]byte(e.locBase), vals))
+			}
+			if e.checkTitle {
+				e.title = string(titlePattern([]byte(e.titleBase), vals))
+			}
+		}
+	}
 }
 
 // needBody reports whether checking needs the live body.
@@ -540,7 +574,7 @@ func titlePattern(t []byte, sent [][]byte) []byte {
 
 // globMatch reports whether s matches pattern p, where each 0 byte of p
 // matches one byte or more.
-func globMatch(p, s []byte) bool {
+func globMatch(p string, s []byte) bool {
 	pi, si := 0, 0
 	star, mark := -1, 0
 	for si < len(s) {
@@ -575,7 +609,8 @@ func (e *expect) fingerprint(ex *capture.Exchange, sent [][]byte) {
 	e.encoding = strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
 	if r.Status >= 300 && r.Status < 400 {
 		if loc := r.Header.Get("Location"); loc != "" {
-			e.hasLoc, e.location = true, string(shapePath(nil, []byte(loc)))
+			e.hasLoc, e.locBase = true, string(shapePath(nil, []byte(loc)))
+			e.location = e.locBase
 			e.locText = quoteShort(ckPath([]byte(loc)))
 		}
 	}
@@ -598,7 +633,7 @@ func (e *expect) fingerprint(ex *capture.Exchange, sent [][]byte) {
 			// A title that is all sent values says nothing about the page.
 			e.checkTitle = !found || bytes.ContainsFunc(pat, func(r rune) bool { return r >= 'a' && r <= 'z' })
 			e.noTitle = !found
-			e.title = string(pat)
+			e.titleBase, e.title = string(pat), string(pat)
 			e.titleText = quoteShort(collapseSpace(nil, title))
 			if !found {
 				e.titleText = "none"
@@ -793,8 +828,8 @@ func fnvMore(h uint64, b []byte) uint64 {
 
 // HTML ----------------------------------------------------------------------
 
-// htmlTag is one start or end tag found by nextHTMLTag.
-type htmlTag struct {
+// pageTag is one start or end tag found by nextHTMLTag.
+type pageTag struct {
 	name  []byte // lower case not guaranteed; compare with asciiEqualFold
 	attrs []byte // the text between the name and '>'
 	end   bool   // </name>
@@ -804,17 +839,17 @@ type htmlTag struct {
 // the (one to three) lower-case letters in first, skipping comments and the content of
 // script and style elements. It returns the tag and the index after it, or
 // ok false at the end.
-func nextHTMLTag(b []byte, i int, first string) (t htmlTag, next int, ok bool) {
+func nextHTMLTag(b []byte, i int, first string) (t pageTag, next int, ok bool) {
 	for {
 		j := bytes.IndexByte(b[i:], '<')
 		if j < 0 {
-			return htmlTag{}, len(b), false
+			return pageTag{}, len(b), false
 		}
 		i += j + 1
 		if i < len(b) && b[i] == '!' && bytes.HasPrefix(b[i:], []byte("!--")) {
 			k := bytes.Index(b[i+3:], []byte("-->"))
 			if k < 0 {
-				return htmlTag{}, len(b), false
+				return pageTag{}, len(b), false
 			}
 			i += 3 + k + 3
 			continue
@@ -824,7 +859,7 @@ func nextHTMLTag(b []byte, i int, first string) (t htmlTag, next int, ok bool) {
 			i++
 		}
 		if i >= len(b) {
-			return htmlTag{}, len(b), false
+			return pageTag{}, len(b), false
 		}
 		if c := b[i] | 0x20; c != 's' && c != first[0] && (len(first) < 2 || c != first[1]) && (len(first) < 3 || c != first[2]) {
 			continue // not a tag the caller wants: not parsed
@@ -839,7 +874,7 @@ func nextHTMLTag(b []byte, i int, first string) (t htmlTag, next int, ok bool) {
 		t.name = b[i:n]
 		k := bytes.IndexByte(b[n:], '>')
 		if k < 0 {
-			return htmlTag{}, len(b), false
+			return pageTag{}, len(b), false
 		}
 		t.attrs = b[n : n+k]
 		next = n + k + 1

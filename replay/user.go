@@ -1,9 +1,8 @@
 package replay
 
 import (
-	"net/url"
+	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,9 +22,11 @@ type user struct {
 	conns []*conn
 
 	jar    jar
-	ran    bool     // the user has sent a task: pause before the next session too
-	slots  []string // live values of the script's rules
-	req    []byte   // request bytes, reused
+	ran    bool       // the user has sent a task: pause before the next session too
+	slots  []string   // live values of the script's rules
+	req    []byte     // request bytes, reused
+	body   []byte     // a request body with live values, reused
+	rnd    *rand.Rand // makes the client's values afresh
 	timer  *time.Timer
 	sample stats.Sample
 }
@@ -104,16 +105,48 @@ func (u *user) sleep(d time.Duration) bool {
 	return false
 }
 
+// startScript readies the user for a session of sc: a fresh cookie jar, no
+// live values yet but its --data row's and fresh client-made ones. It
+// reports false when the run must stop (the data ran out).
+func (u *user) startScript(sc *Script) bool {
+	p := u.p
+	u.jar.reset()
+	u.slots = u.slots[:0]
+	for range sc.Rules {
+		u.slots = append(u.slots, "")
+	}
+	if len(sc.dataCols) > 0 && p.feed != nil {
+		row, err := p.feed.Row(u.id)
+		if err != nil {
+			p.fail(err)
+			return false
+		}
+		for _, d := range sc.dataCols {
+			if d.column < len(row) {
+				u.slots[d.rule] = row[d.column]
+			}
+		}
+	}
+	if len(sc.client) > 0 {
+		if u.rnd == nil {
+			u.rnd = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(u.id)))
+		}
+		now := time.Now()
+		for _, ri := range sc.client {
+			u.slots[ri] = Regenerate(sc.Rules[ri].Source.Name, sc.Rules[ri].Value, now, u.rnd)
+		}
+	}
+	return true
+}
+
 // runScript replays one session. at is the intended start of the session on
 // the timeline (open model), or zero for the closed model, where tasks follow
 // each other after the think time. It reports false when the user was
 // stopped before the end.
 func (u *user) runScript(sc *Script, at time.Time) bool {
 	p := u.p
-	u.jar.reset()
-	u.slots = u.slots[:0]
-	for range sc.Rules {
-		u.slots = append(u.slots, "")
+	if !u.startScript(sc) {
+		return false
 	}
 	for i := range sc.Tasks {
 		t := &sc.Tasks[i]
@@ -179,55 +212,72 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 		s.Failure = p.check(t, c)
 		c.eachHeader("Set-Cookie", func(v []byte) { u.jar.set(t.Target, v, done) })
 		if len(t.extract) > 0 {
-			u.extract(sc, t, c)
+			if miss := u.extract(sc, t, c); miss != "" && s.Failure == "" {
+				// The recorded response had a value later requests need, the
+				// live one not: they would go out with the recording's.
+				s.Failure = miss
+			}
 		}
 	}
 	p.record(u.id, stats.Endpoint(t.endpoint), s)
 }
 
-// extract stores the live values of the rules whose source is task t.
-func (u *user) extract(sc *Script, t *Task, c *conn) {
-	var body string
+// extract stores the live values of the rules whose source is task t, and
+// counts for each whether the live response had it. It returns the failure
+// reason of the first value the live response lacked, or "". A cookie the
+// response did not set again is taken from the user's jar.
+func (u *user) extract(sc *Script, t *Task, c *conn) string {
+	miss := ""
+	var body []byte
+	decoded := false
 	for _, ri := range t.extract {
-		src := sc.Rules[ri].Source
-		switch src.Kind {
-		case SourceHeader:
-			c.eachHeader(src.Header, func(v []byte) {
-				text := headerText(capture.Header{Name: src.Header, Value: string(v)})
-				if got, ok := extract(text, src); ok && u.slots[ri] == "" {
-					u.slots[ri] = got
-				}
-			})
-		case SourceBody:
-			if body == "" {
-				h := capture.Headers{{Name: "Content-Encoding", Value: string(c.header("Content-Encoding"))}}
-				body = string(decodedBody(h, c.body))
+		src := &sc.Rules[ri].Source
+		if src.needsBody() && !decoded {
+			h := capture.Headers{{Name: "Content-Encoding", Value: string(c.header("Content-Encoding"))}}
+			body, decoded = decodedBody(h, c.body), true
+		}
+		got, ok := liveValue(src, c.eachHeader, body, t.RecordedURL)
+		if !ok && src.Kind == SourceCookie {
+			if jc := u.jar.lookup(t.Target, src.Name, t.Path, time.Now()); jc != nil && jc.value != "" {
+				got, ok = jc.value, true
 			}
-			if got, ok := extract(body, src); ok {
-				u.slots[ri] = got
+		}
+		if ok {
+			u.slots[ri] = got
+		} else if miss == "" {
+			miss = sc.Rules[ri].missing
+		}
+		if ri < len(sc.hits) {
+			if ok {
+				sc.hits[ri].found.Add(1)
+			} else {
+				sc.hits[ri].missed.Add(1)
 			}
 		}
 	}
+	return miss
 }
 
 // build appends the request bytes of task t: the recorded method, path,
-// headers and body with the live correlated values, the target's Host, the
-// user's cookies and a fresh Content-Length.
+// headers and body with the live correlated values in their places, the
+// target's Host, the user's cookies and a fresh Content-Length.
 func (u *user) build(b []byte, sc *Script, t *Task) []byte {
-	var rep *strings.Replacer
-	if len(t.subst) > 0 {
-		rep = u.replacer(sc, t)
-	}
-	sub := func(s string) string {
-		if rep == nil {
-			return s
+	spans := t.spans
+	part := func(p int) []span {
+		i := 0
+		for i < len(spans) && spans[i].part < p {
+			i++
 		}
-		return rep.Replace(s)
+		j := i
+		for j < len(spans) && spans[j].part == p {
+			j++
+		}
+		return spans[i:j]
 	}
 	now := time.Now()
 	b = append(b, t.Method...)
 	b = append(b, ' ')
-	b = append(b, sub(t.Path)...)
+	b = fill(u, b, sc, t.Path, part(partTarget))
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, t.Target.Host...)
 	b = append(b, "\r\n"...)
@@ -248,15 +298,20 @@ func (u *user) build(b []byte, sc *Script, t *Task) []byte {
 		}
 		b = append(b, f.Name...)
 		b = append(b, ": "...)
-		b = append(b, sub(f.Value)...)
+		if len(spans) > 0 {
+			b = fill(u, b, sc, f.Value, part(i))
+		} else {
+			b = append(b, f.Value...)
+		}
 		b = append(b, "\r\n"...)
 	}
 	if t.cookieAt >= len(t.Header) {
 		cookie()
 	}
 	body := t.Body
-	if rep != nil && len(body) > 0 {
-		body = []byte(rep.Replace(string(body)))
+	if bs := part(partBody); len(bs) > 0 {
+		u.body = fill(u, u.body[:0], sc, t.Body, bs)
+		body = u.body
 	}
 	if len(body) > 0 || t.Method == "POST" || t.Method == "PUT" || t.Method == "PATCH" {
 		b = append(b, "Content-Length: "...)
@@ -267,22 +322,19 @@ func (u *user) build(b []byte, sc *Script, t *Task) []byte {
 	return append(b, body...)
 }
 
-// replacer maps the recorded values task t uses to this user's live ones,
-// raw and URL-encoded.
-func (u *user) replacer(sc *Script, t *Task) *strings.Replacer {
-	var pairs []string
-	for _, ri := range t.subst {
-		old, nu := sc.Rules[ri].Value, u.slots[ri]
-		if nu == "" || nu == old {
+// fill appends text with the user's live values in its spans; a span whose
+// rule has no live value (the live response lacked it) keeps the recorded
+// text.
+func fill[T string | []byte](u *user, b []byte, sc *Script, text T, spans []span) []byte {
+	pos := 0
+	for _, sp := range spans {
+		live := u.slots[sp.rule]
+		if live == "" || live == sc.Rules[sp.rule].Value || sp.start < pos || sp.end > len(text) {
 			continue
 		}
-		pairs = append(pairs, old, nu)
-		if qo, qn := url.QueryEscape(old), url.QueryEscape(nu); qo != old {
-			pairs = append(pairs, qo, qn)
-		}
+		b = append(b, text[pos:sp.start]...)
+		b = appendEncoded(b, live, sp.enc)
+		pos = sp.end
 	}
-	if len(pairs) == 0 {
-		return nil
-	}
-	return strings.NewReplacer(pairs...)
+	return append(b, text[pos:]...)
 }

@@ -26,7 +26,7 @@ import (
 
 func replayCommand() *cli.Command {
 	def := replay.DefaultConfig()
-	return &cli.Command{
+	cmd := &cli.Command{
 		Name:      "replay",
 		Usage:     "replay a recording as many concurrent simulated users",
 		ArgsUsage: "REC.amp|URL",
@@ -69,6 +69,9 @@ func replayCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-checks", Usage: "judge responses by status class only (--checks=status)"},
 			&cli.GenericFlag{Name: "check", Value: &multiFlag{}, Usage: "assert on responses, optionally for one endpoint (`EXPR`, repeatable): 'POST /login: status == 302', 'GET /cart: body contains \"Total\"', 'json $.id exists', 'header Location contains /x', 'status in 200,302', 'json $.a == \"v\"'"},
 			&cli.GenericFlag{Name: "header", Value: &multiFlag{}, Usage: "set this field on every request, replacing the recorded one: `'Name: value'` (repeatable), e.g. 'X-Load-Test: amp'"},
+			&cli.StringFlag{Name: "data", Usage: "per-user values: a CSV `FILE` with a header row, or JSON lines; a column named like a recorded form field, JSON member, query parameter or header replaces the recorded value"},
+			&cli.StringFlag{Name: "data-mode", Value: "next", Usage: "which row each session takes: next (in turn, wrapping), random, unique (each row once, then stop) or loop (each user keeps its row)"},
+			&cli.BoolFlag{Name: "keep-client-values", Usage: "send values the client generated (UUIDs, nonces, timestamps) as recorded instead of fresh ones per user and iteration"},
 			&cli.StringFlag{Name: "shard", Usage: "run the I-th (from 0) of N equal parts of this test: `I/N` (users, rate and iterations divided, timeline copies dealt out)"},
 			&cli.StringFlag{Name: "start-at", Usage: "wait for this shared start time (`RFC3339`), so the ramps of all shards line up"},
 			&cli.IntFlag{Name: "max-conns", Usage: "share at most this many connections per target among all users (default: one per user, capped by the open-file limit)"},
@@ -88,6 +91,8 @@ func replayCommand() *cli.Command {
 		},
 		Action: runReplay,
 	}
+	cmd.Flags = append(cmd.Flags, validateFlags()...)
+	return cmd
 }
 
 // replayConfig turns the flags into a replay.Config.
@@ -131,6 +136,14 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	}
 	cfg.Headers = multi(c, "header")
 	cfg.MaxConns = c.Int("max-conns")
+	cfg.DataFile = c.String("data")
+	cfg.KeepClientValues = c.Bool("keep-client-values")
+	if cfg.DataMode, err = replay.ParseDataMode(c.String("data-mode")); err != nil {
+		return cfg, err
+	}
+	if c.IsSet("data-mode") && cfg.DataFile == "" {
+		return cfg, errors.New("--data-mode needs --data FILE")
+	}
 	if sh := c.String("shard"); sh != "" {
 		i, n, ok := strings.Cut(sh, "/")
 		if cfg.Shard, err = strconv.Atoi(i); ok && err == nil {
@@ -179,6 +192,11 @@ func runReplay(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d whole records before it\n", readErrorText(path, err), rec.Exchanges())
 	}
+	data, bindings, err := replay.PrepareData(cfg, rec.Sessions)
+	if err != nil {
+		return usageError("replay: %s", oneLine(err))
+	}
+	cfg.Data = data
 	if p := c.String("cpuprofile"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
@@ -190,16 +208,33 @@ func runReplay(c *cli.Context) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter}
+	valid, err := validationOf(c)
+	if err != nil {
+		return err
+	}
+	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter,
+		ctx: c.Context, out: c.App.Writer, valid: valid}
 	if c.IsSet("web") {
 		return serveWeb(c, setup, cfg, ths, c.Bool("autostart"), c.Bool("autostart"))
 	}
 	run, err := setup.newRun(cfg)
 	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
 		return usageError("replay: %s: %v", path, err)
+	}
+	if valid.only {
+		if v := setup.verified; v != nil && (len(v.Differs) > 0 || len(v.Errors) > 0) {
+			return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --validate: %s of %d differ from the recording",
+				plural(len(v.Differs)+len(v.Errors), "request"), v.Requests)}
+		}
+		return nil
 	}
 	plan, col, player := run.Plan, run.Collector, run.Player
 	if c.Bool("dry-run") {
+		printData(c.App.Writer, cfg, bindings)
 		return printPlan(c.App.Writer, path, cfg, plan)
 	}
 	out := c.App.Writer
@@ -227,6 +262,10 @@ func runReplay(c *cli.Context) error {
 	}
 
 	res := play(c.Context, player, col, cfg, ths, c.Bool("abort-on-fail"), c.Bool("quiet"), out, c.App.ErrWriter)
+	printRuleCounts(out, plan)
+	if err := player.Err(); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "amp: the run stopped early: %s\n", oneLine(err))
+	}
 	return finish(c, res, ths)
 }
 
@@ -265,12 +304,26 @@ type replaySetup struct {
 	namer     *stats.Namer
 	autoConns bool // --max-conns not given: cap connections by the open-file limit
 	errw      io.Writer
+
+	ctx      context.Context
+	out      io.Writer
+	valid    validPass            // saved rules or the validation pass, before each run
+	verified *replay.Verification // what the last pass found
 }
 
 func (s *replaySetup) newRun(cfg replay.Config) (*web.Run, error) {
 	plan, err := replay.NewPlan(s.rec, cfg, s.namer.Name)
 	if err != nil {
 		return nil, err
+	}
+	if s.out != nil {
+		ctx := s.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if s.verified, err = s.valid.prepare(ctx, s.out, plan, cfg); err != nil {
+			return nil, err
+		}
 	}
 	if s.autoConns && cfg.MaxConns == 0 {
 		// One connection per user, unless the open-file limit forbids it.
