@@ -56,8 +56,8 @@ func ParseCheckMode(s string) (CheckMode, error) {
 //     templated and the values the session itself sent (a user name, the
 //     name given to an object) are made wildcards, and only where the
 //     recording shows it does not depend on the object: every recorded page
-//     of the endpoint with that status had the same title, and either the
-//     path names no object (no id, no query) or it was recorded for two
+//     of the endpoint and query with that status had the same title, and
+//     either the path names no object (no id) or it was recorded for two
 //     different URLs;
 //   - forms: the set of forms with a field a person fills in (their action
 //     and those fields' names, ids templated); forms of hidden fields and
@@ -373,7 +373,10 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 			if !e.auto {
 				continue
 			}
-			key := t.Method + " " + name + " " + strconv.Itoa(e.status)
+			// Pages of one endpoint routed by their query (index.php?title=X&action=edit)
+			// are grouped apart; a title that shows a query value has it as a wildcard.
+			_, query, _ := strings.Cut(t.Path, "?")
+			key := t.Method + " " + name + "?" + string(shapeWords(nil, []byte(query), false)) + " " + strconv.Itoa(e.status)
 			g := groups[key]
 			if g == nil {
 				g = &group{titles: map[string]bool{}, urls: map[string]bool{}, forms: map[uint64]bool{}, static: true}
@@ -389,7 +392,7 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 				g.forms[e.forms] = true
 			}
 			g.sizes = append(g.sizes, e.size)
-			if strings.Contains(name, "{") || strings.Contains(t.Path, "?") {
+			if strings.Contains(name, "{") {
 				g.static = false
 			}
 		}

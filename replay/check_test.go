@@ -182,6 +182,12 @@ func TestChecksDiffer(t *testing.T) {
 			reason: "differs: forms /login{password,username}, recorded /articles{body,title}",
 		},
 		{
+			name:   "the login page where a query-routed page was recorded (MediaWiki's index.php?title=X&action=edit)",
+			rec:    rx{"GET", "/index.php?title=Notes&action=edit", 200, []string{ctHTML}, page("Editing Notes - CkWiki", "")},
+			live:   live{200, []string{ctHTML}, page("Log in - CkWiki", "")},
+			reason: `differs: title "Log in - CkWiki", recorded "Editing Notes - CkWiki"`,
+		},
+		{
 			name:   "HTML where JSON was recorded",
 			rec:    rx{"GET", "/api/me", 200, []string{ctJSON}, `{"user":"ada"}`},
 			live:   live{200, []string{ctHTML}, page("Log in", "")},
