@@ -637,3 +637,49 @@ func BenchmarkCheckPage(b *testing.B) {
 		})
 	}
 }
+
+// liveConn is a connection holding a response with the given status and
+// header fields, for calling check directly.
+func liveConn(status int, fields ...string) *conn {
+	c := &conn{status: status}
+	for _, f := range fields {
+		name, value, _ := strings.Cut(f, ": ")
+		base := int32(len(c.hbuf))
+		c.hbuf = append(c.hbuf, name+value...)
+		c.hoffs = append(c.hoffs, hfield{base, base + int32(len(name)), base + int32(len(name)), base + int32(len(name)+len(value))})
+	}
+	return c
+}
+
+// TestChecksRuleValues: a rule's recorded value (here one the validation
+// pass would learn: a short id of letters in a redirect) is a wildcard in
+// the recorded Location once a Player is made, while a redirect elsewhere
+// still differs.
+func TestChecksRuleValues(t *testing.T) {
+	t.Parallel()
+	rec := checkRecording(rx{"POST", "/notes", 303, []string{"Location: /notes/wwtvae"}, ""})
+	cfg := fastConfig("http://127.0.0.1:1")
+	plan, err := NewPlan(rec, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &plan.Scripts[0].Tasks[0]
+	p := &Player{}
+	if r := p.check(tk, liveConn(303, "Location: /notes/esrmlx")); r != `differs: redirect to "/notes/esrmlx", recorded "/notes/wwtvae"` {
+		t.Fatalf("without a rule: %q", r)
+	}
+	plan.Scripts[0].Rules = append(plan.Scripts[0].Rules, Rule{Name: "note", Value: "wwtvae"})
+	if _, err := NewPlayer(plan, cfg, stats.NewCollector(stats.Config{})); err != nil {
+		t.Fatal(err)
+	}
+	for loc, want := range map[string]string{
+		"/notes/esrmlx":  "",
+		"/notes/a":       "",
+		"/login?next=/n": `differs: redirect to "/login", recorded "/notes/wwtvae"`,
+		"/notes/":        `differs: redirect to "/notes/", recorded "/notes/wwtvae"`,
+	} {
+		if r := p.check(tk, liveConn(303, "Location: "+loc)); r != want {
+			t.Errorf("Location %s: %q, want %q", loc, r, want)
+		}
+	}
+}
