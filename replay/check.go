@@ -51,7 +51,7 @@ func ParseCheckMode(s string) (CheckMode, error) {
 //     may be answered either way);
 //   - redirect: the path of Location, with every word that holds a digit
 //     taken as an id and a trailing "-2" dropped (slugs made unique);
-//   - content type: the media type, when both have one;
+//   - content type: the media type of a 2xx response, when both have one;
 //   - title: compared after ids, numbers and month and day names are
 //     templated and the values the session itself sent (a user name, the
 //     name given to an object) are made wildcards, and only where the
@@ -242,7 +242,7 @@ func (p *Player) check(t *Task, c *conn) string {
 		}
 	}
 	ct := ckMediaType(c.header("Content-Type"))
-	if e.ctype != "" && len(ct) > 0 && !asciiEqualFold(ct, e.ctype) {
+	if e.ctype != "" && len(ct) > 0 && c.status < 300 && !asciiEqualFold(ct, e.ctype) {
 		return e.reason(rkey(kindType, fnvHash(ct)), "differs: content type",
 			func() string { return fmt.Sprintf("differs: content type %s, recorded %s", truncate(ct, 60), e.ctype) })
 	}
@@ -609,7 +609,7 @@ func (e *expect) fingerprint(ex *capture.Exchange, sent [][]byte) {
 			e.size = -1
 		}
 	}
-	e.encoding = strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	e.encoding = string(shapeLower(bytes.TrimSpace([]byte(r.Header.Get("Content-Encoding")))))
 	if r.Status >= 300 && r.Status < 400 {
 		if loc := r.Header.Get("Location"); loc != "" {
 			e.hasLoc, e.locBase = true, string(shapePath(nil, []byte(loc)))
@@ -617,8 +617,7 @@ func (e *expect) fingerprint(ex *capture.Exchange, sent [][]byte) {
 			e.locText = quoteShort(ckPath([]byte(loc)))
 		}
 	}
-	e.ctype = string(ckMediaType([]byte(r.Header.Get("Content-Type"))))
-	e.ctype = strings.ToLower(e.ctype)
+	e.ctype = string(shapeLower(ckMediaType([]byte(r.Header.Get("Content-Type")))))
 	truncated := ex.Flags&capture.FlagResponseTruncated != 0 || r.BodySize > int64(len(r.Body))
 	if len(r.Body) == 0 {
 		return
@@ -650,6 +649,19 @@ func (e *expect) fingerprint(ex *capture.Exchange, sent [][]byte) {
 	case strings.Contains(e.ctype, "json") && !truncated:
 		e.json = newJSONShape(body)
 	}
+}
+
+// shapeLower returns a lower-case copy of b, ASCII letters only (other
+// bytes, valid UTF-8 or not, stay as they are).
+func shapeLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // quoteShort quotes b for a reason, cut to 60 bytes.

@@ -683,3 +683,31 @@ func TestChecksRuleValues(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheck: fingerprinting any recorded response and checking any live one
+// against it never panics, and a response never differs from itself.
+func FuzzCheck(f *testing.F) {
+	f.Add(page("Log in", `<form action=/login><input name=user></form>`), "text/html", "", 200)
+	f.Add(`{"a":{"b":[1]},"c":null}`, "application/json", "", 200)
+	f.Add(gz(page("T", "")), "text/html", "gzip", 200)
+	f.Add("", "", "", 302)
+	f.Fuzz(func(t *testing.T, body, ctype, enc string, status int) {
+		if status < 100 || status > 999 || strings.ContainsAny(ctype+enc, "\r\n") {
+			return
+		}
+		ex := &capture.Exchange{Response: capture.Response{Status: status, Body: []byte(body), BodySize: int64(len(body)),
+			Header: capture.Headers{{Name: "Content-Type", Value: ctype}, {Name: "Content-Encoding", Value: enc}, {Name: "Location", Value: body}}}}
+		var e expect
+		e.fingerprint(ex, [][]byte{[]byte("a")})
+		e.minSize = e.size
+		tk := &Task{Method: "GET", RecordedStatus: status, exp: &e}
+		c := liveConn(status, "Content-Type: "+ctype, "Content-Encoding: "+enc, "Location: "+body)
+		c.body, c.bodyN = []byte(body), int64(len(body))
+		p := &Player{}
+		if r := p.check(tk, c); r != "" && !strings.HasPrefix(r, "HTTP ") {
+			t.Fatalf("a response differs from itself: %s", r)
+		}
+		c.body, c.bodyN = []byte(body[:len(body)/2]), int64(len(body)/2)
+		p.check(tk, c)
+	})
+}
