@@ -181,4 +181,9 @@ func TestThresholdDiffers(t *testing.T) {
 			t.Errorf("%s: %+v; want pass=%v observed=%v", tc.expr, got, tc.pass, tc.observed)
 		}
 	}
+	r.Thresholds = nil
+	r.Requests, r.Failures, r.FailureRate = 20, 9, 0.45
+	if _, line := r.Verdict(); !strings.Contains(line, "45.00% failed (5 unlike the recording)") {
+		t.Errorf("verdict %q does not count the differences", line)
+	}
 }
