@@ -114,32 +114,26 @@ type expect struct {
 	checks []*Check
 
 	mu      sync.Mutex
-	reasons map[uint64]string
+	reasons map[uint64][2]string // reason and sample by rkey
 }
 
 // rkey is a reason cache key: the kind of difference and what was seen.
 func rkey(kind int, seen uint64) uint64 { return uint64(kind)<<56 | seen&(1<<56-1) }
 
-// maxReasons bounds the distinct reason texts one task keeps; later
-// differences of a kind share a generic reason.
-const maxReasons = 16
-
-// reason returns the cached reason for key, making it with mk the first time.
-func (e *expect) reason(key uint64, generic string, mk func() string) string {
+// reason returns the cached reason and sample for key, making them with mk
+// the first time: the sample is that of the first response of its kind.
+func (e *expect) reason(key uint64, mk func() (string, string)) (string, string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if r, ok := e.reasons[key]; ok {
-		return r
+		return r[0], r[1]
 	}
 	if e.reasons == nil {
-		e.reasons = map[uint64]string{}
+		e.reasons = map[uint64][2]string{}
 	}
-	r := generic
-	if len(e.reasons) < maxReasons {
-		r = mk()
-	}
-	e.reasons[key] = r
-	return r
+	reason, sample := mk()
+	e.reasons[key] = [2]string{reason, sample}
+	return reason, sample
 }
 
 // checkScratch holds one connection's buffers for the checks, reused from
@@ -205,59 +199,64 @@ func (s *checkScratch) body(c *conn) ([]byte, bool) {
 }
 
 // check returns the failure reason of the response c holds for task t, or ""
-// when it passes: the status-class judgement first, then the explicit
-// checks, then the comparison with the recording.
-func (p *Player) check(t *Task, c *conn) string {
+// when it passes, and a sample of what the live response had: the
+// status-class judgement first, then the explicit checks, then the
+// comparison with the recording. Reasons name only what the recording had
+// (bounded by it, so that reasons stay few); the live bytes are the sample.
+func (p *Player) check(t *Task, c *conn) (reason, sample string) {
 	if r := p.judge(c.status, t.RecordedStatus); r != "" {
-		return r
+		return r, ""
 	}
 	e := t.exp
 	if e == nil {
-		return ""
+		return "", ""
 	}
 	s := &c.chk
-	if len(e.checks) > 0 {
-		for i, ck := range e.checks {
-			if ok, key := ck.eval(c, s); !ok {
-				return e.reason(rkey(kindCheck, uint64(i)<<40|key&(1<<40-1)), "check "+strconv.Quote(ck.Expr)+" failed",
-					func() string { return ck.failure(c, s) })
-			}
+	for i, ck := range e.checks {
+		if !ck.eval(c, s) {
+			return e.reason(rkey(kindCheck, uint64(i)), func() (string, string) {
+				return stats.CapText("check "+strconv.Quote(ck.Expr)+" failed", stats.MaxReasonLen), ck.failure(c, s)
+			})
 		}
 	}
 	if !e.auto {
-		return ""
+		return "", ""
 	}
 	if c.status != e.status && !(c.status == 304 && e.status == 200 || c.status == 200 && e.status == 304) {
-		return e.reason(rkey(kindStatus, uint64(c.status)), "differs: status",
-			func() string { return fmt.Sprintf("differs: status %d, recorded %d", c.status, e.status) })
+		return e.reason(rkey(kindStatus, uint64(c.status)), func() (string, string) {
+			return Differs(fmt.Sprintf("status %d, recorded %d", c.status, e.status)), ""
+		})
 	}
 	if e.hasLoc {
 		live := c.header("Location")
 		s.norm = shapePath(s.norm[:0], live)
 		if !globMatch(e.location, s.norm) {
-			return e.reason(rkey(kindLocation, fnvHash(s.norm)), "differs: redirect",
-				func() string {
-					return fmt.Sprintf("differs: redirect to %s, recorded %s", quoteShort(ckPath(live)), e.locText)
-				})
+			return e.reason(rkey(kindLocation, 0), func() (string, string) {
+				return Differs("redirect, recorded " + e.locText), string(ckPath(live))
+			})
 		}
 	}
 	ct := ckMediaType(c.header("Content-Type"))
 	if e.ctype != "" && len(ct) > 0 && c.status < 300 && !asciiEqualFold(ct, e.ctype) {
-		return e.reason(rkey(kindType, fnvHash(ct)), "differs: content type",
-			func() string { return fmt.Sprintf("differs: content type %s, recorded %s", truncate(ct, 60), e.ctype) })
+		return e.reason(rkey(kindType, 0), func() (string, string) {
+			return Differs("content type, recorded " + e.ctype), string(ct)
+		})
 	}
 	if t.Method == "HEAD" || c.status == 304 || c.status == 204 {
-		return ""
+		return "", ""
 	}
-	if r := e.checkSize(c); r != "" {
-		return r
+	if e.minSize >= minCheckedSize && c.bodyN*4 < e.minSize &&
+		asciiEqualFold(bytes.TrimSpace(c.header("Content-Encoding")), e.encoding) { // else one side is compressed
+		return e.reason(rkey(kindSize, 0), func() (string, string) {
+			return Differs("body under 1/4 of the recorded size, recorded " + sizeText(e.minSize)), sizeText(c.bodyN)
+		})
 	}
 	if !e.checkTitle && !e.checkForms && e.json == nil {
-		return ""
+		return "", ""
 	}
 	body, ok := s.body(c)
 	if !ok {
-		return ""
+		return "", ""
 	}
 	if e.html && bytes.Contains(ct, []byte("html")) {
 		if e.checkTitle {
@@ -265,12 +264,12 @@ func (p *Player) check(t *Task, c *conn) string {
 			s.norm = shapeTitle(s.norm[:0], title)
 			switch {
 			case !found && !e.noTitle:
-				return e.reason(rkey(kindTitle, 0), "differs: title", func() string {
-					return fmt.Sprintf("differs: no title, recorded %s", e.titleText)
+				return e.reason(rkey(kindTitle, 0), func() (string, string) {
+					return Differs("no title, recorded " + e.titleText), ""
 				})
 			case found && !globMatch(e.title, s.norm):
-				return e.reason(rkey(kindTitle, fnvHash(s.norm)|1), "differs: title", func() string {
-					return fmt.Sprintf("differs: title %s, recorded %s", quoteShort(collapseSpace(nil, title)), e.titleText)
+				return e.reason(rkey(kindTitle, 1), func() (string, string) {
+					return Differs("title, recorded " + e.titleText), string(collapseSpace(nil, title))
 				})
 			}
 		}
@@ -278,32 +277,24 @@ func (p *Player) check(t *Task, c *conn) string {
 			var h uint64
 			h, s.keys = pageForms(s.keys[:0], body)
 			if h != e.forms {
-				return e.reason(rkey(kindForms, h), "differs: forms", func() string {
-					return fmt.Sprintf("differs: forms %s, recorded %s", describeForms(body), e.formsText)
+				return e.reason(rkey(kindForms, 0), func() (string, string) {
+					return Differs("forms, recorded " + e.formsText), describeForms(body)
 				})
 			}
 		}
 	}
 	if e.json != nil && bytes.Contains(ct, []byte("json")) {
 		if d := e.json.match(body); d.kind != 0 {
-			return e.reason(rkey(kindJSON, uint64(d.kind)<<32|uint64(d.key+1)<<8|uint64(d.live)), "differs: json",
-				func() string { return "differs: json " + e.json.describe(d) })
+			return e.reason(rkey(kindJSON, uint64(d.kind)<<32|uint64(d.key+1)<<8|uint64(d.live)), func() (string, string) {
+				sample := ""
+				if d.kind == 'p' {
+					sample = string(truncate(body, stats.MaxSampleLen))
+				}
+				return Differs("json " + e.json.describe(d)), sample
+			})
 		}
 	}
-	return ""
-}
-
-// checkSize reports a live body far smaller than the recorded one.
-func (e *expect) checkSize(c *conn) string {
-	if e.minSize < minCheckedSize || c.bodyN*4 >= e.minSize {
-		return ""
-	}
-	if !asciiEqualFold(bytes.TrimSpace(c.header("Content-Encoding")), e.encoding) {
-		return "" // not comparable: one side compressed
-	}
-	return e.reason(rkey(kindSize, 0), "differs: body size", func() string {
-		return fmt.Sprintf("differs: body under 1/4 of the recorded size (%s, recorded %s)", sizeText(c.bodyN), sizeText(e.minSize))
-	})
+	return "", ""
 }
 
 func sizeText(n int64) string {

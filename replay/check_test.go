@@ -112,6 +112,7 @@ func TestChecksDiffer(t *testing.T) {
 		times  int // the exchange is recorded this many times (default 1)
 		live   live
 		reason string
+		sample string // what the live response had
 	}{
 		{
 			name:   "a 200 where a 302 was recorded: the form shown again",
@@ -123,13 +124,13 @@ func TestChecksDiffer(t *testing.T) {
 			name:   "a login-failed page where the dashboard was recorded",
 			rec:    rx{"POST", "/login", 200, []string{ctHTML}, page("Dashboard", "<p>Welcome</p>")},
 			live:   live{200, []string{ctHTML}, page("Log in", "<p>Wrong password</p>")},
-			reason: `differs: title "Log in", recorded "Dashboard"`,
+			reason: `differs: title, recorded "Dashboard"`, sample: "Log in",
 		},
 		{
 			name:   "a redirect to another place",
 			rec:    rx{"POST", "/articles", 302, []string{"Location: http://shop.example/articles/17"}, ""},
 			live:   live{302, []string{"Location: /login?next=/articles"}, ""},
-			reason: `differs: redirect to "/login", recorded "/articles/17"`,
+			reason: `differs: redirect, recorded "/articles/17"`, sample: "/login",
 		},
 		{
 			name:   "a JSON error in place of the login answer",
@@ -159,39 +160,39 @@ func TestChecksDiffer(t *testing.T) {
 			name:   "a body that is not JSON",
 			rec:    rx{"GET", "/api/me", 200, []string{ctJSON}, `{"user":"ada"}`},
 			live:   live{200, []string{ctJSON}, `{"user":`},
-			reason: `differs: json body is not JSON`,
+			reason: `differs: json body is not JSON`, sample: `{"user":`,
 		},
 		{
 			name:   "a small body where a large one was recorded",
 			rec:    rx{"GET", "/orders", 200, []string{"Content-Type: text/plain"}, strings.Repeat("x", 8000)},
 			times:  2, // a size is compared where the recording shows it stable
 			live:   live{200, []string{"Content-Type: text/plain"}, "session expired"},
-			reason: "differs: body under 1/4 of the recorded size (15 B, recorded 7.8 KiB)",
+			reason: "differs: body under 1/4 of the recorded size, recorded 7.8 KiB", sample: "15 B",
 		},
 		{
 			name:   "a small page of the same title where a large one was recorded",
 			rec:    rx{"GET", "/orders", 200, []string{ctHTML}, big},
 			times:  3,
 			live:   live{200, []string{ctHTML}, page("Orders", "<p>Please log in again.</p>")},
-			reason: "differs: body under 1/4 of the recorded size (122 B, recorded 8.3 KiB)",
+			reason: "differs: body under 1/4 of the recorded size, recorded 8.3 KiB", sample: "122 B",
 		},
 		{
 			name:   "the login form in place of the article form",
 			rec:    rx{"GET", "/articles/new", 200, []string{ctHTML}, page("Write", articleForm)},
 			live:   live{200, []string{ctHTML}, page("Write", loginForm)},
-			reason: "differs: forms /login{password,username}, recorded /articles{body,title}",
+			reason: "differs: forms, recorded /articles{body,title}", sample: "/login{password,username}",
 		},
 		{
 			name:   "the login page where a query-routed page was recorded (MediaWiki's index.php?title=X&action=edit)",
 			rec:    rx{"GET", "/index.php?title=Notes&action=edit", 200, []string{ctHTML}, page("Editing Notes - CkWiki", "")},
 			live:   live{200, []string{ctHTML}, page("Log in - CkWiki", "")},
-			reason: `differs: title "Log in - CkWiki", recorded "Editing Notes - CkWiki"`,
+			reason: `differs: title, recorded "Editing Notes - CkWiki"`, sample: "Log in - CkWiki",
 		},
 		{
 			name:   "HTML where JSON was recorded",
 			rec:    rx{"GET", "/api/me", 200, []string{ctJSON}, `{"user":"ada"}`},
 			live:   live{200, []string{ctHTML}, page("Log in", "")},
-			reason: "differs: content type text/html, recorded application/json",
+			reason: "differs: content type, recorded application/json", sample: "text/html",
 		},
 		{
 			name:   "a page without a title where one was recorded",
@@ -210,8 +211,9 @@ func TestChecksDiffer(t *testing.T) {
 			rec := checkRecording(xs...)
 			srv := liveServer(t, map[string]live{tc.rec.method + " " + tc.rec.path: tc.live})
 			res := replayOnce(t, rec, srv, nil)
-			if res.Failures != int64(len(xs)) || len(res.Errors) != 1 || res.Errors[0].Reason != tc.reason {
-				t.Fatalf("%d failures (%s), want %d × %q", res.Failures, describeFailures(res), len(xs), tc.reason)
+			if res.Failures != int64(len(xs)) || len(res.Errors) != 1 || res.Errors[0].Reason != tc.reason || res.Errors[0].Sample != tc.sample {
+				t.Fatalf("%d failures (%s, sample %q), want %d × %q (sample %q)", res.Failures, describeFailures(res),
+					sampleOf(res), len(xs), tc.reason, tc.sample)
 			}
 			// Status-class judging (--checks=status) lets all of them pass.
 			res = replayOnce(t, rec, srv, func(c *Config) { c.CheckMode = CheckStatus })
@@ -220,6 +222,13 @@ func TestChecksDiffer(t *testing.T) {
 			}
 		})
 	}
+}
+
+func sampleOf(r *stats.Result) string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	return r.Errors[0].Sample
 }
 
 // TestChecksNoFalsePositives: what legitimately differs between a recording
@@ -448,27 +457,27 @@ func TestExplicitChecks(t *testing.T) {
 	})
 	tests := []struct {
 		expr   string
-		reason string // "" passes
+		reason string // "REASON|SAMPLE"; "" passes
 	}{
 		{`POST /login: status == 302`, ""},
 		{`POST /login: status in 200,302`, ""},
-		{`POST /login: status == 200`, `check "POST /login: status == 200" failed: status 302`},
+		{`POST /login: status == 200`, `check "POST /login: status == 200" failed|status 302`},
 		{`status != 500`, ""},
 		{`POST /login: header Location contains /dash`, ""},
 		{`POST /login: header Location !contains /login`, ""},
-		{`POST /login: header Location contains "/x"`, `check "POST /login: header Location contains \"/x\"" failed: Location is "/dashboard"`},
-		{`POST /login: header X-Missing exists`, `check "POST /login: header X-Missing exists" failed: no X-Missing`},
+		{`POST /login: header Location contains "/x"`, `check "POST /login: header Location contains \"/x\"" failed|Location: /dashboard`},
+		{`POST /login: header X-Missing exists`, `check "POST /login: header X-Missing exists" failed|no X-Missing`},
 		{`GET /cart: body contains "Total"`, ""},
-		{`GET /cart: body !contains 'Total'`, `check "GET /cart: body !contains 'Total'" failed`},
+		{`GET /cart: body !contains 'Total'`, `check "GET /cart: body !contains 'Total'" failed|`},
 		{`/cart: body contains Total: 5`, ""},
 		{`GET /api/x: json $.id exists`, ""},
 		{`GET /api/x: json $.a.b == "v"`, ""},
 		{`GET /api/x: json $.a.b == v`, ""},
 		{`GET /api/x: json $.items[0].sku == "k2"`, ""},
 		{`GET /api/x: json $.n == 2`, ""},
-		{`GET /api/x: json $.id == 7`, `check "GET /api/x: json $.id == 7" failed: $.id is 8`},
-		{`GET /api/x: json $.nope exists`, `check "GET /api/x: json $.nope exists" failed: no $.nope`},
-		{`GET /api/x: json $.a !exists`, `check "GET /api/x: json $.a !exists" failed: $.a is {"b":"v"}`},
+		{`GET /api/x: json $.id == 7`, `check "GET /api/x: json $.id == 7" failed|$.id = 8`},
+		{`GET /api/x: json $.nope exists`, `check "GET /api/x: json $.nope exists" failed|no $.nope`},
+		{`GET /api/x: json $.a !exists`, `check "GET /api/x: json $.a !exists" failed|$.a = {"b":"v"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.expr, func(t *testing.T) {
@@ -481,7 +490,7 @@ func TestExplicitChecks(t *testing.T) {
 				res := replayOnce(t, rec, srv, func(c *Config) { c.Checks, c.CheckMode = []Check{ck}, mode })
 				var reasons []string
 				for _, e := range res.Errors {
-					reasons = append(reasons, e.Reason)
+					reasons = append(reasons, e.Reason+"|"+e.Sample)
 				}
 				if tc.reason == "" && len(reasons) != 0 || tc.reason != "" && (len(reasons) != 1 || reasons[0] != tc.reason) {
 					t.Fatalf("mode %d: failures %q, want %q", mode, reasons, tc.reason)
@@ -624,13 +633,13 @@ func BenchmarkCheckPage(b *testing.B) {
 			c := &conn{status: 200, body: []byte(tc.body), bodyN: int64(len(tc.body)),
 				hbuf: []byte("Content-Type" + tc.ctype), hoffs: []hfield{{0, 12, 12, int32(12 + len(tc.ctype))}}}
 			p := &Player{}
-			if r := p.check(t, c); r != "" {
+			if r, _ := p.check(t, c); r != "" {
 				b.Fatal(r)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if r := p.check(t, c); r != "" {
+				if r, _ := p.check(t, c); r != "" {
 					b.Fatal(r)
 				}
 			}
@@ -665,8 +674,8 @@ func TestChecksRuleValues(t *testing.T) {
 	}
 	tk := &plan.Scripts[0].Tasks[0]
 	p := &Player{}
-	if r := p.check(tk, liveConn(303, "Location: /notes/esrmlx")); r != `differs: redirect to "/notes/esrmlx", recorded "/notes/wwtvae"` {
-		t.Fatalf("without a rule: %q", r)
+	if r, sample := p.check(tk, liveConn(303, "Location: /notes/esrmlx")); r != `differs: redirect, recorded "/notes/wwtvae"` || sample != "/notes/esrmlx" {
+		t.Fatalf("without a rule: %q, sample %q", r, sample)
 	}
 	plan.Scripts[0].Rules = append(plan.Scripts[0].Rules, Rule{Name: "note", Value: "wwtvae"})
 	if _, err := NewPlayer(plan, cfg, stats.NewCollector(stats.Config{})); err != nil {
@@ -675,10 +684,10 @@ func TestChecksRuleValues(t *testing.T) {
 	for loc, want := range map[string]string{
 		"/notes/esrmlx":  "",
 		"/notes/a":       "",
-		"/login?next=/n": `differs: redirect to "/login", recorded "/notes/wwtvae"`,
-		"/notes/":        `differs: redirect to "/notes/", recorded "/notes/wwtvae"`,
+		"/login?next=/n": `differs: redirect, recorded "/notes/wwtvae"`,
+		"/notes/":        `differs: redirect, recorded "/notes/wwtvae"`,
 	} {
-		if r := p.check(tk, liveConn(303, "Location: "+loc)); r != want {
+		if r, _ := p.check(tk, liveConn(303, "Location: "+loc)); r != want {
 			t.Errorf("Location %s: %q, want %q", loc, r, want)
 		}
 	}
@@ -704,7 +713,7 @@ func FuzzCheck(f *testing.F) {
 		c := liveConn(status, "Content-Type: "+ctype, "Content-Encoding: "+enc, "Location: "+body)
 		c.body, c.bodyN = []byte(body), int64(len(body))
 		p := &Player{}
-		if r := p.check(tk, c); r != "" && !strings.HasPrefix(r, "HTTP ") {
+		if r, _ := p.check(tk, c); r != "" && !strings.HasPrefix(r, "HTTP ") {
 			t.Fatalf("a response differs from itself: %s", r)
 		}
 		c.body, c.bodyN = []byte(body[:len(body)/2]), int64(len(body)/2)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ampload/amp/stats"
 )
 
 // Check is one explicit assertion on replayed responses (--check), in a
@@ -27,8 +29,8 @@ import (
 //	       $.items[0].sku
 //	VALUE  a JSON literal: "paid", 2, true, null (a bare word is a string)
 //
-// A failed check marks the task failed with the reason
-// `check "EXPR" failed: ...`; the body is that of the response decoded
+// A failed check marks the task failed with the reason `check "EXPR"
+// failed`, and what the response had as the sample; the body is that of the response decoded
 // (gzip, deflate), up to the client's body cap.
 type Check struct {
 	// Expr is the expression as given.
@@ -305,16 +307,15 @@ func parseJSONPath(p string) ([]jsonStep, error) {
 	return steps, nil
 }
 
-// eval reports whether the response c holds passes the check, and a key
-// of what was seen (for the reason cache).
-func (ck *Check) eval(c *conn, s *checkScratch) (bool, uint64) {
+// eval reports whether the response c holds passes the check.
+func (ck *Check) eval(c *conn, s *checkScratch) bool {
 	switch ck.What {
 	case "status":
 		in := false
 		for _, st := range ck.Statuses {
 			in = in || c.status == st
 		}
-		return in == (ck.Op != "!="), uint64(c.status)
+		return in == (ck.Op != "!=")
 	case "header":
 		var v []byte
 		seen := false
@@ -325,56 +326,56 @@ func (ck *Check) eval(c *conn, s *checkScratch) (bool, uint64) {
 		})
 		switch ck.Op {
 		case "exists":
-			return seen, 0
+			return seen
 		case "!exists":
-			return !seen, 0
+			return !seen
 		}
 		has := seen && bytes.Contains(v, []byte(ck.Text))
-		return has == (ck.Op == "contains"), 0
+		return has == (ck.Op == "contains")
 	case "body":
 		b, ok := s.body(c)
 		if !ok {
-			return true, 0 // cut at the body cap or not decodable: not judged
+			return true // cut at the body cap or not decodable: not judged
 		}
 		has := bytes.Contains(b, []byte(ck.Text))
-		return has == (ck.Op == "contains"), 0
+		return has == (ck.Op == "contains")
 	}
 	// json
 	b, ok := s.body(c)
 	if !ok {
-		return true, 0
+		return true
 	}
 	i, end, found := jsonPathAt(b, ck.path)
 	switch ck.Op {
 	case "exists":
-		return found, 0
+		return found
 	case "!exists":
-		return !found, 0
+		return !found
 	}
 	eq := found && jsonEqual(b[i:end], ck.want, ck.kind)
-	return eq == (ck.Op == "=="), 0
+	return eq == (ck.Op == "==")
 }
 
-// failure is the reason of a failed check.
+// failure says what the response had that failed the check: the sample
+// of the reason.
 func (ck *Check) failure(c *conn, s *checkScratch) string {
-	q := strconv.Quote(ck.Expr)
 	switch ck.What {
 	case "status":
-		return fmt.Sprintf("check %s failed: status %d", q, c.status)
+		return "status " + strconv.Itoa(c.status)
 	case "header":
 		if v := c.header(ck.Field); v != nil {
-			return fmt.Sprintf("check %s failed: %s is %s", q, ck.Field, quoteShort(v))
+			return ck.Field + ": " + string(truncate(v, stats.MaxSampleLen))
 		}
-		return fmt.Sprintf("check %s failed: no %s", q, ck.Field)
+		return "no " + ck.Field
 	case "json":
 		if b, ok := s.body(c); ok {
 			if i, end, found := jsonPathAt(b, ck.path); found {
-				return fmt.Sprintf("check %s failed: %s is %s", q, ck.Field, truncate(b[i:end], 60))
+				return ck.Field + " = " + string(truncate(b[i:end], stats.MaxSampleLen))
 			}
-			return fmt.Sprintf("check %s failed: no %s", q, ck.Field)
+			return "no " + ck.Field
 		}
 	}
-	return fmt.Sprintf("check %s failed", q)
+	return ""
 }
 
 // jsonPathAt finds the value at path in the JSON body b.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/kube"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
@@ -54,7 +55,7 @@ func kubeReplayFlags() []cli.Flag {
 	var fl []cli.Flag
 	for _, f := range replayCommand().Flags {
 		switch f.Names()[0] {
-		case "start-at", "print-result":
+		case "start-at", "print-result", "run-id":
 			continue // amp kube job sets them
 		}
 		fl = append(fl, f)
@@ -202,8 +203,6 @@ func runKubeJob(c *cli.Context) error {
 		return usageError("kube job: %s", oneLine(err))
 	}
 	switch {
-	case cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline:
-		return usageError("kube job: pods cannot be stopped with Ctrl-C: give --duration, --iterations or --timeline")
 	case !cfg.Timeline && cfg.Users < kc.Shards:
 		return usageError("kube job: --users %d is fewer than --shards %d: some pods would run no user", cfg.Users, kc.Shards)
 	case !cfg.Timeline && cfg.Iterations > 0 && cfg.Iterations < kc.Shards:
@@ -227,12 +226,15 @@ func runKubeJob(c *cli.Context) error {
 		if err != nil {
 			return usageError("kube job: %s", readErrorText(arg, err))
 		}
-		rec, err := capture.Read(bytes.NewReader(data))
+		rec, err := capture.ReadWith(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
 		if err != nil {
 			if rec == nil || errors.Is(err, capture.ErrCorrupt) {
 				return usageError("kube job: %s", readErrorText(arg, err))
 			}
 			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), rec.Exchanges())
+		}
+		if d := damageText(arg, rec); d != "" {
+			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, rec.Exchanges())
 		}
 		if _, err := replay.NewPlan(rec, cfg, namer.Name); err != nil {
 			return usageError("kube job: %s: %v", arg, err)
@@ -251,7 +253,12 @@ func runKubeJob(c *cli.Context) error {
 		}
 	}
 
+	if cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline {
+		// After the checks of the recording: a real error comes first.
+		return usageError("kube job: pods cannot be stopped with Ctrl-C: give --duration, --iterations or --timeline")
+	}
 	kc.ReplayArgs = passThrough(c)
+	kc.RunID = stats.NewRunID() // one for all the pods
 	grace := cfg.StopTimeout + 15*time.Second
 	kc.TerminationGrace = grace
 	if cfg.Duration > 0 {
@@ -315,6 +322,9 @@ func runKubeCollect(c *cli.Context) error {
 	dir := c.String("output")
 	if dir == "" {
 		return usageError("kube collect: --output DIR is missing: where to write the shard results")
+	}
+	if err := outfile.Writable(dir); err != nil {
+		return usageError("kube collect: -o %s: %v", dir, err)
 	}
 	out := c.App.Writer
 	var col *kube.Collected

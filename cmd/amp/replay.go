@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
 	"github.com/ampload/amp/stats/prom"
@@ -74,10 +75,12 @@ func replayCommand() *cli.Command {
 			&cli.BoolFlag{Name: "keep-client-values", Usage: "send values the client generated (UUIDs, nonces, timestamps) as recorded instead of fresh ones per user and iteration"},
 			&cli.StringFlag{Name: "shard", Usage: "run the I-th (from 0) of N equal parts of this test: `I/N` (users, rate and iterations divided, timeline copies dealt out)"},
 			&cli.StringFlag{Name: "start-at", Usage: "wait for this shared start time (`RFC3339`), so the ramps of all shards line up"},
+			&cli.StringFlag{Name: "run-id", Usage: "the run's `ID` in the result, shared by all its shards so amp report merge takes them together (default: random, or derived from --start-at and --shard)"},
 			&cli.IntFlag{Name: "max-conns", Usage: "share at most this many connections per target among all users (default: one per user, capped by the open-file limit)"},
 			&cli.GenericFlag{Name: "name", Value: &multiFlag{}, Usage: "endpoint naming rule `REGEX=NAME`, tried before the automatic templates (repeatable)"},
 			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (`EXPR`, repeatable); exit 99 if one fails"},
 			&cli.BoolFlag{Name: "abort-on-fail", Usage: "stop the run as soon as a --fail-if threshold fails"},
+			&cli.BoolFlag{Name: "no-default-thresholds", Usage: "without --fail-if, exit 0 even when nothing finished or 5 % or more failed (the default thresholds count>0 and rate<0.05)"},
 			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file (re-render it with amp report)"},
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv"},
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report with charts to this file"},
@@ -85,7 +88,8 @@ func replayCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be sent where (hosts, endpoints, correlations) and send nothing"},
 			&cli.BoolFlag{Name: "print-result", Usage: "end the output with the result in a marked block (gzip, base64) that amp kube collect reads from pod logs"},
-			&cli.GenericFlag{Name: "web", Value: &optionalAddr{def: "127.0.0.1:8089"}, Usage: "watch and steer the replay in the browser: --web (127.0.0.1:8089) or --web=`HOST:PORT`"},
+			&cli.GenericFlag{Name: "web", Value: &optionalAddr{def: "127.0.0.1:8089"}, Usage: "watch and steer the replay in the browser: --web (127.0.0.1:8089) or --web `HOST:PORT` (not loopback: needs a token)"},
+			&cli.StringFlag{Name: "web-token", Usage: "with --web: require this `TOKEN` (?token= in the browser, or Authorization: Bearer); generated and printed when --web is not on loopback"},
 			&cli.BoolFlag{Name: "autostart", Usage: "with --web: start at once, and exit when the replay ends"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of amp itself to `FILE`"},
 		},
@@ -175,6 +179,9 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return usageError("replay: %s", oneLine(err))
 	}
+	if err := checkReplayFlags(c, cfg); err != nil {
+		return err
+	}
 	namer, err := stats.NewNamer(multi(c, "name"))
 	if err != nil {
 		return usageError("replay: --name: %v", err)
@@ -185,12 +192,19 @@ func runReplay(c *cli.Context) error {
 	}
 
 	path := c.Args().First()
+	if err := checkOutputs("replay", []string{path, c.String("rules"), c.String("data")}, resultFiles(c), outfile.Output{Flag: "--cpuprofile", Path: c.String("cpuprofile")},
+		outfile.Output{Flag: "--save-rules", Path: c.String("save-rules")}); err != nil {
+		return err
+	}
 	rec, err := loadRecording(c.Context, path)
 	if err != nil {
 		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
 			return describeReadError(path, err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d whole records before it\n", readErrorText(path, err), rec.Exchanges())
+	}
+	if d := damageText(path, rec); d != "" {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d intact records\n", d, rec.Exchanges())
 	}
 	data, bindings, err := replay.PrepareData(cfg, rec.Sessions)
 	if err != nil {
@@ -213,7 +227,13 @@ func runReplay(c *cli.Context) error {
 		return err
 	}
 	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter,
-		ctx: c.Context, out: c.App.Writer, valid: valid}
+		ctx: c.Context, out: c.App.Writer, valid: valid, runID: c.String("run-id")}
+	if c.IsSet("web") || !valid.skip && valid.rulesFrom == "" {
+		// Check before the web UI, or the validation pass, sends anything.
+		if err := setup.check(c, cfg, ths, nil); err != nil {
+			return err
+		}
+	}
 	if c.IsSet("web") {
 		return serveWeb(c, setup, cfg, ths, c.Bool("autostart"), c.Bool("autostart"))
 	}
@@ -233,13 +253,18 @@ func runReplay(c *cli.Context) error {
 		return nil
 	}
 	plan, col, player := run.Plan, run.Collector, run.Player
+	if valid.skip || valid.rulesFrom != "" {
+		if err := setup.check(c, cfg, ths, plan); err != nil {
+			return err
+		}
+	}
 	if c.Bool("dry-run") {
 		printData(c.App.Writer, cfg, bindings)
 		return printPlan(c.App.Writer, path, cfg, plan)
 	}
 	out := c.App.Writer
-	fmt.Fprintf(out, "replaying %s: %d sessions, %d requests (%d to mapped hosts); %s → %s\n",
-		path, len(plan.Scripts), plan.Tasks, plan.Sendable, plan.MainHost, cfg.Host)
+	fmt.Fprintf(out, "replaying %s: %s, %s (%d to mapped hosts); %s → %s\n",
+		path, plural(len(plan.Scripts), "session"), plural(plan.Tasks, "request"), plan.Sendable, plan.MainHost, cfg.Host)
 	if cfg.Shards > 1 {
 		fmt.Fprintf(out, "shard %d of %d (numbered from 0): this process runs its share of the users, rate and iterations\n", cfg.Shard, cfg.Shards)
 	}
@@ -278,13 +303,17 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 	if err := stats.NewConsole(out, false).Final(res); err != nil {
 		return err
 	}
+	var failed []string // every output is attempted
 	if c.Bool("print-result") {
 		if err := printResult(out, res); err != nil {
-			return fmt.Errorf("replay: --print-result: %w", err)
+			failed = append(failed, "--print-result: "+err.Error())
 		}
 	}
-	if err := writeOutputs(out, res, c.String("json"), c.String("csv"), c.String("html")); err != nil {
-		return fmt.Errorf("replay: %w", err)
+	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
+		failed = append(failed, err.Error())
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("replay: %s", strings.Join(failed, "; "))
 	}
 	if failed := res.ThresholdsFailed(); len(failed) > 0 {
 		var names []string
@@ -293,7 +322,7 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 		}
 		return &exitError{code: exitThreshold, err: fmt.Errorf("replay: %d threshold(s) failed: %s", len(failed), strings.Join(names, ", "))}
 	}
-	return nil
+	return judgeDefaults(c, res, ths)
 }
 
 // replaySetup is what every replay of one recording shares; newRun builds
@@ -304,6 +333,7 @@ type replaySetup struct {
 	namer     *stats.Namer
 	autoConns bool // --max-conns not given: cap connections by the open-file limit
 	errw      io.Writer
+	runID     string // --run-id, or "": one per run
 
 	ctx      context.Context
 	out      io.Writer
@@ -338,12 +368,29 @@ func (s *replaySetup) newRun(cfg replay.Config) (*web.Run, error) {
 		}
 	}
 	col := stats.NewCollector(stats.Config{})
-	col.SetConfig(resultConfig(s.path, cfg, plan))
+	m := resultConfig(s.path, cfg, plan)
+	m[stats.ConfigRunID] = s.runIDFor(cfg)
+	if s.rec.ID != "" {
+		m[stats.ConfigRecordingID] = s.rec.ID
+	}
+	col.SetConfig(m)
 	player, err := replay.NewPlayer(plan, cfg, col)
 	if err != nil {
 		return nil, err
 	}
 	return &web.Run{Plan: plan, Collector: col, Player: player}, nil
+}
+
+// runIDFor returns the id of a run with cfg: --run-id, or one derived from
+// the shared start of a sharded run (equal in all its shards), or a random one.
+func (s *replaySetup) runIDFor(cfg replay.Config) string {
+	switch {
+	case s.runID != "":
+		return s.runID
+	case cfg.Shards > 1 && !cfg.StartAt.IsZero():
+		return stats.SharedRunID(cfg.StartAt.UTC().Format(time.RFC3339Nano), strconv.Itoa(cfg.Shards), s.rec.ID)
+	}
+	return stats.NewRunID()
 }
 
 // serveWeb serves the web UI for setup until Ctrl-C (or, with exitWhenDone,
@@ -355,14 +402,20 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, ths []stats
 	if err != nil {
 		return usageError("--web %s: %v", addr, err)
 	}
-	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) {
-		fmt.Fprintf(c.App.ErrWriter, "amp: warning: the web UI on %s can start load from other machines; keep it on a trusted network\n", addr)
+	token, err := webToken(c, addr)
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	ui := web.New(web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart})
+	ui := web.New(web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token})
 	srv := &http.Server{Handler: ui, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	fmt.Fprintf(out, "web UI on http://%s — %s; Ctrl-C stops\n", ln.Addr(), map[bool]string{
+	query := ""
+	if token != "" {
+		query = "/?token=" + token
+	}
+	fmt.Fprintf(out, "web UI on http://%s%s — %s; Ctrl-C stops\n", ln.Addr(), query, map[bool]string{
 		true: "the replay has started", false: "set users and spawn rate, then Start"}[autostart])
 	var done <-chan struct{}
 	if exitWhenDone {
@@ -537,25 +590,31 @@ func resultConfig(path string, cfg replay.Config, plan *replay.Plan) map[string]
 	return m
 }
 
+// resultFiles are the result files the command's --json, --csv and --html
+// ask for.
+func resultFiles(c *cli.Context) stats.Files {
+	return stats.Files{JSON: c.String("json"), CSV: c.String("csv"), HTML: c.String("html")}
+}
+
+// checkOutputs refuses, before anything runs, outputs that would replace an
+// input or a recording, or that cannot be written (see outfile.Plan).
+func checkOutputs(cmd string, inputs []string, files stats.Files, more ...outfile.Output) error {
+	p := outfile.Plan{Inputs: inputs, Outputs: append(files.Outputs(), more...)}
+	if err := p.Check(); err != nil {
+		return usageError("%s: %v", cmd, err)
+	}
+	return nil
+}
+
 // writeOutputs writes the result files asked for and says where they are.
-func writeOutputs(out io.Writer, res *stats.Result, jsonPath, csvPrefix, htmlPath string) error {
-	if jsonPath != "" {
-		if err := res.WriteJSONFile(jsonPath); err != nil {
-			return fmt.Errorf("--json %s: %w", jsonPath, err)
-		}
-		fmt.Fprintf(out, "result: %s\n", jsonPath)
+// Every file is attempted; the error names each that failed, on one line.
+func writeOutputs(out io.Writer, res *stats.Result, files stats.Files) error {
+	written, err := files.Write(res)
+	for _, w := range written {
+		fmt.Fprintln(out, w)
 	}
-	if csvPrefix != "" {
-		if err := stats.WriteCSV(csvPrefix, res); err != nil {
-			return fmt.Errorf("--csv %s: %w", csvPrefix, err)
-		}
-		fmt.Fprintf(out, "csv: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, %s_exceptions.csv\n", csvPrefix, csvPrefix, csvPrefix, csvPrefix)
-	}
-	if htmlPath != "" {
-		if err := stats.WriteHTMLFile(htmlPath, res); err != nil {
-			return fmt.Errorf("--html %s: %w", htmlPath, err)
-		}
-		fmt.Fprintf(out, "report: %s\n", htmlPath)
+	if err != nil {
+		return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return nil
 }
@@ -589,7 +648,7 @@ func failIf(c *cli.Context) ([]stats.Threshold, error) {
 
 // printPlan says what a replay would send where, for --dry-run.
 func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) error {
-	fmt.Fprintf(w, "%s: %d sessions, %d requests over %v as recorded\n", path, len(plan.Scripts), plan.Tasks, plan.Span.Round(time.Millisecond))
+	fmt.Fprintf(w, "%s: %s, %s over %v as recorded\n", path, plural(len(plan.Scripts), "session"), plural(plan.Tasks, "request"), plan.Span.Round(time.Millisecond))
 	hosts := make([]string, 0, len(plan.Hosts))
 	for h := range plan.Hosts {
 		hosts = append(hosts, h)
@@ -630,7 +689,8 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 	if cfg.NoCorrelate {
 		fmt.Fprintln(w, "\ncorrelation off (--no-correlate): recorded tokens and ids are sent as they are")
 	} else {
-		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists them)\n", rules, path)
+		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists every use)\n", rules, path)
+		printRuleKinds(w, plan)
 	}
 	printChecks(w, plan.CheckSummary(cfg))
 	fmt.Fprintln(w, "dry run: nothing was sent")
