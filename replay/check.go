@@ -179,7 +179,13 @@ func (s *checkScratch) body(c *conn) ([]byte, bool) {
 		}
 		r = s.fr
 	default:
-		return nil, false // br, zstd: not checked
+		// br, zstd: less common, so a decoder of their own each time.
+		if r = contentDecoder(string(enc), &s.br); r == nil {
+			return nil, false
+		}
+		if c, ok := r.(io.Closer); ok {
+			defer c.Close()
+		}
 	}
 	s.dec = s.dec[:0]
 	for len(s.dec) < maxKeptBody {

@@ -1,10 +1,6 @@
 package replay
 
 import (
-	"bytes"
-	"compress/flate"
-	"compress/gzip"
-	"io"
 	"mime"
 	"net/url"
 	"slices"
@@ -414,30 +410,13 @@ func isHopHeader(name string) bool {
 	return false
 }
 
-// decodedBody undoes gzip or deflate Content-Encoding so that values can be
-// found; other encodings are searched as they are.
+// decodedBody undoes the Content-Encoding (gzip, deflate, br, zstd) so
+// that values can be found; other encodings are searched as they are.
 func decodedBody(h capture.Headers, body []byte) []byte {
 	if body == nil {
 		return []byte{}
 	}
-	var r io.Reader
-	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))) {
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return body
-		}
-		r = zr
-	case "deflate":
-		r = flate.NewReader(bytes.NewReader(body))
-	default:
-		return body
-	}
-	out, err := io.ReadAll(io.LimitReader(r, maxKeptBody))
-	if err != nil && len(out) == 0 {
-		return body
-	}
-	return out
+	return decodeAll(h.Get("Content-Encoding"), body, maxKeptBody)
 }
 
 // headerText is the part of a field value that is searched: a Location's
