@@ -296,7 +296,6 @@ func fits(c candidate, p place, long bool) bool {
 	return false
 }
 
-func hasDigit(v string) bool { return strings.ContainsAny(v, "0123456789") }
 
 // addSpan adds sp unless it overlaps a span already there.
 func addSpan(spans []span, sp span) []span {
