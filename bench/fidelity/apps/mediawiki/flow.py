@@ -107,6 +107,14 @@ def form_fields(page, form_re):
     return action, fields
 
 
+def set_fields(fields, values):
+    """fields with the given names' values replaced in place (document order, as
+    a browser sends them); names not in the form are appended."""
+    values = dict(values)
+    out = [(k, values.pop(k) if k in values else v) for k, v in fields]
+    return out + list(values.items())
+
+
 def fail(msg):
     print("mediawiki flow: " + msg, file=sys.stderr)
     sys.exit(1)
@@ -122,8 +130,7 @@ def main():
     action, fields = form_fields(page, r'name="userlogin"')
     if not action or not any(k == "wpLoginToken" for k, _ in fields):
         fail("no login form with wpLoginToken")
-    fields = [(k, v) for k, v in fields if k not in ("wpName", "wpPassword")]
-    fields += [("wpName", user), ("wpPassword", pw), ("wploginattempt", "Log in")]
+    fields = set_fields(fields, {"wpName": user, "wpPassword": pw, "wploginattempt": "Log in"})
     st, page = b.post_form(action, fields)
     if 'id="pt-logout"' not in page and "Special:UserLogout" not in page:
         fail(f"login as {user} failed (ended on {b.page})")
@@ -134,8 +141,8 @@ def main():
     if not action or not any(k == "wpEditToken" for k, _ in fields):
         fail("no edit form with wpEditToken")
     text = f"Written by {user} through the edit form.\n\n== Notes ==\nA page of the amp fidelity suite."
-    fields = [(k, v) for k, v in fields if k not in ("wpTextbox1", "wpSummary")]
-    fields += [("wpTextbox1", text), ("wpSummary", "fidelity page"), ("wpSave", "Save page")]
+    fields = set_fields(fields, {"wpTextbox1": text, "wpSummary": "fidelity page"})
+    fields.insert(next(i for i, (k, _) in enumerate(fields) if k == "wpSummary") + 1, ("wpSave", "Save page"))
     st, page = b.post_multipart(action, fields)
     if "Written by" not in page or "action=submit" in b.page:
         fail(f"page {title} not saved (ended on {b.page})")

@@ -107,6 +107,14 @@ def form_fields(page, form_re):
     return action, fields
 
 
+def set_fields(fields, values):
+    """fields with the given names' values replaced in place (document order, as
+    a browser sends them); names not in the form are appended."""
+    values = dict(values)
+    out = [(k, values.pop(k) if k in values else v) for k, v in fields]
+    return out + list(values.items())
+
+
 def fail(msg):
     print("redmine flow: " + msg, file=sys.stderr)
     sys.exit(1)
@@ -122,8 +130,7 @@ def main():
     action, fields = form_fields(page, r'action="/login"')
     if not action or not any(k == "authenticity_token" for k, _ in fields):
         fail("no login form with authenticity_token")
-    fields = [(k, v) for k, v in fields if k not in ("username", "password")]
-    fields += [("username", user), ("password", pw), ("login", "Login")]
+    fields = set_fields(fields, {"username": user, "password": pw, "login": "Login"})
     st, page = b.post_form(action, fields)
     if 'class="logout"' not in page:
         fail(f"login as {user} failed (ended on {b.page})")
@@ -134,8 +141,7 @@ def main():
         fail("no new-issue form with authenticity_token")
     subject = f"Fidelity issue by {user}"
     desc = f"Filed by {user} through the new-issue form."
-    fields = [(k, v) for k, v in fields if k not in ("issue[subject]", "issue[description]")]
-    fields += [("issue[subject]", subject), ("issue[description]", desc), ("commit", "Create")]
+    fields = set_fields(fields, {"issue[subject]": subject, "issue[description]": desc, "commit": "Create"})
     st, page = b.post_multipart(action, fields)
     m = re.search(r"/issues/(\d+)$", urllib.parse.urlsplit(b.page).path)
     if not m or desc not in page:
