@@ -324,6 +324,11 @@ func (r *Recorder) serveReverse(w http.ResponseWriter, req *http.Request) {
 		req.URL.Path = base + req.URL.Path
 	}
 	req = req.WithContext(context.WithValue(req.Context(), clientHostKey{}, req.Host))
+	for _, name := range [...]string{"Origin", "Referer"} {
+		if v := req.Header.Get(name); v != "" {
+			req.Header.Set(name, r.upstreamOrigin(req.Host, v))
+		}
+	}
 	req.Host = t.Host
 	r.gp.ServeHTTP(w, req)
 }
@@ -432,6 +437,10 @@ func (r *Recorder) requestFields(req *http.Request) capture.Headers {
 			continue
 		case r.target != nil && strings.EqualFold(f.Name, "Host"):
 			f.Value = r.target.Host
+		case r.target != nil && (strings.EqualFold(f.Name, "Origin") || strings.EqualFold(f.Name, "Referer")):
+			if h, ok := req.Context().Value(clientHostKey{}).(string); ok {
+				f.Value = r.upstreamOrigin(h, f.Value)
+			}
 		}
 		out = append(out, f)
 	}
@@ -522,6 +531,22 @@ func (u upstream) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 	}
 	resp.Body = x.respBody
 	return resp, nil
+}
+
+// upstreamOrigin points an Origin or Referer value that names the recorder
+// itself (clientHost, as the reverse-mode client addressed it) at the target,
+// as a browser talking to the target directly would have sent it: apps that
+// check Origin against their own host (Django, Rails) then accept the
+// request, and the recording holds the value a replay against the target
+// needs. Other values are returned as they are.
+func (r *Recorder) upstreamOrigin(clientHost, v string) string {
+	for _, scheme := range [...]string{"http://", "https://"} {
+		self := scheme + clientHost
+		if len(v) >= len(self) && strings.EqualFold(v[:len(self)], self) && (len(v) == len(self) || v[len(self)] == '/') {
+			return r.target.Scheme + "://" + r.target.Host + v[len(self):]
+		}
+	}
+	return v
 }
 
 // rewriteLocation points redirects to the target back at the proxy in reverse

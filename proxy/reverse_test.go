@@ -42,6 +42,8 @@ func TestReverseDemosite(t *testing.T) {
 	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Cookie", strings.Split(cookie, ";")[0])
+	req.Header.Set("Origin", base) // as a browser on the recorder's address sends them
+	req.Header.Set("Referer", base+"/login?next=%2Farticles")
 	resp, err = c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +65,15 @@ func TestReverseDemosite(t *testing.T) {
 	}
 	if h := e.Request.Header.Get("Host"); h != strings.TrimPrefix(site.URL, "http://") {
 		t.Errorf("recorded Host %q, want the target's", h)
+	}
+	// Origin and Referer name the target, as for a browser talking to it
+	// directly: apps that check them against their Host accept the request,
+	// and a replay against the target sends what the target expects.
+	if got := e.Request.Header.Get("Origin"); got != site.URL {
+		t.Errorf("recorded Origin %q, want the target's %q", got, site.URL)
+	}
+	if got, want := e.Request.Header.Get("Referer"), site.URL+"/login?next=%2Farticles"; got != want {
+		t.Errorf("recorded Referer %q, want %q", got, want)
 	}
 	if e.Response.Status != http.StatusSeeOther || e.Response.Header.Get("Location") != "/articles" {
 		t.Errorf("recorded response %d Location %q", e.Response.Status, e.Response.Header.Get("Location"))

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
-	"encoding/json"
 	"io"
+	"mime"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -16,30 +18,61 @@ import (
 // SourceKind says where in a response a correlated value is found.
 type SourceKind string
 
-// The places a correlated value can come from.
+// The places a correlated value can come from, found by the structure of the
+// response rather than by the text around the value.
 const (
-	// SourceHeader: a response header field (Location, Set-Cookie, X-CSRF-Token, ...).
+	// SourceHeader: a response header field, its whole value or the text
+	// between Left and Right.
 	SourceHeader SourceKind = "header"
-	// SourceBody: the response body (HTML inputs and meta tags, JSON, scripts).
+	// SourceBody: the response body, the text between Left and Right: for
+	// long tokens in places without structure (scripts, text).
 	SourceBody SourceKind = "body"
+	// SourceLocation: a path segment (Segment) or query parameter (Param)
+	// of a redirect's Location, Content-Location or Refresh URL.
+	SourceLocation SourceKind = "location"
+	// SourceCookie: the value of the cookie Name that Set-Cookie sets.
+	SourceCookie SourceKind = "cookie"
+	// SourceField: the value an HTML page fills into the form field Name
+	// (its Occurrence-th field of that name): an input's value, a
+	// textarea's text, a select's chosen option — whatever the order of
+	// the attributes.
+	SourceField SourceKind = "field"
+	// SourceAttr: the attribute Attr of the HTML tag Name identifies, such
+	// as "meta[name=csrf-token]" content.
+	SourceAttr SourceKind = "attr"
+	// SourceLink: a path segment (Segment) or query parameter (Param) of
+	// the Occurrence-th link, form action or source URL of an HTML page
+	// that fits the path pattern Name.
+	SourceLink SourceKind = "link"
+	// SourceJSON: the JSON member at the path Name ("$.data.items[0].id").
+	SourceJSON SourceKind = "json"
 )
 
-// Source locates a value in one task's response: the text after the
-// Occurrence-th match of Left, up to Right (or the end of the text when Right
-// is empty).
+// Source locates a value in one task's response.
 type Source struct {
 	// Task is the index of the task whose response carries the value.
 	Task int `json:"task"`
 	// Kind is the part of the response searched.
 	Kind SourceKind `json:"kind"`
-	// Header is the field name for SourceHeader.
+	// Header is the field name for SourceHeader and SourceLocation.
 	Header string `json:"header,omitempty"`
-	// Left is the text just before the value.
-	Left string `json:"left"`
+	// Name is the field, cookie or JSON path, the tag key, or the path
+	// pattern of a Location or link ("/admin/group/*/change").
+	Name string `json:"name,omitempty"`
+	// Attr is the attribute of a SourceAttr tag.
+	Attr string `json:"attr,omitempty"`
+	// Segment is the path segment, from 1, of a Location or link; 0 when
+	// the value is a query parameter (Param).
+	Segment int `json:"segment,omitempty"`
+	// Param is the query parameter of a Location or link.
+	Param string `json:"param,omitempty"`
+	// Left is the text just before the value (SourceHeader, SourceBody).
+	Left string `json:"left,omitempty"`
 	// Right is the text just after the value; empty means the end.
-	Right string `json:"right"`
-	// Occurrence is which match of Left to use, from 0.
-	Occurrence int `json:"occurrence"`
+	Right string `json:"right,omitempty"`
+	// Occurrence is which match to use, from 0: of Left, of the field
+	// name, of the tag key or of the link pattern.
+	Occurrence int `json:"occurrence,omitempty"`
 }
 
 // Use is a place where a later request sent a correlated value back.
@@ -49,6 +82,9 @@ type Use struct {
 	// Where names the part of the request: "path", "query", "body" or
 	// "header NAME".
 	Where string `json:"where"`
+	// Name is the parameter, form field or JSON member the value is sent
+	// as; for a path segment the segment before it.
+	Name string `json:"name,omitempty"`
 }
 
 // Rule is a value the server generated in a recorded response and later
@@ -65,148 +101,264 @@ type Rule struct {
 	Uses []Use `json:"uses"`
 }
 
-// token is a value a request sends, with where and under which name.
-type token struct {
-	value, where, name string
+// maxValue bounds the values correlated.
+const maxValue = 4096
+
+// span is a place in a task's request where a rule's live value goes.
+type span struct {
+	part  int // partTarget, partBody or a header index
+	start int
+	end   int
+	rule  int
+	enc   encoding
+}
+
+// learned is what Learn found in a session: the rules, and for each task the
+// places of its request the rules' live values go to, in order.
+type learned struct {
+	rules []Rule
+	spans [][]span
 }
 
 // Learn finds the correlations of one recorded session. The exchanges must be
 // in the order they were sent.
-func Learn(s *capture.Session) []Rule { return learn(s) }
+//
+// A value a request sends is correlated when an earlier response handed it
+// out (before the client first sent it) in a place that a live response
+// has too. Long, token-like values are taken from any such place. Short
+// values — ids 1, 2, 5 of a fresh database — only from places whose
+// structure makes them unambiguous, and only into matching places: a path
+// segment of a redirect's Location or a link into the same segment of a
+// path of the same shape, a form field into a parameter of the same name,
+// a JSON id member into a path segment or a member of the same name.
+// Response fields no server hands to one client (Content-Length, Date,
+// cache and rate-limit fields) are never sources.
+func Learn(s *capture.Session) []Rule { return learnSpans(s).rules }
 
-func learn(s *capture.Session) []Rule {
-	var rules []Rule
-	byValue := map[string]int{}
-	sent := map[string]bool{} // values the client sent before: not server-generated
-	bodies := make([][]byte, len(s.Exchanges))
+func learn(s *capture.Session) []Rule { return learnSpans(s).rules }
+
+func learnSpans(s *capture.Session) learned {
+	n := len(s.Exchanges)
+	out := learned{spans: make([][]span, n)}
+	ruleOf := map[Source]int{}
+	firstSent := map[string]int{} // a value in a place → the first request that sent it
+	index := make([]*respIndex, n)
+	indexOf := func(i int) *respIndex {
+		if index[i] == nil {
+			e := s.Exchanges[i]
+			index[i] = indexResponse(e, decodedBody(e.Response.Header, e.Response.Body), i)
+		}
+		return index[i]
+	}
 	for j, e := range s.Exchanges {
-		toks := requestTokens(e)
-		for _, tk := range toks {
-			if ri, ok := byValue[tk.value]; ok {
-				rules[ri].Uses = appendUse(rules[ri].Uses, Use{Task: j, Where: tk.where})
+		var sentNow []string
+		for _, p := range requestPlaces(e) {
+			v := p.value
+			if v == "" || len(v) > maxValue {
 				continue
 			}
-			if sent[tk.value] || !dynamicLooking(tk.value) {
+			long := dynamicLooking(v)
+			key := sentKey(p, long)
+			sentNow = append(sentNow, key)
+			limit := j
+			if f, ok := firstSent[key]; ok && f < limit {
+				limit = f // the client sent it before: only earlier responses can have handed it out
+			}
+			src, ok := findSource(indexOf, limit, p, long)
+			if !ok {
 				continue
 			}
-			for i := 0; i < j; i++ {
-				if bodies[i] == nil {
-					bodies[i] = decodedBody(s.Exchanges[i].Response.Header, s.Exchanges[i].Response.Body)
-				}
-				src, ok := findSource(s.Exchanges[i], bodies[i], tk.value)
-				if !ok {
-					continue
-				}
-				src.Task = i
-				byValue[tk.value] = len(rules)
-				rules = append(rules, Rule{Name: tk.name, Value: tk.value, Source: src, Uses: []Use{{Task: j, Where: tk.where}}})
-				break
+			ri, seen := ruleOf[src]
+			if !seen {
+				ri = len(out.rules)
+				ruleOf[src] = ri
+				out.rules = append(out.rules, Rule{Name: p.name, Value: v, Source: src})
+			}
+			r := &out.rules[ri]
+			if u := (Use{Task: j, Where: p.where, Name: p.name}); !slices.Contains(r.Uses, u) {
+				r.Uses = append(r.Uses, u)
+			}
+			out.spans[j] = addSpan(out.spans[j], span{part: p.part, start: p.start, end: p.end, rule: ri, enc: p.enc})
+			if long {
+				out.spans[j] = textSpans(out.spans[j], e, v, ri)
 			}
 		}
-		for _, tk := range toks {
-			sent[tk.value] = true
+		for _, k := range sentNow {
+			if _, ok := firstSent[k]; !ok {
+				firstSent[k] = j
+			}
 		}
 	}
-	return rules
+	for j := range out.spans {
+		sort.Slice(out.spans[j], func(a, b int) bool {
+			x, y := out.spans[j][a], out.spans[j][b]
+			if x.part != y.part {
+				return x.part < y.part
+			}
+			return x.start < y.start
+		})
+	}
+	return out
 }
 
-func appendUse(uses []Use, u Use) []Use {
-	for _, x := range uses {
-		if x == u {
-			return uses
+// sentKey identifies a value the client sent: a long token by itself, a
+// short value with its place, since "1" as a page number says nothing
+// about "1" as an object id.
+func sentKey(p place, long bool) string {
+	if long {
+		return p.value
+	}
+	return p.value + "\x00" + p.where + "\x00" + p.name + "\x00" + p.ctx
+}
+
+// findSource looks for the place value p holds in the responses before
+// request limit, the latest first.
+func findSource(indexOf func(int) *respIndex, limit int, p place, long bool) (Source, bool) {
+	for i := limit - 1; i >= 0; i-- {
+		best, bestRank := Source{}, 99
+		for _, c := range indexOf(i).byValue[p.value] {
+			if !fits(c, p, long) {
+				continue
+			}
+			if r := kindRank(c.src.Kind); r < bestRank {
+				best, bestRank = c.src, r
+			}
+		}
+		if bestRank < 99 {
+			return best, true
 		}
 	}
-	return append(uses, u)
+	if !long {
+		return Source{}, false
+	}
+	// A token in a place without structure: the text around it.
+	for i := limit - 1; i >= 0; i-- {
+		for _, t := range indexOf(i).text {
+			if !strings.Contains(t.text, p.value) {
+				continue
+			}
+			src, ok := locate(t.text, p.value)
+			if !ok {
+				continue
+			}
+			src.Task = i
+			if t.header == "" {
+				src.Kind = SourceBody
+			} else {
+				src.Kind, src.Header = SourceHeader, t.header
+			}
+			return src, true
+		}
+	}
+	return Source{}, false
+}
+
+// fits reports whether candidate c can be the source of the value at p.
+func fits(c candidate, p place, long bool) bool {
+	if long {
+		return true
+	}
+	if !c.strong {
+		return false
+	}
+	switch c.src.Kind {
+	case SourceField:
+		return p.seg < 0 && p.name == c.src.Name
+	}
+	if !hasDigit(p.value) {
+		return false // a short word is a label, not an id
+	}
+	switch c.src.Kind {
+	case SourceLocation, SourceLink:
+		if c.src.Param != "" {
+			return p.seg < 0 && p.name == c.src.Param
+		}
+		return p.seg == c.src.Segment-1 && p.ctx == c.ctx
+	case SourceJSON:
+		// Into a path segment only from a member named as an id; into a
+		// parameter or member of its own name.
+		return p.seg >= 0 && idLikeKey(c.key) || p.seg < 0 && p.name == c.key
+	case SourceCookie:
+		return p.seg < 0 && strings.EqualFold(p.name, c.src.Name)
+	case SourceHeader:
+		return p.seg < 0 && strings.EqualFold(p.name, c.src.Header)
+	}
+	return false
+}
+
+func hasDigit(v string) bool { return strings.ContainsAny(v, "0123456789") }
+
+// addSpan adds sp unless it overlaps a span already there.
+func addSpan(spans []span, sp span) []span {
+	for _, x := range spans {
+		if x.part == sp.part && sp.start < x.end && x.start < sp.end {
+			return spans
+		}
+	}
+	return append(spans, sp)
+}
+
+// textSpans adds every other occurrence of the long value v in request e
+// (as it is, or query-escaped) as a span of rule ri.
+func textSpans(spans []span, e *capture.Exchange, v string, ri int) []span {
+	forms := []struct {
+		text string
+		enc  encoding
+	}{{v, encRaw}}
+	if q := url.QueryEscape(v); q != v {
+		forms = append(forms, struct {
+			text string
+			enc  encoding
+		}{q, encQuery})
+	}
+	scan := func(part int, text string) {
+		for _, f := range forms {
+			for from := 0; ; {
+				i := strings.Index(text[from:], f.text)
+				if i < 0 {
+					break
+				}
+				i += from
+				spans = addSpan(spans, span{part: part, start: i, end: i + len(f.text), rule: ri, enc: f.enc})
+				from = i + len(f.text)
+			}
+		}
+	}
+	scan(partTarget, requestTarget(e.Request.URL))
+	body := string(e.Request.Body)
+	if mt, ps, _ := mime.ParseMediaType(e.Request.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// Only in the form's own fields: an uploaded file is sent as it is.
+		eachPart(e.Request.Body, ps["boundary"], func(_ string, file bool, start, end int) {
+			if !file {
+				n := len(spans)
+				scan(partBody, body[:end])
+				kept := spans[:n]
+				for _, sp := range spans[n:] {
+					if sp.start >= start {
+						kept = append(kept, sp)
+					}
+				}
+				spans = kept
+			}
+		})
+	} else {
+		scan(partBody, body)
+	}
+	for i, f := range e.Request.Header {
+		if name := strings.ToLower(f.Name); !isHopHeader(name) && name != "origin" {
+			scan(i, f.Value)
+		}
+	}
+	return spans
 }
 
 // dynamicLooking keeps values that can be server-generated ids or tokens and
 // drops words and small numbers that would match by chance.
 func dynamicLooking(v string) bool {
-	if len(v) < 4 || len(v) > 4096 {
+	if len(v) < 4 || len(v) > maxValue {
 		return false
 	}
-	digit := strings.ContainsAny(v, "0123456789")
-	return digit || len(v) >= 16
-}
-
-// requestTokens lists the values a request sends: path segments, query and
-// form values, JSON strings and numbers, and non-standard header values.
-func requestTokens(e *capture.Exchange) []token {
-	var out []token
-	add := func(v, where, name string) {
-		if v != "" {
-			out = append(out, token{value: v, where: where, name: name})
-		}
-	}
-	target := requestTarget(e.Request.URL)
-	path, query, _ := strings.Cut(target, "?")
-	prev := ""
-	for _, seg := range strings.Split(path, "/") {
-		if seg == "" {
-			continue
-		}
-		if v, err := url.PathUnescape(seg); err == nil {
-			add(v, "path", prev)
-		}
-		prev = seg
-	}
-	if vals, err := url.ParseQuery(query); err == nil {
-		for k, vs := range vals {
-			for _, v := range vs {
-				add(v, "query", k)
-			}
-		}
-	}
-	ct := strings.ToLower(e.Request.Header.Get("Content-Type"))
-	body := e.Request.Body
-	switch {
-	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
-		if vals, err := url.ParseQuery(string(body)); err == nil {
-			for k, vs := range vals {
-				for _, v := range vs {
-					add(v, "body", k)
-				}
-			}
-		}
-	case strings.Contains(ct, "json") || (len(body) > 0 && (body[0] == '{' || body[0] == '[')):
-		var doc any
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if dec.Decode(&doc) == nil {
-			walkJSON(doc, "", func(k, v string) { add(v, "body", k) })
-		}
-	}
-	for _, f := range e.Request.Header {
-		name := strings.ToLower(f.Name)
-		if standardRequestHeader(name) {
-			continue
-		}
-		v := f.Value
-		if name == "authorization" {
-			if _, cred, ok := strings.Cut(v, " "); ok {
-				v = strings.TrimSpace(cred)
-			}
-		}
-		add(v, "header "+f.Name, f.Name)
-	}
-	return out
-}
-
-func walkJSON(v any, key string, fn func(k, v string)) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, c := range x {
-			walkJSON(c, k, fn)
-		}
-	case []any:
-		for _, c := range x {
-			walkJSON(c, key, fn)
-		}
-	case string:
-		fn(key, x)
-	case json.Number:
-		fn(key, x.String())
-	}
+	return hasDigit(v) || len(v) >= 16
 }
 
 func standardRequestHeader(name string) bool {
@@ -257,28 +409,6 @@ func decodedBody(h capture.Headers, body []byte) []byte {
 		return body
 	}
 	return out
-}
-
-// findSource looks for v in the response of e: first its header fields, then
-// its (decoded) body.
-func findSource(e *capture.Exchange, body []byte, v string) (Source, bool) {
-	for _, f := range e.Response.Header {
-		text := headerText(f)
-		if !strings.Contains(text, v) {
-			continue
-		}
-		if src, ok := locate(text, v); ok {
-			src.Kind, src.Header = SourceHeader, f.Name
-			return src, true
-		}
-	}
-	if bytes.Contains(body, []byte(v)) {
-		if src, ok := locate(string(body), v); ok {
-			src.Kind = SourceBody
-			return src, true
-		}
-	}
-	return Source{}, false
 }
 
 // headerText is the part of a field value that is searched: a Location's
@@ -392,9 +522,36 @@ func extract(text string, src Source) (string, bool) {
 	return rest[:j], true
 }
 
-// Describe says in one line where a rule's value comes from, e.g.
-// `body after "name=\"csrf_token\" value=\""`.
+// Describe says in one line where a rule's value comes from and why that
+// place is trusted, e.g. `form field "csrf_token"` or
+// `Location path segment 4 of /admin/group/*/change`.
 func (s Source) Describe() string {
+	nth := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return " (match " + strconv.Itoa(n+1) + ")"
+	}
+	switch s.Kind {
+	case SourceLocation:
+		if s.Param != "" {
+			return s.Header + " query parameter " + strconv.Quote(s.Param)
+		}
+		return s.Header + " path segment " + strconv.Itoa(s.Segment) + " of " + s.Name
+	case SourceCookie:
+		return "Set-Cookie " + s.Name
+	case SourceField:
+		return "form field " + strconv.Quote(s.Name) + nth(s.Occurrence)
+	case SourceAttr:
+		return "<" + s.Name + "> " + s.Attr + nth(s.Occurrence)
+	case SourceLink:
+		if s.Param != "" {
+			return "link " + s.Name + " query parameter " + strconv.Quote(s.Param) + nth(s.Occurrence)
+		}
+		return "link path segment " + strconv.Itoa(s.Segment) + " of " + s.Name + nth(s.Occurrence)
+	case SourceJSON:
+		return "JSON " + s.Name
+	}
 	where := "body"
 	if s.Kind == SourceHeader {
 		where = "header " + s.Header
@@ -402,9 +559,5 @@ func (s Source) Describe() string {
 	if s.Left == "" {
 		return where
 	}
-	occ := ""
-	if s.Occurrence > 0 {
-		occ = " (match " + strconv.Itoa(s.Occurrence+1) + ")"
-	}
-	return where + " after " + strconv.Quote(s.Left) + occ
+	return where + " after " + strconv.Quote(s.Left) + nth(s.Occurrence)
 }

@@ -78,9 +78,9 @@ func TestLearnDemositeFlow(t *testing.T) {
 	for _, r := range rules {
 		t.Logf("%s %q from task %d %s, used %v", r.Name, r.Value, r.Source.Task, r.Source.Describe(), r.Uses)
 		switch {
-		case r.Name == "csrf_token" && r.Source.Task == loginForm && r.Source.Kind == SourceBody:
+		case r.Name == "csrf_token" && r.Source.Task == loginForm && r.Source.Kind == SourceField && r.Source.Name == "csrf_token":
 			loginToken = true
-		case r.Source.Task == createArticle && r.Source.Kind == SourceHeader && r.Source.Header == "Location":
+		case r.Source.Task == createArticle && r.Source.Kind == SourceLocation && r.Source.Header == "Location":
 			articleID = len(r.Uses) >= 3 // the page, the API read and the comment
 		}
 		for _, u := range r.Uses {

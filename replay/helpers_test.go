@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -75,3 +76,19 @@ func describeFailures(r *stats.Result) string {
 	}
 	return b.String()
 }
+
+// runReplayPlan replays a prepared plan into a fresh collector.
+func runReplayPlan(t testing.TB, plan *Plan, cfg Config) (*stats.Result, *Player) {
+	t.Helper()
+	col := stats.NewCollector(stats.Config{})
+	p, err := NewPlayer(plan, cfg, col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return col.Snapshot(), p
+}
+
+func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

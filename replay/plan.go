@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ampload/amp/capture"
@@ -63,10 +64,11 @@ type Task struct {
 	// Name is the endpoint name for statistics, e.g. "/articles/{id}".
 	Name string
 
-	endpoint int32 // stats.Endpoint, set by the Player
-	keepBody bool  // the response carries values later tasks need
-	extract  []int // rules whose source is this task
-	subst    []int // rules used by this task
+	endpoint int32  // stats.Endpoint, set by the Player
+	keepBody bool   // the response carries values later tasks need
+	extract  []int  // rules whose source is this task
+	spans    []span // where live values go in the request, by part (body, target, headers) and offset
+	hdrFrom  []int  // for each field of Header, its index in the recorded request's fields, or -1
 }
 
 // Cookie is one name=value pair of a Cookie header.
@@ -86,7 +88,14 @@ type Script struct {
 	Span time.Duration
 	// Start is the recorded start of the session.
 	Start time.Time
+
+	hits    []ruleHits       // per rule: how often live responses had the value
+	session *capture.Session // the recorded session, for the validation pass
 }
+
+// ruleHits counts, for one rule, the live responses of its source task that
+// carried the value and those that did not.
+type ruleHits struct{ found, missed atomic.Int64 }
 
 // Plan is a recording prepared for replay against mapped targets.
 type Plan struct {
@@ -141,12 +150,24 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		targets[strings.ToLower(old)] = t
 	}
 
+	// The target of a recorded origin ("" if the host is recorded but not
+	// mapped); false if no request went to that host.
+	originTarget := func(origin string) (string, bool) {
+		h := hostOf(origin)
+		if _, ok := p.Hosts[h]; !ok {
+			return "", false
+		}
+		if tg := targets[h]; tg != nil {
+			return tg.Origin, true
+		}
+		return "", true
+	}
 	var first, last time.Time
 	for _, s := range rec.Sessions {
 		if len(s.Exchanges) == 0 {
 			continue
 		}
-		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration()}
+		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration(), session: s}
 		if first.IsZero() || sc.Start.Before(first) {
 			first = sc.Start
 		}
@@ -184,14 +205,15 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 			} else {
 				t.Skip = "unmapped host " + host
 			}
-			t.Header, t.Cookies, t.cookieAt = fixHeaders(e.Request.Header, tgOrigin(t.Target), originOf(e.Request.URL))
+			t.Header, t.Cookies, t.cookieAt, t.hdrFrom = fixHeaders(e.Request.Header, t.Target, originOf(e.Request.URL), originTarget)
 			t.setHeaders(cfg.Headers)
 			sc.Tasks = append(sc.Tasks, t)
 			p.Tasks++
 		}
 		if !cfg.NoCorrelate {
-			sc.Rules = learn(s)
-			sc.attach()
+			l := learnSpans(s)
+			sc.Rules = l.rules
+			sc.attach(s, l.spans)
 		}
 		p.Scripts = append(p.Scripts, sc)
 	}
@@ -199,29 +221,57 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 	return p, nil
 }
 
-func tgOrigin(t *Target) string {
-	if t == nil {
-		return ""
-	}
-	return t.Origin
-}
-
-// attach records on each task which rules it extracts and substitutes.
-func (sc *Script) attach() {
+// attach records on each task which rules it extracts, and where in its
+// request the live values go: spans learned on the recorded request, with
+// header spans moved to the task's own fields (dropped where --header
+// replaced the field, shifted where Origin or Referer was pointed at the
+// target).
+func (sc *Script) attach(s *capture.Session, spans [][]span) {
+	sc.hits = make([]ruleHits, len(sc.Rules))
 	for ri, r := range sc.Rules {
 		src := &sc.Tasks[r.Source.Task]
 		src.extract = append(src.extract, ri)
-		if r.Source.Kind == SourceBody {
+		if r.Source.needsBody() {
 			src.keepBody = true
 		}
-		seen := map[int]bool{}
-		for _, u := range r.Uses {
-			if !seen[u.Task] {
-				sc.Tasks[u.Task].subst = append(sc.Tasks[u.Task].subst, ri)
-				seen[u.Task] = true
-			}
-		}
 	}
+	for j := range sc.Tasks {
+		t := &sc.Tasks[j]
+		recorded := s.Exchanges[j].Request.Header
+		for _, sp := range spans[j] {
+			if sp.part < 0 {
+				t.spans = append(t.spans, sp)
+				continue
+			}
+			k := slices.Index(t.hdrFrom, sp.part)
+			if k < 0 {
+				continue
+			}
+			old, nu := recorded[sp.part].Value, t.Header[k].Value
+			d := len(nu) - len(old)
+			if sp.start+d < 0 || sp.end+d > len(nu) || nu[sp.start+d:] != old[sp.start:] {
+				continue
+			}
+			sp.part, sp.start, sp.end = k, sp.start+d, sp.end+d
+			t.spans = append(t.spans, sp)
+		}
+		sort.SliceStable(t.spans, func(a, b int) bool {
+			x, y := t.spans[a], t.spans[b]
+			if x.part != y.part {
+				return x.part < y.part
+			}
+			return x.start < y.start
+		})
+	}
+}
+
+// RuleHits returns, for rule i of the script, how many live responses of its
+// source task carried the value and how many did not.
+func (sc *Script) RuleHits(i int) (found, missed int64) {
+	if i < 0 || i >= len(sc.hits) {
+		return 0, 0
+	}
+	return sc.hits[i].found.Load(), sc.hits[i].missed.Load()
 }
 
 // mainHost returns the host with the most requests (ties: the smaller name).
@@ -319,12 +369,14 @@ func requestTarget(raw string) string {
 }
 
 // fixHeaders drops the fields the replay sets itself, splits the Cookie
-// fields into pairs, and points Origin and Referer at the target.
-func fixHeaders(h capture.Headers, target, recordedOrigin string) (capture.Headers, []Cookie, int) {
-	var out capture.Headers
-	var cookies []Cookie
-	cookieAt := -1
-	for _, f := range h {
+// fields into pairs, and points Origin and Referer at the target: a page of
+// a mapped host at that host's target, the request's own origin or one that
+// the recording never saw requests for (the recorder's own address in
+// reverse mode) at the request's target. from gives, for each field kept,
+// its index in h.
+func fixHeaders(h capture.Headers, t *Target, recordedOrigin string, originTarget func(string) (string, bool)) (out capture.Headers, cookies []Cookie, cookieAt int, from []int) {
+	cookieAt = -1
+	for i, f := range h {
 		name := strings.ToLower(f.Name)
 		if strings.HasPrefix(name, ":") { // HTTP/2 pseudo-headers from HAR files
 			continue
@@ -339,16 +391,25 @@ func fixHeaders(h capture.Headers, target, recordedOrigin string) (capture.Heade
 		if isHopHeader(name) {
 			continue
 		}
-		if (name == "origin" || name == "referer") && target != "" && recordedOrigin != "" &&
-			strings.HasPrefix(strings.ToLower(f.Value), recordedOrigin) {
-			f.Value = target + f.Value[len(recordedOrigin):]
+		if (name == "origin" || name == "referer") && t != nil {
+			if o := originOf(f.Value); o != "" && len(o) <= len(f.Value) && strings.EqualFold(f.Value[:len(o)], o) {
+				switch nu, known := originTarget(o); {
+				case o == recordedOrigin:
+					f.Value = t.Origin + f.Value[len(o):]
+				case known && nu != "":
+					f.Value = nu + f.Value[len(o):]
+				case !known:
+					f.Value = t.Origin + f.Value[len(o):]
+				}
+			}
 		}
 		out = append(out, f)
+		from = append(from, i)
 	}
 	if cookieAt < 0 {
 		cookieAt = len(out)
 	}
-	return out, cookies, cookieAt
+	return out, cookies, cookieAt, from
 }
 
 func parseCookies(v string) []Cookie {
@@ -362,6 +423,14 @@ func parseCookies(v string) []Cookie {
 		out = append(out, Cookie{Name: strings.TrimSpace(name), Value: strings.TrimSpace(val)})
 	}
 	return out
+}
+
+// fromAt is the recorded index of field i of t.Header, or -1.
+func (t *Task) fromAt(i int) int {
+	if i < len(t.hdrFrom) {
+		return t.hdrFrom[i]
+	}
+	return -1
 }
 
 // setHeaders applies Config.Headers to the task: each field replaces the
@@ -383,13 +452,16 @@ func (t *Task) setHeaders(fields []string) {
 			continue
 		}
 		out := make(capture.Headers, 0, len(t.Header)+1)
+		from := make([]int, 0, len(t.Header)+1)
 		at, replaced := t.cookieAt, false
 		for i, h := range t.Header {
 			switch {
 			case !strings.EqualFold(h.Name, name):
 				out = append(out, h)
+				from = append(from, t.fromAt(i))
 			case !replaced: // the first field of the name takes the new value
 				out = append(out, capture.Header{Name: name, Value: value})
+				from = append(from, -1)
 				replaced = true
 			case i < t.cookieAt: // a later one is dropped: the Cookie moves up
 				at--
@@ -397,7 +469,8 @@ func (t *Task) setHeaders(fields []string) {
 		}
 		if !replaced {
 			out = append(out, capture.Header{Name: name, Value: value})
+			from = append(from, -1)
 		}
-		t.Header, t.cookieAt = out, at
+		t.Header, t.cookieAt, t.hdrFrom = out, at, from
 	}
 }

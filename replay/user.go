@@ -1,9 +1,7 @@
 package replay
 
 import (
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +24,7 @@ type user struct {
 	ran    bool     // the user has sent a task: pause before the next session too
 	slots  []string // live values of the script's rules
 	req    []byte   // request bytes, reused
+	body   []byte   // a request body with live values, reused
 	timer  *time.Timer
 	sample stats.Sample
 }
@@ -185,49 +184,51 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 	p.record(u.id, stats.Endpoint(t.endpoint), s)
 }
 
-// extract stores the live values of the rules whose source is task t.
+// extract stores the live values of the rules whose source is task t, and
+// counts for each whether the live response had it.
 func (u *user) extract(sc *Script, t *Task, c *conn) {
-	var body string
+	var body []byte
+	decoded := false
 	for _, ri := range t.extract {
-		src := sc.Rules[ri].Source
-		switch src.Kind {
-		case SourceHeader:
-			c.eachHeader(src.Header, func(v []byte) {
-				text := headerText(capture.Header{Name: src.Header, Value: string(v)})
-				if got, ok := extract(text, src); ok && u.slots[ri] == "" {
-					u.slots[ri] = got
-				}
-			})
-		case SourceBody:
-			if body == "" {
-				h := capture.Headers{{Name: "Content-Encoding", Value: string(c.header("Content-Encoding"))}}
-				body = string(decodedBody(h, c.body))
-			}
-			if got, ok := extract(body, src); ok {
-				u.slots[ri] = got
+		src := &sc.Rules[ri].Source
+		if src.needsBody() && !decoded {
+			h := capture.Headers{{Name: "Content-Encoding", Value: string(c.header("Content-Encoding"))}}
+			body, decoded = decodedBody(h, c.body), true
+		}
+		got, ok := liveValue(src, c.eachHeader, body, t.RecordedURL)
+		if ok {
+			u.slots[ri] = got
+		}
+		if ri < len(sc.hits) {
+			if ok {
+				sc.hits[ri].found.Add(1)
+			} else {
+				sc.hits[ri].missed.Add(1)
 			}
 		}
 	}
 }
 
 // build appends the request bytes of task t: the recorded method, path,
-// headers and body with the live correlated values, the target's Host, the
-// user's cookies and a fresh Content-Length.
+// headers and body with the live correlated values in their places, the
+// target's Host, the user's cookies and a fresh Content-Length.
 func (u *user) build(b []byte, sc *Script, t *Task) []byte {
-	var rep *strings.Replacer
-	if len(t.subst) > 0 {
-		rep = u.replacer(sc, t)
-	}
-	sub := func(s string) string {
-		if rep == nil {
-			return s
+	spans := t.spans
+	part := func(p int) []span {
+		i := 0
+		for i < len(spans) && spans[i].part < p {
+			i++
 		}
-		return rep.Replace(s)
+		j := i
+		for j < len(spans) && spans[j].part == p {
+			j++
+		}
+		return spans[i:j]
 	}
 	now := time.Now()
 	b = append(b, t.Method...)
 	b = append(b, ' ')
-	b = append(b, sub(t.Path)...)
+	b = fill(u, b, sc, t.Path, part(partTarget))
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, t.Target.Host...)
 	b = append(b, "\r\n"...)
@@ -248,15 +249,20 @@ func (u *user) build(b []byte, sc *Script, t *Task) []byte {
 		}
 		b = append(b, f.Name...)
 		b = append(b, ": "...)
-		b = append(b, sub(f.Value)...)
+		if len(spans) > 0 {
+			b = fill(u, b, sc, f.Value, part(i))
+		} else {
+			b = append(b, f.Value...)
+		}
 		b = append(b, "\r\n"...)
 	}
 	if t.cookieAt >= len(t.Header) {
 		cookie()
 	}
 	body := t.Body
-	if rep != nil && len(body) > 0 {
-		body = []byte(rep.Replace(string(body)))
+	if bs := part(partBody); len(bs) > 0 {
+		u.body = fill(u, u.body[:0], sc, t.Body, bs)
+		body = u.body
 	}
 	if len(body) > 0 || t.Method == "POST" || t.Method == "PUT" || t.Method == "PATCH" {
 		b = append(b, "Content-Length: "...)
@@ -267,22 +273,19 @@ func (u *user) build(b []byte, sc *Script, t *Task) []byte {
 	return append(b, body...)
 }
 
-// replacer maps the recorded values task t uses to this user's live ones,
-// raw and URL-encoded.
-func (u *user) replacer(sc *Script, t *Task) *strings.Replacer {
-	var pairs []string
-	for _, ri := range t.subst {
-		old, nu := sc.Rules[ri].Value, u.slots[ri]
-		if nu == "" || nu == old {
+// fill appends text with the user's live values in its spans; a span whose
+// rule has no live value (the live response lacked it) keeps the recorded
+// text.
+func fill[T string | []byte](u *user, b []byte, sc *Script, text T, spans []span) []byte {
+	pos := 0
+	for _, sp := range spans {
+		live := u.slots[sp.rule]
+		if live == "" || live == sc.Rules[sp.rule].Value || sp.start < pos || sp.end > len(text) {
 			continue
 		}
-		pairs = append(pairs, old, nu)
-		if qo, qn := url.QueryEscape(old), url.QueryEscape(nu); qo != old {
-			pairs = append(pairs, qo, qn)
-		}
+		b = append(b, text[pos:sp.start]...)
+		b = appendEncoded(b, live, sp.enc)
+		pos = sp.end
 	}
-	if len(pairs) == 0 {
-		return nil
-	}
-	return strings.NewReplacer(pairs...)
+	return append(b, text[pos:]...)
 }

@@ -26,7 +26,7 @@ import (
 
 func replayCommand() *cli.Command {
 	def := replay.DefaultConfig()
-	return &cli.Command{
+	cmd := &cli.Command{
 		Name:      "replay",
 		Usage:     "replay a recording as many concurrent simulated users",
 		ArgsUsage: "REC.amp|URL",
@@ -82,6 +82,8 @@ func replayCommand() *cli.Command {
 		},
 		Action: runReplay,
 	}
+	cmd.Flags = append(cmd.Flags, validateFlags()...)
+	return cmd
 }
 
 // replayConfig turns the flags into a replay.Config.
@@ -171,13 +173,29 @@ func runReplay(c *cli.Context) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter}
+	valid, err := validationOf(c)
+	if err != nil {
+		return err
+	}
+	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter,
+		ctx: c.Context, out: c.App.Writer, valid: valid}
 	if c.IsSet("web") {
 		return serveWeb(c, setup, cfg, ths, c.Bool("autostart"), c.Bool("autostart"))
 	}
 	run, err := setup.newRun(cfg)
 	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
 		return usageError("replay: %s: %v", path, err)
+	}
+	if valid.only {
+		if v := setup.verified; v != nil && (len(v.Differs) > 0 || len(v.Errors) > 0) {
+			return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --validate: %s of %d differ from the recording",
+				plural(len(v.Differs)+len(v.Errors), "request"), v.Requests)}
+		}
+		return nil
 	}
 	plan, col, player := run.Plan, run.Collector, run.Player
 	if c.Bool("dry-run") {
@@ -246,12 +264,26 @@ type replaySetup struct {
 	namer     *stats.Namer
 	autoConns bool // --max-conns not given: cap connections by the open-file limit
 	errw      io.Writer
+
+	ctx      context.Context
+	out      io.Writer
+	valid    validPass            // saved rules or the validation pass, before each run
+	verified *replay.Verification // what the last pass found
 }
 
 func (s *replaySetup) newRun(cfg replay.Config) (*web.Run, error) {
 	plan, err := replay.NewPlan(s.rec, cfg, s.namer.Name)
 	if err != nil {
 		return nil, err
+	}
+	if s.out != nil {
+		ctx := s.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if s.verified, err = s.valid.prepare(ctx, s.out, plan, cfg); err != nil {
+			return nil, err
+		}
 	}
 	if s.autoConns && cfg.MaxConns == 0 {
 		// One connection per user, unless the open-file limit forbids it.

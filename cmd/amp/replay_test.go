@@ -172,9 +172,9 @@ func TestSessionsCorrelations(t *testing.T) {
 	}
 	r := runAmp(t, "sessions", path, "--correlations")
 	for _, want := range []string{
-		`csrf_token     "T0k3nABC123"            from #1 GET /login: body after "<input type=\"hidden\" name=\"csrf_token\" value=\""`,
+		`csrf_token     "T0k3nABC123"            from #1 GET /login: form field "csrf_token"`,
 		"sent in #2 POST /login: body",
-		`from #2 POST /login: header Location after "/orders/"`,
+		`from #2 POST /login: Location path segment 2 of /orders/*`,
 		"sent in #3 GET /orders/98765: path",
 	} {
 		if !strings.Contains(r.stdout, want) {

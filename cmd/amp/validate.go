@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/ampload/amp/replay"
+	"github.com/urfave/cli/v2"
+)
+
+// validateFlags are amp replay's flags of the validation pass.
+func validateFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "validate", Usage: "only replay each distinct session once as one user, compare every response with its recording, print what it learned and what differs, and exit (99 if a request differs)"},
+		&cli.BoolFlag{Name: "no-validate", Usage: "skip the validation pass that runs before the load (see --validate)"},
+		&cli.StringFlag{Name: "rules", Usage: "apply the rules a validation pass saved in `FILE` (--save-rules) instead of running the pass"},
+		&cli.StringFlag{Name: "save-rules", Usage: "write the rules the validation pass learned to `FILE`, for --rules"},
+	}
+}
+
+// validPass says what a replay does before the load: apply saved rules,
+// run the validation pass, or neither.
+type validPass struct {
+	only      bool   // --validate: the pass alone
+	skip      bool   // --no-validate, --dry-run, --no-correlate
+	rulesFrom string // --rules
+	saveTo    string // --save-rules
+}
+
+func validationOf(c *cli.Context) (validPass, error) {
+	v := validPass{only: c.Bool("validate"), skip: c.Bool("no-validate") || c.Bool("dry-run") || c.Bool("no-correlate"),
+		rulesFrom: c.String("rules"), saveTo: c.String("save-rules")}
+	switch {
+	case v.only && c.Bool("no-validate"):
+		return v, usageError("replay: --validate and --no-validate contradict each other")
+	case v.rulesFrom != "" && v.saveTo != "":
+		return v, usageError("replay: --rules applies saved rules and skips the pass; --save-rules saves what a pass learns: give one")
+	case v.only && c.Bool("dry-run"):
+		return v, usageError("replay: --validate sends requests; --dry-run sends none: give one")
+	case v.saveTo != "" && c.Bool("no-validate"):
+		return v, usageError("replay: --save-rules saves what the validation pass learns, but --no-validate skips it")
+	}
+	if v.saveTo != "" {
+		if _, err := os.Stat(v.saveTo); err == nil {
+			return v, usageError("replay: --save-rules %s: the file exists (remove it, or pick another name)", v.saveTo)
+		}
+	}
+	return v, nil
+}
+
+// prepare applies saved rules or runs the validation pass on plan, and
+// prints what happened. It returns the pass's result (nil if none ran).
+func (v validPass) prepare(ctx context.Context, w io.Writer, plan *replay.Plan, cfg replay.Config) (*replay.Verification, error) {
+	if v.rulesFrom != "" {
+		rs, err := replay.LoadRules(v.rulesFrom)
+		if err != nil {
+			return nil, usageError("replay: --rules %s: %s", v.rulesFrom, oneLine(err))
+		}
+		n := replay.ApplyRules(plan, rs)
+		fmt.Fprintf(w, "rules: %s added %s\n", v.rulesFrom, plural(n, "rule"))
+		return nil, nil
+	}
+	if v.skip && !v.only {
+		return nil, nil
+	}
+	start := time.Now()
+	res, err := replay.Verify(ctx, plan, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("replay: validation pass: %w", err)
+	}
+	printVerification(w, res, time.Since(start))
+	if v.saveTo != "" {
+		var b bytes.Buffer
+		if err := replay.SaveRules(&b, res.Rules); err != nil {
+			return res, err
+		}
+		if err := os.WriteFile(v.saveTo, b.Bytes(), 0o600); err != nil {
+			return res, fmt.Errorf("replay: --save-rules: %w", err)
+		}
+		fmt.Fprintf(w, "rules saved to %s (use them with --rules %s)\n", v.saveTo, v.saveTo)
+	}
+	return res, nil
+}
+
+// printVerification prints the short table of a validation pass.
+func printVerification(w io.Writer, v *replay.Verification, took time.Duration) {
+	fmt.Fprintf(w, "validation: %s replayed once (%s) in %v: %s learned, %s differ",
+		plural(v.Sessions, "distinct session"), plural(v.Requests, "request"), took.Round(time.Millisecond),
+		plural(len(v.Learned), "rule"), plural(len(v.Differs), "request"))
+	if len(v.Errors) > 0 {
+		fmt.Fprintf(w, ", %s failed", plural(len(v.Errors), "request"))
+	}
+	fmt.Fprintln(w, " (--no-validate skips this)")
+	for _, l := range v.Learned {
+		fmt.Fprintf(w, "  learned  %-14s %q → %q  from #%d: %s  (session %s)\n", l.Rule.Name, abbreviate(l.Rule.Value, 22),
+			abbreviate(l.Live, 22), l.Rule.Source.Task+1, l.Rule.Source.Describe(), l.Session)
+	}
+	for _, d := range v.Differs {
+		fmt.Fprintf(w, "  differs  #%d %s %s: %s  (session %s)\n", d.Task+1, d.Method, d.Name, d.Reason, d.Session)
+	}
+	for _, d := range v.Errors {
+		fmt.Fprintf(w, "  failed   #%d %s %s: %s  (session %s)\n", d.Task+1, d.Method, d.Name, oneLine(fmt.Errorf("%s", d.Reason)), d.Session)
+	}
+}
+
+// plural says "1 rule", "2 rules".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
