@@ -70,8 +70,11 @@ EOS
 	(cd "$RM" && FIDELITY_IDBASE="$IDBASE" bin/rails runner "$HERE/setup.rb") >>"$DIR/setup.log" 2>&1 ||
 		die "setting up accounts and project failed, see $DIR/setup.log"
 	: >"$DIR/log/production.log"
-	(cd "$RM" && exec setsid bin/rails server -e production -b 127.0.0.1 -p "$PORT" \
-		-P "$DIR/tmp/pids/server.pid" >"$DIR/log/server.log" 2>&1) &
+	# One Puma thread: Rails 6.1 opens SQLite transactions DEFERRED, so two
+	# concurrent writers can fail at once with "database is locked" whatever
+	# the busy timeout; serialised requests cannot.
+	(cd "$RM" && exec setsid puma --environment production --bind "tcp://127.0.0.1:$PORT" \
+		--threads 1:1 --pidfile "$DIR/tmp/pids/server.pid" config.ru >"$DIR/log/server.log" 2>&1) &
 	echo $! >"$DIR/pid"
 	ln -sfn log/production.log "$DIR/log.txt"
 	local i

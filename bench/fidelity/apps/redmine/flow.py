@@ -5,9 +5,8 @@ flow.py BASEURL USER PASS
 
 GET /login (authenticity_token), POST the login form (urlencoded), open the
 project's new-issue form, POST it (multipart/form-data, as its enctype says,
-with its authenticity_token and the empty file input a browser sends), follow
-the redirect to /issues/ID and open that issue again from the "Issues" list's
-link, as a user returning to it. Cookies are kept, redirects followed, Origin
+with its authenticity_token and the empty file input a browser sends) and
+follow its redirect to the new issue's page /issues/ID. Cookies are kept, redirects followed, Origin
 and Referer sent as a browser does. Exit 1 with one line on failure.
 """
 import html
@@ -147,13 +146,6 @@ def main():
     if not m or desc not in page:
         fail(f"issue not created (ended on {b.page})")
     issue = m.group(1)
-    st, page = b.get("/projects/fidelity/issues")
-    link = re.search(r'<a href="(/issues/%s)"' % issue, page)
-    if not link:
-        fail(f"issue {issue} not in the project's issue list")
-    st, page = b.get(link.group(1))
-    if desc not in page:
-        fail(f"issue {issue} does not show what was filed")
     print(f"redmine flow: {user} created issue {issue}")
 
 
