@@ -22,6 +22,18 @@ import uuid
 EMPTY_FILE = object()  # the value of a file input with no file chosen
 
 
+class _Redirect(urllib.request.HTTPRedirectHandler):
+    """Follows redirects as a browser does: the redirected GET keeps the
+    Referer but sends no Origin (a browser sends Origin on POST, not on GET
+    navigations)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None:
+            new.remove_header("Origin")
+        return new
+
+
 class Browser:
     """A cookie-keeping client that sends Origin and Referer like Chromium."""
 
@@ -30,7 +42,7 @@ class Browser:
         u = urllib.parse.urlsplit(self.base)
         self.origin = f"{u.scheme}://{u.netloc}"
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _Redirect())
         self.opener.addheaders = [
             ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) amp-fidelity/1"),
             ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
