@@ -3,6 +3,8 @@ package capture
 import (
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,6 +86,26 @@ type GroupConfig struct {
 //     bound to a newer session that is still active, so an identity that pointed
 //     at a session that has gone idle never drags later requests back into it.
 //
+// One rule splits what the client IP and User-Agent would join: a request
+// without a session cookie starts a new session, instead of joining the active
+// session of its IP and User-Agent, when that session's client has shown that
+// it returns cookies (it sent a session cookie) and holds a session cookie
+// that this request would have carried: one the session's responses set (not
+// deleted or expired since) before the request started, whose domain, path and
+// Secure attribute match the request's URL. A browser sends such a cookie with
+// every request in its scope, so a request without it comes from another
+// cookie jar: a second person recorded after the first on the same machine, a
+// fresh private window. The same holds after a logout: a response to a
+// request whose URL says logout (logout, logoff, signout, sign_out, ...)
+// that deletes the session cookie ends the session for requests in that
+// cookie's scope without a session cookie, so the next person to log in on
+// the same browser starts a new session. Requests that started before the
+// cookie arrived (or before the logout ended), requests to other hosts or
+// paths, cross-site requests (Sec-Fetch-Site: cross-site, which may withhold
+// SameSite cookies) and clients that never send cookies stay in the session;
+// so does a browser whose cookie expired or was deleted other than by a
+// logout (a flash message cleared).
+//
 // Session keys are "1", "2", ... in order of creation; they never contain
 // cookie or header values. Identities of sessions idle for more than twice Idle
 // (measured against the latest start seen) are forgotten, which bounds memory
@@ -106,6 +128,101 @@ type groupSession struct {
 	seq    int       // creation order
 	end    time.Time // latest end of its exchanges
 	strong bool      // a strong identity is bound to it
+	sent   bool      // a request of it carried a session cookie
+	held   []heldCookie
+}
+
+// maxHeldCookies bounds the session cookies a session remembers the scope of.
+const maxHeldCookies = 8
+
+// heldCookie is a session cookie the client of a session received, and the
+// scope a browser sends it in.
+type heldCookie struct {
+	name      string // lower-case
+	domain    string // the host that set it, or its Domain attribute (lower-case)
+	hostOnly  bool   // no Domain attribute: sent to that host only
+	path      string
+	secure    bool
+	from      time.Time // the client has it from the end of the exchange that set it
+	until     time.Time // expiry; zero means the end of the browser session
+	loggedOut bool      // a logout deleted it: the session is over in its scope
+}
+
+// covers reports whether a browser holding c sends it with a request to
+// scheme://host/path starting at t, or for a cookie a logout deleted,
+// whether the request is in its scope after the logout.
+func (c *heldCookie) covers(scheme, host, path string, t time.Time) bool {
+	if !t.After(c.from) || (!c.loggedOut && !c.until.IsZero() && !t.Before(c.until)) {
+		return false
+	}
+	if c.secure && scheme != "https" {
+		return false
+	}
+	if host != c.domain && (c.hostOnly || !strings.HasSuffix(host, "."+c.domain)) {
+		return false
+	}
+	return pathMatch(path, c.path)
+}
+
+// pathMatch is the path-match of RFC 6265 section 5.1.4.
+func pathMatch(reqPath, cookiePath string) bool {
+	if reqPath == cookiePath {
+		return true
+	}
+	return strings.HasPrefix(reqPath, cookiePath) &&
+		(strings.HasSuffix(cookiePath, "/") || reqPath[len(cookiePath)] == '/')
+}
+
+// hold remembers c, replacing a cookie of the same name, domain and path.
+func (s *groupSession) hold(c heldCookie) {
+	for i, h := range s.held {
+		if h.name == c.name && h.domain == c.domain && h.path == c.path {
+			s.held[i] = c
+			return
+		}
+	}
+	if len(s.held) < maxHeldCookies {
+		s.held = append(s.held, c)
+	}
+}
+
+// drop forgets the cookie a deleting Set-Cookie names.
+func (s *groupSession) drop(c heldCookie) {
+	s.held = slices.DeleteFunc(s.held, func(h heldCookie) bool {
+		return h.name == c.name && h.domain == c.domain && h.path == c.path
+	})
+}
+
+// expects reports whether the client of s would have sent one of its session
+// cookies with e's request, which carries none.
+func (s *groupSession) expects(e *Exchange) bool {
+	if !s.sent || len(s.held) == 0 || strings.EqualFold(e.Request.Header.Get("Sec-Fetch-Site"), "cross-site") {
+		return false
+	}
+	scheme, host, path, ok := urlScope(e.Request.URL)
+	if !ok {
+		return false
+	}
+	for i := range s.held {
+		if s.held[i].covers(scheme, host, path, e.Start) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlScope returns the lower-case scheme, the host without port and the path
+// ("/" when empty) of an absolute URL.
+func urlScope(raw string) (scheme, host, path string, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", "", "", false
+	}
+	path = u.Path
+	if path == "" {
+		path = "/"
+	}
+	return strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), path, true
 }
 
 // NewGrouper returns a Grouper with no sessions.
@@ -132,15 +249,15 @@ func (g *Grouper) Sessions() int {
 // returns the key. It reads the request's Cookie, Authorization and User-Agent
 // fields, e.Client, e.Start, e.End() and the response's Set-Cookie fields.
 func (g *Grouper) Assign(e *Exchange) string {
-	strong, weak := g.identities(e)
-	bound := g.setCookies(e)
+	strong, cookieSent, weak := g.identities(e)
+	sets := g.setCookies(e)
 	t := e.Start
 
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.sweep(t)
 
-	s := g.lookup(strong, weak, t)
+	s := g.lookup(strong, weak, e)
 	if end := e.End(); end.After(s.end) {
 		s.end = end
 	}
@@ -148,21 +265,37 @@ func (g *Grouper) Assign(e *Exchange) string {
 		g.bind(id, s, t)
 	}
 	g.bind(weak, s, t)
-	for _, id := range bound {
-		g.bind(id, s, t)
-	}
-	if len(strong) > 0 || len(bound) > 0 {
+	for _, c := range sets {
+		if c.deletes {
+			s.drop(c.cookie)
+			if c.logout && (s.sent || cookieSent) {
+				c.cookie.loggedOut = true
+				s.hold(c.cookie)
+			}
+			continue
+		}
+		g.bind(c.id, s, t)
 		s.strong = true
+		if c.holds {
+			s.hold(c.cookie)
+		}
+	}
+	if len(strong) > 0 {
+		s.strong = true
+	}
+	if cookieSent {
+		s.sent = true
 	}
 	e.Session = s.key
 	return s.key
 }
 
-// lookup returns the session a request with these identities starting at t
-// belongs to, creating one if needed. g.mu is held.
-func (g *Grouper) lookup(strong []string, weak string, t time.Time) *groupSession {
+// lookup returns the session a request e with these identities belongs to,
+// creating one if needed. g.mu is held.
+func (g *Grouper) lookup(strong []string, weak string, e *Exchange) *groupSession {
+	t := e.Start
 	if len(strong) == 0 {
-		if s := g.active(weak, t); s != nil {
+		if s := g.active(weak, t); s != nil && !s.expects(e) {
 			return s
 		}
 		return g.newSession()
@@ -219,9 +352,10 @@ func (g *Grouper) sweep(t time.Time) {
 }
 
 // identities returns the strong identities e's request carries, the one that
-// identifies the user first, and its weak (client IP and User-Agent) identity.
-// Identities are internal map keys; they never leave the Grouper.
-func (g *Grouper) identities(e *Exchange) (strong []string, weak string) {
+// identifies the user first, whether one of them is a session cookie, and its
+// weak (client IP and User-Agent) identity. Identities are internal map keys;
+// they never leave the Grouper.
+func (g *Grouper) identities(e *Exchange) (strong []string, cookie bool, weak string) {
 	cookies := requestCookies(e.Request.Header)
 	if g.cookie != "" {
 		for _, c := range cookies {
@@ -239,6 +373,7 @@ func (g *Grouper) identities(e *Exchange) (strong []string, weak string) {
 			}
 		}
 	}
+	cookie = len(strong) > 0
 	if auth := e.Request.Header.Get("Authorization"); auth != "" {
 		strong = append(strong, "a\x00"+auth)
 	}
@@ -246,12 +381,21 @@ func (g *Grouper) identities(e *Exchange) (strong []string, weak string) {
 	if host, _, err := net.SplitHostPort(e.Client); err == nil {
 		ip = host
 	}
-	return strong, "u\x00" + ip + "\x00" + e.Request.Header.Get("User-Agent")
+	return strong, cookie, "u\x00" + ip + "\x00" + e.Request.Header.Get("User-Agent")
 }
 
-// setCookies returns the identities of the session cookies e's response sets,
-// leaving out deletions.
-func (g *Grouper) setCookies(e *Exchange) []string {
+// setCookie is a session cookie a response sets or deletes.
+type setCookie struct {
+	id      string // its identity (not for deletions)
+	deletes bool
+	logout  bool // a deletion in answer to a logout
+	holds   bool // the client keeps it: its scope is known and the browser accepts it
+	cookie  heldCookie
+}
+
+// setCookies returns the session cookies e's response sets or deletes, with
+// the scope a browser sends them in.
+func (g *Grouper) setCookies(e *Exchange) []setCookie {
 	lines := e.Response.Header.Values("Set-Cookie")
 	if len(lines) == 0 {
 		return nil
@@ -265,16 +409,125 @@ func (g *Grouper) setCookies(e *Exchange) []string {
 			now = time.Unix(24*60*60, 0)
 		}
 	}
-	var ids []string
+	scheme, host, path, scoped := urlScope(e.Request.URL)
+	logout := scoped && !e.Start.IsZero() && isLogoutURL(e.Request.URL)
+	var out []setCookie
 	for _, line := range lines {
 		pair, attrs, _ := strings.Cut(line, ";")
 		name, value, ok := cookiePair(pair)
-		if !ok || value == "" || !g.isSessionCookie(name) || deletesCookie(attrs, now) {
+		if !ok || !g.isSessionCookie(name) {
 			continue
 		}
-		ids = append(ids, cookieIdentity(name, value))
+		a := parseCookieAttrs(attrs)
+		c := heldCookie{name: strings.ToLower(name), domain: host, hostOnly: true, path: a.path, secure: a.secure, from: e.End()}
+		if a.domain != "" {
+			c.domain, c.hostOnly = a.domain, false
+		}
+		if c.path == "" || c.path[0] != '/' {
+			c.path = defaultCookiePath(path)
+		}
+		if value == "" || a.deletes(now) {
+			out = append(out, setCookie{deletes: true, logout: logout, cookie: c})
+			continue
+		}
+		switch {
+		case a.hasMaxAge:
+			c.until = c.from.Add(time.Duration(a.maxAge) * time.Second)
+		case !a.expires.IsZero():
+			c.until = a.expires
+		}
+		// Browsers reject a Domain that does not cover the host, Secure
+		// cookies from http (Chrome, Firefox) and SameSite=None without Secure.
+		holds := scoped && (c.hostOnly || host == c.domain || strings.HasSuffix(host, "."+c.domain)) &&
+			(!c.secure || scheme == "https") && !(a.sameSiteNone && !c.secure) && !e.Start.IsZero()
+		out = append(out, setCookie{id: cookieIdentity(name, value), holds: holds, cookie: c})
 	}
-	return ids
+	return out
+}
+
+// logoutWords are what the URLs of logout requests say, lower-case: Django's
+// /logout/, WordPress's action=logout, MediaWiki's Special:UserLogout,
+// Devise's /users/sign_out, /logoff, /signout.
+var logoutWords = [...]string{"logout", "logoff", "signout", "sign_out", "sign-out", "log_out", "log-out"}
+
+// isLogoutURL reports whether a request URL's path or query names a logout.
+func isLogoutURL(raw string) bool {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		if k := strings.IndexAny(raw[i+3:], "/?"); k >= 0 {
+			raw = raw[i+3+k:]
+		} else {
+			return false
+		}
+	}
+	lower := strings.ToLower(raw)
+	for _, w := range logoutWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultCookiePath is the default-path of RFC 6265 section 5.1.4 for a
+// request path.
+func defaultCookiePath(reqPath string) string {
+	i := strings.LastIndexByte(reqPath, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return reqPath[:i]
+}
+
+// cookieAttrs are the Set-Cookie attributes the Grouper reads.
+type cookieAttrs struct {
+	domain, path string // domain lower-case without a leading dot
+	secure       bool
+	sameSiteNone bool
+	hasMaxAge    bool
+	maxAge       int
+	expires      time.Time
+}
+
+// parseCookieAttrs reads the attributes after a Set-Cookie's name=value.
+func parseCookieAttrs(attrs string) cookieAttrs {
+	var a cookieAttrs
+	for attr := range strings.SplitSeq(attrs, ";") {
+		k, v, _ := strings.Cut(attr, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case strings.EqualFold(k, "Max-Age"):
+			if n, err := strconv.Atoi(v); err == nil {
+				a.hasMaxAge, a.maxAge = true, n
+			}
+		case strings.EqualFold(k, "Expires"):
+			t, err := http.ParseTime(v)
+			if err != nil {
+				// Netscape's dashed form, still sent by some servers.
+				t, err = time.Parse("Mon, 02-Jan-2006 15:04:05 MST", v)
+			}
+			if err == nil {
+				a.expires = t
+			}
+		case strings.EqualFold(k, "Domain"):
+			a.domain = strings.ToLower(strings.TrimPrefix(v, "."))
+		case strings.EqualFold(k, "Path"):
+			a.path = v
+		case strings.EqualFold(k, "Secure"):
+			a.secure = true
+		case strings.EqualFold(k, "SameSite"):
+			a.sameSiteNone = strings.EqualFold(v, "None")
+		}
+	}
+	return a
+}
+
+// deletes reports whether the attributes delete the cookie at now: Max-Age
+// zero or negative, or Expires not after now (Max-Age wins, as in browsers).
+func (a cookieAttrs) deletes(now time.Time) bool {
+	if a.hasMaxAge {
+		return a.maxAge <= 0
+	}
+	return !a.expires.IsZero() && !a.expires.After(now)
 }
 
 // cookiePair splits "name=value", trimming blanks and the quotes of a quoted
@@ -287,36 +540,6 @@ func cookiePair(s string) (name, value string, ok bool) {
 		value = value[1 : len(value)-1]
 	}
 	return name, value, ok && name != ""
-}
-
-// deletesCookie reports whether Set-Cookie attributes delete the cookie at now:
-// Max-Age zero or negative, or Expires not after now (Max-Age wins, as in
-// browsers).
-func deletesCookie(attrs string, now time.Time) bool {
-	var expires string
-	for attr := range strings.SplitSeq(attrs, ";") {
-		k, v, _ := strings.Cut(attr, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		switch {
-		case strings.EqualFold(k, "Max-Age"):
-			if n, err := strconv.Atoi(v); err == nil {
-				return n <= 0
-			}
-		case strings.EqualFold(k, "Expires"):
-			expires = v
-		}
-	}
-	if expires == "" {
-		return false
-	}
-	t, err := http.ParseTime(expires)
-	if err != nil {
-		// Netscape's dashed form, still sent by some servers.
-		if t, err = time.Parse("Mon, 02-Jan-2006 15:04:05 MST", expires); err != nil {
-			return false
-		}
-	}
-	return !t.After(now)
 }
 
 // groupCookie is one name=value pair of a Cookie field.

@@ -34,6 +34,8 @@ type hit struct {
 	cookie    string        // Cookie fields, separated by "\n"
 	auth      string        // Authorization field, if any
 	setCookie []string      // Set-Cookie fields of the response
+	url       string        // request URL; "" means http://shop.example/
+	fetchSite string        // Sec-Fetch-Site field, if any
 	want      string        // expected session key
 }
 
@@ -51,13 +53,17 @@ func (h hit) exchange() *Exchange {
 	if dur == 0 {
 		dur = 100 * time.Millisecond
 	}
+	u := h.url
+	if u == "" {
+		u = "http://shop.example/"
+	}
 	e := &Exchange{
 		Client:   ip + ":" + strconv.Itoa(port),
 		Start:    t0.Add(h.at),
 		Duration: dur,
 		Request: Request{
 			Method: "GET",
-			URL:    "http://shop.example/",
+			URL:    u,
 			Header: Headers{{Name: "Host", Value: "shop.example"}, {Name: "User-Agent", Value: ua}},
 		},
 		Response: Response{Status: 200},
@@ -69,6 +75,9 @@ func (h hit) exchange() *Exchange {
 	}
 	if h.auth != "" {
 		e.Request.Header = append(e.Request.Header, Header{Name: "Authorization", Value: h.auth})
+	}
+	if h.fetchSite != "" {
+		e.Request.Header = append(e.Request.Header, Header{Name: "Sec-Fetch-Site", Value: h.fetchSite})
 	}
 	for _, v := range h.setCookie {
 		e.Response.Header = append(e.Response.Header, Header{Name: "Set-Cookie", Value: v})
@@ -321,6 +330,150 @@ func TestGrouperContinuity(t *testing.T) {
 				// exchanges on completion).
 				{at: time.Second, dur: 5 * time.Minute, cookie: "session=a", want: "1"},
 				{at: 0, want: "1"},
+			},
+		},
+	})
+}
+
+// TestGrouperCookielessSplit checks when a request without a session cookie
+// from the IP and User-Agent of a session that holds one starts a new session
+// (another person on the same machine) and when it stays (the same browser).
+func TestGrouperCookielessSplit(t *testing.T) {
+	t.Parallel()
+	const ms = time.Millisecond
+	runGroupTests(t, []groupTest{
+		{
+			name: "two people from one address become two sessions",
+			hits: []hit{
+				// Person 1: first visit, gets a cookie, logs in (rotation).
+				{url: "http://shop.example/login", setCookie: []string{"sessionid=p1a; Path=/; HttpOnly"}, want: "1"},
+				{at: time.Second, url: "http://shop.example/login", cookie: "sessionid=p1a", setCookie: []string{"sessionid=p1b; Path=/"}, want: "1"},
+				{at: 2 * time.Second, url: "http://shop.example/account", cookie: "sessionid=p1b", want: "1"},
+				// Person 2, same machine and browser, a fresh cookie jar.
+				{at: 5 * time.Second, url: "http://shop.example/login", setCookie: []string{"sessionid=p2a; Path=/"}, want: "2"},
+				{at: 6 * time.Second, url: "http://shop.example/login", cookie: "sessionid=p2a", setCookie: []string{"sessionid=p2b; Path=/"}, want: "2"},
+				{at: 7 * time.Second, url: "http://shop.example/account", cookie: "sessionid=p2b", want: "2"},
+				// A late exchange of person 1 still finds person 1.
+				{at: 8 * time.Second, url: "http://shop.example/logout", cookie: "sessionid=p1b", want: "1"},
+				// Person 3 starts without a cookie and gets none yet (a static page).
+				{at: 9 * time.Second, url: "http://shop.example/about", want: "3"},
+				{at: 10 * time.Second, url: "http://shop.example/login", want: "3"},
+			},
+		},
+		{
+			name: "a first visit without a cookie that gets one stays one session",
+			hits: []hit{
+				{dur: 300 * ms, url: "http://shop.example/", setCookie: []string{"PHPSESSID=v1; path=/"}, want: "1"},
+				// Sub-resources requested before the response ended carry no cookie.
+				{at: 100 * ms, port: 50001, url: "http://shop.example/app.css", want: "1"},
+				{at: 300 * ms, port: 50002, url: "http://shop.example/app.js", want: "1"},
+				// Then the cookie comes with every request.
+				{at: time.Second, url: "http://shop.example/cart", cookie: "PHPSESSID=v1", want: "1"},
+				{at: 2 * time.Second, port: 50001, url: "http://shop.example/cart/add", cookie: "PHPSESSID=v1", want: "1"},
+			},
+		},
+		{
+			name: "login rotation from a cookieless start stays one session",
+			hits: []hit{
+				{url: "http://shop.example/login", setCookie: []string{"session=anon; Path=/"}, want: "1"},
+				{at: time.Second, url: "http://shop.example/login", cookie: "session=anon", setCookie: []string{"session=user; Path=/; HttpOnly"}, want: "1"},
+				{at: 2 * time.Second, cookie: "session=user", want: "1"},
+				{at: 3 * time.Second, port: 50002, url: "http://shop.example/account", cookie: "session=user", want: "1"},
+			},
+		},
+		{
+			name: "requests outside the cookie's scope stay",
+			hits: []hit{
+				{url: "https://shop.example/app/login", setCookie: []string{"session=s1; Path=/app; Secure"}, want: "1"},
+				{at: time.Second, url: "https://shop.example/app/home", cookie: "session=s1", want: "1"},
+				// Another host, another path, plain http: the browser sends
+				// the cookie to none of them.
+				{at: 2 * time.Second, url: "https://cdn.shop.example/logo.png", want: "1"},
+				{at: 3 * time.Second, url: "https://shop.example/favicon.ico", want: "1"},
+				{at: 4 * time.Second, url: "https://shop.example/application", want: "1"},
+				{at: 5 * time.Second, url: "http://shop.example/app/home", want: "1"},
+				// A cross-site navigation may withhold SameSite cookies.
+				{at: 6 * time.Second, url: "https://shop.example/app/home", fetchSite: "cross-site", want: "1"},
+				// Inside the scope and without the cookie: someone else.
+				{at: 7 * time.Second, url: "https://shop.example/app/", want: "2"},
+			},
+		},
+		{
+			name: "a Domain cookie covers subdomains",
+			hits: []hit{
+				{url: "http://www.shop.example/", setCookie: []string{"sid=d1; Domain=.shop.example; Path=/"}, want: "1"},
+				{at: time.Second, url: "http://api.shop.example/v1/cart", cookie: "sid=d1", want: "1"},
+				{at: 2 * time.Second, url: "http://example/", want: "1"},
+				{at: 3 * time.Second, url: "http://static.shop.example/x.js", want: "2"},
+			},
+		},
+		{
+			name: "the default path is the directory of the request",
+			hits: []hit{
+				{url: "http://shop.example/wiki/index.php?title=Main", setCookie: []string{"wikidb_session=w1"}, want: "1"},
+				{at: time.Second, url: "http://shop.example/wiki/index.php", cookie: "wikidb_session=w1", want: "1"},
+				{at: 2 * time.Second, url: "http://shop.example/favicon.ico", want: "1"},
+				{at: 3 * time.Second, url: "http://shop.example/wiki/load.php", want: "2"},
+			},
+		},
+		{
+			name: "a deleted or expired cookie is not expected",
+			hits: []hit{
+				{setCookie: []string{"session=a; Max-Age=60"}, want: "1"},
+				{at: time.Second, cookie: "session=a", want: "1"},
+				// Two minutes later the browser has dropped it.
+				{at: 2 * time.Minute, want: "1"},
+				{at: 3 * time.Minute, setCookie: []string{"session=b"}, want: "1"},
+				{at: 3*time.Minute + time.Second, cookie: "session=b", setCookie: []string{"session=; Max-Age=0"}, want: "1"},
+				// After a flash message was cleared the browser goes on without one.
+				{at: 3*time.Minute + 2*time.Second, url: "http://shop.example/login", want: "1"},
+			},
+		},
+		{
+			name: "a logout ends the session for the next cookieless request",
+			hits: []hit{
+				{url: "http://shop.example/admin/login/", setCookie: []string{"csrftoken=c1; Path=/"}, want: "1"},
+				{at: time.Second, url: "http://shop.example/admin/login/", cookie: "csrftoken=c1", setCookie: []string{"sessionid=p1; Path=/; HttpOnly"}, want: "1"},
+				{at: 2 * time.Second, url: "http://shop.example/admin/", cookie: "csrftoken=c1; sessionid=p1", want: "1"},
+				// Django's logout deletes the session cookie; the browser
+				// started fetching the page before the logout ended.
+				{at: 3 * time.Second, dur: time.Second, url: "http://shop.example/admin/logout/", cookie: "csrftoken=c1; sessionid=p1",
+					setCookie: []string{`sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/`}, want: "1"},
+				{at: 3*time.Second + 500*time.Millisecond, url: "http://shop.example/static/admin.css", cookie: "csrftoken=c1", want: "1"},
+				// The next person logs in on the same browser.
+				{at: 10 * time.Second, url: "http://shop.example/admin/login/", cookie: "csrftoken=c1", want: "2"},
+				{at: 11 * time.Second, url: "http://shop.example/admin/login/", cookie: "csrftoken=c1", setCookie: []string{"sessionid=p2; Path=/"}, want: "2"},
+				{at: 12 * time.Second, url: "http://shop.example/admin/", cookie: "csrftoken=c1; sessionid=p2", want: "2"},
+				// WordPress logs out through a query.
+				{at: 13 * time.Second, url: "http://shop.example/wp-login.php?action=logout&_wpnonce=1", cookie: "sessionid=p2",
+					setCookie: []string{"sessionid=; Max-Age=0; Path=/"}, want: "2"},
+				{at: 14 * time.Second, url: "http://shop.example/wp-login.php", want: "3"},
+			},
+		},
+		{
+			name: "a client that never sends cookies is never split",
+			hits: []hit{
+				{setCookie: []string{"session=x1"}, want: "1"},
+				{at: time.Second, setCookie: []string{"session=x2"}, want: "1"},
+				{at: 2 * time.Second, setCookie: []string{"session=x3"}, want: "1"},
+			},
+		},
+		{
+			name: "cookies a browser rejects are not expected",
+			hits: []hit{
+				// Secure from http, SameSite=None without Secure, a foreign Domain.
+				{setCookie: []string{"session=r1; Secure", "sid=r2; SameSite=None", "sessionid=r3; Domain=other.example"}, want: "1"},
+				{at: time.Second, cookie: "theme=dark; session=r1", want: "1"},
+				{at: 2 * time.Second, want: "1"},
+			},
+		},
+		{
+			name: "a bearer session is not split by cookieless requests",
+			hits: []hit{
+				{setCookie: []string{"session=c1"}, auth: "Bearer t1", want: "1"},
+				{at: time.Second, auth: "Bearer t1", want: "1"},
+				// Never sent a cookie: static files without one stay.
+				{at: 2 * time.Second, url: "http://shop.example/app.js", want: "1"},
 			},
 		},
 	})

@@ -98,6 +98,23 @@ type Config struct {
 	// gives every user its own keep-alive connection, like a browser. Set it
 	// when there are more users than the process may open files.
 	MaxConns int
+
+	// DataFile is a CSV file with a header row, or JSON lines, of per-user
+	// values (--data): a column named like a recorded form field, JSON
+	// member, query parameter or header replaces the value the recording sent
+	// under that name, so each user logs in as its own account. See LoadData
+	// and BindData.
+	DataFile string
+	// DataMode says which row each session takes (--data-mode); the zero
+	// value is DataNext.
+	DataMode DataMode
+	// Data is DataFile already loaded (PrepareData loads it when nil), so a
+	// file checked before the run is not read again.
+	Data *DataSet
+	// KeepClientValues sends the values the client generated (UUIDs, random
+	// nonces, timestamps; see ClientValues) as recorded instead of fresh ones
+	// per user and iteration (--keep-client-values).
+	KeepClientValues bool
 }
 
 // DefaultConfig returns a Config with the defaults of the amp replay flags.
@@ -195,6 +212,9 @@ func (c Config) Validate() error {
 	}
 	if c.Think == ThinkFixed && c.ThinkTime < 0 {
 		bad("--think %v is negative", c.ThinkTime)
+	}
+	if c.DataMode < DataNext || c.DataMode > DataLoop {
+		bad("--data-mode %v: want next, random, unique or loop", c.DataMode)
 	}
 	return errors.Join(errs...)
 }

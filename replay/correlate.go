@@ -46,6 +46,13 @@ const (
 	SourceLink SourceKind = "link"
 	// SourceJSON: the JSON member at the path Name ("$.data.items[0].id").
 	SourceJSON SourceKind = "json"
+	// SourceData: the column Name of the user's --data row, taken at the
+	// start of each session (Task is -1).
+	SourceData SourceKind = "data"
+	// SourceClient: a value the recorded client generated itself (a UUID,
+	// nonce or timestamp of kind Name), made fresh for each user and
+	// session (Task is -1).
+	SourceClient SourceKind = "client"
 )
 
 // Source locates a value in one task's response.
@@ -99,6 +106,8 @@ type Rule struct {
 	Source Source `json:"source"`
 	// Uses are where it is sent back.
 	Uses []Use `json:"uses"`
+
+	missing string // the failure reason when a live response lacks the value
 }
 
 // maxValue bounds the values correlated.
@@ -134,8 +143,6 @@ type learned struct {
 // Response fields no server hands to one client (Content-Length, Date,
 // cache and rate-limit fields) are never sources.
 func Learn(s *capture.Session) []Rule { return learnSpans(s).rules }
-
-func learn(s *capture.Session) []Rule { return learnSpans(s).rules }
 
 func learnSpans(s *capture.Session) learned {
 	n := len(s.Exchanges)
@@ -353,12 +360,27 @@ func textSpans(spans []span, e *capture.Exchange, v string, ri int) []span {
 }
 
 // dynamicLooking keeps values that can be server-generated ids or tokens and
-// drops words and small numbers that would match by chance.
+// drops words and small numbers that would match by chance: a value of four
+// or more bytes with a digit, or a long run of token characters (a
+// base64url secret without a digit), never a phrase or a title such as
+// "Special:UserLogin".
 func dynamicLooking(v string) bool {
 	if len(v) < 4 || len(v) > maxValue {
 		return false
 	}
-	return hasDigit(v) || len(v) >= 16
+	if hasDigit(v) {
+		return true
+	}
+	if len(v) < 20 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(isWordByte(c) || c == '+' || c == '/' || c == '=' || c == '.' || c == '~') {
+			return false
+		}
+	}
+	return true
 }
 
 func standardRequestHeader(name string) bool {
@@ -551,6 +573,10 @@ func (s Source) Describe() string {
 		return "link path segment " + strconv.Itoa(s.Segment) + " of " + s.Name + nth(s.Occurrence)
 	case SourceJSON:
 		return "JSON " + s.Name
+	case SourceData:
+		return "--data column " + strconv.Quote(s.Name)
+	case SourceClient:
+		return "made by the client (" + s.Name + "): fresh per user and session"
 	}
 	where := "body"
 	if s.Kind == SourceHeader {
@@ -560,4 +586,86 @@ func (s Source) Describe() string {
 		return where
 	}
 	return where + " after " + strconv.Quote(s.Left) + nth(s.Occurrence)
+}
+
+// addData adds a rule for each --data binding of session s: the column's
+// value replaces the recorded one in the places of the binding's name (a
+// form field, JSON member, query parameter or header); a token-like value
+// wherever it appears. Spans of learned rules in the same places give way.
+func (l *learned) addData(s *capture.Session, bindings []DataBinding, d *DataSet) {
+	for _, b := range bindings {
+		col := d.Column(b.Column)
+		if col < 0 {
+			continue
+		}
+		ri := len(l.rules)
+		r := Rule{Name: b.Column, Value: b.Value, Source: Source{Task: -1, Kind: SourceData, Name: b.Column, Occurrence: col}}
+		for j, e := range s.Exchanges {
+			n := len(l.spans[j])
+			for _, p := range requestPlaces(e) {
+				if p.value != b.Value || p.seg >= 0 || !strings.EqualFold(p.name, b.Name) {
+					continue
+				}
+				l.spans[j] = takeSpan(l.spans[j], span{part: p.part, start: p.start, end: p.end, rule: ri, enc: p.enc})
+				r.Uses = append(r.Uses, Use{Task: j, Where: p.where, Name: p.name})
+			}
+			if dynamicLooking(b.Value) {
+				l.spans[j] = textSpans(l.spans[j], e, b.Value, ri)
+				if len(l.spans[j]) > n && len(r.Uses) == 0 {
+					r.Uses = append(r.Uses, Use{Task: j, Where: "text"})
+				}
+			}
+		}
+		if len(r.Uses) > 0 {
+			l.rules = append(l.rules, r)
+		}
+		sortAll(l.spans)
+	}
+}
+
+// addClient adds a rule for each value the client generated in session s:
+// a fresh value of the same form replaces every occurrence, from the first
+// request that sent it on.
+func (l *learned) addClient(s *capture.Session, vals []ClientValue) {
+	for _, v := range vals {
+		ri := len(l.rules)
+		r := Rule{Name: v.Name, Value: v.Value, Source: Source{Task: -1, Kind: SourceClient, Name: v.Kind}}
+		for j, e := range s.Exchanges {
+			var mine []span
+			mine = textSpans(mine, e, v.Value, ri)
+			for _, sp := range mine {
+				l.spans[j] = takeSpan(l.spans[j], sp)
+			}
+			if len(mine) > 0 {
+				r.Uses = append(r.Uses, Use{Task: j, Where: "text", Name: v.Name})
+			}
+		}
+		if len(r.Uses) > 0 {
+			l.rules = append(l.rules, r)
+		}
+		sortAll(l.spans)
+	}
+}
+
+// takeSpan adds sp, dropping the spans it overlaps.
+func takeSpan(spans []span, sp span) []span {
+	kept := spans[:0]
+	for _, x := range spans {
+		if !(x.part == sp.part && sp.start < x.end && x.start < sp.end) {
+			kept = append(kept, x)
+		}
+	}
+	return append(kept, sp)
+}
+
+func sortAll(spans [][]span) {
+	for j := range spans {
+		sortSpans(spans[j])
+	}
+}
+
+// setMissing sets the failure reason of a live response without the rule's
+// value: "differs: no <source>" (a fixed text per rule, so reasons stay few).
+func (r *Rule) setMissing() {
+	r.missing = "differs: no " + r.Source.Describe() + " in the response"
 }

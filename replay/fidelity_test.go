@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/internal/testenv"
@@ -35,7 +36,8 @@ type freshApp struct {
 	owner    map[int]string         // object id → session cookie
 	opened   map[int]int            // object id → opens by its owner
 	logins   int
-	host     string // the Host the Origin must name
+	users    map[string]bool // the accounts that logged in
+	host     string          // the Host the Origin must name
 }
 
 type appSession struct {
@@ -95,6 +97,10 @@ func (a *freshApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			`<input type="submit" value="Log in"></form></body></html>`, s.token)
 	case r.URL.Path == "/login":
 		s.user = r.PostFormValue("user")
+		if a.users == nil {
+			a.users = map[string]bool{}
+		}
+		a.users[s.user] = true
 		a.logins++
 		http.Redirect(w, r, "/items/new", http.StatusFound)
 	case r.URL.Path == "/items/new" && r.Method == "GET":
@@ -223,9 +229,18 @@ func TestReplayFreshDatabase(t *testing.T) {
 			app, srv := newFreshApp(t, first)
 			cfg := fastConfig(srv.URL)
 			cfg.Users, cfg.Iterations = 10, 10
-			res, _ := runReplay(t, rec, cfg)
+			res, p := runReplay(t, rec, cfg)
 			if res.Failures != 0 {
 				t.Fatalf("%d failures in %d requests: %s", res.Failures, res.Requests, describeFailures(res))
+			}
+			counts := p.plan.RuleCounts()
+			if len(counts) < 4 {
+				t.Fatalf("rule counts %+v", counts)
+			}
+			for _, c := range counts {
+				if c.Found != 10 || c.Missed != 0 {
+					t.Errorf("rule %s %q from %s: found %d, missed %d times; want 10 and 0", c.Rule.Name, c.Rule.Value, c.Rule.Source.Describe(), c.Found, c.Missed)
+				}
 			}
 			app.mu.Lock()
 			logins, items, opened := app.logins, len(app.owner), len(app.opened)
@@ -276,5 +291,88 @@ func BenchmarkBuildCorrelated(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		u.req = u.build(u.req[:0], sc, task)
+	}
+}
+
+// TestReplayDataAndClientValues: with --data each user logs in as its own
+// account; an idempotency key and a request id the client made up are made
+// afresh per user and session, so the server de-duplicates nothing.
+func TestReplayDataAndClientValues(t *testing.T) {
+	_, rsrv := newFreshApp(t, 1)
+	rec := recordFreshFlow(t, rsrv.URL)
+	app, srv := newFreshApp(t, 1)
+	cfg := fastConfig(srv.URL)
+	cfg.Users, cfg.Iterations = 10, 10
+	d, err := ParseData("users.csv", []byte("user,pw\nu01,a\nu02,b\nu03,c\nu04,d\nu05,e\nu06,f\nu07,g\nu08,h\nu09,i\nu10,j\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Data, cfg.DataMode = d, DataUnique
+	res, p := runReplay(t, rec, cfg)
+	if res.Failures != 0 {
+		t.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
+	}
+	app.mu.Lock()
+	accounts := len(app.users)
+	app.mu.Unlock()
+	if accounts != 10 || app.users["ada"] {
+		t.Fatalf("accounts that logged in: %v, want u01..u10", app.users)
+	}
+	if p.Err() != nil {
+		t.Fatalf("stopped early: %v", p.Err())
+	}
+	// Eleven sessions from ten unique rows: the run stops with a clear error.
+	cfg.Iterations = 11
+	_, srv2 := newFreshApp(t, 1)
+	cfg.Host = srv2.URL
+	_, p = runReplay(t, rec, cfg)
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "users.csv") {
+		t.Fatalf("11 sessions from 10 unique rows: err %v", err)
+	}
+
+	// Client-made values.
+	var mu sync.Mutex
+	keys := map[string]bool{}
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		key := r.Header.Get("Idempotency-Key") + "|" + string(b) + "|" + r.URL.RawQuery
+		mu.Lock()
+		defer mu.Unlock()
+		if keys[key] {
+			http.Error(w, "duplicate request", http.StatusConflict)
+			return
+		}
+		keys[key] = true
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer api.Close()
+	rt := &testenv.RecordingTransport{}
+	c := &http.Client{Transport: rt}
+	req, _ := http.NewRequest("POST", api.URL+"/orders?ts="+strconv.FormatInt(time.Now().UnixMilli(), 10),
+		strings.NewReader(`{"request_id":"7d444840-9dc0-41d2-a1d6-4c3e2f1a7b90","qty":1}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "0f8e2d3c4b5a69788796a5b4c3d2e1f0")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	rec = rt.Recording()
+	cfg = fastConfig(api.URL)
+	cfg.Users, cfg.Iterations = 5, 5
+	mu.Lock()
+	keys = map[string]bool{}
+	mu.Unlock()
+	res, _ = runReplay(t, rec, cfg)
+	if res.Failures != 0 {
+		t.Fatalf("fresh client values: %d failures: %s", res.Failures, describeFailures(res))
+	}
+	cfg.KeepClientValues = true
+	mu.Lock()
+	keys = map[string]bool{}
+	mu.Unlock()
+	res, _ = runReplay(t, rec, cfg)
+	if res.Failures != 4 {
+		t.Fatalf("--keep-client-values: %d failures, want 4 duplicates: %s", res.Failures, describeFailures(res))
 	}
 }

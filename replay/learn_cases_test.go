@@ -5,6 +5,8 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -223,4 +225,29 @@ func itoaTest(n int) string {
 			return string(b)
 		}
 	}
+}
+
+// TestMissingLiveValueFails: when a live response lacks a value the
+// recording's had and later requests need, the task fails as "differs"
+// instead of the later requests silently sending the recorded value.
+func TestMissingLiveValueFails(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `<form><input name="other" value="x"></form>`) // the token field is gone
+	}))
+	defer srv.Close()
+	rec := &capture.Recording{Sessions: []*capture.Session{session(
+		ex("GET", srv.URL+"/form", nil, "", 200, htmlType, `<form><input type="hidden" name="token" value="7"></form>`),
+		ex("POST", srv.URL+"/form", hdr("Content-Type", "application/x-www-form-urlencoded"), "token=7", 200, nil, ""),
+	)}}
+	cfg := fastConfig(srv.URL)
+	cfg.Users, cfg.Iterations = 2, 2
+	res, _ := runReplay(t, rec, cfg)
+	want := `differs: no form field "token" in the response`
+	for _, e := range res.Errors {
+		if e.Method == "GET" && e.Reason == want && e.Count == 2 {
+			return
+		}
+	}
+	t.Fatalf("failures %s, want GET /form: %s ×2", describeFailures(res), want)
 }

@@ -89,9 +89,14 @@ type Script struct {
 	// Start is the recorded start of the session.
 	Start time.Time
 
-	hits    []ruleHits       // per rule: how often live responses had the value
-	session *capture.Session // the recorded session, for the validation pass
+	hits     []ruleHits       // per rule: how often live responses had the value
+	session  *capture.Session // the recorded session, for the validation pass
+	dataCols []dataSlot       // rules filled from the user's --data row
+	client   []int            // rules of values the client generates
 }
+
+// dataSlot says which rule takes which column of a --data row.
+type dataSlot struct{ rule, column int }
 
 // ruleHits counts, for one rule, the live responses of its source task that
 // carried the value and those that did not.
@@ -162,8 +167,12 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		}
 		return "", true
 	}
+	var clientValues [][]ClientValue
+	if !cfg.KeepClientValues && !cfg.NoCorrelate {
+		clientValues = ClientValuesOf(rec.Sessions)
+	}
 	var first, last time.Time
-	for _, s := range rec.Sessions {
+	for si, s := range rec.Sessions {
 		if len(s.Exchanges) == 0 {
 			continue
 		}
@@ -210,11 +219,20 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 			sc.Tasks = append(sc.Tasks, t)
 			p.Tasks++
 		}
+		var l learned
 		if !cfg.NoCorrelate {
-			l := learnSpans(s)
-			sc.Rules = l.rules
-			sc.attach(s, l.spans)
+			l = learnSpans(s)
+		} else {
+			l.spans = make([][]span, len(s.Exchanges))
 		}
+		if cfg.Data != nil {
+			l.addData(s, BindSession(cfg.Data, s), cfg.Data)
+		}
+		if !cfg.KeepClientValues && !cfg.NoCorrelate {
+			l.addClient(s, clientValues[si])
+		}
+		sc.Rules = l.rules
+		sc.attach(s, l.spans)
 		p.Scripts = append(p.Scripts, sc)
 	}
 	p.Span = last.Sub(first)
@@ -228,7 +246,18 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 // target).
 func (sc *Script) attach(s *capture.Session, spans [][]span) {
 	sc.hits = make([]ruleHits, len(sc.Rules))
+	for ri := range sc.Rules {
+		sc.Rules[ri].setMissing()
+	}
 	for ri, r := range sc.Rules {
+		switch r.Source.Kind {
+		case SourceData:
+			sc.dataCols = append(sc.dataCols, dataSlot{rule: ri, column: r.Source.Occurrence})
+			continue
+		case SourceClient:
+			sc.client = append(sc.client, ri)
+			continue
+		}
 		src := &sc.Tasks[r.Source.Task]
 		src.extract = append(src.extract, ri)
 		if r.Source.needsBody() {

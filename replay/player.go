@@ -61,6 +61,28 @@ type Player struct {
 	userWG   sync.WaitGroup
 
 	reasons sync.Map // failure strings by status pair, so judging allocates once
+
+	feed    *Feed // the --data rows, or nil
+	errMu   sync.Mutex
+	stopErr error // why the run stopped early (the data ran out), or nil
+}
+
+// Err returns why the run stopped before its end — a --data-mode unique
+// file whose rows ran out — or nil.
+func (p *Player) Err() error {
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	return p.stopErr
+}
+
+// fail stops the run because of err, keeping the first such error.
+func (p *Player) fail(err error) {
+	p.errMu.Lock()
+	if p.stopErr == nil {
+		p.stopErr = err
+	}
+	p.errMu.Unlock()
+	p.Stop()
 }
 
 // recShard is a stats.Recorder shared by a slice of the users.
@@ -103,6 +125,9 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 		killCh:   make(chan struct{}),
 	}
 	p.hard, p.cancel = context.WithCancel(context.Background())
+	if cfg.Data != nil {
+		p.feed = NewFeed(cfg.Data, cfg.DataMode, whole.Shard, whole.Shards, uint64(time.Now().UnixNano()))
+	}
 	p.shards = make([]recShard, 4*runtime.GOMAXPROCS(0))
 	for i := range p.shards {
 		p.shards[i].rec = col.NewRecorder()

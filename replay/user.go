@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -21,10 +22,11 @@ type user struct {
 	conns []*conn
 
 	jar    jar
-	ran    bool     // the user has sent a task: pause before the next session too
-	slots  []string // live values of the script's rules
-	req    []byte   // request bytes, reused
-	body   []byte   // a request body with live values, reused
+	ran    bool       // the user has sent a task: pause before the next session too
+	slots  []string   // live values of the script's rules
+	req    []byte     // request bytes, reused
+	body   []byte     // a request body with live values, reused
+	rnd    *rand.Rand // makes the client's values afresh
 	timer  *time.Timer
 	sample stats.Sample
 }
@@ -103,16 +105,48 @@ func (u *user) sleep(d time.Duration) bool {
 	return false
 }
 
+// startScript readies the user for a session of sc: a fresh cookie jar, no
+// live values yet but its --data row's and fresh client-made ones. It
+// reports false when the run must stop (the data ran out).
+func (u *user) startScript(sc *Script) bool {
+	p := u.p
+	u.jar.reset()
+	u.slots = u.slots[:0]
+	for range sc.Rules {
+		u.slots = append(u.slots, "")
+	}
+	if len(sc.dataCols) > 0 && p.feed != nil {
+		row, err := p.feed.Row(u.id)
+		if err != nil {
+			p.fail(err)
+			return false
+		}
+		for _, d := range sc.dataCols {
+			if d.column < len(row) {
+				u.slots[d.rule] = row[d.column]
+			}
+		}
+	}
+	if len(sc.client) > 0 {
+		if u.rnd == nil {
+			u.rnd = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(u.id)))
+		}
+		now := time.Now()
+		for _, ri := range sc.client {
+			u.slots[ri] = Regenerate(sc.Rules[ri].Source.Name, sc.Rules[ri].Value, now, u.rnd)
+		}
+	}
+	return true
+}
+
 // runScript replays one session. at is the intended start of the session on
 // the timeline (open model), or zero for the closed model, where tasks follow
 // each other after the think time. It reports false when the user was
 // stopped before the end.
 func (u *user) runScript(sc *Script, at time.Time) bool {
 	p := u.p
-	u.jar.reset()
-	u.slots = u.slots[:0]
-	for range sc.Rules {
-		u.slots = append(u.slots, "")
+	if !u.startScript(sc) {
+		return false
 	}
 	for i := range sc.Tasks {
 		t := &sc.Tasks[i]
@@ -178,15 +212,22 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 		s.Failure = p.judge(c.status, t.RecordedStatus)
 		c.eachHeader("Set-Cookie", func(v []byte) { u.jar.set(t.Target, v, done) })
 		if len(t.extract) > 0 {
-			u.extract(sc, t, c)
+			if miss := u.extract(sc, t, c); miss != "" && s.Failure == "" {
+				// The recorded response had a value later requests need, the
+				// live one not: they would go out with the recording's.
+				s.Failure = miss
+			}
 		}
 	}
 	p.record(u.id, stats.Endpoint(t.endpoint), s)
 }
 
 // extract stores the live values of the rules whose source is task t, and
-// counts for each whether the live response had it.
-func (u *user) extract(sc *Script, t *Task, c *conn) {
+// counts for each whether the live response had it. It returns the failure
+// reason of the first value the live response lacked, or "". A cookie the
+// response did not set again is taken from the user's jar.
+func (u *user) extract(sc *Script, t *Task, c *conn) string {
+	miss := ""
 	var body []byte
 	decoded := false
 	for _, ri := range t.extract {
@@ -196,8 +237,15 @@ func (u *user) extract(sc *Script, t *Task, c *conn) {
 			body, decoded = decodedBody(h, c.body), true
 		}
 		got, ok := liveValue(src, c.eachHeader, body, t.RecordedURL)
+		if !ok && src.Kind == SourceCookie {
+			if jc := u.jar.lookup(t.Target, src.Name, t.Path, time.Now()); jc != nil && jc.value != "" {
+				got, ok = jc.value, true
+			}
+		}
 		if ok {
 			u.slots[ri] = got
+		} else if miss == "" {
+			miss = sc.Rules[ri].missing
 		}
 		if ri < len(sc.hits) {
 			if ok {
@@ -207,6 +255,7 @@ func (u *user) extract(sc *Script, t *Task, c *conn) {
 			}
 		}
 	}
+	return miss
 }
 
 // build appends the request bytes of task t: the recorded method, path,

@@ -153,12 +153,10 @@ func Verify(ctx context.Context, plan *Plan, cfg Config) (*Verification, error) 
 // verifyScript replays sc once as one user and returns the sources of the
 // rules it learned.
 func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verification) []Source {
-	u := newUser(p, -1-n)
+	u := newUser(p, n)
 	defer u.closeConns()
-	u.jar.reset()
-	u.slots = u.slots[:0]
-	for range sc.Rules {
-		u.slots = append(u.slots, "")
+	if !u.startScript(sc) {
+		return nil
 	}
 	var learned []Source
 	for i := range sc.Tasks {
@@ -356,6 +354,7 @@ func (sc *Script) addRule(src Source, _ *liveResponse) (int, bool) {
 	if len(r.Uses) == 0 {
 		return 0, false
 	}
+	r.setMissing()
 	sc.Rules = append(sc.Rules, r)
 	sc.hits = append(sc.hits, ruleHits{})
 	st := &sc.Tasks[src.Task]
@@ -435,4 +434,29 @@ func LoadRules(path string) (RuleSet, error) {
 		rs[strings.Join(s.Endpoints, "\n")+"\n"] = s.Sources
 	}
 	return rs, nil
+}
+
+// RuleCount is how often one rule of a replay found its live value.
+type RuleCount struct {
+	// Session is the recorded session's key, Rule the rule.
+	Session string
+	Rule    Rule
+	// Found and Missed count the live responses of the rule's source task
+	// that carried the value and those that did not.
+	Found, Missed int64
+}
+
+// RuleCounts returns how often each rule of the plan found its live value
+// in the replay so far; rules whose source task never ran are left out.
+func (p *Plan) RuleCounts() []RuleCount {
+	var out []RuleCount
+	for _, sc := range p.Scripts {
+		for i, r := range sc.Rules {
+			f, m := sc.RuleHits(i)
+			if f+m > 0 {
+				out = append(out, RuleCount{Session: sc.ID, Rule: r, Found: f, Missed: m})
+			}
+		}
+	}
+	return out
 }

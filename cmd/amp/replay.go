@@ -63,6 +63,9 @@ func replayCommand() *cli.Command {
 			&cli.DurationFlag{Name: "stop-timeout", Value: def.StopTimeout, Usage: "time in-flight requests get to finish at the end"},
 			&cli.BoolFlag{Name: "no-correlate", Usage: "send recorded tokens and ids as they are"},
 			&cli.GenericFlag{Name: "header", Value: &multiFlag{}, Usage: "set this field on every request, replacing the recorded one: `'Name: value'` (repeatable), e.g. 'X-Load-Test: amp'"},
+			&cli.StringFlag{Name: "data", Usage: "per-user values: a CSV `FILE` with a header row, or JSON lines; a column named like a recorded form field, JSON member, query parameter or header replaces the recorded value"},
+			&cli.StringFlag{Name: "data-mode", Value: "next", Usage: "which row each session takes: next (in turn, wrapping), random, unique (each row once, then stop) or loop (each user keeps its row)"},
+			&cli.BoolFlag{Name: "keep-client-values", Usage: "send values the client generated (UUIDs, nonces, timestamps) as recorded instead of fresh ones per user and iteration"},
 			&cli.StringFlag{Name: "shard", Usage: "run the I-th (from 0) of N equal parts of this test: `I/N` (users, rate and iterations divided, timeline copies dealt out)"},
 			&cli.StringFlag{Name: "start-at", Usage: "wait for this shared start time (`RFC3339`), so the ramps of all shards line up"},
 			&cli.IntFlag{Name: "max-conns", Usage: "share at most this many connections per target among all users (default: one per user, capped by the open-file limit)"},
@@ -113,7 +116,15 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg.NoCorrelate = c.Bool("no-correlate")
 	cfg.Headers = multi(c, "header")
 	cfg.MaxConns = c.Int("max-conns")
+	cfg.DataFile = c.String("data")
+	cfg.KeepClientValues = c.Bool("keep-client-values")
 	var err error
+	if cfg.DataMode, err = replay.ParseDataMode(c.String("data-mode")); err != nil {
+		return cfg, err
+	}
+	if c.IsSet("data-mode") && cfg.DataFile == "" {
+		return cfg, errors.New("--data-mode needs --data FILE")
+	}
 	if sh := c.String("shard"); sh != "" {
 		i, n, ok := strings.Cut(sh, "/")
 		if cfg.Shard, err = strconv.Atoi(i); ok && err == nil {
@@ -162,6 +173,11 @@ func runReplay(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d whole records before it\n", readErrorText(path, err), rec.Exchanges())
 	}
+	data, bindings, err := replay.PrepareData(cfg, rec.Sessions)
+	if err != nil {
+		return usageError("replay: %s", oneLine(err))
+	}
+	cfg.Data = data
 	if p := c.String("cpuprofile"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
@@ -199,6 +215,7 @@ func runReplay(c *cli.Context) error {
 	}
 	plan, col, player := run.Plan, run.Collector, run.Player
 	if c.Bool("dry-run") {
+		printData(c.App.Writer, cfg, bindings)
 		return printPlan(c.App.Writer, path, cfg, plan)
 	}
 	out := c.App.Writer
@@ -226,6 +243,10 @@ func runReplay(c *cli.Context) error {
 	}
 
 	res := play(c.Context, player, col, cfg, ths, c.Bool("abort-on-fail"), c.Bool("quiet"), out, c.App.ErrWriter)
+	printRuleCounts(out, plan)
+	if err := player.Err(); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "amp: the run stopped early: %s\n", oneLine(err))
+	}
 	return finish(c, res, ths)
 }
 

@@ -114,3 +114,31 @@ func plural(n int, word string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }
+
+// printRuleCounts says how the correlation rules fared in a replay: how
+// often live responses carried their values, and a warning for each rule
+// that never found its value (its requests went out with the recorded one).
+func printRuleCounts(w io.Writer, plan *replay.Plan) {
+	counts := plan.RuleCounts()
+	if len(counts) == 0 {
+		return
+	}
+	var found, missed int64
+	var never []replay.RuleCount
+	for _, c := range counts {
+		found, missed = found+c.Found, missed+c.Missed
+		if c.Found == 0 {
+			never = append(never, c)
+		}
+	}
+	fmt.Fprintf(w, "correlation: %s applied; live values found %d times, missing %d times\n", plural(len(counts), "rule"), found, missed)
+	const most = 10
+	for i, c := range never {
+		if i == most {
+			fmt.Fprintf(w, "  … and %d more\n", len(never)-most)
+			break
+		}
+		fmt.Fprintf(w, "  warning: %s %q (session %s, from #%d: %s) was never in the live response (%d times); its requests sent the recorded value\n",
+			c.Rule.Name, abbreviate(c.Rule.Value, 22), c.Session, c.Rule.Source.Task+1, c.Rule.Source.Describe(), c.Missed)
+	}
+}
