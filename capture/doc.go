@@ -55,4 +55,11 @@
 // with the magic gives ErrNotRecording. A Writer only ever appends, and Flush
 // after each exchange hands it to the operating system, so a recorder that is
 // killed loses at most the exchanges still in flight.
+//
+// With ReadOptions.SkipDamaged (NewReaderOptions, ReadWith, ReadFileWith) a
+// damaged record no longer ends the reading: the reader finds the next frame
+// whose length fits and whose checksum matches, reads on from there and lists
+// what it skipped (Reader.Damaged, Recording.Damaged), so one flipped byte
+// costs one exchange. A cut is still a *TruncatedError. Recording.ID (a hash
+// of the file header) identifies a recording across copies.
 package capture

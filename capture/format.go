@@ -3,7 +3,9 @@ package capture
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -182,10 +185,22 @@ func NewWriter(w io.Writer, h FileHeader) (*Writer, error) {
 	return cw, nil
 }
 
-// Create creates (or truncates) the file at path and starts a recording in it.
-// Close closes the file.
+// Create creates a new recording at path, readable by its owner only
+// (recordings hold cookies and passwords), and starts a recording in it. It
+// never replaces a file: if path exists it fails with an error matching
+// fs.ErrExist. Close closes the file.
 func Create(path string, h FileHeader) (*Writer, error) {
-	f, err := os.Create(path)
+	return create(path, os.O_EXCL, h)
+}
+
+// Replace is Create that truncates an existing file at path instead of
+// failing (amp record --force): what was there is lost at once.
+func Replace(path string, h FileHeader) (*Writer, error) {
+	return create(path, os.O_TRUNC, h)
+}
+
+func create(path string, mode int, h FileHeader) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|mode, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +211,20 @@ func Create(path string, h FileHeader) (*Writer, error) {
 	}
 	w.closer = f
 	return w, nil
+}
+
+// ReadHeader reads the file header of the recording at path.
+func ReadHeader(path string) (FileHeader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FileHeader{}, err
+	}
+	defer f.Close()
+	r, err := NewReader(f)
+	if err != nil {
+		return FileHeader{}, &os.PathError{Op: "read", Path: path, Err: err}
+	}
+	return r.Header(), nil
 }
 
 // Write appends one exchange to the buffer. Call Flush to hand it to the OS.
@@ -324,19 +353,57 @@ func (w *Writer) writeRecord(kind byte, encode func() error) error {
 type Reader struct {
 	br      *bufio.Reader
 	header  FileHeader
+	id      string
 	off     int64 // offset of the next unread byte
 	n       int   // exchange records read
 	records int   // records of any kind read, header included
+	fh      [frameHeaderSize]byte
 	buf     []byte
 	payload bytes.Reader
 	dec     *msgpack.Decoder
 	err     error // sticky
+
+	skip    bool     // ReadOptions.SkipDamaged
+	damaged []Damage // what was skipped
+	mem     []byte   // after the first damage: the rest of the file, from memBase
+	memBase int64
+}
+
+// ReadOptions change how a recording is read.
+type ReadOptions struct {
+	// SkipDamaged makes a damaged record (an impossible length, a checksum
+	// mismatch or content that does not decode) no longer the end of the
+	// reading: the reader looks for the next intact record, reads on from
+	// there and lists what it skipped (Reader.Damaged). The file header
+	// must be intact, and a file cut short still ends in a
+	// *TruncatedError. A record is intact when its length fits the file
+	// and its CRC-32C matches, so only a damaged stretch that happens to
+	// hold a whole valid frame (a recording recorded as a body) could be
+	// read as one. From the first damage on, the rest of the input is
+	// held in memory to search it.
+	SkipDamaged bool
+}
+
+// Damage is a stretch of a recording that a reader with SkipDamaged
+// skipped.
+type Damage struct {
+	// Offset is the byte offset of the damaged record's frame.
+	Offset int64
+	// Length is the number of bytes skipped.
+	Length int64
+	// Detail says what was wrong, as a *CorruptError would.
+	Detail string
 }
 
 // NewReader reads the prefix and header of a recording from r. It fails with
 // ErrNotRecording, a *VersionError, a *TruncatedError or a *CorruptError.
 func NewReader(r io.Reader) (*Reader, error) {
-	rd := &Reader{br: bufio.NewReaderSize(r, writeBufferSize), dec: msgpack.NewDecoder(nil)}
+	return NewReaderOptions(r, ReadOptions{})
+}
+
+// NewReaderOptions is NewReader with options.
+func NewReaderOptions(r io.Reader, opt ReadOptions) (*Reader, error) {
+	rd := &Reader{br: bufio.NewReaderSize(r, writeBufferSize), dec: msgpack.NewDecoder(nil), skip: opt.SkipDamaged}
 	var prefix [prefixSize]byte
 	n, err := io.ReadFull(rd.br, prefix[:])
 	if err != nil {
@@ -377,12 +444,22 @@ func NewReader(r io.Reader) (*Reader, error) {
 		rd.header.Created = time.Unix(0, wh.CreatedNs).UTC()
 	}
 	rd.header.Version = Version
+	sum := sha256.Sum256(body)
+	rd.id = hex.EncodeToString(sum[:8])
 	rd.records = 1
 	return rd, nil
 }
 
 // Header returns the recording's file header.
 func (r *Reader) Header() FileHeader { return r.header }
+
+// ID identifies the recording: a hash of its file header, which holds the
+// time it was started to the nanosecond, its source and its options. Copies
+// of a recording have the same ID; different recordings practically never.
+func (r *Reader) ID() string { return r.id }
+
+// Damaged lists the damaged stretches skipped so far (ReadOptions.SkipDamaged).
+func (r *Reader) Damaged() []Damage { return slices.Clone(r.damaged) }
 
 // Records returns the number of exchanges read so far.
 func (r *Reader) Records() int { return r.n }
@@ -405,6 +482,9 @@ func (r *Reader) ReadExchange(e *Exchange) error {
 		start := r.off
 		kind, body, err := r.readFrame()
 		if err != nil {
+			if r.skip && r.resync(start, err) {
+				continue
+			}
 			r.err = err
 			break
 		}
@@ -415,6 +495,10 @@ func (r *Reader) ReadExchange(e *Exchange) error {
 			r.payload.Reset(body)
 			r.dec.ResetReader(&r.payload)
 			if err := decodeExchange(r.dec, e, len(body)); err != nil {
+				if r.skip { // the frame is whole: the next one follows it
+					r.damaged = append(r.damaged, Damage{Offset: start, Length: r.off - start, Detail: "bad exchange: " + err.Error()})
+					continue
+				}
 				r.err = &CorruptError{Record: r.records - 1, Offset: start, Detail: "bad exchange: " + err.Error()}
 				break
 			}
@@ -424,6 +508,8 @@ func (r *Reader) ReadExchange(e *Exchange) error {
 			var end endRecord
 			if err := msgpack.Unmarshal(body, &end); err != nil {
 				r.err = &CorruptError{Record: r.records - 1, Offset: start, Detail: "bad end marker: " + err.Error()}
+			} else if len(r.damaged) > 0 && end.Exchanges > r.n {
+				r.err = io.EOF // the missing ones are the damaged records skipped
 			} else if end.Exchanges != r.n {
 				r.err = &CorruptError{Record: r.records - 1, Offset: start,
 					Detail: fmt.Sprintf("end marker counts %d exchanges, file holds %d", end.Exchanges, r.n)}
@@ -439,11 +525,85 @@ func (r *Reader) ReadExchange(e *Exchange) error {
 	return r.err
 }
 
+// resync handles the damaged frame at start that readFrame reported with
+// err: it finds the next intact frame, records the damage and positions the
+// reader there. It returns false when err is not damage (a read error, or a
+// file cut short with nothing intact after the cut), leaving err to report.
+func (r *Reader) resync(start int64, err error) bool {
+	var ce *CorruptError
+	var te *TruncatedError
+	switch {
+	case errors.As(err, &ce):
+	case errors.As(err, &te) && strings.HasPrefix(te.Detail, "cut inside a record ("):
+		// A damaged length can claim more than the file holds.
+	default:
+		return false
+	}
+	if r.mem == nil {
+		// Random access from here on: what the bad frame took, and the rest.
+		rest, rerr := io.ReadAll(r.br)
+		if rerr != nil {
+			return false
+		}
+		r.mem = slices.Concat(r.fh[:], r.buf, rest)
+		r.memBase = start
+	}
+	from := int(start - r.memBase)
+	next := -1
+	// Most damage is inside a payload whose length is intact.
+	if size := int64(binary.LittleEndian.Uint32(r.fh[0:4])); ce != nil && size > 0 && size <= MaxRecordSize {
+		if p := int64(from) + frameHeaderSize + size; p < int64(len(r.mem)) && intactFrame(r.mem, int(p)) {
+			next = int(p)
+		}
+	}
+	for p := from + 1; next < 0 && p+frameHeaderSize < len(r.mem); p++ {
+		if intactFrame(r.mem, p) {
+			next = p
+		}
+	}
+	if next < 0 {
+		if te != nil {
+			return false // cut short, not damaged
+		}
+		next = len(r.mem) // damaged to the end: no end marker follows
+	}
+	detail := err.Error()
+	if ce != nil {
+		detail = ce.Detail
+	}
+	r.damaged = append(r.damaged, Damage{Offset: start, Length: int64(next - from), Detail: detail})
+	r.records++ // the damaged record, so that numbers stay those of the file
+	r.off = r.memBase + int64(next)
+	r.br = bufio.NewReaderSize(bytes.NewReader(r.mem[next:]), writeBufferSize)
+	return true
+}
+
+// intactFrame reports whether data holds an exchange or end record frame at
+// p whose length fits and whose checksum matches.
+func intactFrame(data []byte, p int) bool {
+	if p+frameHeaderSize >= len(data) {
+		return false
+	}
+	size := int(binary.LittleEndian.Uint32(data[p : p+4]))
+	end := p + frameHeaderSize + size
+	if size == 0 || end > len(data) || end < 0 {
+		return false
+	}
+	if k := data[p+frameHeaderSize]; k != kindExchange && k != kindEnd {
+		return false
+	}
+	crc := crc32.Update(0, crcTable, data[p:p+4])
+	crc = crc32.Update(crc, crcTable, data[p+frameHeaderSize:end])
+	return crc == binary.LittleEndian.Uint32(data[p+4:p+8])
+}
+
 // readFrame reads one framed record and checks its checksum. It returns the
 // record kind and the payload after it; the payload is valid until the next call.
 func (r *Reader) readFrame() (byte, []byte, error) {
 	start := r.off
-	var fh [frameHeaderSize]byte
+	r.buf = r.buf[:0]
+	fh := r.fh[:]
+	clear(fh)
 	n, err := io.ReadFull(r.br, fh[:])
 	r.off += int64(n)
 	if err != nil {
@@ -501,8 +661,12 @@ func (r *Reader) readPayload(size int) error {
 type Recording struct {
 	// Header is the file header.
 	Header FileHeader
+	// ID identifies the recording (see Reader.ID).
+	ID string
 	// Sessions are the recording's sessions ordered by start.
 	Sessions []*Session
+	// Damaged lists the damaged stretches skipped (ReadOptions.SkipDamaged).
+	Damaged []Damage
 }
 
 // Exchanges returns the number of exchanges in all sessions.
@@ -518,7 +682,13 @@ func (rec *Recording) Exchanges() int {
 // When the data is truncated or corrupt it returns what came before together
 // with the *TruncatedError or *CorruptError, so callers can warn and go on.
 func Read(r io.Reader) (*Recording, error) {
-	rd, err := NewReader(r)
+	return ReadWith(r, ReadOptions{})
+}
+
+// ReadWith is Read with options: with SkipDamaged, damaged records are
+// skipped and listed in Recording.Damaged.
+func ReadWith(r io.Reader, opt ReadOptions) (*Recording, error) {
+	rd, err := NewReaderOptions(r, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -529,22 +699,27 @@ func Read(r io.Reader) (*Recording, error) {
 			break
 		}
 		if err != nil {
-			return &Recording{Header: rd.Header(), Sessions: GroupSessions(exs)}, err
+			return &Recording{Header: rd.Header(), ID: rd.ID(), Sessions: GroupSessions(exs), Damaged: rd.Damaged()}, err
 		}
 		exs = append(exs, e)
 	}
-	return &Recording{Header: rd.Header(), Sessions: GroupSessions(exs)}, nil
+	return &Recording{Header: rd.Header(), ID: rd.ID(), Sessions: GroupSessions(exs), Damaged: rd.Damaged()}, nil
 }
 
 // ReadFile reads the recording at path; see Read for partial results. Errors
 // name the file.
 func ReadFile(path string) (*Recording, error) {
+	return ReadFileWith(path, ReadOptions{})
+}
+
+// ReadFileWith is ReadFile with options (see ReadWith).
+func ReadFileWith(path string, opt ReadOptions) (*Recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	rec, err := Read(f)
+	rec, err := ReadWith(f, opt)
 	if err != nil {
 		err = &os.PathError{Op: "read", Path: path, Err: err}
 	}

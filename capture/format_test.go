@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -434,6 +436,18 @@ func FuzzReader(f *testing.F) {
 		if errors.As(err, &te) && !te.InHeader && te.Records != len(got) {
 			t.Fatalf("truncation says %d records, read %d", te.Records, len(got))
 		}
+		// Skipping damage reads the same until the first damage, and
+		// never reports a clean end it did not see.
+		skipped, damaged, serr := readAllSkipping(data)
+		if len(skipped) < len(got) || !slices.EqualFunc(skipped[:len(got)], got, func(a, b *capture.Exchange) bool { return reflect.DeepEqual(a, b) }) {
+			t.Fatalf("with SkipDamaged: %d exchanges, not starting with the %d read without", len(skipped), len(got))
+		}
+		if err == nil && (serr != nil || len(damaged) > 0 || len(skipped) != len(got)) {
+			t.Fatalf("an intact file read with SkipDamaged: %d exchanges, damage %v, err %v", len(skipped), damaged, serr)
+		}
+		if errors.As(serr, &te) && !te.InHeader && te.Records != len(skipped) {
+			t.Fatalf("with SkipDamaged, truncation says %d records, read %d", te.Records, len(skipped))
+		}
 		if err != nil {
 			return
 		}
@@ -547,4 +561,148 @@ func BenchmarkFormat(b *testing.B) {
 			}
 		}
 	})
+}
+
+// readAllSkipping is readAll with ReadOptions.SkipDamaged; it also returns
+// what was skipped.
+func readAllSkipping(data []byte) ([]*capture.Exchange, []capture.Damage, error) {
+	r, err := capture.NewReaderOptions(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*capture.Exchange
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return out, r.Damaged(), nil
+		}
+		if err != nil {
+			return out, r.Damaged(), err
+		}
+		out = append(out, e)
+	}
+}
+
+// TestSkipDamaged flips one bit, then every bit, of every byte after the
+// file header in turn and reads with SkipDamaged: a damaged exchange record
+// is skipped, reported at its offset, and every other exchange is read as
+// written; a damaged end marker leaves every exchange and a truncation.
+func TestSkipDamaged(t *testing.T) {
+	t.Parallel()
+	exs := newSizedExchanges(t, 3, 6, 300)
+	data, ends := encodeFile(t, exs)
+	headerEnd := ends[0] - recordLen(t, data, ends, 0)
+	bad := make([]byte, len(data))
+	for i := headerEnd; i < len(data); i++ {
+		k := 0 // the record the byte is in; len(exs) = the end marker
+		for k < len(ends) && ends[k] <= i {
+			k++
+		}
+		for _, mask := range []byte{1 << (i % 8), 0xff} {
+			copy(bad, data)
+			bad[i] ^= mask
+			got, damaged, err := readAllSkipping(bad)
+			if k == len(exs) {
+				// A damaged length of the last record looks like a cut:
+				// either is fine, with every exchange read.
+				if !errors.Is(err, capture.ErrTruncated) || len(got) != len(exs) || len(damaged) > 1 || (len(damaged) == 1 && damaged[0].Offset != int64(ends[k-1])) {
+					t.Fatalf("byte %d of the end marker ^%#x: %d exchanges, damage %+v, err %v", i, mask, len(got), damaged, err)
+				}
+				continue
+			}
+			want := slices.Concat(exs[:k], exs[k+1:])
+			start := headerEnd
+			if k > 0 {
+				start = ends[k-1]
+			}
+			if err != nil || len(damaged) != 1 || damaged[0].Offset != int64(start) || damaged[0].Length != int64(ends[k]-start) {
+				t.Fatalf("byte %d of record %d ^%#x: damage %+v, err %v (record at %d..%d)", i, k, mask, damaged, err, start, ends[k])
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("byte %d of record %d ^%#x: read %d exchanges, not the %d others as written", i, k, mask, len(got), len(want))
+			}
+		}
+	}
+	// Undamaged, nothing is skipped.
+	if got, damaged, err := readAllSkipping(data); err != nil || len(damaged) != 0 || len(got) != len(exs) {
+		t.Fatalf("intact file: %d exchanges, damage %v, err %v", len(got), damaged, err)
+	}
+}
+
+// TestSkipDamagedEveryCut checks that skipping damage does not hide a cut:
+// a recording cut at any byte after its header reads the whole records
+// before the cut, then the same TruncatedError as without SkipDamaged.
+func TestSkipDamagedEveryCut(t *testing.T) {
+	t.Parallel()
+	exs := newSizedExchanges(t, 2, 25, 200)
+	data, ends := encodeFile(t, exs)
+	headerEnd := ends[0] - recordLen(t, data, ends, 0)
+	for cut := headerEnd; cut < len(data); cut++ {
+		got, damaged, err := readAllSkipping(data[:cut])
+		whole := 0
+		for whole < len(ends) && ends[whole] <= cut {
+			whole++
+		}
+		var te *capture.TruncatedError
+		if !errors.As(err, &te) || te.Records != whole || len(got) != whole || len(damaged) != 0 {
+			t.Fatalf("cut %d: %d exchanges, damage %v, err %v; want %d and a truncation", cut, len(got), damaged, err, whole)
+		}
+		if want := fmt.Sprintf("truncated after record %d", whole); !strings.Contains(err.Error(), want) {
+			t.Fatalf("cut %d: message %q lacks %q", cut, err, want)
+		}
+	}
+}
+
+// TestRecordingID checks that the ID follows the header: equal for copies,
+// different for another recording.
+func TestRecordingID(t *testing.T) {
+	t.Parallel()
+	data, _ := encodeFile(t, newTestExchanges(t, 4, 3))
+	a, err := capture.Read(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := capture.Read(bytes.NewReader(slices.Clone(data)))
+	if err != nil || a.ID == "" || a.ID != b.ID {
+		t.Fatalf("copies: %q and %q (%v)", a.ID, b.ID, err)
+	}
+	var buf bytes.Buffer
+	h := testHeader
+	h.Created = h.Created.Add(time.Nanosecond)
+	w, _ := capture.NewWriter(&buf, h)
+	_ = w.Close()
+	c, err := capture.Read(&buf)
+	if err != nil || c.ID == a.ID {
+		t.Fatalf("another recording has the ID %q too (%v)", c.ID, err)
+	}
+}
+
+// TestCreateRefuses checks that Create never replaces a file and makes
+// recordings readable by their owner only.
+func TestCreateRefuses(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.amp")
+	if err := os.WriteFile(path, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capture.Create(path, testHeader); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("Create over a file: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "keep" {
+		t.Fatalf("the file changed: %q", b)
+	}
+	os.Remove(path)
+	w, err := capture.Create(path, testHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v (%v), want 0600", st.Mode(), err)
+	}
+	if h, err := capture.ReadHeader(path); err != nil || h.Source != testHeader.Source {
+		t.Fatalf("ReadHeader: %+v, %v", h, err)
+	}
 }

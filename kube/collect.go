@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/stats"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -163,6 +164,8 @@ func Collect(ctx context.Context, c CollectConfig) (*Collected, error) {
 // take two results of one shard.
 func SaveResults(dir string, results []Result, shards int) (*Collected, error) {
 	byShard := map[int]Result{}
+	var decoded []*stats.Result
+	var names []string
 	for _, r := range results {
 		i, n, err := parseShard(r.Shard)
 		if err != nil {
@@ -177,10 +180,17 @@ func SaveResults(dir string, results []Result, shards int) (*Collected, error) {
 		if _, dup := byShard[i]; dup {
 			return nil, fmt.Errorf("two results of shard %d/%d", i, n)
 		}
-		if _, err := stats.DecodeResult(bytes.NewReader(r.JSON)); err != nil {
+		res, err := stats.DecodeResult(bytes.NewReader(r.JSON))
+		if err != nil {
 			return nil, fmt.Errorf("shard %s: %w", r.Shard, err)
 		}
 		byShard[i] = r
+		decoded = append(decoded, res)
+		names = append(names, "shard "+cmp.Or(r.Shard, "0/1"))
+	}
+	// The logs of two runs (a job re-created under its name) do not mix.
+	if err := stats.CheckMerge(decoded, names, false); err != nil {
+		return nil, err
 	}
 	col := &Collected{Shards: shards}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -195,18 +205,23 @@ func SaveResults(dir string, results []Result, shards int) (*Collected, error) {
 			continue
 		}
 		name := filepath.Join(dir, fmt.Sprintf("shard-%0*d.json", width, i))
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if _, err := os.Lstat(name); err == nil {
+			return col, fmt.Errorf("%s exists: collect into an empty directory", name)
+		}
+		// Written whole or not at all, and never over a file that appeared.
+		f, err := outfile.Create(name, false, 0o644)
 		if err != nil {
-			if errors.Is(err, os.ErrExist) {
-				return col, fmt.Errorf("%s exists: collect into an empty directory", name)
-			}
 			return col, err
 		}
-		_, err = f.Write(r.JSON)
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		if _, err = f.Write(r.JSON); err == nil {
+			err = f.Commit()
+		} else {
+			f.Abort()
 		}
 		if err != nil {
+			if strings.Contains(err.Error(), "already exists") {
+				return col, fmt.Errorf("%s exists: collect into an empty directory", name)
+			}
 			return col, fmt.Errorf("%s: %w", name, err)
 		}
 		col.Files = append(col.Files, name)

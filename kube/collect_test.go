@@ -250,6 +250,10 @@ func TestSaveResults(t *testing.T) {
 		{"two runs", []kube.Result{res("0/2", 1), res("0/3", 2)}, "results of runs with 2 and 3 shards"},
 		{"bad header", []kube.Result{res("2/2", 1)}, `bad Shard header "2/2"`},
 		{"not a result", []kube.Result{{Shard: "0/1", JSON: []byte(`{"x":1}`)}}, "shard 0/1: "},
+		{"two jobs of one name", []kube.Result{
+			{Shard: "0/2", JSON: []byte(`{"version":1,"requests":1,"config":{"run_id":"aaaaaaaaaaaaaaaa","shard":"0/2"}}`)},
+			{Shard: "1/2", JSON: []byte(`{"version":1,"requests":1,"config":{"run_id":"bbbbbbbbbbbbbbbb","shard":"1/2"}}`)},
+		}, "shard 0/2 and shard 1/2 are results of different runs"},
 	} {
 		if _, err := kube.SaveResults(t.TempDir(), tc.results, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)

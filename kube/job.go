@@ -71,6 +71,9 @@ type Config struct {
 	Shards int
 	// StartAt is the shared start time of all shards.
 	StartAt time.Time
+	// RunID, when set, is passed to every shard (--run-id), so that their
+	// results merge as one run.
+	RunID string
 
 	// Recording is the recording itself, shipped in a ConfigMap under
 	// RecordingKey; or, when RecordingURL is set, nil: the pods fetch it.
@@ -233,6 +236,9 @@ func Build(c Config) (*Objects, error) {
 		"--start-at", c.StartAt.UTC().Format(time.RFC3339),
 		"--metrics", ":" + strconv.Itoa(c.MetricsPort),
 		"--print-result",
+	}
+	if c.RunID != "" {
+		args = append(args, "--run-id", c.RunID)
 	}
 	if c.ResultsClaim != "" {
 		args = append(args, "--json", path.Join(ResultsDir, c.Name+"-$(JOB_COMPLETION_INDEX).json"))

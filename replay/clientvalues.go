@@ -87,6 +87,20 @@ func ClientValues(s *capture.Session) []ClientValue {
 				continue
 			}
 			kind := classifyClientValue(f.value, f.where != "path", e.Start)
+			if inner := embeddedUUIDs(f.value); kind != KindUUID && len(inner) > 0 {
+				// A UUID inside a longer value: a page title, a file name,
+				// a URL the client made unique.
+				for _, u := range inner {
+					if decided[u] {
+						continue
+					}
+					decided[u] = true
+					if !cookies[u] && !serverNamed(f.name) && !seenIn(texts, u) {
+						out = append(out, ClientValue{Value: u, Kind: KindUUID, Name: f.name})
+					}
+				}
+				continue
+			}
 			if kind == "" {
 				continue
 			}
@@ -98,6 +112,26 @@ func ClientValues(s *capture.Session) []ClientValue {
 		}
 	}
 	return out
+}
+
+// embeddedUUIDs returns the UUIDs that stand inside v between characters
+// that are not hex digits.
+func embeddedUUIDs(v string) []string {
+	var out []string
+	for i := 0; i+36 <= len(v); i++ {
+		if v[i+8] != '-' || (i > 0 && isHex(v[i-1])) || (i+36 < len(v) && isHex(v[i+36])) {
+			continue
+		}
+		if u := v[i : i+36]; isUUID(u) {
+			out = append(out, u)
+			i += 35
+		}
+	}
+	return out
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // ClientValuesOf returns the client values of every session (index for

@@ -294,3 +294,25 @@ func FuzzClientValues(f *testing.F) {
 		}
 	})
 }
+
+// TestClientValuesEmbeddedUUID: a UUID the client put inside a longer value
+// (a page title, a feed URL) is the client's too, and is found whole.
+func TestClientValuesEmbeddedUUID(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	s := &capture.Session{Exchanges: []*capture.Exchange{
+		{Start: t0, Request: capture.Request{Method: "GET", URL: "http://w/index.php?title=Amp-06ab9ab7-8937-4333-98b8-37c9ced93708&action=edit"},
+			Response: capture.Response{Status: 200, Body: []byte(`<form action="/index.php?title=Amp-06ab9ab7-8937-4333-98b8-37c9ced93708&amp;action=submit">`)}},
+		{Start: t0.Add(time.Second), Request: capture.Request{Method: "POST", URL: "http://w/subscribe",
+			Header: capture.Headers{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}},
+			Body:   []byte("url=http%3A%2F%2Ffeeds.example%2F3f2b8c1e-9a4d-4e7b-8f1a-2c3d4e5f6a7b.xml")}},
+	}}
+	got := map[string]bool{}
+	for _, v := range replay.ClientValues(s) {
+		got[v.Value] = v.Kind == replay.KindUUID
+	}
+	for _, want := range []string{"06ab9ab7-8937-4333-98b8-37c9ced93708", "3f2b8c1e-9a4d-4e7b-8f1a-2c3d4e5f6a7b"} {
+		if !got[want] {
+			t.Errorf("%s not found as a client UUID; got %v", want, got)
+		}
+	}
+}

@@ -142,7 +142,14 @@ type learned struct {
 // a JSON id member into a path segment or a member of the same name.
 // Response fields no server hands to one client (Content-Length, Date,
 // cache and rate-limit fields) are never sources.
-func Learn(s *capture.Session) []Rule { return learnSpans(s).rules }
+//
+// The values the client made itself (UUIDs, nonces, timestamps; see
+// ClientValues) come last, as rules of kind SourceClient.
+func Learn(s *capture.Session) []Rule {
+	l := learnSpans(s)
+	l.addClient(s, ClientValues(s))
+	return l.rules
+}
 
 func learnSpans(s *capture.Session) learned {
 	n := len(s.Exchanges)

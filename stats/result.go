@@ -15,6 +15,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ampload/amp/internal/outfile"
 )
 
 // Version is the version of the JSON result this package writes. ReadResult
@@ -687,6 +689,7 @@ func Merge(results ...*Result) (*Result, error) {
 		out.Config = maps.Clone(results[0].Config)
 		if len(results) > 1 {
 			out.Config["merged_results"] = len(results)
+			delete(out.Config, ConfigShard) // the merge is the whole run
 		}
 	}
 	eps := map[epKey]*EndpointStats{}
@@ -784,28 +787,7 @@ func Merge(results ...*Result) (*Result, error) {
 // writeFileAtomic writes path through a temporary file in the same
 // directory, renamed over path once complete.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir, base := ".", path
-	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
-		dir, base = path[:i+1], path[i+1:]
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return outfile.Write(path, 0o644, write)
 }
 
 // LatencyBuckets returns, for each upper bound in seconds (ascending), how

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -50,7 +48,7 @@ func runCapture(c *cli.Context) error {
 	if iface == "" {
 		return usageError("capture: --iface NAME is required: the network interface to capture on (e.g. --iface lo)")
 	}
-	set, err := parseImportFlags(c, "capture")
+	set, err := parseImportFlags(c, "capture", nil)
 	if err != nil {
 		return err
 	}
@@ -63,10 +61,6 @@ func runCapture(c *cli.Context) error {
 	}
 	defer live.Close()
 
-	f, err := createOutput(set.out, set.force)
-	if err != nil {
-		return usageError("capture: %v", err)
-	}
 	opts := map[string]string{"iface": iface, "max-body": c.String("max-body"), "session-idle": set.group.Idle.String()}
 	if c.IsSet("port") {
 		opts["port"] = strings.Join(multi(c, "port"), ",")
@@ -74,10 +68,9 @@ func runCapture(c *cli.Context) error {
 	if set.group.SessionCookie != "" {
 		opts["session-cookie"] = set.group.SessionCookie
 	}
-	w, err := capture.NewWriter(f, capture.FileHeader{Source: "capture", Created: time.Now(), Tool: "amp " + c.App.Version, Options: opts})
+	w, err := createRecording(set.out, set.force, capture.FileHeader{Source: "capture", Created: time.Now(), Tool: "amp " + c.App.Version, Options: opts})
 	if err != nil {
-		_ = f.Close()
-		return usageError("capture: writing %s: %v", set.out, err)
+		return usageError("capture: %v", err)
 	}
 	group := capture.NewGrouper(set.group)
 	im, err := packet.NewImporter(packet.Config{Ports: set.ports, MaxBody: set.maxBody}, func(e *capture.Exchange) error {
@@ -88,7 +81,7 @@ func runCapture(c *cli.Context) error {
 		return w.Flush() // a kill -9 loses at most the exchanges in flight
 	})
 	if err != nil {
-		_ = f.Close()
+		_ = w.Close()
 		return usageError("capture: %v", err)
 	}
 
@@ -110,9 +103,6 @@ func runCapture(c *cli.Context) error {
 	closeErr := im.Close()
 	status.clear()
 	if err := w.Close(); closeErr == nil {
-		closeErr = err
-	}
-	if err := f.Close(); closeErr == nil && !errors.Is(err, os.ErrClosed) {
 		closeErr = err
 	}
 	st := im.Stats()

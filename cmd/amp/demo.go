@@ -8,10 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/demosite"
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/proxy"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
@@ -38,7 +41,8 @@ func demoCommand() *cli.Command {
 			&cli.IntFlag{Name: "users", Aliases: []string{"u"}, Value: 200, Usage: "simulated users to replay the recording as"},
 			&cli.Float64Flag{Name: "rate", Aliases: []string{"r"}, Value: 20, Usage: "users started per second"},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Value: 30 * time.Second, Usage: "length of the replay"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "demo.amp", Usage: "the recording to write (`FILE`, replaced if it exists)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "demo.amp", Usage: "the recording to write (`FILE`; replaces only an earlier amp demo's recording)"},
+			&cli.BoolFlag{Name: "force", Usage: "let -o replace a file that is not an earlier amp demo's recording"},
 			&cli.StringFlag{Name: "html", Value: "demo-report.html", Usage: "the HTML report to write (`FILE`)"},
 			&cli.StringFlag{Name: "json", Usage: "also write the result as JSON to this `FILE`"},
 			&cli.IntFlag{Name: "capacity", Value: 20, Usage: "requests the demo site serves at once; the rest queue (20: it saturates at about 1000 req/s, reached near 150 users)"},
@@ -61,6 +65,23 @@ func runDemo(c *cli.Context) error {
 		return usageError("demo: --users, --rate and --duration must be positive, --capacity and --latency not negative")
 	}
 
+	// Outputs first: a previous demo's recording is replaced, nothing else.
+	files := resultFiles(c)
+	files.CSV = ""
+	force := c.Bool("force")
+	if !force {
+		if h, err := capture.ReadHeader(output); err == nil && strings.HasPrefix(h.Tool, "amp demo") {
+			force = true
+		}
+	}
+	plan := outfile.Plan{Force: force, Outputs: append([]outfile.Output{{Flag: "-o", Path: output, Kind: outfile.Recording}}, files.Outputs()...)}
+	if err := plan.Check(); err != nil {
+		if _, serr := os.Stat(output); serr == nil && !force && strings.Contains(err.Error(), "already exists") {
+			return usageError("demo: -o %s exists and is not an amp demo recording; nothing was changed (use --force to replace it, or another -o)", output)
+		}
+		return usageError("demo: %v", err)
+	}
+
 	// 1. The demo site.
 	siteCfg := demosite.Config{Latency: c.Duration("latency"), Jitter: 2 * c.Duration("latency"), Capacity: c.Int("capacity")}
 	site, stopSite, err := listenAndServe(demosite.New(siteCfg))
@@ -73,7 +94,7 @@ func runDemo(c *cli.Context) error {
 		siteURL, siteCfg.Latency, siteCfg.Jitter, siteCfg.Capacity)
 
 	// 2. Record a scripted user through the recording proxy.
-	visit, err := recordDemo(ctx, siteURL, output, c.Duration("pause"), out)
+	visit, err := recordDemo(ctx, siteURL, output, force, c.Duration("pause"), out)
 	if err != nil {
 		return err
 	}
@@ -122,7 +143,7 @@ func runDemo(c *cli.Context) error {
 
 // recordDemo runs the recording proxy in front of the site and drives one
 // scripted user through it, writing the recording to output.
-func recordDemo(ctx context.Context, siteURL, output string, pause time.Duration, out io.Writer) (demosite.Visit, error) {
+func recordDemo(ctx context.Context, siteURL, output string, replace bool, pause time.Duration, out io.Writer) (demosite.Visit, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return demosite.Visit{}, err
@@ -136,7 +157,14 @@ func recordDemo(ctx context.Context, siteURL, output string, pause time.Duration
 		ln.Close()
 		return demosite.Visit{}, err
 	}
-	w, err := capture.Create(output, capture.FileHeader{Source: "proxy", Created: time.Now(), Tool: "amp demo " + version()})
+	// Written next to output and moved there once complete.
+	f, err := outfile.Create(output, replace, 0o600)
+	if err != nil {
+		ln.Close()
+		return demosite.Visit{}, fmt.Errorf("demo: -o %s: %w", output, err)
+	}
+	defer f.Abort() // a no-op after Commit
+	w, err := capture.NewWriter(f, capture.FileHeader{Source: "proxy", Created: time.Now(), Tool: "amp demo " + version()})
 	if err != nil {
 		ln.Close()
 		return demosite.Visit{}, fmt.Errorf("demo: -o %s: %w", output, err)
@@ -156,6 +184,9 @@ func recordDemo(ctx context.Context, siteURL, output string, pause time.Duration
 	closeErr := w.Close()
 	if err := errors.Join(browseErr, serveErr, closeErr); err != nil {
 		return visit, fmt.Errorf("demo: recording: %w", err)
+	}
+	if err := f.Commit(); err != nil {
+		return visit, fmt.Errorf("demo: -o %s: %w", output, err)
 	}
 	st := recorder.Stats()
 	fmt.Fprintf(out, "   recorded %d requests in %d session(s) to %s\n\n", st.Requests, st.Sessions, output)

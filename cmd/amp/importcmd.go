@@ -17,6 +17,7 @@ import (
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/capture/har"
 	"github.com/ampload/amp/capture/packet"
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/urfave/cli/v2"
 )
 
@@ -67,9 +68,10 @@ type importSettings struct {
 	group   capture.GroupConfig
 }
 
-// parseImportFlags reads the flags import and capture share; cmd names the
-// command in messages.
-func parseImportFlags(c *cli.Context, cmd string) (importSettings, error) {
+// parseImportFlags reads the flags import and capture share and checks the
+// output against the inputs (outfile.Plan); cmd names the command in
+// messages.
+func parseImportFlags(c *cli.Context, cmd string, inputs []string) (importSettings, error) {
 	s := importSettings{out: c.String("output"), force: c.Bool("force")}
 	if s.out == "" {
 		return s, usageError("%s: -o FILE is required: where to write the recording (e.g. -o shop.amp)", cmd)
@@ -95,13 +97,9 @@ func parseImportFlags(c *cli.Context, cmd string) (importSettings, error) {
 		return s, usageError("%s: --session-idle %v: want a positive duration such as 30m", cmd, c.Duration("session-idle"))
 	}
 	s.group = capture.GroupConfig{SessionCookie: c.String("session-cookie"), Idle: c.Duration("session-idle")}
-	if st, err := os.Stat(s.out); err == nil {
-		if st.IsDir() {
-			return s, usageError("%s: -o %s is a directory", cmd, s.out)
-		}
-		if !s.force {
-			return s, usageError("%s: %s already exists; nothing was changed (use --force to overwrite it, or another -o)", cmd, s.out)
-		}
+	p := outfile.Plan{Inputs: inputs, Force: s.force, Outputs: []outfile.Output{{Flag: "-o", Path: s.out, Kind: outfile.Recording}}}
+	if err := p.Check(); err != nil {
+		return s, usageError("%s: %v", cmd, err)
 	}
 	return s, nil
 }
@@ -110,7 +108,7 @@ func runImport(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usageError("import: want one or more capture or HAR files (run 'amp import --help')")
 	}
-	set, err := parseImportFlags(c, "import")
+	set, err := parseImportFlags(c, "import", c.Args().Slice())
 	if err != nil {
 		return err
 	}
@@ -131,14 +129,16 @@ func runImport(c *cli.Context) error {
 		inputs = append(inputs, in)
 	}
 
-	f, err := createOutput(set.out, set.force)
+	// The recording goes to a temporary file, moved to -o only when the
+	// import succeeds: a failed one leaves what was there (--force or not).
+	f, err := outfile.Create(set.out, set.force, 0o600)
 	if err != nil {
-		return usageError("import: %v", err)
+		return usageError("import: -o %s: %v", set.out, err)
 	}
+	defer f.Abort() // a no-op after Commit
 	header := capture.FileHeader{Source: importSource(inputs), Created: time.Now(), Tool: "amp " + c.App.Version, Options: importOptions(c, inputs)}
 	w, err := capture.NewWriter(f, header)
 	if err != nil {
-		_ = f.Close()
 		return usageError("import: writing %s: %v", set.out, err)
 	}
 	// The import allocates a lot of short-lived memory (bodies on their way
@@ -154,15 +154,27 @@ func runImport(c *cli.Context) error {
 	}
 	runErr := imp.run(c.Context, inputs, set)
 	closeErr := w.Close()
-	if cerr := f.Close(); closeErr == nil && !errors.Is(cerr, os.ErrClosed) {
-		closeErr = cerr
+	committed := false
+	if runErr == nil && closeErr == nil && w.Count() > 0 {
+		closeErr = f.Commit()
+		committed = closeErr == nil
 	}
-	fmt.Fprintln(c.App.Writer, imp.summary())
+	fmt.Fprintln(c.App.Writer, imp.summary(committed))
+	unchanged := "nothing was written to " + set.out
+	if set.force {
+		unchanged = set.out + " is unchanged"
+	}
 	switch {
 	case runErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("import: %v; the %d requests before it are in %s", runErr, w.Count(), set.out)}
+		return &exitError{code: exitBadInput, err: fmt.Errorf("import: %v; %s", runErr, unchanged)}
 	case closeErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("import: closing %s: %v", set.out, closeErr)}
+		return &exitError{code: exitBadInput, err: fmt.Errorf("import: writing %s: %v; %s", set.out, closeErr, unchanged)}
+	case w.Count() == 0:
+		why := ""
+		if n := len(imp.warnings); n > 0 {
+			why = fmt.Sprintf(" (%d warning%s above)", n, map[bool]string{true: "s"}[n > 1])
+		}
+		return &exitError{code: exitBadInput, err: fmt.Errorf("import: no HTTP exchange found in %s%s; %s", strings.Join(c.Args().Slice(), ", "), why, unchanged)}
 	}
 	return nil
 }
@@ -427,8 +439,9 @@ func (imp *importer) progress(path string, read, size int64) {
 	fmt.Fprintln(imp.stderr, line)
 }
 
-// summary is the last line: what was read, what was written, what was not.
-func (imp *importer) summary() string {
+// summary is the last line: what was read, what was written (if the import
+// succeeded), what was not.
+func (imp *importer) summary(written bool) string {
 	st := imp.im.Stats()
 	var parts []string
 	if st.Packets > 0 || imp.harFiles == 0 {
@@ -467,6 +480,10 @@ func (imp *importer) summary() string {
 	if imp.files != 1 {
 		files = fmt.Sprintf("%d files", imp.files)
 	}
-	return fmt.Sprintf("import: %s read: %s; %d requests in %d sessions written to %s", files, strings.Join(parts, ", "),
-		imp.w.Count(), imp.group.Sessions(), imp.out)
+	where := "written to " + imp.out
+	if !written {
+		where = "not written"
+	}
+	return fmt.Sprintf("import: %s read: %s; %d requests in %d sessions %s", files, strings.Join(parts, ", "),
+		imp.w.Count(), imp.group.Sessions(), where)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/kube"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
@@ -54,7 +55,7 @@ func kubeReplayFlags() []cli.Flag {
 	var fl []cli.Flag
 	for _, f := range replayCommand().Flags {
 		switch f.Names()[0] {
-		case "start-at", "print-result":
+		case "start-at", "print-result", "run-id":
 			continue // amp kube job sets them
 		}
 		fl = append(fl, f)
@@ -227,12 +228,15 @@ func runKubeJob(c *cli.Context) error {
 		if err != nil {
 			return usageError("kube job: %s", readErrorText(arg, err))
 		}
-		rec, err := capture.Read(bytes.NewReader(data))
+		rec, err := capture.ReadWith(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
 		if err != nil {
 			if rec == nil || errors.Is(err, capture.ErrCorrupt) {
 				return usageError("kube job: %s", readErrorText(arg, err))
 			}
 			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), rec.Exchanges())
+		}
+		if d := damageText(arg, rec); d != "" {
+			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, rec.Exchanges())
 		}
 		if _, err := replay.NewPlan(rec, cfg, namer.Name); err != nil {
 			return usageError("kube job: %s: %v", arg, err)
@@ -252,6 +256,7 @@ func runKubeJob(c *cli.Context) error {
 	}
 
 	kc.ReplayArgs = passThrough(c)
+	kc.RunID = stats.NewRunID() // one for all the pods
 	grace := cfg.StopTimeout + 15*time.Second
 	kc.TerminationGrace = grace
 	if cfg.Duration > 0 {
@@ -315,6 +320,9 @@ func runKubeCollect(c *cli.Context) error {
 	dir := c.String("output")
 	if dir == "" {
 		return usageError("kube collect: --output DIR is missing: where to write the shard results")
+	}
+	if err := outfile.Writable(dir); err != nil {
+		return usageError("kube collect: -o %s: %v", dir, err)
 	}
 	out := c.App.Writer
 	var col *kube.Collected

@@ -93,6 +93,14 @@ func writeJSONFile(t *testing.T, path string, v any) {
 // arguments and runs them (amp replay, against a loopback demo site); the
 // pods' output becomes their logs, which amp kube collect gathers through a
 // fake kubectl and amp report --merge adds up.
+// runID returns the value of --run-id in args, checking that it is one.
+func runID(args []string) string {
+	if i := slices.Index(args, "--run-id"); i >= 0 && i+1 < len(args) && len(args[i+1]) == 16 {
+		return args[i+1]
+	}
+	return "(no --run-id)"
+}
+
 func TestKubeJobRunCollectMerge(t *testing.T) {
 	srv := httptest.NewServer(demosite.New(demosite.Config{}))
 	defer srv.Close()
@@ -117,7 +125,7 @@ func TestKubeJobRunCollectMerge(t *testing.T) {
 	}
 	c := job.Spec.Template.Spec.Containers[0]
 	wantArgs := []string{"replay", "/recording/shop.amp", "--shard", "$(JOB_COMPLETION_INDEX)/2", "--start-at", startAt,
-		"--metrics", ":9464", "--print-result", "--host", srv.URL, "--users", "4", "--rate", "1000", "--iterations", "10",
+		"--metrics", ":9464", "--print-result", "--run-id", runID(c.Args), "--host", srv.URL, "--users", "4", "--rate", "1000", "--iterations", "10",
 		"--think", "none", "--name", "^/articles$=articles", "--quiet"}
 	if !slices.Equal(c.Args, wantArgs) {
 		t.Fatalf("args\n%q\nwant\n%q", c.Args, wantArgs)

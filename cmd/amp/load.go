@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,11 +21,13 @@ func isURL(arg string) bool {
 
 // loadRecording reads a recording from a file or an http(s) URL (a
 // Kubernetes pod fetching the shared recording, say). Like capture.ReadFile,
-// a cut recording comes back with what it holds and the truncation error;
+// a cut recording comes back with what it holds and the truncation error,
+// damaged records are skipped (damageText says which);
 // errors do not repeat the argument (readErrorText adds it).
 func loadRecording(ctx context.Context, arg string) (*capture.Recording, error) {
+	skip := capture.ReadOptions{SkipDamaged: true}
 	if !isURL(arg) {
-		return capture.ReadFile(arg)
+		return capture.ReadFileWith(arg, skip)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -45,5 +48,21 @@ func loadRecording(ctx context.Context, arg string) (*capture.Recording, error) 
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		return nil, fmt.Errorf("HTTP %s", resp.Status)
 	}
-	return capture.Read(resp.Body)
+	return capture.ReadWith(resp.Body, skip)
+}
+
+// damageText says what a reader skipped in the recording at path, or "".
+func damageText(path string, rec *capture.Recording) string {
+	if rec == nil || len(rec.Damaged) == 0 {
+		return ""
+	}
+	if len(rec.Damaged) == 1 {
+		d := rec.Damaged[0]
+		return fmt.Sprintf("%s: skipped 1 damaged record at byte %d (%d bytes: %s)", path, d.Offset, d.Length, d.Detail)
+	}
+	offs := make([]string, len(rec.Damaged))
+	for i, d := range rec.Damaged {
+		offs[i] = strconv.FormatInt(d.Offset, 10)
+	}
+	return fmt.Sprintf("%s: skipped %d damaged records at bytes %s", path, len(rec.Damaged), strings.Join(offs, ", "))
 }

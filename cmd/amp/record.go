@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/proxy"
 	"github.com/urfave/cli/v2"
 )
@@ -130,10 +131,14 @@ func runRecord(c *cli.Context) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError("record: %v", oneLine(err))
 	}
-	if st, err := os.Stat(out); err == nil && !c.Bool("force") {
-		return usageError("record: %s already exists; nothing was changed (use --force to overwrite it, or another -o)", out)
-	} else if err == nil && st.IsDir() {
-		return usageError("record: -o %s is a directory", out)
+	inputs := []string{cfg.UpstreamCA}
+	if cert, key, err := proxy.CAPaths(cfg.CACert, cfg.CAKey); err == nil {
+		inputs = append(inputs, cert, key) // the default CA too
+	}
+	plan := outfile.Plan{Inputs: inputs, Force: c.Bool("force"),
+		Outputs: []outfile.Output{{Flag: "-o", Path: out, Kind: outfile.Recording}}}
+	if err := plan.Check(); err != nil {
+		return usageError("record: %v", err)
 	}
 
 	stderr := c.App.ErrWriter
@@ -148,15 +153,10 @@ func runRecord(c *cli.Context) error {
 	}
 	defer ln.Close()
 
-	f, err := createOutput(out, c.Bool("force"))
+	header := capture.FileHeader{Source: "proxy", Created: time.Now(), Tool: "amp " + c.App.Version, Options: recordOptions(c, cfg)}
+	w, err := createRecording(out, c.Bool("force"), header)
 	if err != nil {
 		return usageError("record: %v", err)
-	}
-	header := capture.FileHeader{Source: "proxy", Created: time.Now(), Tool: "amp " + c.App.Version, Options: recordOptions(c, cfg)}
-	w, err := capture.NewWriter(f, header)
-	if err != nil {
-		_ = f.Close()
-		return usageError("record: writing %s: %v", out, err)
 	}
 
 	stdout := c.App.Writer
@@ -208,9 +208,6 @@ func runRecord(c *cli.Context) error {
 	cancel()
 	<-statusDone
 	closeErr := w.Close()
-	if cerr := f.Close(); closeErr == nil && !errors.Is(cerr, os.ErrClosed) {
-		closeErr = cerr
-	}
 	st := rec.Stats()
 	status.clear()
 	fmt.Fprintf(stdout, "recorded %d requests in %d sessions to %s%s\n", st.Requests, st.Sessions, out, summaryNotes(st))
@@ -223,18 +220,19 @@ func runRecord(c *cli.Context) error {
 	return nil
 }
 
-// createOutput creates the recording file, refusing to replace one unless
-// force. Recordings hold cookies and passwords, so only the user may read it.
-func createOutput(path string, force bool) (*os.File, error) {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+// createRecording starts the recording at path, refusing to replace a file
+// unless force. It is written as it goes (a kill -9 loses at most what is in
+// flight), so it is not atomic: the checks of outfile.Plan come first.
+func createRecording(path string, force bool, h capture.FileHeader) (*capture.Writer, error) {
+	create := capture.Create
 	if force {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		create = capture.Replace
 	}
-	f, err := os.OpenFile(path, flags, 0o600)
+	w, err := create(path, h)
 	if errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("%s already exists; nothing was changed (use --force to overwrite it, or another -o)", path)
 	}
-	return f, err
+	return w, err
 }
 
 // recordOptions are the settings stored in the recording's header: the mode

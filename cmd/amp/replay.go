@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
 	"github.com/ampload/amp/stats/prom"
@@ -68,6 +69,7 @@ func replayCommand() *cli.Command {
 			&cli.BoolFlag{Name: "keep-client-values", Usage: "send values the client generated (UUIDs, nonces, timestamps) as recorded instead of fresh ones per user and iteration"},
 			&cli.StringFlag{Name: "shard", Usage: "run the I-th (from 0) of N equal parts of this test: `I/N` (users, rate and iterations divided, timeline copies dealt out)"},
 			&cli.StringFlag{Name: "start-at", Usage: "wait for this shared start time (`RFC3339`), so the ramps of all shards line up"},
+			&cli.StringFlag{Name: "run-id", Usage: "the run's `ID` in the result, shared by all its shards so amp report merge takes them together (default: random, or derived from --start-at and --shard)"},
 			&cli.IntFlag{Name: "max-conns", Usage: "share at most this many connections per target among all users (default: one per user, capped by the open-file limit)"},
 			&cli.GenericFlag{Name: "name", Value: &multiFlag{}, Usage: "endpoint naming rule `REGEX=NAME`, tried before the automatic templates (repeatable)"},
 			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (`EXPR`, repeatable); exit 99 if one fails"},
@@ -166,12 +168,19 @@ func runReplay(c *cli.Context) error {
 	}
 
 	path := c.Args().First()
+	if err := checkOutputs("replay", []string{path, c.String("rules"), c.String("data")}, resultFiles(c), outfile.Output{Flag: "--cpuprofile", Path: c.String("cpuprofile")},
+		outfile.Output{Flag: "--save-rules", Path: c.String("save-rules")}); err != nil {
+		return err
+	}
 	rec, err := loadRecording(c.Context, path)
 	if err != nil {
 		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
 			return describeReadError(path, err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d whole records before it\n", readErrorText(path, err), rec.Exchanges())
+	}
+	if d := damageText(path, rec); d != "" {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d intact records\n", d, rec.Exchanges())
 	}
 	data, bindings, err := replay.PrepareData(cfg, rec.Sessions)
 	if err != nil {
@@ -194,7 +203,7 @@ func runReplay(c *cli.Context) error {
 		return err
 	}
 	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter,
-		ctx: c.Context, out: c.App.Writer, valid: valid}
+		ctx: c.Context, out: c.App.Writer, valid: valid, runID: c.String("run-id")}
 	if c.IsSet("web") {
 		return serveWeb(c, setup, cfg, ths, c.Bool("autostart"), c.Bool("autostart"))
 	}
@@ -259,13 +268,17 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 	if err := stats.NewConsole(out, false).Final(res); err != nil {
 		return err
 	}
+	var failed []string // every output is attempted
 	if c.Bool("print-result") {
 		if err := printResult(out, res); err != nil {
-			return fmt.Errorf("replay: --print-result: %w", err)
+			failed = append(failed, "--print-result: "+err.Error())
 		}
 	}
-	if err := writeOutputs(out, res, c.String("json"), c.String("csv"), c.String("html")); err != nil {
-		return fmt.Errorf("replay: %w", err)
+	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
+		failed = append(failed, err.Error())
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("replay: %s", strings.Join(failed, "; "))
 	}
 	if failed := res.ThresholdsFailed(); len(failed) > 0 {
 		var names []string
@@ -285,6 +298,7 @@ type replaySetup struct {
 	namer     *stats.Namer
 	autoConns bool // --max-conns not given: cap connections by the open-file limit
 	errw      io.Writer
+	runID     string // --run-id, or "": one per run
 
 	ctx      context.Context
 	out      io.Writer
@@ -319,12 +333,29 @@ func (s *replaySetup) newRun(cfg replay.Config) (*web.Run, error) {
 		}
 	}
 	col := stats.NewCollector(stats.Config{})
-	col.SetConfig(resultConfig(s.path, cfg, plan))
+	m := resultConfig(s.path, cfg, plan)
+	m[stats.ConfigRunID] = s.runIDFor(cfg)
+	if s.rec.ID != "" {
+		m[stats.ConfigRecordingID] = s.rec.ID
+	}
+	col.SetConfig(m)
 	player, err := replay.NewPlayer(plan, cfg, col)
 	if err != nil {
 		return nil, err
 	}
 	return &web.Run{Plan: plan, Collector: col, Player: player}, nil
+}
+
+// runIDFor returns the id of a run with cfg: --run-id, or one derived from
+// the shared start of a sharded run (equal in all its shards), or a random one.
+func (s *replaySetup) runIDFor(cfg replay.Config) string {
+	switch {
+	case s.runID != "":
+		return s.runID
+	case cfg.Shards > 1 && !cfg.StartAt.IsZero():
+		return stats.SharedRunID(cfg.StartAt.UTC().Format(time.RFC3339Nano), strconv.Itoa(cfg.Shards), s.rec.ID)
+	}
+	return stats.NewRunID()
 }
 
 // serveWeb serves the web UI for setup until Ctrl-C (or, with exitWhenDone,
@@ -517,25 +548,31 @@ func resultConfig(path string, cfg replay.Config, plan *replay.Plan) map[string]
 	return m
 }
 
+// resultFiles are the result files the command's --json, --csv and --html
+// ask for.
+func resultFiles(c *cli.Context) stats.Files {
+	return stats.Files{JSON: c.String("json"), CSV: c.String("csv"), HTML: c.String("html")}
+}
+
+// checkOutputs refuses, before anything runs, outputs that would replace an
+// input or a recording, or that cannot be written (see outfile.Plan).
+func checkOutputs(cmd string, inputs []string, files stats.Files, more ...outfile.Output) error {
+	p := outfile.Plan{Inputs: inputs, Outputs: append(files.Outputs(), more...)}
+	if err := p.Check(); err != nil {
+		return usageError("%s: %v", cmd, err)
+	}
+	return nil
+}
+
 // writeOutputs writes the result files asked for and says where they are.
-func writeOutputs(out io.Writer, res *stats.Result, jsonPath, csvPrefix, htmlPath string) error {
-	if jsonPath != "" {
-		if err := res.WriteJSONFile(jsonPath); err != nil {
-			return fmt.Errorf("--json %s: %w", jsonPath, err)
-		}
-		fmt.Fprintf(out, "result: %s\n", jsonPath)
+// Every file is attempted; the error names each that failed, on one line.
+func writeOutputs(out io.Writer, res *stats.Result, files stats.Files) error {
+	written, err := files.Write(res)
+	for _, w := range written {
+		fmt.Fprintln(out, w)
 	}
-	if csvPrefix != "" {
-		if err := stats.WriteCSV(csvPrefix, res); err != nil {
-			return fmt.Errorf("--csv %s: %w", csvPrefix, err)
-		}
-		fmt.Fprintf(out, "csv: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, %s_exceptions.csv\n", csvPrefix, csvPrefix, csvPrefix, csvPrefix)
-	}
-	if htmlPath != "" {
-		if err := stats.WriteHTMLFile(htmlPath, res); err != nil {
-			return fmt.Errorf("--html %s: %w", htmlPath, err)
-		}
-		fmt.Fprintf(out, "report: %s\n", htmlPath)
+	if err != nil {
+		return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/stats"
 	"github.com/urfave/cli/v2"
 )
@@ -28,7 +29,8 @@ func reportCommand() *cli.Command {
 			"report and writes the files asked for. With two, it compares the second run with the first\n" +
 			"(the baseline): a change counts when it is over 10% (p99: 20%) and 1 ms, or over half a\n" +
 			"percentage point of failures. --merge adds up results of the same run recorded by several\n" +
-			"processes (exactly: histograms, counts and the per-second series).\n\n" +
+			"processes (exactly: histograms, counts and the per-second series); it refuses a part given\n" +
+			"twice and, unless --force, results of different runs (run ids) or recordings.\n\n" +
 			"Exit codes: 0 ok, 1 bad usage or input, 99 a --fail-if threshold failed (or, with\n" +
 			"--fail-on-regression, the new run regressed).",
 		Flags: []cli.Flag{
@@ -39,6 +41,7 @@ func reportCommand() *cli.Command {
 			&cli.BoolFlag{Name: "fail-on-regression", Usage: "comparing two results: exit 99 when the new one is worse"},
 			&cli.BoolFlag{Name: "merge", Usage: "merge the results given (processes of one run) into one before rendering"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no report, only the files written and errors"},
+			&cli.BoolFlag{Name: "force", Usage: "merging: take results of different runs or recordings together"},
 		},
 		Action: runReport,
 	}
@@ -70,7 +73,13 @@ func runReport(c *cli.Context) error {
 	} else if c.Bool("fail-on-regression") {
 		return usageError("report: --fail-on-regression needs two results to compare")
 	}
+	if c.IsSet("force") && !merge {
+		return usageError("report: --force is for merging results (amp report merge ...)")
+	}
 
+	if err := checkOutputs("report", args, resultFiles(c)); err != nil {
+		return err
+	}
 	var results []*stats.Result
 	for _, path := range args {
 		r, err := stats.ReadResult(path)
@@ -100,6 +109,12 @@ func runReport(c *cli.Context) error {
 
 	res := results[0]
 	if merge {
+		if a, b, dup := outfile.Duplicate(args); dup {
+			return usageError("report: merge: %s and %s are the same result: give each part once", a, b)
+		}
+		if err := stats.CheckMerge(results, args, c.Bool("force")); err != nil {
+			return usageError("report: merge: %v", err)
+		}
 		var err error
 		if res, err = stats.Merge(results...); err != nil {
 			return &exitError{code: exitBadInput, err: fmt.Errorf("report: --merge: %v", err)}
@@ -113,7 +128,7 @@ func runReport(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := writeOutputs(out, res, c.String("json"), c.String("csv"), c.String("html")); err != nil {
+	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
 		return &exitError{code: exitBadInput, err: fmt.Errorf("report: %w", err)}
 	}
 	return thresholdError(res)

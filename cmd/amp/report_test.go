@@ -127,13 +127,17 @@ func TestReportMerge(t *testing.T) {
 	a := writeResult(t, "a.json", 100, 20*time.Millisecond, 0)
 	b := writeResult(t, "b.json", 150, 20*time.Millisecond, 0)
 	out := filepath.Join(t.TempDir(), "all.json")
-	r := runAmp(t, "report", "--merge", a, b, a, "--json", out, "-q")
+	r := runAmp(t, "report", "--merge", a, b, "--json", out, "-q")
 	if r.code != 0 {
 		t.Fatalf("%+v", r)
 	}
 	m, err := stats.ReadResult(out)
-	if err != nil || m.Requests != 2*(100+150+100) {
+	if err != nil || m.Requests != 2*(100+150) {
 		t.Fatalf("merged: %v, %d requests", err, m.Requests)
+	}
+	// One part twice would double its counts.
+	if r := runAmp(t, "report", "--merge", a, b, a, "--json", out, "-q"); r.code != 1 || !strings.Contains(r.stderr, "are the same result") {
+		t.Errorf("a part twice: %+v", r)
 	}
 
 	// The spelling of the sharding workflow: amp report merge ... -o FILE.

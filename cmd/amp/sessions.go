@@ -41,7 +41,7 @@ func runSessions(c *cli.Context) error {
 		return usageError("sessions: want one recording file, got %d arguments (run 'amp sessions --help')", c.NArg())
 	}
 	path := c.Args().First()
-	rec, err := capture.ReadFile(path)
+	rec, err := capture.ReadFileWith(path, capture.ReadOptions{SkipDamaged: true})
 	// A cut file still lists what came before the cut; anything else is fatal.
 	var warn error
 	if err != nil {
@@ -58,6 +58,9 @@ func runSessions(c *cli.Context) error {
 	}
 	if warn != nil {
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; listed the %d whole records before it\n", readErrorText(path, warn), rec.Exchanges())
+	}
+	if d := damageText(path, rec); d != "" {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; listed the %d intact records\n", d, rec.Exchanges())
 	}
 	return nil
 }
@@ -237,7 +240,11 @@ func printCorrelations(w io.Writer, rec *capture.Recording) {
 			return fmt.Sprintf("#%d %s %s", i+1, e.Request.Method, requestPath(e.Request.URL))
 		}
 		for _, r := range rules {
-			fmt.Fprintf(w, "  %-14s %-24q from %s: %s\n", r.Name, abbreviate(r.Value, 22), task(r.Source.Task), r.Source.Describe())
+			if r.Source.Task < 0 { // made at replay: by the client, from --data
+				fmt.Fprintf(w, "  %-14s %-24q %s\n", r.Name, abbreviate(r.Value, 22), r.Source.Describe())
+			} else {
+				fmt.Fprintf(w, "  %-14s %-24q from %s: %s\n", r.Name, abbreviate(r.Value, 22), task(r.Source.Task), r.Source.Describe())
+			}
 			for _, u := range r.Uses {
 				fmt.Fprintf(w, "  %-14s %-24s   sent in %s: %s\n", "", "", task(u.Task), u.Where)
 			}

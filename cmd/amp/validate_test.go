@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ampload/amp/capture"
 
 	"github.com/ampload/amp/demosite"
 )
@@ -69,5 +72,32 @@ func TestReplayValidate(t *testing.T) {
 		if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q", bad, r.code, r.stderr)
 		}
+	}
+}
+
+// TestSessionsClientValues: a value the client made shows in
+// --correlations as made afresh, with where it recurs.
+func TestSessionsClientValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.amp")
+	w, err := capture.Create(path, capture.FileHeader{Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for i, u := range []string{"/pages/new?title=Note-3f2b8c1e-9a4d-4e7b-8f1a-2c3d4e5f6a7b", "/pages/Note-3f2b8c1e-9a4d-4e7b-8f1a-2c3d4e5f6a7b"} {
+		e := &capture.Exchange{Session: "1", Start: t0.Add(time.Duration(i) * time.Second), Duration: time.Millisecond,
+			Request:  capture.Request{Method: "GET", URL: "http://wiki.example" + u, Proto: "HTTP/1.1"},
+			Response: capture.Response{Status: 200, Proto: "HTTP/1.1"}}
+		if err := w.Write(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := runAmp(t, "sessions", path, "--correlations")
+	if r.code != 0 || !strings.Contains(r.stdout, `"3f2b8c1e-9a4d-4e7b-8f…" made by the client (uuid): fresh per user and session`) ||
+		!strings.Contains(r.stdout, "sent in #2 GET /pages/Note-3f2b8c1e-9a4d-4e7b-8f1a-2c3d4e5f6a7b: text") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
 }
