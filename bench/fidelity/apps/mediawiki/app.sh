@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MediaWiki (Debian package mediawiki, SQLite) for the amp fidelity suite.
 # Subcommands (see bench/fidelity/README.md): install | start DIR PORT IDBASE |
-# flow BASEURL USER PASS | stats DIR | stop DIR
+# flow BASEURL USER PASS | stats DIR | stop DIR | datacols (the login form's
+# user and password field names, the columns of a --data file)
 #
 # The wiki is installed into DIR by maintenance/install.php (LocalSettings.php,
 # SQLite files, caches, logs all in DIR) and served from the package's own tree
@@ -125,5 +126,6 @@ start) shift; cmd_start "$@" ;;
 flow) shift; cmd_flow "$@" ;;
 stats) shift; cmd_stats "$@" ;;
 stop) shift; cmd_stop "$@" ;;
+datacols) echo "wpName,wpPassword" ;; # the login form's field names: the header of a --data users.csv
 *) die "usage: app.sh install | start DIR PORT IDBASE | flow BASEURL USER PASS | stats DIR | stop DIR" ;;
 esac

@@ -2,7 +2,8 @@
 # Redmine (Debian package redmine with redmine-sqlite, served by Puma from the
 # Debian package puma) for the amp fidelity suite.
 # Subcommands (see bench/fidelity/README.md): install | start DIR PORT IDBASE |
-# flow BASEURL USER PASS | stats DIR | stop DIR
+# flow BASEURL USER PASS | stats DIR | stop DIR | datacols (the login form's
+# user and password field names, the columns of a --data file)
 #
 # Each start is a Redmine instance of the package's own multi-instance scheme
 # (REDMINE_INSTANCE=NAME reads /usr/share/redmine/instances/NAME, i.e.
@@ -133,5 +134,6 @@ start) shift; cmd_start "$@" ;;
 flow) shift; cmd_flow "$@" ;;
 stats) shift; cmd_stats "$@" ;;
 stop) shift; cmd_stop "$@" ;;
+datacols) echo "username,password" ;; # the login form's field names: the header of a --data users.csv
 *) die "usage: app.sh install | start DIR PORT IDBASE | flow BASEURL USER PASS | stats DIR | stop DIR" ;;
 esac
