@@ -22,14 +22,17 @@ have_pkgs() {
 	for p in $PKGS; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || return 1
 	done
-	command -v python3 >/dev/null || return 1
+	command -v python3 >/dev/null && command -v curl >/dev/null || return 1
 }
 
 cmd_install() {
 	have_pkgs && return 0
+	# a machine that never ran apt-get update has no package lists: update once
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $PKGS >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $PKGS >/dev/null 2>&1; } ||
 		die "apt-get install $PKGS failed (is the Debian archive reachable? run apt-get update)"
-	have_pkgs || die "a package of: $PKGS (or python3) is missing after apt-get install"
+	have_pkgs || die "a package of: $PKGS (or python3, curl) is missing after apt-get install"
 }
 
 mwphp() { # run a maintenance script against DIR's wiki
