@@ -300,7 +300,7 @@ func TestBuildDecodesAndValidates(t *testing.T) {
 			}
 			rec := path(cfg)
 			want := []string{"replay", rec, "--shard", fmt.Sprintf("$(JOB_COMPLETION_INDEX)/%d", cfg.Shards),
-				"--start-at", "2030-01-02T03:04:05Z", "--metrics", fmt.Sprintf(":%d", cfg.MetricsPort), "--print-result"}
+				"--start-at", "2030-01-02T03:04:05Z", "--metrics", fmt.Sprintf(":%d", cfg.MetricsPort), "--print-result", "--no-default-thresholds"}
 			if cfg.ResultsClaim != "" {
 				want = append(want, "--json", "/results/"+cfg.Name+"-$(JOB_COMPLETION_INDEX).json")
 			}

@@ -118,5 +118,5 @@ func ExampleBuild() {
 	fmt.Println(strings.Join(objs.Job.Spec.Template.Spec.Containers[0].Args, " "))
 	// Output:
 	// Indexed 4 true
-	// replay https://files.example/shop.amp --shard $(JOB_COMPLETION_INDEX)/4 --start-at 2030-01-02T03:04:05Z --metrics :9464 --print-result --host https://staging.shop --users 400 --duration 5m
+	// replay https://files.example/shop.amp --shard $(JOB_COMPLETION_INDEX)/4 --start-at 2030-01-02T03:04:05Z --metrics :9464 --print-result --no-default-thresholds --host https://staging.shop --users 400 --duration 5m
 }

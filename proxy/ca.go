@@ -97,6 +97,21 @@ func LoadOrCreateCA(certPath, keyPath string) (*CA, error) {
 	}
 }
 
+// loadCA is the CA of a Recorder: the default one, created on first use,
+// or the files given, which must exist (a mistyped path must not quietly
+// become a new CA that no client trusts).
+func loadCA(certPath, keyPath string) (*CA, error) {
+	if certPath == "" && keyPath == "" {
+		return LoadOrCreateCA("", "")
+	}
+	for _, f := range []struct{ flag, path string }{{"--ca-cert", certPath}, {"--ca-key", keyPath}} {
+		if _, err := os.Stat(f.path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s %s: no such file (amp ca --ca-cert %s --ca-key %s --create makes a new CA there)", f.flag, f.path, certPath, keyPath)
+		}
+	}
+	return LoadCA(certPath, keyPath)
+}
+
 // LoadCA loads a CA certificate and its key (PEM). The key must not be
 // readable by other users, and the certificate must be a CA that is valid now.
 func LoadCA(certPath, keyPath string) (*CA, error) {

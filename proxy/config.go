@@ -117,6 +117,8 @@ func (c Config) Validate() error {
 	}
 	if (c.CACert == "") != (c.CAKey == "") {
 		bad("--ca-cert and --ca-key go together")
+	} else if c.CACert != "" && (c.Target != "" || c.NoMITM) {
+		bad("--ca-cert and --ca-key have no effect with --target or --no-mitm: the CA decrypts HTTPS in forward mode")
 	}
 	if c.InsecureUpstream && c.UpstreamCA != "" {
 		bad("--insecure-upstream and --upstream-ca exclude each other")

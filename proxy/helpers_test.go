@@ -40,6 +40,9 @@ func newTestRecorder(t *testing.T, cfg proxy.Config) *testRecorder {
 	dir := t.TempDir()
 	if cfg.Target == "" && !cfg.NoMITM && cfg.CACert == "" {
 		cfg.CACert, cfg.CAKey = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca-key.pem")
+		if _, err := proxy.LoadOrCreateCA(cfg.CACert, cfg.CAKey); err != nil { // New needs existing files
+			t.Fatal(err)
+		}
 	}
 	path := filepath.Join(dir, "rec.amp")
 	w, err := capture.Create(path, capture.FileHeader{Source: "proxy", Created: time.Now()})

@@ -118,7 +118,7 @@ func New(cfg Config, opts ...Option) (*Recorder, error) {
 	} else if cfg.NoMITM {
 		r.ca = nil
 	} else if r.ca == nil {
-		ca, err := LoadOrCreateCA(cfg.CACert, cfg.CAKey)
+		ca, err := loadCA(cfg.CACert, cfg.CAKey)
 		if err != nil {
 			return nil, err
 		}

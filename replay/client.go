@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -89,6 +88,9 @@ func asciiEqualFold(b []byte, s string) bool {
 // again on a new one.
 var errStale = errors.New("replay: stale keep-alive connection")
 
+// errTLS marks a failed TLS handshake.
+var errTLS = errors.New("tls")
+
 // roundTrip sends req (a complete HTTP/1.1 request) and reads the response. It
 // keeps the body in c.body when keepBody is set, else discards it. head marks
 // a HEAD request (no response body). deadline bounds the whole exchange.
@@ -159,7 +161,7 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		tlsConn := tls.Client(nc, c.target.TLS)
 		if err := tlsConn.HandshakeContext(ctx); err != nil {
 			nc.Close()
-			return fmt.Errorf("tls: %w", err)
+			return fmt.Errorf("%w: %w", errTLS, err)
 		}
 		nc = tlsConn
 	}
@@ -215,7 +217,7 @@ func (c *conn) readResponse(head, keepBody bool) error {
 	if cl := c.header("Content-Length"); cl != nil {
 		n, err := strconv.ParseInt(string(bytes.TrimSpace(cl)), 10, 64)
 		if err != nil || n < 0 {
-			return fmt.Errorf("bad Content-Length %q", cl)
+			return badResponse("bad Content-Length", cl)
 		}
 		return c.readBody(n, keepBody)
 	}
@@ -238,11 +240,11 @@ func (c *conn) readHeader() error {
 	}
 	// "HTTP/1.1 200 OK"
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return fmt.Errorf("malformed status line %q", truncate(line, 40))
+		return badResponse("malformed status line", line)
 	}
 	status, err := strconv.Atoi(string(line[9:12]))
 	if err != nil || status < 100 || status > 999 {
-		return fmt.Errorf("malformed status line %q", truncate(line, 40))
+		return badResponse("malformed status line", line)
 	}
 	c.status = status
 	http10 := line[7] == '0'
@@ -293,7 +295,7 @@ func (c *conn) readLine() ([]byte, error) {
 	c.bytes += int64(len(line))
 	if err != nil {
 		if err == bufio.ErrBufferFull {
-			return nil, errors.New("response header line too long")
+			return nil, badResponse("header line too long", line)
 		}
 		if err == io.EOF && len(line) > 0 {
 			err = io.ErrUnexpectedEOF
@@ -362,7 +364,7 @@ func (c *conn) readChunked(keep bool) error {
 		}
 		size, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 16, 64)
 		if err != nil || size < 0 {
-			return fmt.Errorf("bad chunk size %q", truncate(line, 20))
+			return badResponse("bad chunk size", line)
 		}
 		if size == 0 {
 			for { // trailer fields, then an empty line
@@ -380,7 +382,7 @@ func (c *conn) readChunked(keep bool) error {
 		}
 		if line, err := c.readLine(); err != nil || len(line) != 0 {
 			if err == nil {
-				err = errors.New("chunk not followed by CRLF")
+				err = badResponse("chunk not followed by CRLF", line)
 			}
 			return err
 		}
@@ -395,45 +397,4 @@ func truncate(b []byte, n int) []byte {
 		return b[:n]
 	}
 	return b
-}
-
-// failureReason names a transport error the way reports group them.
-func failureReason(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
-		errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
-	case errors.Is(err, syscall.EPIPE):
-		return "broken pipe"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed early"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
-		return "too many open files (raise ulimit -n, or share connections with --max-conns)"
-	case errors.Is(err, syscall.EADDRNOTAVAIL):
-		return "no free local port (too many connections)"
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return "dns: " + dnsErr.Err
-	}
-	var recErr tls.RecordHeaderError
-	if errors.As(err, &recErr) {
-		return "tls: not a TLS server"
-	}
-	var certErr *tls.CertificateVerificationError
-	if errors.As(err, &certErr) {
-		return "tls: certificate not trusted (use --insecure to skip verification)"
-	}
-	msg := err.Error()
-	if len(msg) > 80 {
-		msg = msg[:80]
-	}
-	return msg
 }

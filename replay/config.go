@@ -19,7 +19,12 @@ const (
 	DefaultTimeout = 30 * time.Second
 	// DefaultStopTimeout is how long in-flight tasks may finish after the end.
 	DefaultStopTimeout = 10 * time.Second
+	// MaxMultiple bounds Config.Multiple, the copies of each recorded session.
+	MaxMultiple = 10000
 )
+
+// errMapForm is the error of a --map rule that is not OLDHOST=URL.
+var errMapForm = errors.New("want OLDHOST=URL, e.g. cdn.shop.example=http://127.0.0.1:9000")
 
 // ThinkMode says how long users pause between tasks.
 type ThinkMode int
@@ -138,8 +143,11 @@ func ParseThink(s string) (ThinkMode, time.Duration, error) {
 		return ThinkNone, 0, nil
 	}
 	d, err := time.ParseDuration(s)
+	if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && !math.IsNaN(f) && f < 1e9 {
+		d, err = time.Duration(f*float64(time.Second)), nil // a bare number is seconds
+	}
 	if err != nil || d < 0 {
-		return 0, 0, fmt.Errorf("--think %q: want recorded, none or a duration like 1s", s)
+		return 0, 0, fmt.Errorf("--think %q: want recorded, none or a duration like 1s (a bare number is seconds)", s)
 	}
 	return ThinkFixed, d, nil
 }
@@ -153,10 +161,18 @@ func (c Config) Validate() error {
 	} else if _, err := newTarget(c.Host, false); err != nil {
 		bad("--host %s: %v", c.Host, err)
 	}
-	for i, st := range c.Stages {
-		if st.Duration <= 0 || st.Users < 0 {
-			bad("--stages: stage %d (%v:%d) needs a positive duration and users >= 0", i+1, st.Duration, st.Users)
+	for _, m := range c.Map {
+		if err := validateMap(m); err != nil {
+			bad("--map %q: %v", m, err)
 		}
+	}
+	for i, st := range c.Stages {
+		if st.Duration < 0 || st.Users < 0 {
+			bad("--stages: stage %d (%v:%d) needs a duration >= 0 and users >= 0", i+1, st.Duration, st.Users)
+		}
+	}
+	if len(c.Stages) > 0 && StagesLength(c.Stages) <= 0 && c.Duration == 0 {
+		bad("--stages: the stages last 0s in all; give one a duration, or set --duration")
 	}
 	if len(c.Stages) > 0 && c.Timeline {
 		bad("--stages ramps the closed model's users; the timeline follows the recording")
@@ -176,8 +192,8 @@ func (c Config) Validate() error {
 	if !(c.Speed > 0) || math.IsInf(c.Speed, 0) {
 		bad("--speed %v: want a factor > 0", c.Speed)
 	}
-	if !(c.Multiple > 0) || c.Multiple > 10000 {
-		bad("--multiple %v: want a factor > 0 (2.5 = 250 %%)", c.Multiple)
+	if !(c.Multiple > 0) || c.Multiple > MaxMultiple {
+		bad("--multiple %v: want a factor > 0 and at most %d (2.5 = 250 %%)", c.Multiple, MaxMultiple)
 	}
 	if c.Loop && !c.Timeline {
 		bad("--loop needs --timeline")
@@ -253,15 +269,20 @@ type Stage struct {
 	Users    int
 }
 
-// ParseStages parses --stages: "30s:100,1m:100,30s:0" (k6's shortcut).
+// ParseStages parses --stages: "30s:100,1m:100,30s:0" (k6's shortcut). A
+// stage of 0s is a step ("0s:100,5m:100" starts 100 users at once); a bare
+// number is seconds.
 func ParseStages(s string) ([]Stage, error) {
 	var out []Stage
 	for _, part := range strings.Split(s, ",") {
 		d, n, ok := strings.Cut(strings.TrimSpace(part), ":")
 		dur, err := time.ParseDuration(d)
+		if f, ferr := strconv.ParseFloat(d, 64); ferr == nil && f >= 0 && f < 1e9 {
+			dur, err = time.Duration(f*float64(time.Second)), nil
+		}
 		users, err2 := strconv.Atoi(n)
-		if !ok || err != nil || err2 != nil || dur <= 0 || users < 0 {
-			return nil, fmt.Errorf("--stages %q: want DURATION:USERS,... such as 30s:100,1m:100,30s:0 (at %q)", s, part)
+		if !ok || err != nil || err2 != nil || dur < 0 || users < 0 {
+			return nil, fmt.Errorf("--stages %q: want DURATION:USERS,... such as 30s:100,1m:100,30s:0 (0s:N is a step; at %q)", s, part)
 		}
 		out = append(out, Stage{Duration: dur, Users: users})
 	}

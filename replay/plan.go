@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -318,17 +319,36 @@ func mainHost(hosts map[string]int) string {
 	return names[0]
 }
 
-// newTarget parses a target URL ("http://host:port", "https://host").
+// newTarget parses a target URL ("http://host:port", "https://host", or a
+// bare "host:port" for http). It is strict, so that a typo is an error
+// rather than a different target: the scheme must be http or https with
+// "://", and a path, query, fragment or credentials are refused (requests
+// keep their recorded paths; credentials go in a --header).
 func newTarget(raw string, insecure bool) (*Target, error) {
 	if !strings.Contains(raw, "://") {
+		if strings.ContainsAny(raw, "/?#@") || strings.HasPrefix(strings.ToLower(raw), "http") && strings.Contains(raw, ":") && !validHostPort(raw) {
+			return nil, fmt.Errorf("want a URL such as http://127.0.0.1:5000 (scheme://host[:port])")
+		}
 		raw = "http://" + raw
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("want a URL such as http://127.0.0.1:5000: %v", err)
 	}
-	if u.Host == "" {
+	switch {
+	case u.User != nil:
+		return nil, fmt.Errorf("credentials in the URL are not supported: use --header 'Authorization: ...'")
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.Opaque != "":
+		return nil, fmt.Errorf("a path, query or fragment is not supported: requests keep their recorded paths; give scheme://host[:port]")
+	case u.Host == "" || u.Hostname() == "":
 		return nil, fmt.Errorf("no host in %q", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("port %q is not 1..65535", p)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return nil, fmt.Errorf("empty port in %q", raw)
 	}
 	t := &Target{Host: u.Host}
 	switch strings.ToLower(u.Scheme) {

@@ -141,7 +141,14 @@ func TestStageUsers(t *testing.T) {
 	if got, err := ParseStages("30s:100, 1m:100,30s:0"); err != nil || len(got) != 3 || got[1] != (Stage{time.Minute, 100}) {
 		t.Errorf("ParseStages = %v, %v", got, err)
 	}
-	for _, bad := range []string{"", "30s", "x:1", "1s:-1", "0s:5"} {
+	// A 0s stage is a step; a bare number is seconds.
+	if got, err := ParseStages("0s:5,2:5"); err != nil || len(got) != 2 || got[0] != (Stage{0, 5}) || got[1] != (Stage{2 * time.Second, 5}) {
+		t.Errorf("ParseStages(step) = %v, %v", got, err)
+	}
+	if n := StageUsers([]Stage{{0, 5}, {2 * time.Second, 5}}, 0); n != 5 {
+		t.Errorf("a step stage starts at %d users, want 5", n)
+	}
+	for _, bad := range []string{"", "30s", "x:1", "1s:-1", "-1s:5"} {
 		if _, err := ParseStages(bad); err == nil {
 			t.Errorf("ParseStages(%q) accepted", bad)
 		}

@@ -29,7 +29,16 @@ type user struct {
 	rnd    *rand.Rand // makes the client's values afresh
 	timer  *time.Timer
 	sample stats.Sample
+
+	backoff time.Duration // pause after a refused connection; 0 after a response
 }
+
+// The backoff of a user whose connections are refused: from minBackoff,
+// doubling with every refusal, at most maxBackoff; a response resets it.
+const (
+	minBackoff = 10 * time.Millisecond
+	maxBackoff = time.Second
+)
 
 func newUser(p *Player, id int) *user {
 	return &user{id: id, p: p, stop: make(chan struct{})}
@@ -199,16 +208,25 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 	}
 	err := c.roundTrip(p.hard, u.req, t.Method == "HEAD", t.keepBody, sent.Add(p.cfg.Timeout))
 	done := time.Now()
-	if err != nil && p.hard.Err() != nil {
-		p.col.AddSkipped("in flight at the hard stop", 1)
-		return
-	}
 	s := &u.sample
 	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes}
 	if err != nil {
 		s.Status = 0
-		s.Failure = failureReason(err)
+		s.Failure, s.Detail = classify(err)
+		if p.hard.Err() != nil {
+			// Unanswered when the hard stop cut it: a failure, never a skip.
+			s.Failure, s.Detail = ReasonTimeoutAtStop, ""
+		}
+		if s.Failure == ReasonRefused {
+			// A dead target: back off (per user, doubling, capped) so that
+			// --think none does not reconnect tens of thousands of times a second.
+			u.backoff = min(max(2*u.backoff, minBackoff), maxBackoff)
+			p.record(u.id, stats.Endpoint(t.endpoint), s)
+			u.sleep(u.backoff)
+			return
+		}
 	} else {
+		u.backoff = 0
 		s.Failure = p.judge(c.status, t.RecordedStatus)
 		c.eachHeader("Set-Cookie", func(v []byte) { u.jar.set(t.Target, v, done) })
 		if len(t.extract) > 0 {

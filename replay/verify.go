@@ -27,8 +27,11 @@ type Verification struct {
 	// Differs are the requests whose live status differs from the recorded
 	// one even with every rule applied.
 	Differs []Difference
-	// Errors are requests that failed to get a response.
+	// Errors are requests that failed to get a response; a session stops at
+	// its first.
 	Errors []Difference
+	// Unfinished counts the distinct sessions the pass had no time for.
+	Unfinished int
 	// Rules are the learned sources by session shape, for SaveRules.
 	Rules RuleSet
 }
@@ -63,8 +66,13 @@ type Difference struct {
 // the same shape, and to the same recording later (--rules).
 type RuleSet map[string][]Source
 
-// maxVerifyBody bounds the live body a validation pass keeps per response.
-const maxVerifyBody = 4 << 20
+// Bounds of a validation pass: the live body it keeps per response, the time
+// one of its requests may take, and the time the whole pass may take.
+const (
+	maxVerifyBody    = 4 << 20
+	verifyTimeout    = 10 * time.Second
+	verifyPassBudget = 60 * time.Second
+)
 
 // liveResponse is one response of a validation pass.
 type liveResponse struct {
@@ -117,6 +125,11 @@ func Verify(ctx context.Context, plan *Plan, cfg Config) (*Verification, error) 
 	if err != nil {
 		return nil, err
 	}
+	if vcfg.Timeout > verifyTimeout {
+		p.cfg.Timeout = verifyTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, verifyPassBudget)
+	defer cancel()
 	v := &Verification{Rules: RuleSet{}}
 	byShape := map[string][]*Script{}
 	var shapes []string
@@ -129,7 +142,8 @@ func Verify(ctx context.Context, plan *Plan, cfg Config) (*Verification, error) 
 	}
 	for n, k := range shapes {
 		if ctx.Err() != nil {
-			return v, ctx.Err()
+			v.Unfinished = len(shapes) - n
+			break
 		}
 		sc := byShape[k][0]
 		if sc.session == nil {
@@ -169,8 +183,9 @@ func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verific
 		v.Requests++
 		err := c.roundTrip(ctx, u.req, t.Method == "HEAD", true, time.Now().Add(p.cfg.Timeout))
 		if err != nil {
-			v.Errors = append(v.Errors, Difference{Session: sc.ID, Task: i, Method: t.Method, Name: t.Name, Recorded: t.RecordedStatus, Reason: err.Error()})
-			continue
+			// The rest of the session would fail the same way: stop here.
+			v.Errors = append(v.Errors, Difference{Session: sc.ID, Task: i, Method: t.Method, Name: t.Name, Recorded: t.RecordedStatus, Reason: failureReason(err)})
+			break
 		}
 		live := &liveResponse{status: c.status}
 		for _, f := range c.hoffs {

@@ -23,6 +23,10 @@ type Sample struct {
 	Status   int       // HTTP status; 0 on a transport error
 	Bytes    int64     // response bytes received
 	Failure  string    // "" when the task succeeded, else the reason, e.g. "timeout", "HTTP 500"
+	// Detail is an example of what went wrong, kept with the first failure
+	// of its reason (e.g. the bytes of a malformed status line); the
+	// collector keeps it UTF-8-safe and at most MaxSampleLen bytes.
+	Detail string
 }
 
 // LateAfter is how long after its intended start a task may be sent before
@@ -57,8 +61,9 @@ type Config struct {
 	// Start is the start of the run, from which elapsed seconds and rates
 	// are counted; zero means the earliest intended start recorded.
 	Start time.Time
-	// Now is the clock read by SetUsers and Reset (the only methods that
-	// read one); nil means time.Now. Tests set it to stay deterministic.
+	// Now is the clock read by SetUsers, Reset and, for a run in which
+	// nothing has finished yet, Snapshot (the only methods that read one);
+	// nil means time.Now. Tests set it to stay deterministic.
 	Now func() time.Time
 	// Shards is the number of aggregates recorders are spread over; 0
 	// means min(GOMAXPROCS, 4).
@@ -247,6 +252,7 @@ type rec struct {
 	done     int64 // Unix ns
 	bytes    int64
 	failure  string
+	detail   string
 }
 
 // Record records one finished task of endpoint ep. It takes no lock, does
@@ -270,6 +276,7 @@ func (r *Recorder) Record(ep Endpoint, s *Sample) {
 	x.done = s.Done.UnixNano()
 	x.bytes = s.Bytes
 	x.failure = s.Failure
+	x.detail = s.Detail
 	r.t = t + 1
 	r.tail.Store(t + 1)
 }
@@ -338,7 +345,8 @@ type statusCount struct {
 
 type failAgg struct {
 	n           int64
-	first, last int64 // Unix ns of Done
+	first, last int64  // Unix ns of Done
+	sample      string // Sample.Detail of one of them
 }
 
 // secAgg aggregates one second in one shard.
@@ -425,13 +433,7 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 	}
 	if x.failure != "" {
 		a.fails++
-		f := a.failures[x.failure]
-		if f == nil {
-			f = &failAgg{first: x.done, last: x.done}
-			a.failures[x.failure] = f
-		}
-		f.n++
-		f.first, f.last = min(f.first, x.done), max(f.last, x.done)
+		addFailure(a.failures, x.failure, x.detail, 1, x.done, x.done)
 	}
 	if sh.first == 0 || x.intended < sh.first {
 		sh.first = x.intended

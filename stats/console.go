@@ -107,7 +107,11 @@ func WriteReport(b *strings.Builder, r *Result) {
 		fmt.Fprintf(b, "%13s  %-8s %-*s  %s\n", "# occurrences", "Type", nw, "Name", "Reason")
 		fmt.Fprintf(b, "%s|%s|%s|%s\n", dashes(14), dashes(9), dashes(nw+1), dashes(40))
 		for _, e := range r.Errors {
-			fmt.Fprintf(b, "%13d  %-8s %-*s  %s\n", e.Count, e.Method, nw, fit(e.Name, nw), e.Reason)
+			reason := e.Reason
+			if e.Sample != "" {
+				reason += fmt.Sprintf(" (e.g. %q)", e.Sample)
+			}
+			fmt.Fprintf(b, "%13d  %-8s %-*s  %s\n", e.Count, e.Method, nw, fit(e.Name, nw), reason)
 		}
 	}
 	writeSlowdown(b, r)

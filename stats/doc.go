@@ -65,7 +65,9 @@
 //	percentiles     the percentiles reported, e.g. [50, 66, ..., 100]
 //	endpoints[]     {method, name, and the fields above for that endpoint,
 //	                 latency_hdr, service_hdr, recorded_hdr}
-//	errors[]        {method, name, reason, count, first_seen, last_seen}
+//	errors[]        {method, name, reason, sample, count, first_seen, last_seen}; at most
+//	                MaxReasons reasons per endpoint, the rest as "other"; sample is
+//	                an example (valid UTF-8, at most MaxSampleLen bytes), may be absent
 //	skipped         {reason: tasks not sent}
 //	series[]        {t (Unix second), elapsed_s, users, requests, failures, bytes,
 //	                 avg_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms, hdr}

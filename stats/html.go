@@ -269,7 +269,7 @@ code{font-size:13px}.scroll{overflow-x:auto}
 <p class="muted">Latency counts from each task's intended start (coordinated omission corrected). Service time, from the actual send: p50 {{ms .R.Service.P50}} ms, p95 {{ms .R.Service.P95}} ms, p99 {{ms .R.Service.P99}} ms.</p>
 <h2>Failures</h2>
 {{if .R.Errors}}<div class="scroll"><table id="failures"><tr><th># Occurrences</th><th class="l">Type</th><th class="l">Name</th><th class="l">Reason</th><th class="l">First seen</th><th class="l">Last seen</th></tr>
-{{range .R.Errors}}<tr><td>{{.Count}}</td><td class="l">{{.Method}}</td><td class="l">{{.Name}}</td><td class="l">{{.Reason}}</td><td class="l">{{time .FirstSeen}}</td><td class="l">{{time .LastSeen}}</td></tr>
+{{range .R.Errors}}<tr><td>{{.Count}}</td><td class="l">{{.Method}}</td><td class="l">{{.Name}}</td><td class="l">{{.Reason}}{{if .Sample}} (e.g. {{printf "%q" .Sample}}){{end}}</td><td class="l">{{time .FirstSeen}}</td><td class="l">{{time .LastSeen}}</td></tr>
 {{end}}</table></div>{{else}}<p class="muted">No failures.</p>{{end}}
 {{if .R.Slowdown}}<h2>Slowdown vs the recording</h2>
 <div class="scroll"><table id="slowdown"><tr><th class="l">Type</th><th class="l">Name</th><th>Recorded p50 (ms)</th><th>Replayed p50 (ms)</th><th>x</th><th>Recorded p95 (ms)</th><th>Replayed p95 (ms)</th><th>x</th></tr>

@@ -174,6 +174,7 @@ type ErrorStats struct {
 	Method    string    `json:"method"`
 	Name      string    `json:"name"`
 	Reason    string    `json:"reason"`
+	Sample    string    `json:"sample,omitempty"` // an example of what the target sent, at most MaxSampleLen bytes
 	Count     int64     `json:"count"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
@@ -255,13 +256,7 @@ func (c *Collector) Snapshot() *Result {
 				e.Statuses[strconv.Itoa(int(s.status))] += s.n
 			}
 			for reason, f := range a.failures {
-				g := e.failures[reason]
-				if g == nil {
-					g = &failAgg{first: f.first, last: f.last}
-					e.failures[reason] = g
-				}
-				g.n += f.n
-				g.first, g.last = min(g.first, f.first), max(g.last, f.last)
+				addFailure(e.failures, reason, f.sample, f.n, f.first, f.last)
 			}
 		}
 		for i, s := range sh.secs {
@@ -311,9 +306,20 @@ func (c *Collector) Snapshot() *Result {
 	if r.Start.IsZero() && first != 0 {
 		r.Start = time.Unix(0, first)
 	}
+	if r.Start.IsZero() {
+		// Nothing finished: the run started when its first users did, or now.
+		r.Start = c.now()
+		for t := range usersAt {
+			if u := time.Unix(t, 0); u.Before(r.Start) {
+				r.Start = u
+			}
+		}
+	}
 	r.End = r.Start
 	if last != 0 {
 		r.End = time.Unix(0, last)
+	} else if now := c.now(); now.After(r.Start) {
+		r.End = now
 	}
 	for i, e := range eps {
 		if e == nil || i >= len(keys) {
@@ -326,7 +332,7 @@ func (c *Collector) Snapshot() *Result {
 		r.Endpoints = append(r.Endpoints, es)
 		for reason, f := range e.failures {
 			r.Errors = append(r.Errors, ErrorStats{
-				Method: es.Method, Name: es.Name, Reason: reason, Count: f.n,
+				Method: es.Method, Name: es.Name, Reason: reason, Sample: f.sample, Count: f.n,
 				FirstSeen: time.Unix(0, f.first).UTC(), LastSeen: time.Unix(0, f.last).UTC(),
 			})
 		}

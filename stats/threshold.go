@@ -217,9 +217,9 @@ func (r *Result) scoped(th Threshold) (*Stats, string) {
 }
 
 // CheckThresholds evaluates each threshold on the result, stores the
-// verdicts in r.Thresholds and returns them. A latency threshold on an
-// endpoint without requests, or one scoped to an endpoint that the run does
-// not have, fails.
+// verdicts in r.Thresholds and returns them. A threshold on a scope without
+// requests (whatever its aggregation), or one scoped to an endpoint that the
+// run does not have, fails.
 func (r *Result) CheckThresholds(ths []Threshold) []ThresholdResult {
 	out := make([]ThresholdResult, 0, len(ths))
 	for _, th := range ths {
@@ -239,10 +239,12 @@ func (r *Result) check(th Threshold) ThresholdResult {
 	}
 	if th.latency() {
 		res.Unit = "ms"
-		if s.Requests == 0 {
-			res.Message = fmt.Sprintf("%s: no requests to measure", th.Expr)
-			return res
-		}
+	}
+	if s.Requests == 0 {
+		// Nothing to judge is never a pass: "rate<0.01" or "failures<1" on
+		// a run in which nothing finished would otherwise hold.
+		res.Message = fmt.Sprintf("%s: no requests to measure", th.Expr)
+		return res
 	}
 	switch th.Agg {
 	case "avg":
@@ -350,4 +352,34 @@ func (r *Result) ThresholdsFailed() []ThresholdResult {
 		}
 	}
 	return out
+}
+
+// Check evaluates one threshold on r, like CheckThresholds, without storing
+// the verdict.
+func (r *Result) Check(th Threshold) ThresholdResult { return r.check(th) }
+
+// DefaultThresholds are what a run is judged by when it is given none (amp
+// replay without --fail-if): at least one request finished, and fewer than
+// 5 % failed. They fail exactly when Result.Verdict says NO DATA or FAILING.
+func DefaultThresholds() []Threshold {
+	return []Threshold{
+		{Expr: "count>0", Agg: "count", Op: ">", Value: 0},
+		{Expr: "rate<0.05", Agg: "rate", Op: "<", Value: 0.05},
+	}
+}
+
+// HasEndpoint reports whether a threshold's scope names an endpoint that
+// exists among labels ("METHOD name"), or has no endpoint scope; amp checks
+// it against the recording before a run.
+func (th Threshold) HasEndpoint(labels []string) bool {
+	if th.Name == "" {
+		return true
+	}
+	for _, l := range labels {
+		m, n, _ := strings.Cut(l, " ")
+		if n == th.Name && (th.Method == "" || m == th.Method) {
+			return true
+		}
+	}
+	return false
 }

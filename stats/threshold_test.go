@@ -124,20 +124,23 @@ func FuzzParseThreshold(f *testing.F) {
 	})
 }
 
-// TestThresholdsOnEmptyResult: latency thresholds on a run without requests
-// fail (nothing proves them), rates and counts are zero.
+// TestThresholdsOnEmptyResult: every threshold on a run without requests
+// fails, rates and counts included (issue 13: 'rate<0.01' passed on 0
+// requests), and the default thresholds fail too.
 func TestThresholdsOnEmptyResult(t *testing.T) {
 	t.Parallel()
 	var ths []stats.Threshold
-	for _, e := range []string{"p(95)<500", "rate<0.01", "count>0"} {
+	for _, e := range []string{"p(95)<500", "rate<0.01", "count>0", "failures<1", "rps>=0"} {
 		th, err := stats.ParseThreshold(e)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ths = append(ths, th)
 	}
-	got := (&stats.Result{}).CheckThresholds(ths)
-	if got[0].Pass || !strings.Contains(got[0].Message, "no requests to measure") || !got[1].Pass || got[2].Pass {
-		t.Errorf("%+v", got)
+	r := &stats.Result{}
+	for _, v := range append(r.CheckThresholds(ths), r.Check(stats.DefaultThresholds()[0]), r.Check(stats.DefaultThresholds()[1])) {
+		if v.Pass || !strings.Contains(v.Message, "no requests to measure") {
+			t.Errorf("%s on no requests: %+v", v.Expr, v)
+		}
 	}
 }

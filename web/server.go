@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
@@ -36,7 +37,20 @@ type Config struct {
 	// Autostart starts a replay with Defaults at once (amp replay --web
 	// --autostart); a failure is shown on the page.
 	Autostart bool
+	// Token, when set, is required of every request: as ?token= (which
+	// also sets a cookie, so the page opened from the printed URL works),
+	// the cookie, or an "Authorization: Bearer" header. A UI reachable from
+	// other machines must have one.
+	Token string
+	// Hosts are the targets a start may name besides Defaults.Host; a start
+	// naming any other host is refused, so the UI cannot aim the load
+	// elsewhere than where its command line said.
+	Hosts []string
 }
+
+// TokenCookie is the cookie that carries Config.Token after the first
+// request with ?token=.
+const TokenCookie = "amp_web_token"
 
 // Run is one replay started from the UI: its plan, its statistics and its
 // player. A Player runs once, so every start builds a new Run.
@@ -103,6 +117,10 @@ func New(cfg Config) *Server {
 // stops DNS-rebinding pages from driving the replay; state-changing requests
 // from other sites' pages are refused (cross-origin protection).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Token != "" && !s.authorize(w, r) {
+		http.Error(w, "web: a token is required: open the URL amp replay printed (with ?token=), or send Authorization: Bearer TOKEN", http.StatusUnauthorized)
+		return
+	}
 	if !hostAllowed(r) {
 		http.Error(w, "web: refused: Host "+r.Host+" is not a loopback name; open the UI at http://127.0.0.1 or http://localhost", http.StatusForbidden)
 		return
@@ -127,6 +145,13 @@ func (s *Server) Start(cfg replay.Config) error {
 	}
 	if cur != nil && !cur.finished() {
 		return ErrRunning
+	}
+	if !s.targetAllowed(cfg.Host) {
+		err := fmt.Errorf("--host %s: not a target given on the command line (%s); start amp replay --web with that --host instead", cfg.Host, s.cfg.Defaults.Host)
+		s.mu.Lock()
+		s.message = err.Error()
+		s.mu.Unlock()
+		return err
 	}
 	var run *Run
 	var err error
@@ -342,4 +367,34 @@ func (rs *runState) reset() {
 	rs.resets++
 	rs.live = liveCache{}
 	rs.mu.Unlock()
+}
+
+// authorize reports whether r carries the token; a right ?token= also sets
+// the cookie.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
+	same := func(v string) bool { return subtle.ConstantTimeCompare([]byte(v), []byte(s.cfg.Token)) == 1 }
+	if v := r.URL.Query().Get("token"); v != "" && same(v) {
+		http.SetCookie(w, &http.Cookie{Name: TokenCookie, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		return true
+	}
+	if c, err := r.Cookie(TokenCookie); err == nil && same(c.Value) {
+		return true
+	}
+	v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && same(strings.TrimSpace(v))
+}
+
+// targetAllowed reports whether a start may send load to host: the
+// default host, or one of Config.Hosts.
+func (s *Server) targetAllowed(host string) bool {
+	norm := func(h string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), "/") }
+	if norm(host) == norm(s.cfg.Defaults.Host) {
+		return true
+	}
+	for _, h := range s.cfg.Hosts {
+		if norm(host) == norm(h) {
+			return true
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -35,12 +36,14 @@ func usageError(format string, args ...any) error {
 	return &exitError{code: exitBadInput, err: fmt.Errorf(format, args...)}
 }
 
-// exitCode maps an error returned by the app to the process exit code.
+// exitCode maps an error returned by the app to the process exit code:
+// amp's own codes, and 1 for everything else (urfave/cli's "No help topic"
+// would be 3), so that the README's table is complete.
 func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	var ec cli.ExitCoder
+	var ec *exitError
 	if errors.As(err, &ec) {
 		return ec.ExitCode()
 	}
@@ -103,7 +106,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usageError("unknown command %q (run 'amp --help' for the list)", c.Args().First())
+				typo := c.Args().First()
+				return usageError("unknown command %q%s (run 'amp --help' for the list)", typo, didYouMeanCommand(typo, c.App.Commands))
 			}
 			return cli.ShowAppHelp(c)
 		},
@@ -126,11 +130,23 @@ func setUsageErrors(cmd *cli.Command) {
 // help dump.
 func onUsageError(c *cli.Context, err error, _ bool) error {
 	// Flags that may stand alone (--web) are bool flags to the flag package.
-	err = errors.New(strings.Replace(err.Error(), "invalid boolean value", "invalid value", 1))
-	if c.Command != nil && c.Command.Name != "" {
-		return usageError("%s: %v (run 'amp %s --help')", c.Command.Name, err, c.Command.Name)
+	msg := strings.Replace(err.Error(), "invalid boolean value", "invalid value", 1)
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		name := commandPath(c)
+		return usageError("%s: %s%s (run 'amp %s --help')", name, msg, didYouMeanFlag(err, c.Command.Flags), name)
 	}
-	return usageError("%v (run 'amp --help')", err)
+	return usageError("%s%s (run 'amp --help')", msg, didYouMeanFlag(err, c.App.Flags))
+}
+
+// commandPath is the command's name with its parents' ("kube job").
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, l := range c.Lineage() {
+		if l.Command != nil && l.Command.Name != "" && l.Command.Name != c.App.Name {
+			names = append([]string{l.Command.Name}, names...)
+		}
+	}
+	return strings.Join(slices.Compact(names), " ")
 }
 
 // version returns the module version and VCS revision from the build info.
@@ -171,8 +187,15 @@ func reorderArgs(app *cli.App, args []string) []string {
 	return append(out, reorderFor(app.Flags, app.Commands, args[1:])...)
 }
 
+// reorderFor reorders args of the command with flags and subcommands cmds
+// (see reorderArgs). On the way it lets a duration flag take a bare number as seconds
+// ("--duration 5" is 5s), lets an optional-value flag take its value as the
+// next argument when it looks like one ("--web 127.0.0.1:9000"), and drops
+// a command's positional arguments when help is asked for ("amp report
+// merge --help" shows the report help).
 func reorderFor(flags []cli.Flag, cmds []*cli.Command, args []string) []string {
 	var fl, pos []string
+	help := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -180,10 +203,18 @@ func reorderFor(flags []cli.Flag, cmds []*cli.Command, args []string) []string {
 			break
 		}
 		if len(a) > 1 && a[0] == '-' {
-			fl = append(fl, a)
 			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && takesValue(flags, name) && i+1 < len(args) {
-				fl = append(fl, args[i+1])
+			help = help || name == "help" || name == "h"
+			if n, v, ok := strings.Cut(name, "="); ok {
+				a = a[:len(a)-len(name)] + n + "=" + secondsValue(flags, n, v)
+			}
+			fl = append(fl, a)
+			switch {
+			case !strings.Contains(name, "=") && takesValue(flags, name) && i+1 < len(args):
+				fl = append(fl, secondsValue(flags, name, args[i+1]))
+				i++
+			case !strings.Contains(name, "=") && i+1 < len(args) && optionalValue(flags, name, args[i+1]):
+				fl[len(fl)-1] = a + "=" + args[i+1]
 				i++
 			}
 			continue
@@ -195,6 +226,9 @@ func reorderFor(flags []cli.Flag, cmds []*cli.Command, args []string) []string {
 			}
 		}
 		pos = append(pos, a)
+	}
+	if help && len(pos) > 0 && pos[0] != "--" {
+		pos = nil
 	}
 	return append(fl, pos...)
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/ampload/amp/proxy"
@@ -14,7 +17,8 @@ func caCommand() *cli.Command {
 		Usage: "create or show the local CA that amp record decrypts HTTPS with, and how to trust it",
 		UsageText: "amp ca [--ca-cert FILE --ca-key FILE] [--pem]\n\n" +
 			"   amp ca                        # where the CA is (created on first use) and how to trust it\n" +
-			"   amp ca --pem > amp-ca.pem     # just the certificate",
+			"   amp ca --pem > amp-ca.pem     # just the certificate\n" +
+			"   amp ca --ca-cert team.pem --ca-key team-key.pem --create   # a CA of your own, for amp record --ca-cert/--ca-key",
 		Description: "The CA is made on first use (ECDSA P-256, valid 10 years) in the user config directory,\n" +
 			"e.g. ~/.config/amp/ca.pem and ca-key.pem (mode 0600). Anyone with the key can impersonate\n" +
 			"any site to clients that trust the CA: keep it private, trust it only where you record.",
@@ -22,6 +26,7 @@ func caCommand() *cli.Command {
 			&cli.StringFlag{Name: "ca-cert", Usage: "CA certificate `FILE` (default: amp's CA in the user config dir)"},
 			&cli.StringFlag{Name: "ca-key", Usage: "CA key `FILE`, with --ca-cert"},
 			&cli.BoolFlag{Name: "pem", Usage: "print only the certificate (PEM)"},
+			&cli.BoolFlag{Name: "create", Usage: "make a new CA at --ca-cert and --ca-key when neither exists (without it they must exist)"},
 		},
 		Action: runCA,
 	}
@@ -31,7 +36,19 @@ func runCA(c *cli.Context) error {
 	if c.NArg() != 0 {
 		return usageError("ca: takes no arguments, got %q", c.Args().First())
 	}
-	ca, err := proxy.LoadOrCreateCA(c.String("ca-cert"), c.String("ca-key"))
+	cert, key := c.String("ca-cert"), c.String("ca-key")
+	if (cert == "") != (key == "") {
+		return usageError("ca: --ca-cert and --ca-key go together")
+	}
+	for _, f := range []struct{ flag, path string }{{"--ca-cert", cert}, {"--ca-key", key}} {
+		if _, err := os.Stat(f.path); f.path != "" && errors.Is(err, fs.ErrNotExist) && !c.Bool("create") {
+			return usageError("ca: %s %s: no such file (add --create to make a new CA there)", f.flag, f.path)
+		}
+	}
+	if c.Bool("create") && cert == "" {
+		return usageError("ca: --create makes a CA at --ca-cert and --ca-key (amp's own CA is created on first use)")
+	}
+	ca, err := proxy.LoadOrCreateCA(cert, key)
 	if err != nil {
 		return usageError("ca: %v", err)
 	}

@@ -203,8 +203,6 @@ func runKubeJob(c *cli.Context) error {
 		return usageError("kube job: %s", oneLine(err))
 	}
 	switch {
-	case cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline:
-		return usageError("kube job: pods cannot be stopped with Ctrl-C: give --duration, --iterations or --timeline")
 	case !cfg.Timeline && cfg.Users < kc.Shards:
 		return usageError("kube job: --users %d is fewer than --shards %d: some pods would run no user", cfg.Users, kc.Shards)
 	case !cfg.Timeline && cfg.Iterations > 0 && cfg.Iterations < kc.Shards:
@@ -255,6 +253,10 @@ func runKubeJob(c *cli.Context) error {
 		}
 	}
 
+	if cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline {
+		// After the checks of the recording: a real error comes first.
+		return usageError("kube job: pods cannot be stopped with Ctrl-C: give --duration, --iterations or --timeline")
+	}
 	kc.ReplayArgs = passThrough(c)
 	kc.RunID = stats.NewRunID() // one for all the pods
 	grace := cfg.StopTimeout + 15*time.Second

@@ -125,7 +125,7 @@ func TestKubeJobRunCollectMerge(t *testing.T) {
 	}
 	c := job.Spec.Template.Spec.Containers[0]
 	wantArgs := []string{"replay", "/recording/shop.amp", "--shard", "$(JOB_COMPLETION_INDEX)/2", "--start-at", startAt,
-		"--metrics", ":9464", "--print-result", "--run-id", runID(c.Args), "--host", srv.URL, "--users", "4", "--rate", "1000", "--iterations", "10",
+		"--metrics", ":9464", "--print-result", "--no-default-thresholds", "--run-id", runID(c.Args), "--host", srv.URL, "--users", "4", "--rate", "1000", "--iterations", "10",
 		"--think", "none", "--name", "^/articles$=articles", "--quiet"}
 	if !slices.Equal(c.Args, wantArgs) {
 		t.Fatalf("args\n%q\nwant\n%q", c.Args, wantArgs)

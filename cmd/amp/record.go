@@ -210,7 +210,7 @@ func runRecord(c *cli.Context) error {
 	closeErr := w.Close()
 	st := rec.Stats()
 	status.clear()
-	fmt.Fprintf(stdout, "recorded %d requests in %d sessions to %s%s\n", st.Requests, st.Sessions, out, summaryNotes(st))
+	fmt.Fprintf(stdout, "recorded %s in %s to %s%s\n", plural(int(st.Requests), "request"), plural(int(st.Sessions), "session"), out, summaryNotes(st))
 	switch {
 	case serveErr != nil:
 		return &exitError{code: exitBadInput, err: fmt.Errorf("record: %v; the %d requests before it are in %s", serveErr, st.Requests, out)}
@@ -355,7 +355,7 @@ func (s *statusLine) println(line string) {
 
 // formatStatus is one status line.
 func formatStatus(st proxy.Stats) string {
-	line := fmt.Sprintf("amp record: %d requests, %d sessions, %s, %d errors", st.Requests, st.Sessions, formatBytes(st.Bytes), st.Errors)
+	line := fmt.Sprintf("amp record: %s, %s, %s, %s", plural(int(st.Requests), "request"), plural(int(st.Sessions), "session"), formatBytes(st.Bytes), plural(int(st.Errors), "error"))
 	if st.Skipped > 0 {
 		line += fmt.Sprintf(", %d skipped", st.Skipped)
 	}

@@ -88,6 +88,10 @@ func TestCACommand(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca-key.pem")
 	r := runAmp(t, "ca", "--ca-cert", cert, "--ca-key", key)
+	if _, err := os.Stat(cert); r.code != 1 || !strings.Contains(r.stderr, "--ca-cert "+cert+": no such file (add --create") || err == nil {
+		t.Fatalf("amp ca on missing files without --create: %+v", r)
+	}
+	r = runAmp(t, "ca", "--ca-cert", cert, "--ca-key", key, "--create")
 	if r.code != 0 || !strings.Contains(r.stdout, "created a new CA") || !strings.Contains(r.stdout, "curl --cacert "+cert) ||
 		!strings.Contains(r.stdout, "SSL_CERT_FILE="+cert) || !strings.Contains(r.stdout, "SHA-256") {
 		t.Fatalf("amp ca: %+v", r)
@@ -184,7 +188,7 @@ func TestRecordInProcess(t *testing.T) {
 	if c := <-code; c != 0 {
 		t.Fatalf("exit %d, stderr %q", c, stderr.String())
 	}
-	want := fmt.Sprintf("recorded 2 requests in 1 sessions to %s (1 skipped by filters)\n", out)
+	want := fmt.Sprintf("recorded 2 requests in 1 session to %s (1 skipped by filters)\n", out)
 	if !strings.HasSuffix(stdout.String(), want) {
 		t.Errorf("stdout %q, want it to end with %q", stdout.String(), want)
 	}
@@ -360,7 +364,7 @@ func testRecordSIGTERM(t *testing.T, bin string) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v, output %q", err, rest.String())
 	}
-	if want := "recorded 5 requests in 1 sessions to " + out; !strings.Contains(rest.String(), want) {
+	if want := "recorded 5 requests in 1 session to " + out; !strings.Contains(rest.String(), want) {
 		t.Errorf("output %q lacks %q", rest.String(), want)
 	}
 	rec, err := capture.ReadFile(out)
@@ -386,7 +390,7 @@ func TestStatusLine(t *testing.T) {
 		n.Store(3)
 		time.Sleep(12 * time.Second) // 10 s and 12 s: two ticks, the second without news
 		synctest.Wait()
-		if got := strings.Count(buf.String(), "\n"); got != 1 || !strings.Contains(buf.String(), "amp record: 3 requests, 1 sessions, 2.0 KiB, 1 errors, 2 in flight") {
+		if got := strings.Count(buf.String(), "\n"); got != 1 || !strings.Contains(buf.String(), "amp record: 3 requests, 1 session, 2.0 KiB, 1 error, 2 in flight") {
 			t.Errorf("after 12 s: %q", buf.String())
 		}
 		n.Store(4)

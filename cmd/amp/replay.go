@@ -74,6 +74,7 @@ func replayCommand() *cli.Command {
 			&cli.GenericFlag{Name: "name", Value: &multiFlag{}, Usage: "endpoint naming rule `REGEX=NAME`, tried before the automatic templates (repeatable)"},
 			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (`EXPR`, repeatable); exit 99 if one fails"},
 			&cli.BoolFlag{Name: "abort-on-fail", Usage: "stop the run as soon as a --fail-if threshold fails"},
+			&cli.BoolFlag{Name: "no-default-thresholds", Usage: "without --fail-if, exit 0 even when nothing finished or 5 % or more failed (the default thresholds count>0 and rate<0.05)"},
 			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file (re-render it with amp report)"},
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv"},
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report with charts to this file"},
@@ -81,7 +82,8 @@ func replayCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be sent where (hosts, endpoints, correlations) and send nothing"},
 			&cli.BoolFlag{Name: "print-result", Usage: "end the output with the result in a marked block (gzip, base64) that amp kube collect reads from pod logs"},
-			&cli.GenericFlag{Name: "web", Value: &optionalAddr{def: "127.0.0.1:8089"}, Usage: "watch and steer the replay in the browser: --web (127.0.0.1:8089) or --web=`HOST:PORT`"},
+			&cli.GenericFlag{Name: "web", Value: &optionalAddr{def: "127.0.0.1:8089"}, Usage: "watch and steer the replay in the browser: --web (127.0.0.1:8089) or --web `HOST:PORT` (not loopback: needs a token)"},
+			&cli.StringFlag{Name: "web-token", Usage: "with --web: require this `TOKEN` (?token= in the browser, or Authorization: Bearer); generated and printed when --web is not on loopback"},
 			&cli.BoolFlag{Name: "autostart", Usage: "with --web: start at once, and exit when the replay ends"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of amp itself to `FILE`"},
 		},
@@ -158,6 +160,9 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return usageError("replay: %s", oneLine(err))
 	}
+	if err := checkReplayFlags(c, cfg); err != nil {
+		return err
+	}
 	namer, err := stats.NewNamer(multi(c, "name"))
 	if err != nil {
 		return usageError("replay: --name: %v", err)
@@ -204,6 +209,12 @@ func runReplay(c *cli.Context) error {
 	}
 	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter,
 		ctx: c.Context, out: c.App.Writer, valid: valid, runID: c.String("run-id")}
+	if c.IsSet("web") || !valid.skip && valid.rulesFrom == "" {
+		// Check before the web UI, or the validation pass, sends anything.
+		if err := setup.check(c, cfg, ths, nil); err != nil {
+			return err
+		}
+	}
 	if c.IsSet("web") {
 		return serveWeb(c, setup, cfg, ths, c.Bool("autostart"), c.Bool("autostart"))
 	}
@@ -223,13 +234,18 @@ func runReplay(c *cli.Context) error {
 		return nil
 	}
 	plan, col, player := run.Plan, run.Collector, run.Player
+	if valid.skip || valid.rulesFrom != "" {
+		if err := setup.check(c, cfg, ths, plan); err != nil {
+			return err
+		}
+	}
 	if c.Bool("dry-run") {
 		printData(c.App.Writer, cfg, bindings)
 		return printPlan(c.App.Writer, path, cfg, plan)
 	}
 	out := c.App.Writer
-	fmt.Fprintf(out, "replaying %s: %d sessions, %d requests (%d to mapped hosts); %s → %s\n",
-		path, len(plan.Scripts), plan.Tasks, plan.Sendable, plan.MainHost, cfg.Host)
+	fmt.Fprintf(out, "replaying %s: %s, %s (%d to mapped hosts); %s → %s\n",
+		path, plural(len(plan.Scripts), "session"), plural(plan.Tasks, "request"), plan.Sendable, plan.MainHost, cfg.Host)
 	if cfg.Shards > 1 {
 		fmt.Fprintf(out, "shard %d of %d (numbered from 0): this process runs its share of the users, rate and iterations\n", cfg.Shard, cfg.Shards)
 	}
@@ -287,7 +303,7 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 		}
 		return &exitError{code: exitThreshold, err: fmt.Errorf("replay: %d threshold(s) failed: %s", len(failed), strings.Join(names, ", "))}
 	}
-	return nil
+	return judgeDefaults(c, res, ths)
 }
 
 // replaySetup is what every replay of one recording shares; newRun builds
@@ -367,14 +383,20 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, ths []stats
 	if err != nil {
 		return usageError("--web %s: %v", addr, err)
 	}
-	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) {
-		fmt.Fprintf(c.App.ErrWriter, "amp: warning: the web UI on %s can start load from other machines; keep it on a trusted network\n", addr)
+	token, err := webToken(c, addr)
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	ui := web.New(web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart})
+	ui := web.New(web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token})
 	srv := &http.Server{Handler: ui, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	fmt.Fprintf(out, "web UI on http://%s — %s; Ctrl-C stops\n", ln.Addr(), map[bool]string{
+	query := ""
+	if token != "" {
+		query = "/?token=" + token
+	}
+	fmt.Fprintf(out, "web UI on http://%s%s — %s; Ctrl-C stops\n", ln.Addr(), query, map[bool]string{
 		true: "the replay has started", false: "set users and spawn rate, then Start"}[autostart])
 	var done <-chan struct{}
 	if exitWhenDone {
@@ -606,7 +628,7 @@ func failIf(c *cli.Context) ([]stats.Threshold, error) {
 
 // printPlan says what a replay would send where, for --dry-run.
 func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) error {
-	fmt.Fprintf(w, "%s: %d sessions, %d requests over %v as recorded\n", path, len(plan.Scripts), plan.Tasks, plan.Span.Round(time.Millisecond))
+	fmt.Fprintf(w, "%s: %s, %s over %v as recorded\n", path, plural(len(plan.Scripts), "session"), plural(plan.Tasks, "request"), plan.Span.Round(time.Millisecond))
 	hosts := make([]string, 0, len(plan.Hosts))
 	for h := range plan.Hosts {
 		hosts = append(hosts, h)
@@ -647,7 +669,8 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 	if cfg.NoCorrelate {
 		fmt.Fprintln(w, "\ncorrelation off (--no-correlate): recorded tokens and ids are sent as they are")
 	} else {
-		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists them)\n", rules, path)
+		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists every use)\n", rules, path)
+		printRuleKinds(w, plan)
 	}
 	fmt.Fprintln(w, "dry run: nothing was sent")
 	return nil

@@ -185,7 +185,7 @@ func printSessions(w io.Writer, path string, rec *capture.Recording, opt listOpt
 	if opt.correlations {
 		printCorrelations(w, rec)
 	}
-	_, err := fmt.Fprintf(w, "%d sessions, %d requests (%s)\n", len(rec.Sessions), rec.Exchanges(), rec.Header.Source)
+	_, err := fmt.Fprintf(w, "%s, %s (%s)\n", plural(len(rec.Sessions), "session"), plural(rec.Exchanges(), "request"), rec.Header.Source)
 	return err
 }
 

@@ -94,6 +94,9 @@ func printVerification(w io.Writer, v *replay.Verification, took time.Duration) 
 	if len(v.Errors) > 0 {
 		fmt.Fprintf(w, ", %s failed", plural(len(v.Errors), "request"))
 	}
+	if v.Unfinished > 0 {
+		fmt.Fprintf(w, ", %s not reached in its time", plural(v.Unfinished, "session"))
+	}
 	fmt.Fprintln(w, " (--no-validate skips this)")
 	for _, l := range v.Learned {
 		fmt.Fprintf(w, "  learned  %-14s %q → %q  from #%d: %s  (session %s)\n", l.Rule.Name, abbreviate(l.Rule.Value, 22),
@@ -103,7 +106,7 @@ func printVerification(w io.Writer, v *replay.Verification, took time.Duration) 
 		fmt.Fprintf(w, "  differs  #%d %s %s: %s  (session %s)\n", d.Task+1, d.Method, d.Name, d.Reason, d.Session)
 	}
 	for _, d := range v.Errors {
-		fmt.Fprintf(w, "  failed   #%d %s %s: %s  (session %s)\n", d.Task+1, d.Method, d.Name, oneLine(fmt.Errorf("%s", d.Reason)), d.Session)
+		fmt.Fprintf(w, "  failed   #%d %s %s: %s  (session %s; the rest of it was not sent)\n", d.Task+1, d.Method, d.Name, d.Reason, d.Session)
 	}
 }
 
@@ -140,5 +143,47 @@ func printRuleCounts(w io.Writer, plan *replay.Plan) {
 		}
 		fmt.Fprintf(w, "  warning: %s %q (session %s, from #%d: %s) was never in the live response (%d times); its requests sent the recorded value\n",
 			c.Rule.Name, abbreviate(c.Rule.Value, 22), c.Session, c.Rule.Source.Task+1, c.Rule.Source.Describe(), c.Missed)
+	}
+}
+
+// printRuleKinds lists the plan's rules by name and source, with how many
+// sessions have each and how many places it fills: where every value comes
+// from, and why that place is trusted.
+func printRuleKinds(w io.Writer, plan *replay.Plan) {
+	type group struct {
+		name, source, from string
+		sessions, uses     int
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, sc := range plan.Scripts {
+		seen := map[string]bool{}
+		for _, r := range sc.Rules {
+			from := ""
+			if t := r.Source.Task; t >= 0 && t < len(sc.Tasks) {
+				from = "from " + sc.Tasks[t].Method + " " + sc.Tasks[t].Name + ": "
+			}
+			k := r.Name + "\x00" + from + r.Source.Describe()
+			g := groups[k]
+			if g == nil {
+				g = &group{name: r.Name, source: r.Source.Describe(), from: from}
+				groups[k] = g
+				order = append(order, k)
+			}
+			if !seen[k] {
+				g.sessions++
+				seen[k] = true
+			}
+			g.uses += len(r.Uses)
+		}
+	}
+	const most = 40
+	for i, k := range order {
+		if i == most {
+			fmt.Fprintf(w, "  … and %d more\n", len(order)-most)
+			break
+		}
+		g := groups[k]
+		fmt.Fprintf(w, "  %-22s %s%s  (%s, %s)\n", abbreviate(g.name, 22), g.from, g.source, plural(g.sessions, "session"), plural(g.uses, "use"))
 	}
 }

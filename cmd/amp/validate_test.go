@@ -100,4 +100,8 @@ func TestSessionsClientValues(t *testing.T) {
 		!strings.Contains(r.stdout, "sent in #2 GET /pages/Note-3f2b8c1e-9a4d-4e7b-8f1a-2c3d4e5f6a7b: text") {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
+	r = runAmp(t, "replay", path, "--host", "http://127.0.0.1:1", "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stdout, "title                  made by the client (uuid): fresh per user and session  (1 session, 2 uses)") {
+		t.Fatalf("--dry-run: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
 }

@@ -2,6 +2,7 @@ package prom
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/ampload/amp/stats"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,7 +19,9 @@ func Buckets() []float64 {
 func Handler(c *stats.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(NewCollector(c))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	// A metric that cannot be encoded is left out rather than failing the
+	// whole scrape with a 500.
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, ErrorHandling: promhttp.ContinueOnError})
 }
 
 // Collector is a prometheus.Collector reading a stats.Collector.
@@ -53,30 +56,49 @@ func (p *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect takes a snapshot of the statistics and sends them.
+// Collect takes a snapshot of the statistics and sends them. Label values
+// are made valid UTF-8, and a label set is sent once, so that no response
+// of the target can make the scrape fail.
 func (p *Collector) Collect(ch chan<- prometheus.Metric) {
 	r := p.c.Snapshot()
+	seen := map[string]bool{}
+	send := func(d *prometheus.Desc, kind prometheus.ValueType, v float64, labels ...string) {
+		for i, l := range labels {
+			labels[i] = stats.CapText(l, 200)
+		}
+		key := d.String() + "\x00" + strings.Join(labels, "\x00")
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		if m, err := prometheus.NewConstMetric(d, kind, v, labels...); err == nil {
+			ch <- m
+		}
+	}
 	bounds := Buckets()
 	for i := range r.Endpoints {
 		e := &r.Endpoints[i]
 		for status, n := range e.Statuses {
-			ch <- prometheus.MustNewConstMetric(p.requests, prometheus.CounterValue, float64(n), e.Method, e.Name, status)
+			send(p.requests, prometheus.CounterValue, float64(n), e.Method, e.Name, status)
 		}
-		ch <- prometheus.MustNewConstMetric(p.late, prometheus.CounterValue, float64(e.Late), e.Method, e.Name)
+		send(p.late, prometheus.CounterValue, float64(e.Late), e.Method, e.Name)
 		buckets := map[float64]uint64{}
 		for i, n := range e.LatencyBuckets(bounds) {
 			buckets[bounds[i]] = uint64(n)
 		}
 		sum := e.Latency.Avg * float64(e.Requests) / 1000
-		ch <- prometheus.MustNewConstHistogram(p.latency, uint64(e.Requests), sum, buckets, e.Method, e.Name)
+		if m, err := prometheus.NewConstHistogram(p.latency, uint64(e.Requests), sum, buckets,
+			stats.CapText(e.Method, 200), stats.CapText(e.Name, 200)); err == nil {
+			ch <- m
+		}
 	}
 	for _, f := range r.Errors {
-		ch <- prometheus.MustNewConstMetric(p.failures, prometheus.CounterValue, float64(f.Count), f.Method, f.Name, f.Reason)
+		send(p.failures, prometheus.CounterValue, float64(f.Count), f.Method, f.Name, f.Reason)
 	}
 	for reason, n := range r.Skipped {
-		ch <- prometheus.MustNewConstMetric(p.skipped, prometheus.CounterValue, float64(n), reason)
+		send(p.skipped, prometheus.CounterValue, float64(n), reason)
 	}
-	ch <- prometheus.MustNewConstMetric(p.users, prometheus.GaugeValue, float64(p.c.Users()))
+	send(p.users, prometheus.GaugeValue, float64(p.c.Users()))
 }
 
 var _ prometheus.Collector = (*Collector)(nil)

@@ -80,3 +80,26 @@ func TestScrapeShowsCountersMoving(t *testing.T) {
 		t.Error("the handler exposes the global registry's Go metrics; it must use its own registry")
 	}
 }
+
+// TestScrapeSurvivesGarbage: endpoint names, reasons and skip reasons that
+// are invalid UTF-8, or collide once made valid, never turn /metrics into a
+// 500 (issue 13).
+func TestScrapeSurvivesGarbage(t *testing.T) {
+	t.Parallel()
+	c := stats.NewCollector(stats.Config{})
+	eps := []stats.Endpoint{c.Endpoint("GET", "/a\xff"), c.Endpoint("GET", "/a\xfe")} // both become "/a\uFFFD"
+	rec := c.NewRecorder()
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	for i := range 100 {
+		s := stats.Sample{Sent: t0, Done: t0.Add(time.Millisecond), Failure: "bad \xe2\x82" + strings.Repeat("\xff", i)}
+		rec.Record(eps[i%2], &s)
+	}
+	c.AddSkipped("odd \xff", 1)
+	c.AddSkipped("odd \xfe", 1)
+	srv := httptest.NewServer(prom.Handler(c))
+	defer srv.Close()
+	body := scrape(t, srv.URL) // fails the test on a status other than 200
+	if !strings.Contains(body, "amp_failures_total") || !strings.Contains(body, "amp_users 0") {
+		t.Fatalf("metrics missing:\n%s", body)
+	}
+}

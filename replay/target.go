@@ -1,0 +1,52 @@
+package replay
+
+import (
+	"net"
+	"strconv"
+	"strings"
+)
+
+// validHostPort reports whether s is host:port with a numeric port.
+func validHostPort(s string) bool {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil || h == "" {
+		return false
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// mapHost returns the recorded host an --map rule "OLDHOST=URL" maps, lower
+// case, without a scheme or path.
+func mapHost(old string) string {
+	if h := hostOf(old); h != "" {
+		old = h
+	}
+	return strings.ToLower(old)
+}
+
+// UnmatchedMaps returns the rules of maps ("OLDHOST=URL", as Config.Map)
+// whose host the plan's recording does not hold: they map nothing, which is
+// usually a typo worth a warning.
+func UnmatchedMaps(p *Plan, maps []string) []string {
+	var out []string
+	for _, m := range maps {
+		old, _, _ := strings.Cut(m, "=")
+		if p.Hosts[mapHost(old)] == 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// validateMap checks one --map rule: a host, "=", and a target URL.
+func validateMap(m string) error {
+	old, nu, ok := strings.Cut(m, "=")
+	if !ok || strings.TrimSpace(old) == "" || strings.TrimSpace(nu) == "" {
+		return errMapForm
+	}
+	if _, err := newTarget(nu, false); err != nil {
+		return err
+	}
+	return nil
+}
