@@ -31,9 +31,12 @@ type conn struct {
 	hbuf    []byte   // header lines, copied out of br
 	hoffs   []hfield // offsets into hbuf
 	body    []byte   // the body when kept
+	bodyN   int64    // body bytes read (as sent: compressed, de-chunked)
 	bytes   int64    // response bytes read (status line, header, body)
 	first   time.Time
 	closing bool // the server asked to close
+
+	chk checkScratch // the checks' buffers (check.go)
 }
 
 // hfield locates one header field in conn.hbuf.
@@ -193,7 +196,7 @@ func (c *conn) setConn(nc net.Conn) {
 
 // readResponse parses one response, skipping 1xx interim responses.
 func (c *conn) readResponse(head, keepBody bool) error {
-	c.bytes = 0
+	c.bytes, c.bodyN = 0, 0
 	c.body = c.body[:0]
 	c.first = time.Time{}
 	for {
@@ -341,6 +344,7 @@ func (c *conn) consume(n int64, keep bool) error {
 				return derr
 			}
 			c.bytes += int64(len(buf))
+			c.bodyN += int64(len(buf))
 			n -= int64(len(buf))
 			continue
 		}

@@ -99,6 +99,13 @@ type Config struct {
 	// waits for it, and ramps and timelines count from it.
 	StartAt time.Time
 
+	// CheckMode says how responses are judged: CheckAuto (the default)
+	// compares each with its recording, CheckStatus by status class only.
+	CheckMode CheckMode
+	// Checks are explicit assertions on the responses (--check), applied in
+	// either mode.
+	Checks []Check
+
 	// MaxConns caps the connections to each target, shared by all users; 0
 	// gives every user its own keep-alive connection, like a browser. Set it
 	// when there are more users than the process may open files.

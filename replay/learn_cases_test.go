@@ -233,7 +233,8 @@ func itoaTest(n int) string {
 func TestMissingLiveValueFails(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, `<form><input name="other" value="x"></form>`) // the token field is gone
+		w.Header().Set("Content-Type", "text/html")                                           // as recorded
+		_, _ = io.WriteString(w, `<form><input type="hidden" name="other" value="x"></form>`) // the token field is gone
 	}))
 	defer srv.Close()
 	rec := &capture.Recording{Sessions: []*capture.Session{session(

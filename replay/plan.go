@@ -70,6 +70,8 @@ type Task struct {
 	extract  []int  // rules whose source is this task
 	spans    []span // where live values go in the request, by part (body, target, headers) and offset
 	hdrFrom  []int  // for each field of Header, its index in the recorded request's fields, or -1
+
+	exp *expect // the recorded response's fingerprint and the checks (check.go); nil: status class only
 }
 
 // Cookie is one name=value pair of a Cookie header.
@@ -237,6 +239,9 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		p.Scripts = append(p.Scripts, sc)
 	}
 	p.Span = last.Sub(first)
+	if err := p.prepareChecks(rec, cfg); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -135,6 +135,7 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 	if cfg.MaxConns > 0 {
 		p.pools = map[*Target]*connPool{}
 	}
+	plan.checkRules() // rules learned since NewPlan (the validation pass) are per-user values too
 	recorded := map[stats.Endpoint][]time.Duration{}
 	for _, sc := range plan.Scripts {
 		for i := range sc.Tasks {

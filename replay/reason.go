@@ -20,7 +20,8 @@ import (
 //	connection refused, connection reset, connection closed early, broken pipe,
 //	timeout, timeout at stop, canceled, dns: ..., tls: ..., too many open files,
 //	no free local port, bad response: WHAT, HTTP NNN [(recorded NNN)],
-//	differs: WHAT (a response check), error (anything else; see the sample)
+//	differs: WHAT (a response unlike its recording, check.go), check "EXPR" failed
+//	(a --check), error (anything else; see the sample)
 //
 // The collector keeps at most stats.MaxReasons of them per endpoint and
 // counts the rest as stats.OtherReason.

@@ -227,7 +227,7 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 		}
 	} else {
 		u.backoff = 0
-		s.Failure = p.judge(c.status, t.RecordedStatus)
+		s.Failure, s.Detail = p.check(t, c)
 		c.eachHeader("Set-Cookie", func(v []byte) { u.jar.set(t.Target, v, done) })
 		if len(t.extract) > 0 {
 			if miss := u.extract(sc, t, c); miss != "" && s.Failure == "" {

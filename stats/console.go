@@ -241,7 +241,11 @@ func writeSlowdown(b *strings.Builder, r *Result) {
 // and slowdown: OK below 1 % failures and a p95 slowdown under 2x, DEGRADED
 // up to 5 % failures, FAILING beyond; a run without requests has NO DATA.
 func (r *Result) Verdict() (pass bool, line string) {
-	summary := fmt.Sprintf("%d requests, %s failed, p95 %s ms", r.Requests, pct(r.FailureRate), fmtMS(r.Latency.P95))
+	summary := fmt.Sprintf("%d requests, %s failed", r.Requests, pct(r.FailureRate))
+	if n := r.failuresOfKind(Threshold{Agg: "differs"}); n > 0 {
+		summary += fmt.Sprintf(" (%d unlike the recording)", n)
+	}
+	summary += fmt.Sprintf(", p95 %s ms", fmtMS(r.Latency.P95))
 	if r.Slowdown != nil {
 		summary += fmt.Sprintf(", p95 %.2fx the recording", r.Slowdown.P95)
 	}

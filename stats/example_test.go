@@ -62,7 +62,7 @@ func ExampleParseThreshold() {
 	}
 	// Output:
 	// GET /articles/{id}: p(99) < 800 ms
-	// invalid threshold "p95<500": unknown aggregation "p95" (did you mean p(95)?); want avg, min, max, med, p(N), rate, rps, count or failures
+	// invalid threshold "p95<500": unknown aggregation "p95" (did you mean p(95)?); want avg, min, max, med, p(N), rate, rps, count, failures, differs or failed_checks
 }
 
 // Results of the processes of one distributed run merge exactly.

@@ -18,19 +18,23 @@ import (
 //	             rate                           failure rate, 0..1 (or VALUE with %)
 //	             rps                            requests per second
 //	             count | failures               number of requests | of failures
+//	             differs                        failures that differ from the recording
+//	                                            (reason "differs: ...")
+//	             failed_checks                  failures of explicit checks
+//	                                            (reason "check ... failed")
 //	OPERATOR     < | <= | > | >= | == | === | !=
 //	VALUE        a number; latencies also take ms or s ("1.5s"), rates a % ("1%")
 //	SCOPE        "METHOD NAME" (GET /articles/{id}) or "NAME" (all methods); k6's
 //	             metric names http_req_duration, http_req_failed, http_reqs mean
 //	             the whole run
 //
-// Examples: "p(95)<500", "avg<200", "rate<0.01", "rps>100",
+// Examples: "p(95)<500", "avg<200", "rate<0.01", "rps>100", "differs==0",
 // "GET /articles/{id}: p(99)<800".
 type Threshold struct {
 	Expr   string  // as given
 	Method string  // scope method; "" = any
 	Name   string  // scope endpoint name; "" = the whole run
-	Agg    string  // avg, min, max, med, p, rate, rps, count, failures
+	Agg    string  // avg, min, max, med, p, rate, rps, count, failures, differs, failed_checks
 	P      float64 // the percentile of Agg "p"
 	Op     string  // <, <=, >, >=, ==, !=
 	Value  float64 // the limit, in ms for latencies
@@ -50,7 +54,7 @@ type ThresholdResult struct {
 // isAggregation reports the aggregation names a threshold may use.
 func isAggregation(name string) bool {
 	switch name {
-	case "avg", "min", "max", "med", "p", "rate", "rps", "count", "failures":
+	case "avg", "min", "max", "med", "p", "rate", "rps", "count", "failures", "differs", "failed_checks":
 		return true
 	}
 	return false
@@ -120,9 +124,9 @@ func ParseThreshold(expr string) (Threshold, error) {
 				}
 			}
 			if agg == "" {
-				return fail("no aggregation before %q; want avg, min, max, med, p(N), rate, rps, count or failures", rest)
+				return fail("no aggregation before %q; want avg, min, max, med, p(N), rate, rps, count, failures, differs or failed_checks", rest)
 			}
-			return fail("unknown aggregation %q%s; want avg, min, max, med, p(N), rate, rps, count or failures", agg, hint)
+			return fail("unknown aggregation %q%s; want avg, min, max, med, p(N), rate, rps, count, failures, differs or failed_checks", agg, hint)
 		}
 		th.Agg, rest = agg, rest[i:]
 	}
@@ -265,6 +269,8 @@ func (r *Result) check(th Threshold) ThresholdResult {
 		res.Observed = float64(s.Requests)
 	case "failures":
 		res.Observed = float64(s.Failures)
+	case "differs", "failed_checks":
+		res.Observed = float64(r.failuresOfKind(th))
 	}
 	o, l := res.Observed, th.Value
 	switch th.Op {
@@ -299,6 +305,23 @@ func (r *Result) check(th Threshold) ThresholdResult {
 		res.Message += fmt.Sprintf(" (%+.0f%%)", (o-l)/math.Abs(l)*100)
 	}
 	return res
+}
+
+// failuresOfKind counts the failures in the threshold's scope whose reason
+// is of its kind: "differs: ..." (a response unlike its recording) or
+// "check ... failed" (an explicit check).
+func (r *Result) failuresOfKind(th Threshold) int64 {
+	var n int64
+	for _, e := range r.Errors {
+		if th.Name != "" && (e.Name != th.Name || th.Method != "" && e.Method != th.Method) {
+			continue
+		}
+		if th.Agg == "differs" && strings.HasPrefix(e.Reason, "differs: ") ||
+			th.Agg == "failed_checks" && strings.HasPrefix(e.Reason, "check ") && strings.Contains(e.Reason, " failed") {
+			n += e.Count
+		}
+	}
+	return n
 }
 
 // jsonSafe replaces NaN, which JSON cannot hold, by 0.

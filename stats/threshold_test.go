@@ -144,3 +144,50 @@ func TestThresholdsOnEmptyResult(t *testing.T) {
 		}
 	}
 }
+
+// TestThresholdDiffers: differs and failed_checks count the failures of
+// their kind, in the whole run or an endpoint.
+func TestThresholdDiffers(t *testing.T) {
+	t.Parallel()
+	r := &stats.Result{
+		Stats: stats.Stats{Requests: 20, Failures: 9},
+		Endpoints: []stats.EndpointStats{
+			{Method: "POST", Name: "/login", Stats: stats.Stats{Requests: 10, Failures: 7}},
+			{Method: "GET", Name: "/cart", Stats: stats.Stats{Requests: 10, Failures: 2}},
+		},
+		Errors: []stats.ErrorStats{
+			{Method: "POST", Name: "/login", Reason: "differs: status 200, recorded 302", Count: 4},
+			{Method: "POST", Name: "/login", Reason: `differs: title "Log in", recorded "Dashboard"`, Count: 1},
+			{Method: "POST", Name: "/login", Reason: "HTTP 500", Count: 2},
+			{Method: "GET", Name: "/cart", Reason: `check "GET /cart: body contains \"Total\"" failed`, Count: 2},
+		},
+	}
+	tests := []struct {
+		expr     string
+		pass     bool
+		observed float64
+	}{
+		{"differs==0", false, 5},
+		{"differs<=5", true, 5},
+		{"POST /login: differs<5", false, 5},
+		{"GET /cart: differs==0", true, 0},
+		{"failed_checks==0", false, 2},
+		{"/cart: failed_checks==2", true, 2},
+		{"POST /login: failed_checks==0", true, 0},
+	}
+	for _, tc := range tests {
+		th, err := stats.ParseThreshold(tc.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.CheckThresholds([]stats.Threshold{th})[0]
+		if got.Pass != tc.pass || got.Observed != tc.observed {
+			t.Errorf("%s: %+v; want pass=%v observed=%v", tc.expr, got, tc.pass, tc.observed)
+		}
+	}
+	r.Thresholds = nil
+	r.Requests, r.Failures, r.FailureRate = 20, 9, 0.45
+	if _, line := r.Verdict(); !strings.Contains(line, "45.00% failed (5 unlike the recording)") {
+		t.Errorf("verdict %q does not count the differences", line)
+	}
+}

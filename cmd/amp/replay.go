@@ -43,6 +43,9 @@ func replayCommand() *cli.Command {
 			"--multiple copies of it; latency counts from each task's intended start.\n\n" +
 			"Each user has its own cookies and keep-alive connection, and values the server generated\n" +
 			"(CSRF tokens, ids) are correlated automatically (see amp sessions --correlations).\n" +
+			"Each response is compared with its recording (status, redirect, title, forms, JSON shape,\n" +
+			"size): a difference fails the task as \"differs: ...\" (--checks=status: by status class only);\n" +
+			"--check adds assertions, e.g. --check 'POST /login: status == 302'.\n" +
 			"Only mapped hosts get traffic: --host maps the recording's main host, --map the others;\n" +
 			"requests to other hosts are skipped and counted. Ctrl-C stops gracefully, twice at once.",
 		Flags: []cli.Flag{
@@ -63,6 +66,9 @@ func replayCommand() *cli.Command {
 			&cli.DurationFlag{Name: "timeout", Value: def.Timeout, Usage: "bound of one request"},
 			&cli.DurationFlag{Name: "stop-timeout", Value: def.StopTimeout, Usage: "time in-flight requests get to finish at the end"},
 			&cli.BoolFlag{Name: "no-correlate", Usage: "send recorded tokens and ids as they are"},
+			&cli.StringFlag{Name: "checks", Value: "auto", Usage: "judge responses: auto (compare each with its recording: status, redirect, title, forms, JSON shape, size) or status (by status class only)"},
+			&cli.BoolFlag{Name: "no-checks", Usage: "judge responses by status class only (--checks=status)"},
+			&cli.GenericFlag{Name: "check", Value: &multiFlag{}, Usage: "assert on responses, optionally for one endpoint (`EXPR`, repeatable): 'POST /login: status == 302', 'GET /cart: body contains \"Total\"', 'json $.id exists', 'header Location contains /x', 'status in 200,302', 'json $.a == \"v\"'"},
 			&cli.GenericFlag{Name: "header", Value: &multiFlag{}, Usage: "set this field on every request, replacing the recorded one: `'Name: value'` (repeatable), e.g. 'X-Load-Test: amp'"},
 			&cli.StringFlag{Name: "data", Usage: "per-user values: a CSV `FILE` with a header row, or JSON lines; a column named like a recorded form field, JSON member, query parameter or header replaces the recorded value"},
 			&cli.StringFlag{Name: "data-mode", Value: "next", Usage: "which row each session takes: next (in turn, wrapping), random, unique (each row once, then stop) or loop (each user keeps its row)"},
@@ -96,6 +102,7 @@ func replayCommand() *cli.Command {
 // replayConfig turns the flags into a replay.Config.
 func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg := replay.DefaultConfig()
+	var err error
 	cfg.Host = c.String("host")
 	cfg.Map = multi(c, "map")
 	cfg.Insecure = c.Bool("insecure")
@@ -118,11 +125,23 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg.Timeout = c.Duration("timeout")
 	cfg.StopTimeout = c.Duration("stop-timeout")
 	cfg.NoCorrelate = c.Bool("no-correlate")
+	if cfg.CheckMode, err = replay.ParseCheckMode(c.String("checks")); err != nil {
+		return cfg, err
+	}
+	if c.Bool("no-checks") {
+		cfg.CheckMode = replay.CheckStatus
+	}
+	for _, expr := range multi(c, "check") {
+		ck, err := replay.ParseCheck(expr)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Checks = append(cfg.Checks, ck)
+	}
 	cfg.Headers = multi(c, "header")
 	cfg.MaxConns = c.Int("max-conns")
 	cfg.DataFile = c.String("data")
 	cfg.KeepClientValues = c.Bool("keep-client-values")
-	var err error
 	if cfg.DataMode, err = replay.ParseDataMode(c.String("data-mode")); err != nil {
 		return cfg, err
 	}
@@ -550,6 +569,7 @@ func resultConfig(path string, cfg replay.Config, plan *replay.Plan) map[string]
 		"recording": path, "host": cfg.Host, "main_host": plan.MainHost,
 		"users": cfg.Users, "rate": cfg.Rate, "duration": cfg.Duration.String(),
 		"iterations": cfg.Iterations, "speed": cfg.Speed, "correlate": !cfg.NoCorrelate,
+		"checks": map[replay.CheckMode]string{replay.CheckAuto: "auto", replay.CheckStatus: "status"}[cfg.CheckMode],
 	}
 	if cfg.Shards > 1 {
 		m["shard"] = fmt.Sprintf("%d/%d", cfg.Shard, cfg.Shards)
@@ -672,6 +692,20 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists every use)\n", rules, path)
 		printRuleKinds(w, plan)
 	}
+	printChecks(w, plan.CheckSummary(cfg))
 	fmt.Fprintln(w, "dry run: nothing was sent")
 	return nil
+}
+
+// printChecks says how the responses will be judged, for --dry-run.
+func printChecks(w io.Writer, sum replay.CheckSummary) {
+	if sum.Mode == replay.CheckStatus {
+		fmt.Fprintln(w, "responses judged by status class only (--checks=status): a 5xx, or a 4xx where the recording had 2xx/3xx")
+	} else {
+		fmt.Fprintf(w, "%d of %d requests compared with their recording: status; redirect target %d, title %d, form set %d, JSON shape %d\n",
+			sum.Compared, sum.Tasks, sum.Redirects, sum.Titles, sum.Forms, sum.JSON)
+	}
+	for _, ck := range sum.Checks {
+		fmt.Fprintf(w, "  --check %-48s on %d requests\n", ck.Expr, ck.Tasks)
+	}
 }

@@ -137,6 +137,9 @@ func TestReplayCommandUsageErrors(t *testing.T) {
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--header", "NoColon"}, want: `--header "NoColon": want "Name: value"`},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--header", "Content-Length: 5"}, want: "amp sets Content-Length itself"},
 		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--stages", "1s:5", "--timeline"}, want: "--stages ramps the closed model"},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--check", "status = 200"}, want: `--check "status = 200": want status == N`},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--check", "GET /nope: status == 200"}, want: `--check "GET /nope: status == 200": no endpoint "GET /nope" in the recording`},
+		{args: []string{"replay", rec, "--host", "http://127.0.0.1:1", "--checks", "strict"}, want: `--checks "strict": want auto or status`},
 	}
 	for _, tc := range tests {
 		r := runAmp(t, tc.args...)
@@ -364,9 +367,44 @@ func TestReplayDryRun(t *testing.T) {
 	if r.code != 0 || hits.Load() != 0 {
 		t.Fatalf("exit %d, %d requests sent: %s", r.code, hits.Load(), r.stderr)
 	}
-	for _, want := range []string{"2 sessions, 5 requests", "shop.example", "→ " + srv.URL, "GET /articles", "nothing was sent"} {
+	for _, want := range []string{"2 sessions, 5 requests", "shop.example", "→ " + srv.URL, "GET /articles", "nothing was sent",
+		"5 of 5 requests compared with their recording"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("--dry-run output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// TestReplayChecks: a response unlike its recording fails as "differs",
+// which --fail-if 'differs==0' turns into exit 99; --no-checks judges by
+// status class; --check assertions are reported and listed by --dry-run.
+func TestReplayChecks(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.URL.Path == "/login" {
+			http.Redirect(w, r, "/", http.StatusFound) // recorded: 200
+		}
+	}))
+	defer srv.Close()
+	rec := writeDemoRecording(t)
+	base := []string{"replay", rec, "--host", srv.URL, "--iterations", "2", "--think", "none", "--quiet"}
+	r := runAmp(t, append(base, "--fail-if", "differs==0")...)
+	if r.code != 99 || !strings.Contains(r.stdout, "differs: status 302, recorded 200") || !strings.Contains(r.stderr, "differs==0") {
+		t.Fatalf("exit %d, want 99 with the difference reported\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	r = runAmp(t, append(base, "--no-checks", "--fail-if", "differs==0", "--fail-if", "rate==0")...)
+	if r.code != 0 || strings.Contains(r.stdout, "differs:") {
+		t.Fatalf("--no-checks: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	r = runAmp(t, append(base, "--checks", "status", "--check", "GET /login: status == 200", "--fail-if", "failed_checks==0")...)
+	if r.code != 99 || !strings.Contains(r.stdout, `check "GET /login: status == 200" failed (e.g. "status 302")`) {
+		t.Fatalf("--check: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	sent := hits.Load()
+	r = runAmp(t, "replay", rec, "--host", srv.URL, "--dry-run", "--check", "GET /articles: body contains Total", "--check", "status in 200,302")
+	if r.code != 0 || hits.Load() != sent || !strings.Contains(r.stdout, "--check GET /articles: body contains Total") ||
+		!regexp.MustCompile(`--check status in 200,302 +on 5 requests`).MatchString(r.stdout) {
+		t.Fatalf("--dry-run: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
 }
