@@ -101,8 +101,8 @@ cmd_stats() {
 	logins=$(grep -c 'Login for .* succeeded' "$DIR/auth.log" 2>/dev/null || true)
 	users=$(sed -n 's/.*Login for \(.*\) succeeded.*/\1/p' "$DIR/auth.log" 2>/dev/null | sort -u | wc -l)
 	created=$(sql "$DIR/data/wiki.sqlite" "SELECT COUNT(*) FROM page WHERE page_id > $base")
-	# an open is a GET of a revision by its id (the page's permanent link)
-	grep -oE '\]: GET /index.php\?[^ ]*oldid=[0-9]+' "$DIR/log" | grep -oE 'oldid=[0-9]+' >"$DIR/opens" || true
+	# an open is a GET of a revision by its id (the page's permanent link) answered 200
+	grep -oE '\[200\]: GET /index.php\?[^ ]*oldid=[0-9]+' "$DIR/log" | grep -oE 'oldid=[0-9]+' >"$DIR/opens" || true
 	opens=$(wc -l <"$DIR/opens")
 	distinct=$(sort -u "$DIR/opens" | wc -l)
 	printf '{"logins":%d,"users":%d,"created":%d,"opens":%d,"distinct_opens":%d}\n' \

@@ -103,8 +103,14 @@ cmd_stats() {
 	logins=$(grep -c "Successful authentication for '" "$log" || true)
 	users=$(sed -n "s/.*Successful authentication for '\([^']*\)'.*/\1/p" "$log" | sort -u | wc -l)
 	created=$(sql "SELECT COUNT(*) FROM issues JOIN projects ON projects.id = issues.project_id WHERE projects.identifier = 'fidelity'")
-	# an open is a GET of one issue's page
-	grep -oE 'Started GET "/issues/[0-9]+"' "$log" | grep -oE '[0-9]+' >"$DIR/opens" || true
+	# an open is a GET of one issue's page answered 200 (lines of one request share its [id])
+	awk 'match($0, /\] Started GET "\/issues\/[0-9]+"/) {
+			s = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", s)
+			if (match($0, /\[[0-9a-f-]+\] Started/)) want[substr($0, RSTART + 1, 36)] = s
+		}
+		/\] Completed 200 / && match($0, /\[[0-9a-f-]+\] Completed/) {
+			r = substr($0, RSTART + 1, 36); if (r in want) { print want[r]; delete want[r] }
+		}' "$log" >"$DIR/opens" || true
 	opens=$(wc -l <"$DIR/opens")
 	distinct=$(sort -u "$DIR/opens" | wc -l)
 	printf '{"logins":%d,"users":%d,"created":%d,"opens":%d,"distinct_opens":%d}\n' \
