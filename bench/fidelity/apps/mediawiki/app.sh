@@ -94,6 +94,12 @@ cmd_flow() {
 	python3 "$HERE/flow.py" "$@"
 }
 
+cmd_browser() { # the same flow in headless Chromium (bench/fidelity/lib)
+	[ $# -eq 3 ] || die "usage: app.sh browser BASEURL USER PASS"
+	"$HERE/../../lib/install-playwright.sh"
+	node "$HERE/browser.js" "$@"
+}
+
 cmd_stats() {
 	DIR=${1:?stats DIR}
 	local base logins users created opens distinct
@@ -127,8 +133,9 @@ case "${1:-}" in
 install) shift; cmd_install "$@" ;;
 start) shift; cmd_start "$@" ;;
 flow) shift; cmd_flow "$@" ;;
+browser) shift; cmd_browser "$@" ;;
 stats) shift; cmd_stats "$@" ;;
 stop) shift; cmd_stop "$@" ;;
 datacols) echo "wpName,wpPassword" ;; # the login form's field names: the header of a --data users.csv
-*) die "usage: app.sh install | start DIR PORT IDBASE | flow BASEURL USER PASS | stats DIR | stop DIR" ;;
+*) die "usage: app.sh install | start DIR PORT IDBASE | flow BASEURL USER PASS | browser BASEURL USER PASS | stats DIR | stop DIR | datacols" ;;
 esac
