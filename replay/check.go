@@ -179,7 +179,13 @@ func (s *checkScratch) body(c *conn) ([]byte, bool) {
 		}
 		r = s.fr
 	default:
-		return nil, false // br, zstd: not checked
+		// br, zstd: less common, so a decoder of their own each time.
+		if r = contentDecoder(string(enc), &s.br); r == nil {
+			return nil, false
+		}
+		if c, ok := r.(io.Closer); ok {
+			defer c.Close()
+		}
 	}
 	s.dec = s.dec[:0]
 	for len(s.dec) < maxKeptBody {
@@ -732,7 +738,45 @@ func shapePath(dst, u []byte) []byte {
 // shapeTitle appends the normalised text of a title: lower case, white space
 // collapsed, every word holding a digit replaced by '#'.
 func shapeTitle(dst, s []byte) []byte {
-	return shapeWords(dst, bytes.TrimSpace(s), true)
+	start := len(dst)
+	return dropCounts(shapeWords(dst, bytes.TrimSpace(s), true), start)
+}
+
+// dropCounts removes from dst[start:] the number words ('#') and the
+// brackets they leave empty — the "(2)" of "Unread (2) - Miniflux" — so that
+// a count that comes and goes with the data does not change a title; white
+// space is folded again. It works in place.
+func dropCounts(dst []byte, start int) []byte {
+	out := dst[:start]
+	t := dst[start:]
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c == '#' {
+			continue
+		}
+		if c == '(' || c == '[' {
+			end := byte(')')
+			if c == '[' {
+				end = ']'
+			}
+			j := i + 1
+			for j < len(t) && (t[j] == ' ' || t[j] == '#') {
+				j++
+			}
+			if j < len(t) && t[j] == end {
+				i = j
+				continue
+			}
+		}
+		if c == ' ' && (len(out) == start || out[len(out)-1] == ' ') {
+			continue
+		}
+		out = append(out, c)
+	}
+	for len(out) > start && out[len(out)-1] == ' ' {
+		out = out[:len(out)-1]
+	}
+	return out
 }
 
 // shapeWords lower-cases s and replaces each word (a run of ASCII letters

@@ -272,6 +272,11 @@ func TestChecksNoFalsePositives(t *testing.T) {
 			},
 		},
 		{
+			name: "a count that comes and goes in a title",
+			rec:  []rx{{"GET", "/unread", 200, []string{ctHTML}, page("Unread - Miniflux", "")}},
+			live: map[string]live{"GET /unread": {200, []string{ctHTML}, page("Unread (2) - Miniflux", "")}},
+		},
+		{
 			name: "the title of an object's page names the object",
 			rec:  []rx{{"GET", "/articles/17", 200, []string{ctHTML}, page("My trip to Paris | Blog", "")}},
 			live: map[string]live{"GET /articles/17": {200, []string{ctHTML}, page("Notes on the Engine | Blog", "")}},

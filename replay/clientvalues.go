@@ -2,8 +2,6 @@ package replay
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"encoding/json"
 	"io"
 	"math/rand/v2"
@@ -186,7 +184,7 @@ func seenIn(texts [][]byte, v string) bool {
 }
 
 // responseText is what a response tells the client: its header fields and
-// its body with gzip or deflate Content-Encoding undone.
+// its body with its Content-Encoding undone.
 func responseText(e *capture.Exchange) []byte {
 	var b bytes.Buffer
 	for _, h := range e.Response.Header {
@@ -195,22 +193,7 @@ func responseText(e *capture.Exchange) []byte {
 		b.WriteString(h.Value)
 		b.WriteString("\n")
 	}
-	body := e.Response.Body
-	var r io.Reader
-	switch strings.ToLower(strings.TrimSpace(e.Response.Header.Get("Content-Encoding"))) {
-	case "gzip", "x-gzip":
-		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
-			r = zr
-		}
-	case "deflate":
-		r = flate.NewReader(bytes.NewReader(body))
-	}
-	if r != nil {
-		if dec, _ := io.ReadAll(io.LimitReader(r, 64<<20)); len(dec) > 0 {
-			body = dec
-		}
-	}
-	b.Write(body)
+	b.Write(decodeAll(e.Response.Header.Get("Content-Encoding"), e.Response.Body, 64<<20))
 	return b.Bytes()
 }
 

@@ -1,10 +1,6 @@
 package replay
 
 import (
-	"bytes"
-	"compress/flate"
-	"compress/gzip"
-	"io"
 	"mime"
 	"net/url"
 	"slices"
@@ -279,8 +275,8 @@ func fits(c candidate, p place, long bool) bool {
 	case SourceField:
 		return p.seg < 0 && p.name == c.src.Name
 	}
-	if !hasDigit(p.value) {
-		return false // a short word is a label, not an id
+	if !idLikeShort(p.value) {
+		return false // a short word or version is a label, not an id
 	}
 	switch c.src.Kind {
 	case SourceLocation, SourceLink:
@@ -367,27 +363,67 @@ func textSpans(spans []span, e *capture.Exchange, v string, ri int) []span {
 }
 
 // dynamicLooking keeps values that can be server-generated ids or tokens and
-// drops words and small numbers that would match by chance: a value of four
-// or more bytes with a digit, or a long run of token characters (a
-// base64url secret without a digit), never a phrase or a title such as
-// "Special:UserLogin".
+// drops words, versions and file names that would match by chance: a
+// number of four or more digits, a mix of letters and digits of eight or
+// more bytes, or a long run of token characters in both cases (a base64url
+// secret without a digit) — never a phrase, a title such as
+// "Special:UserLogin", or a file name such as "jquery-3.6.0.min.js".
 func dynamicLooking(v string) bool {
-	if len(v) < 4 || len(v) > maxValue {
+	if len(v) < 4 || len(v) > maxValue || staticName(v) {
 		return false
 	}
-	if hasDigit(v) {
-		return true
-	}
-	if len(v) < 20 {
-		return false
-	}
+	digits, upper, lower, other := 0, false, false, false
 	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(isWordByte(c) || c == '+' || c == '/' || c == '=' || c == '.' || c == '~') {
+		switch c := v[i]; {
+		case '0' <= c && c <= '9':
+			digits++
+		case 'A' <= c && c <= 'Z':
+			upper = true
+		case 'a' <= c && c <= 'z':
+			lower = true
+		case c == '_' || c == '-' || c == '+' || c == '/' || c == '=' || c == '~':
+		default:
+			other = true
+		}
+	}
+	switch {
+	case digits == len(v):
+		return true
+	case digits > 0:
+		return len(v) >= 8
+	}
+	return len(v) >= 20 && upper && lower && !other
+}
+
+// idLikeShort reports a short value that can be an object id: digits, or a
+// short hex string with a digit ("1", "42", "9f3a").
+func idLikeShort(v string) bool {
+	digit := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case '0' <= c && c <= '9':
+			digit = true
+		case 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
 			return false
 		}
 	}
-	return true
+	return digit
+}
+
+// staticName reports a value that names a static file: "app.min.js",
+// "logo.png".
+func staticName(v string) bool {
+	i := strings.LastIndexByte(v, '.')
+	if i < 0 {
+		return false
+	}
+	switch strings.ToLower(v[i+1:]) {
+	case "js", "mjs", "css", "map", "png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "avif",
+		"woff", "woff2", "ttf", "otf", "eot", "html", "htm", "txt", "xml", "json", "pdf", "mp4", "webm", "mp3":
+		return true
+	}
+	return false
 }
 
 func standardRequestHeader(name string) bool {
@@ -414,30 +450,13 @@ func isHopHeader(name string) bool {
 	return false
 }
 
-// decodedBody undoes gzip or deflate Content-Encoding so that values can be
-// found; other encodings are searched as they are.
+// decodedBody undoes the Content-Encoding (gzip, deflate, br, zstd) so
+// that values can be found; other encodings are searched as they are.
 func decodedBody(h capture.Headers, body []byte) []byte {
 	if body == nil {
 		return []byte{}
 	}
-	var r io.Reader
-	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))) {
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return body
-		}
-		r = zr
-	case "deflate":
-		r = flate.NewReader(bytes.NewReader(body))
-	default:
-		return body
-	}
-	out, err := io.ReadAll(io.LimitReader(r, maxKeptBody))
-	if err != nil && len(out) == 0 {
-		return body
-	}
-	return out
+	return decodeAll(h.Get("Content-Encoding"), body, maxKeptBody)
 }
 
 // headerText is the part of a field value that is searched: a Location's

@@ -4,10 +4,18 @@
 // Script of Tasks, hosts are mapped to Targets (the recording's main host to
 // Config.Host, others through Config.Map; requests to hosts mapped neither way
 // are skipped and counted, never sent), and correlations are learned (Learn):
-// values the server generated in a recorded response — CSRF tokens in forms,
-// meta tags and headers, ids in JSON bodies and Location headers, tokens in
-// query strings — that later requests of the session sent back. A Player runs
-// the plan:
+// values the server generated in a recorded response and later requests of
+// the session sent back, each found by the structure of the response (a
+// redirect's Location segment, a form field by its name, a link, a JSON
+// member, Set-Cookie) and written back into the exact place — path segment,
+// query or form parameter, multipart part, JSON member, header — that the
+// recording sent it in. Short values (the ids 1, 2, 5 of a fresh database)
+// are correlated only where that structure is unambiguous. Values the
+// client made itself (ClientValues) are made afresh per user and session;
+// --data rows (DataSet, Feed) replace the values recorded under their
+// columns' names. Verify is the validation pass: one session of each shape
+// replayed once, whatever came back different becoming a rule too. A Player
+// runs the plan:
 //
 //   - closed model (Locust's): Config.Users users, started at Config.Rate per
 //     second, each replaying sessions one after another with the recorded
@@ -32,6 +40,8 @@
 // intended start (free of coordinated omission, as wrk2), with the late start
 // visible as Sent − Intended. In the closed model the think time is the
 // user's own behaviour, so Intended equals Sent. A task fails on a transport
-// error (refused, reset, timeout), a 5xx, or a 4xx where the recording had a
-// 2xx or 3xx.
+// error (refused, reset, timeout), a 5xx, a 4xx where the recording had a
+// 2xx or 3xx, a response that differs from its recording (status, redirect,
+// title, form set, JSON shape, size; see Config.CheckMode and ParseCheck),
+// or a response that lacks a value the recording's had and later tasks need.
 package replay

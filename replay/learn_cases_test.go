@@ -2,16 +2,20 @@ package replay
 
 import (
 	"bytes"
+	"compress/gzip"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 )
 
 // ex is a recorded exchange for learner tests.
@@ -251,4 +255,73 @@ func TestMissingLiveValueFails(t *testing.T) {
 		}
 	}
 	t.Fatalf("failures %s, want GET /form: %s ×2", describeFailures(res), want)
+}
+
+// TestCompressedPages: tokens are found in br, zstd and gzip pages, recorded
+// and live, as browsers ask for them.
+func TestCompressedPages(t *testing.T) {
+	t.Parallel()
+	compress := map[string]func(string) []byte{
+		"br": func(s string) []byte {
+			var b bytes.Buffer
+			w := brotli.NewWriter(&b)
+			_, _ = io.WriteString(w, s)
+			_ = w.Close()
+			return b.Bytes()
+		},
+		"zstd": func(s string) []byte {
+			w, _ := zstd.NewWriter(nil)
+			return w.EncodeAll([]byte(s), nil)
+		},
+		"gzip": func(s string) []byte {
+			var b bytes.Buffer
+			w := gzip.NewWriter(&b)
+			_, _ = io.WriteString(w, s)
+			_ = w.Close()
+			return b.Bytes()
+		},
+	}
+	form := func(tok string) string {
+		return `<html><head><title>Log in</title></head><form method="post"><input type="hidden" name="csrf" value="` + tok + `"></form></html>`
+	}
+	for enc, z := range compress {
+		t.Run(enc, func(t *testing.T) {
+			var mu sync.Mutex
+			issued := map[string]bool{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == "POST" {
+					_ = r.ParseForm()
+					mu.Lock()
+					ok := issued[r.PostForm.Get("csrf")]
+					mu.Unlock()
+					if !ok {
+						http.Error(w, "bad token", http.StatusForbidden)
+					}
+					return
+				}
+				tok := randHex(16)
+				mu.Lock()
+				issued[tok] = true
+				mu.Unlock()
+				w.Header().Set("Content-Type", "text/html")
+				w.Header().Set("Content-Encoding", enc)
+				_, _ = w.Write(z(form(tok)))
+			}))
+			defer srv.Close()
+			rec := &capture.Recording{Sessions: []*capture.Session{session(
+				ex("GET", srv.URL+"/login", hdr("Accept-Encoding", "gzip, deflate, br, zstd"), "", 200,
+					hdr("Content-Type", "text/html", "Content-Encoding", enc), string(z(form("0123456789abcdef0123")))),
+				ex("POST", srv.URL+"/login", hdr("Content-Type", "application/x-www-form-urlencoded"), "csrf=0123456789abcdef0123", 200, nil, ""),
+			)}}
+			if r := ruleFor(Learn(rec.Sessions[0]), "0123456789abcdef0123"); r == nil || r.Source.Kind != SourceField {
+				t.Fatalf("token not learned from a %s page: %+v", enc, r)
+			}
+			cfg := fastConfig(srv.URL)
+			cfg.Users, cfg.Iterations = 3, 3
+			res, _ := runReplay(t, rec, cfg)
+			if res.Failures != 0 {
+				t.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
+			}
+		})
+	}
 }

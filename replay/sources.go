@@ -119,8 +119,12 @@ func indexResponse(e *capture.Exchange, body []byte, task int) *respIndex {
 			add(candidate{src: Source{Kind: SourceHeader, Header: f.Name}, value: strings.TrimSpace(f.Value), strong: true})
 		}
 	}
-	ix.text = append(ix.text, textPart{text: string(body)})
 	mt, _, _ := mime.ParseMediaType(e.Response.Header.Get("Content-Type"))
+	if strings.HasPrefix(mt, "text/css") || strings.HasPrefix(mt, "font/") || strings.HasPrefix(mt, "image/") ||
+		strings.HasPrefix(mt, "audio/") || strings.HasPrefix(mt, "video/") {
+		return ix // style sheets, fonts and media hand out file names, not state
+	}
+	ix.text = append(ix.text, textPart{text: string(body)})
 	trim := bytes.TrimLeft(body, " \t\r\n\xef\xbb\xbf")
 	switch {
 	case strings.Contains(mt, "html") || strings.Contains(mt, "xml") || (mt == "" && len(trim) > 0 && trim[0] == '<'):

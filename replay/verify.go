@@ -24,8 +24,9 @@ type Verification struct {
 	// Learned are the rules the pass added: recorded values that came back
 	// different and that later requests send.
 	Learned []LearnedRule
-	// Differs are the requests whose live status differs from the recorded
-	// one even with every rule applied.
+	// Differs are the requests whose live response differs from the
+	// recorded one even with every rule applied, as the replay's checks
+	// judge it (status, redirect, title, forms, JSON shape, --check).
 	Differs []Difference
 	// Errors are requests that failed to get a response; a session stops at
 	// its first.
@@ -173,6 +174,7 @@ func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verific
 		return nil
 	}
 	var learned []Source
+	relearned := false
 	for i := range sc.Tasks {
 		t := &sc.Tasks[i]
 		if t.Target == nil || ctx.Err() != nil {
@@ -197,11 +199,9 @@ func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verific
 			live.body = live.body[:maxVerifyBody]
 		}
 		c.eachHeader("Set-Cookie", func(val []byte) { u.jar.set(t.Target, val, time.Now()) })
+		miss := ""
 		if len(t.extract) > 0 {
-			u.extract(sc, t, c)
-		}
-		if d := statusDiffers(t.RecordedStatus, live.status); d != "" {
-			v.Differs = append(v.Differs, Difference{Session: sc.ID, Task: i, Method: t.Method, Name: t.Name, Recorded: t.RecordedStatus, Live: live.status, Reason: d})
+			miss = u.extract(sc, t, c)
 		}
 		// Recorded values of this response that later requests send and
 		// that came back different: rules.
@@ -213,19 +213,26 @@ func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verific
 				got, _ := liveValue(&src, live.each, live.body, t.RecordedURL)
 				u.slots[ri] = got
 				learned = append(learned, src)
+				relearned = true
 				v.Learned = append(v.Learned, LearnedRule{Session: sc.ID, Rule: sc.Rules[ri], Live: got})
 			}
 		}
+		if relearned {
+			p.plan.checkRules() // what is now a rule is a per-user value in the checks too
+			relearned = false
+		}
+		reason, sample := p.check(t, c)
+		if reason == "" {
+			reason = miss
+		}
+		if reason != "" {
+			if sample != "" {
+				reason += " (" + sample + ")"
+			}
+			v.Differs = append(v.Differs, Difference{Session: sc.ID, Task: i, Method: t.Method, Name: t.Name, Recorded: t.RecordedStatus, Live: live.status, Reason: reason})
+		}
 	}
 	return learned
-}
-
-// statusDiffers says how a live status differs from the recorded one, or "".
-func statusDiffers(recorded, live int) string {
-	if recorded == 0 || recorded == live {
-		return ""
-	}
-	return fmt.Sprintf("status %d, recorded %d", live, recorded)
 }
 
 // dynamicSources lists the sources in recorded response i of values that a

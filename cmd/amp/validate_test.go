@@ -34,7 +34,7 @@ func TestReplayValidate(t *testing.T) {
 	gone := httptest.NewServer(http.NotFoundHandler())
 	defer gone.Close()
 	r = runAmp(t, "replay", rec, "--host", gone.URL, "--validate")
-	if r.code != 99 || !strings.Contains(r.stdout, "differs  #1 GET /: status 404, recorded 200") {
+	if r.code != 99 || !strings.Contains(r.stdout, "differs  #1 GET /: HTTP 404 (recorded 200)") {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
 
