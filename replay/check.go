@@ -93,6 +93,7 @@ type expect struct {
 	auto     bool   // compare with the recording (CheckAuto and a recorded response)
 	status   int    // recorded status
 	locBase  string // normalised path of the recorded Location ("" when none)
+	locRaw   string // the recorded Location as it was
 	location string // locBase with the rules' values as wildcards (checkRules)
 	locText  string // the recorded Location's path, quoted for reasons
 	hasLoc   bool
@@ -441,10 +442,12 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 func (p *Plan) checkRules() {
 	for _, sc := range p.Scripts {
 		var vals [][]byte
+		var raw []string
 		for _, r := range sc.Rules {
 			v := shapeTitle(nil, []byte(r.Value))
 			if len(v) >= 2 && bytes.ContainsFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
 				vals = append(vals, v)
+				raw = append(raw, r.Value)
 			}
 		}
 		for i := range sc.Tasks {
@@ -453,13 +456,39 @@ func (p *Plan) checkRules() {
 				continue
 			}
 			if e.hasLoc {
-				e.location = string(titlePattern([]byte(e.locBase), vals))
+				e.location = string(locationPattern(e.locRaw, raw))
 			}
 			if e.checkTitle {
 				e.title = string(titlePattern([]byte(e.titleBase), vals))
 			}
 		}
 	}
+}
+
+// locationPattern is the shape of a recorded Location with each of vals —
+// the rules' recorded values, as they stand in it — a wildcard (a 0 byte),
+// put in before shaping so that a value shapes the same however the text
+// around it does ("Amp-<uuid>" with a letters-only group).
+func locationPattern(loc string, vals []string) []byte {
+	vals = slices.Clone(vals)
+	slices.SortStableFunc(vals, func(a, b string) int { return len(b) - len(a) })
+	for _, v := range vals {
+		for from := 0; from < len(loc); {
+			i := strings.Index(loc[from:], v)
+			if i < 0 {
+				break
+			}
+			i += from
+			j := i + len(v)
+			if (i == 0 || !ckAlnum(loc[i-1])) && (j == len(loc) || !ckAlnum(loc[j])) {
+				loc = loc[:i] + "\x00" + loc[j:]
+				from = i + 1
+				continue
+			}
+			from = i + 1
+		}
+	}
+	return shapePath(nil, []byte(loc))
 }
 
 // needBody reports whether checking needs the live body.
@@ -609,7 +638,7 @@ func (e *expect) fingerprint(ex *capture.Exchange, sent [][]byte) {
 	e.encoding = string(shapeLower(bytes.TrimSpace([]byte(r.Header.Get("Content-Encoding")))))
 	if r.Status >= 300 && r.Status < 400 {
 		if loc := r.Header.Get("Location"); loc != "" {
-			e.hasLoc, e.locBase = true, string(shapePath(nil, []byte(loc)))
+			e.hasLoc, e.locBase, e.locRaw = true, string(shapePath(nil, []byte(loc))), loc
 			e.location = e.locBase
 			e.locText = quoteShort(ckPath([]byte(loc)))
 		}
@@ -742,18 +771,15 @@ func shapeTitle(dst, s []byte) []byte {
 	return dropCounts(shapeWords(dst, bytes.TrimSpace(s), true), start)
 }
 
-// dropCounts removes from dst[start:] the number words ('#') and the
-// brackets they leave empty — the "(2)" of "Unread (2) - Miniflux" — so that
-// a count that comes and goes with the data does not change a title; white
-// space is folded again. It works in place.
+// dropCounts removes from dst[start:] the brackets that hold only number
+// words — the "(2)" of "Unread (2) - Miniflux" — so that a count that comes
+// and goes with the data does not change a title; white space is folded
+// again. It works in place.
 func dropCounts(dst []byte, start int) []byte {
 	out := dst[:start]
 	t := dst[start:]
 	for i := 0; i < len(t); i++ {
 		c := t[i]
-		if c == '#' {
-			continue
-		}
 		if c == '(' || c == '[' {
 			end := byte(')')
 			if c == '[' {

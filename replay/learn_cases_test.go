@@ -231,30 +231,42 @@ func itoaTest(n int) string {
 	}
 }
 
-// TestMissingLiveValueFails: when a live response lacks a value the
+// TestMissingLiveValueFails: when a live response lacks an id or token the
 // recording's had and later requests need, the task fails as "differs"
-// instead of the later requests silently sending the recorded value.
+// instead of the later requests silently sending the recorded value. A
+// form field the live page lacks is left to the form's post to show.
 func TestMissingLiveValueFails(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")                                           // as recorded
-		_, _ = io.WriteString(w, `<form><input type="hidden" name="other" value="x"></form>`) // the token field is gone
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, `<form><input type="hidden" name="other" value="x"></form>`) // no X-Item-Id, no token
 	}))
 	defer srv.Close()
 	rec := &capture.Recording{Sessions: []*capture.Session{session(
-		ex("GET", srv.URL+"/form", nil, "", 200, htmlType, `<form><input type="hidden" name="token" value="7"></form>`),
-		ex("POST", srv.URL+"/form", hdr("Content-Type", "application/x-www-form-urlencoded"), "token=7", 200, nil, ""),
+		ex("GET", srv.URL+"/form", nil, "", 200, hdr("Content-Type", "text/html", "X-Item-Id", "7"), `<form><input type="hidden" name="token" value="7"></form>`),
+		ex("POST", srv.URL+"/form", hdr("Content-Type", "application/x-www-form-urlencoded", "X-Item-Id", "7"), "token=7", 200, nil, ""),
 	)}}
 	cfg := fastConfig(srv.URL)
 	cfg.Users, cfg.Iterations = 2, 2
-	res, _ := runReplay(t, rec, cfg)
-	want := `differs: no form field "token" in the response`
+	res, p := runReplay(t, rec, cfg)
+	want := `differs: no header X-Item-Id in the response`
+	found := false
 	for _, e := range res.Errors {
 		if e.Method == "GET" && e.Reason == want && e.Count == 2 {
-			return
+			found = true
+		}
+		if strings.Contains(e.Reason, "form field") {
+			t.Errorf("a missing form field failed the page: %s", e.Reason)
 		}
 	}
-	t.Fatalf("failures %s, want GET /form: %s ×2", describeFailures(res), want)
+	if !found {
+		t.Fatalf("failures %s, want GET /form: %s ×2", describeFailures(res), want)
+	}
+	for _, c := range p.plan.RuleCounts() {
+		if c.Found != 0 || c.Missed != 2 {
+			t.Errorf("rule %s: found %d, missed %d; want 0 and 2 (the warning at the end)", c.Rule.Name, c.Found, c.Missed)
+		}
+	}
 }
 
 // TestCompressedPages: tokens are found in br, zstd and gzip pages, recorded

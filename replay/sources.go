@@ -38,6 +38,7 @@ type candidate struct {
 	src    Source
 	value  string
 	strong bool   // its place is unambiguous enough to source a short value
+	unique bool   // a link: the only one of its pattern (and parameter) on the page
 	ctx    string // a path segment's path before it (Location, links)
 	key    string // a JSON member's name
 }
@@ -145,6 +146,7 @@ func indexHTML(body []byte, reqURL string, add func(candidate)) {
 		return true
 	})
 	keys, links := map[string]int{}, map[string]int{}
+	var linkCands []candidate
 	eachTag(body, func(t *htmlTag) bool {
 		for _, a := range t.attrs {
 			if !linkAttr(a.name) || a.value == "" || strings.HasPrefix(a.value, "#") || strings.HasPrefix(a.value, "javascript:") {
@@ -163,7 +165,7 @@ func indexHTML(body []byte, reqURL string, add func(candidate)) {
 					c.src = Source{Kind: SourceLink, Name: path, Param: p.name, Occurrence: links[k]}
 					links[k]++
 				}
-				add(c)
+				linkCands = append(linkCands, c)
 			}
 		}
 		switch t.name {
@@ -187,6 +189,14 @@ func indexHTML(body []byte, reqURL string, add func(candidate)) {
 		keys[key]++
 		return true
 	})
+	for _, c := range linkCands {
+		k := c.src.Name
+		if c.src.Param != "" {
+			k += "?" + c.src.Param
+		}
+		c.unique = links[k] == 1
+		add(c)
+	}
 }
 
 // indexJSON lists a JSON document's scalar members. A short value is only

@@ -260,9 +260,13 @@ func (u *user) extract(sc *Script, t *Task, c *conn) string {
 				got, ok = jc.value, true
 			}
 		}
-		if ok {
+		switch {
+		case ok:
 			u.slots[ri] = got
-		} else if miss == "" {
+		case miss == "" && src.Kind != SourceField:
+			// A form field the live page lacks (one a role without the
+			// permission is not shown) is left to the form's own post to
+			// show; an id or token that addresses the next request is not.
 			miss = sc.Rules[ri].missing
 		}
 		if ri < len(sc.hits) {

@@ -174,7 +174,7 @@ func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verific
 		return nil
 	}
 	var learned []Source
-	relearned := false
+	relearned, offTrack := false, false
 	for i := range sc.Tasks {
 		t := &sc.Tasks[i]
 		if t.Target == nil || ctx.Err() != nil {
@@ -204,7 +204,11 @@ func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verific
 			miss = u.extract(sc, t, c)
 		}
 		// Recorded values of this response that later requests send and
-		// that came back different: rules.
+		// that came back different: rules — until the session has gone off
+		// the recorded path, when every page differs for another reason.
+		if offTrack {
+			goto judge
+		}
 		for _, src := range sc.dynamicSources(i, live) {
 			if ri, ok := sc.addRule(src, live); ok {
 				for len(u.slots) < len(sc.Rules) {
@@ -221,11 +225,13 @@ func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verific
 			p.plan.checkRules() // what is now a rule is a per-user value in the checks too
 			relearned = false
 		}
+	judge:
 		reason, sample := p.check(t, c)
 		if reason == "" {
 			reason = miss
 		}
 		if reason != "" {
+			offTrack = true
 			if sample != "" {
 				reason += " (" + sample + ")"
 			}
@@ -246,6 +252,7 @@ func (sc *Script) dynamicSources(i int, live *liveResponse) []Source {
 	for _, r := range sc.Rules {
 		have[r.Source] = true
 	}
+	liveIx := indexResponse(&capture.Exchange{Request: e.Request, Response: capture.Response{Status: live.status, Header: live.header}}, live.body, i)
 	var out []Source
 	seen := map[Source]bool{}
 	for j := i + 1; j < len(s.Exchanges); j++ {
@@ -258,6 +265,12 @@ func (sc *Script) dynamicSources(i int, live *liveResponse) []Source {
 					continue
 				}
 				seen[c.src] = true
+				if constantIn(liveIx, c) || c.src.Kind == SourceLink && !c.unique {
+					// The live page still has the value in such a place: a
+					// constant, whatever the n-th place holds; and a link
+					// known only by its position is no place to trust.
+					continue
+				}
 				got, ok := liveValue(&c.src, live.each, live.body, e.Request.URL)
 				if ok && got != p.value {
 					out = append(out, c.src)
@@ -481,4 +494,17 @@ func (p *Plan) RuleCounts() []RuleCount {
 		}
 	}
 	return out
+}
+
+// constantIn reports whether the live response has the candidate's value in
+// a place of the same kind and name: then it did not change, whichever
+// occurrence now holds what.
+func constantIn(live *respIndex, c candidate) bool {
+	for _, x := range live.byValue[c.value] {
+		if x.src.Kind == c.src.Kind && x.src.Name == c.src.Name && x.src.Param == c.src.Param &&
+			x.src.Segment == c.src.Segment && x.src.Attr == c.src.Attr && x.src.Header == c.src.Header {
+			return true
+		}
+	}
+	return false
 }

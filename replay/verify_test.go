@@ -145,3 +145,36 @@ func TestVerifyLearnsWhatChanged(t *testing.T) {
 		t.Fatalf("with --rules: %d failures: %s", res.Failures, describeFailures(res))
 	}
 }
+
+// TestVerifyKeepsConstants: a value the live page still shows in such a
+// place is a constant, even when another link now stands at its position
+// (a page with fewer tabs for another role): the pass learns no rule.
+func TestVerifyKeepsConstants(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Query().Get("action") == "" {
+			_, _ = io.WriteString(w, `<title>Main</title><a href="/index.php?title=Main&action=edit">edit</a><a href="/index.php?title=Main&action=history">history</a>`)
+			return
+		}
+		_, _ = io.WriteString(w, `<title>Edit</title>`)
+	}))
+	defer srv.Close()
+	main := `<title>Main</title><a href="/index.php?title=Main&action=protect">protect</a><a href="/index.php?title=Main&action=edit">edit</a><a href="/index.php?title=Main&action=history">history</a>`
+	rec := &capture.Recording{Sessions: []*capture.Session{session(
+		ex("GET", srv.URL+"/index.php", nil, "", 200, htmlType, main),
+		ex("GET", srv.URL+"/index.php?title=Note&action=edit", nil, "", 200, htmlType, `<title>Edit</title>`),
+	)}}
+	cfg := fastConfig(srv.URL)
+	plan, err := NewPlan(rec, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Verify(t.Context(), plan, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Learned) != 0 {
+		t.Fatalf("learned %+v", v.Learned)
+	}
+}

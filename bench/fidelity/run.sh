@@ -86,7 +86,7 @@ stop_app() { "$HERE/apps/$1/app.sh" stop "$2" >/dev/null 2>&1; }
 # record APP IDBASE KIND(flow|browser) OUT: start fresh, record one flow through amp record
 record() {
   local app=$1 idbase=$2 kind=$3 out=$4
-  start_app "$app" "$idbase" "rec-$kind-$idbase" || return 1
+  start_app "$app" "$idbase" "$app-rec-$kind-$idbase" || return 1
   local rdir=$DIR rport; rport=$(freeport)
   "$AMP" record --target "$URL" --listen "127.0.0.1:$rport" -o "$out" -q >"$rdir/record.log" 2>&1 &
   RECPID=$!
@@ -107,12 +107,15 @@ row() { # app ids mode reqs fails differs logins users created opens distinct ex
   case "${13}" in ok*) ;; *) ROWS_BAD=$((ROWS_BAD + 1)) ;; esac
 }
 
-USERSCSV="$WORK/users.csv"
-{ echo "username,password"; for i in $(seq -w 1 20); do echo "user$i,$FIDELITY_PASSWORD"; done; } >"$USERSCSV"
-
 for app in "${apps[@]}"; do
   appsh="$HERE/apps/$app/app.sh"
   if [ ! -x "$appsh" ]; then row "$app" - - - - - - - - - - - "no $appsh"; continue; fi
+  # --data: the accounts user01..user20, under the names of the app's login form fields
+  # (app.sh datacols prints them; username,password when it has no such subcommand)
+  USERSCSV="$WORK/$app-users.csv"
+  cols=username,password
+  grep -q '^ *datacols)' "$appsh" && cols=$("$appsh" datacols)
+  { echo "$cols"; for i in $(seq -w 1 20); do echo "user$i,$FIDELITY_PASSWORD"; done; } >"$USERSCSV"
   if ! msg=$("$appsh" install 2>&1); then row "$app" - - - - - - - - - - - "install failed: $msg"; continue; fi
   for idbase in $IDBASES; do
     rec_s="$WORK/$app-$idbase-scripted.amp"; rec_c="$WORK/$app-$idbase-chromium.amp"
