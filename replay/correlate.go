@@ -296,7 +296,6 @@ func fits(c candidate, p place, long bool) bool {
 	return false
 }
 
-
 // addSpan adds sp unless it overlaps a span already there.
 func addSpan(spans []span, sp span) []span {
 	for _, x := range spans {
