@@ -17,6 +17,8 @@
 #      pass = 0 failures, 0 `differs`, and the app's own DB/log shows >= ITER logins, >= ITER
 #      objects created, >= ITER opens of which >= 90 % distinct objects;
 #   3. prints one table row per (app, ids, mode) and exits 1 if any outcome is not the expected one.
+# An app that keeps at most N sessions per account (app.sh sessionlimit: Redmine's 10) is
+# replayed on its one recorded account with N users; --data runs with all $USERS.
 #
 # Usage: bench/fidelity/run.sh [APP...]
 #   env: IDBASES="1 1000"  MODES="scripted data nocorrelate chromium"  USERS=20  ITER=20
@@ -138,10 +140,18 @@ for app in "${apps[@]}"; do
         *) echo "unknown mode $mode" >&2; exit 2 ;;
       esac
       if [ $have = 0 ]; then row "$app" "$idbase" "$mode" - - - - - - - - "$expect" "FAIL: no recording"; continue; fi
+      # One recorded account for every user: an app that keeps N sessions per account
+      # (app.sh sessionlimit) logs the oldest out, so those modes replay with N users;
+      # --data gives each user an account of its own and runs with all of them.
+      users=$USERS; note=""
+      if [ "$mode" != data ] && grep -q '^ *sessionlimit)' "$appsh"; then
+        limit=$("$appsh" sessionlimit)
+        if [ "$limit" -lt "$users" ]; then users=$limit; note=" ($users users: one account holds $limit sessions)"; fi
+      fi
       name="$app-$idbase-$mode"
       if ! start_app "$app" "$idbase" "$name"; then row "$app" "$idbase" "$mode" - - - - - - - - "$expect" "FAIL: start"; continue; fi
       # shellcheck disable=SC2086
-      timeout 600 "$AMP" replay "$rec" --host "$URL" --users "$USERS" --iterations "$ITER" --think none -q \
+      timeout 600 "$AMP" replay "$rec" --host "$URL" --users "$users" --iterations "$ITER" --think none -q \
         --json "$WORK/$name.json" "${flags[@]}" ${REPLAY_FLAGS:-} >"$WORK/$name.replay" 2>&1
       rc=$?
       stats=$("$appsh" stats "$DIR" 2>/dev/null || echo '{}')
@@ -165,7 +175,7 @@ for app in "${apps[@]}"; do
       if [ "$mode" = nocorrelate ]; then
         # must fail visibly: amp itself reports failures (a quiet success with wrong effects is the bug)
         if [ "$reqs" != - ] && [ "$fails" -gt 0 ]; then result="ok (failed: $fails)"; else result="FAIL: not visibly failed${why:+ ($why)}"; fi
-      elif [ $good = 1 ]; then result=ok; else result="FAIL: ${why% }"; fi
+      elif [ $good = 1 ]; then result="ok$note"; else result="FAIL: ${why% }$note"; fi
       row "$app" "$idbase" "$mode" "$reqs" "$fails" "$differs" "$logins" "$users" "$created" "$opens" "$distinct" "$expect" "$result"
     done
   done

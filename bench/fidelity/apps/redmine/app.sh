@@ -151,5 +151,6 @@ browser) shift; cmd_browser "$@" ;;
 stats) shift; cmd_stats "$@" ;;
 stop) shift; cmd_stop "$@" ;;
 datacols) echo "username,password" ;; # the login form's field names: the header of a --data users.csv
+sessionlimit) echo 10 ;; # Redmine keeps at most 10 sessions per account (Token session max_instances, hard-coded)
 *) die "usage: app.sh install | start DIR PORT IDBASE | flow BASEURL USER PASS | browser BASEURL USER PASS | stats DIR | stop DIR | datacols" ;;
 esac
