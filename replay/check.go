@@ -445,8 +445,12 @@ func (p *Plan) checkRules() {
 		var raw []string
 		for _, r := range sc.Rules {
 			v := shapeTitle(nil, []byte(r.Value))
-			if len(v) >= 2 && bytes.ContainsFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
-				vals = append(vals, v)
+			if len(v) >= 2 && bytes.ContainsFunc(v, func(r rune) bool { return r != '#' }) {
+				vals = append(vals, v) // not a bare number: that is templated anyway
+			}
+			// In a Location every value counts, even one that shapes to
+			// numbers only: its fresh value may not ("…-bcea-…").
+			if len(r.Value) >= 2 {
 				raw = append(raw, r.Value)
 			}
 		}
