@@ -21,25 +21,12 @@ PKGS="redmine redmine-sqlite puma ruby-sqlite3"
 
 die() { echo "redmine: $*" >&2; exit 1; }
 
-have_pkgs() {
-	local p
-	for p in $PKGS; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || return 1
-	done
-	command -v python3 >/dev/null && command -v curl >/dev/null || return 1
-}
+# shellcheck source=../../lib/debian.sh
+. "$HERE/../../lib/debian.sh"
 
-cmd_install() {
-	have_pkgs && return 0
-	# policy-rc.d or no init system: the package's postinst configures its
-	# default instance through dbconfig-common (SQLite, no questions asked).
-	# a machine that never ran apt-get update has no package lists: update once
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $PKGS >/dev/null 2>&1 ||
-		{ apt-get update -qq >/dev/null 2>&1 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $PKGS >/dev/null 2>&1; } ||
-		die "apt-get install $PKGS failed (is the Debian archive reachable? run apt-get update)"
-	have_pkgs || die "a package of: $PKGS (or python3, curl) is missing after apt-get install"
-}
+# The package's postinst configures its default instance through dbconfig-common
+# (SQLite, no questions asked); start makes instances of its own.
+cmd_install() { install_pkgs; }
 
 instance_env() { # the environment of every Redmine process of DIR's instance
 	INST=$(cat "$DIR/instance")
