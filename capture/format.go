@@ -21,7 +21,7 @@ import (
 )
 
 // Version is the newest format version this package reads and the one it writes.
-const Version = 1
+const Version = 2
 
 // Magic is the first 8 bytes of every recording. The high first byte and the
 // CR LF / ^Z / LF bytes catch files mangled by 7-bit or text-mode transfers.
@@ -36,6 +36,7 @@ const (
 	kindHeader   = 'H'
 	kindExchange = 'X'
 	kindEnd      = 'E'
+	// kindIndex ('I', the session index) is in index.go.
 )
 
 const (
@@ -84,7 +85,8 @@ func (e *TruncatedError) Is(target error) bool { return target == ErrTruncated }
 // CorruptError reports a record whose checksum or content is wrong. Records
 // before it have been read; nothing after it is trusted.
 type CorruptError struct {
-	// Record is the 1-based number of the bad record (the header is record 0).
+	// Record is the 1-based number of the bad record (the header is record
+	// 0), or -1 when it was read by offset (File.Session) and is not known.
 	Record int
 	// Offset is the byte offset of the bad record's frame.
 	Offset int64
@@ -94,6 +96,9 @@ type CorruptError struct {
 
 // Error implements error.
 func (e *CorruptError) Error() string {
+	if e.Record < 0 { // found by offset, its number unknown
+		return fmt.Sprintf("corrupt record at byte %d: %s", e.Offset, e.Detail)
+	}
 	return fmt.Sprintf("corrupt record %d at byte %d: %s", e.Record, e.Offset, e.Detail)
 }
 
@@ -139,6 +144,8 @@ type wireHeader struct {
 // endRecord closes a file; its count lets readers check that nothing is missing.
 type endRecord struct {
 	Exchanges int `msgpack:"exchanges"`
+	// Index is the offset of the session index record (version 2), or 0.
+	Index int64 `msgpack:"index,omitempty"`
 }
 
 // Writer appends exchanges to a recording. It is safe for concurrent use.
@@ -157,6 +164,9 @@ type Writer struct {
 	n      int
 	err    error // sticky: after a failed write the file is not extended
 	closed bool
+	off    int64             // bytes written, buffered included
+	idx    indexBuilder      // the session index, written by Close
+	extras map[string][]byte // SetIndexExtra
 }
 
 // NewWriter starts a recording on w with the given header. Close the Writer to
@@ -172,6 +182,7 @@ func NewWriter(w io.Writer, h FileHeader) (*Writer, error) {
 	if _, err := cw.bw.Write(prefix[:]); err != nil {
 		return nil, err
 	}
+	cw.off = prefixSize
 	wh := wireHeader{FileHeader: h}
 	if !h.Created.IsZero() {
 		wh.CreatedNs = h.Created.UnixNano()
@@ -234,9 +245,11 @@ func (w *Writer) Write(e *Exchange) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
+	off := w.off
 	if err := w.writeRecord(kindExchange, func() error { return encodeExchange(w.enc, e) }); err != nil {
 		return err
 	}
+	w.idx.add(e.Session, sortKey(e.Start), off)
 	w.n++
 	return nil
 }
@@ -280,7 +293,7 @@ func (w *Writer) Close() error {
 	w.closed = true
 	err := w.err
 	if err == nil {
-		err = w.writeRecord(kindEnd, func() error { return w.enc.Encode(&endRecord{Exchanges: w.n}) })
+		err = w.writeIndexAndEnd()
 	}
 	if err == nil {
 		err = w.sync()
@@ -346,6 +359,7 @@ func (w *Writer) writeRecord(kind byte, encode func() error) error {
 		w.err = err
 		return err
 	}
+	w.off += int64(frameHeaderSize + len(payload))
 	return nil
 }
 
@@ -356,6 +370,7 @@ type Reader struct {
 	id      string
 	off     int64 // offset of the next unread byte
 	n       int   // exchange records read
+	last    int64 // offset of the frame of the exchange last returned
 	records int   // records of any kind read, header included
 	fh      [frameHeaderSize]byte
 	buf     []byte
@@ -443,7 +458,7 @@ func NewReaderOptions(r io.Reader, opt ReadOptions) (*Reader, error) {
 	if wh.CreatedNs != 0 {
 		rd.header.Created = time.Unix(0, wh.CreatedNs).UTC()
 	}
-	rd.header.Version = Version
+	rd.header.Version = int(binary.LittleEndian.Uint32(prefix[len(Magic):]))
 	sum := sha256.Sum256(body)
 	rd.id = hex.EncodeToString(sum[:8])
 	rd.records = 1
@@ -503,7 +518,10 @@ func (r *Reader) ReadExchange(e *Exchange) error {
 				break
 			}
 			r.n++
+			r.last = start
 			return nil
+		case kindIndex:
+			// The session index (File reads it): nothing to return.
 		case kindEnd:
 			var end endRecord
 			if err := msgpack.Unmarshal(body, &end); err != nil {
@@ -578,7 +596,7 @@ func (r *Reader) resync(start int64, err error) bool {
 	return true
 }
 
-// intactFrame reports whether data holds an exchange or end record frame at
+// intactFrame reports whether data holds an exchange, index or end record frame at
 // p whose length fits and whose checksum matches.
 func intactFrame(data []byte, p int) bool {
 	if p+frameHeaderSize >= len(data) {
@@ -589,7 +607,7 @@ func intactFrame(data []byte, p int) bool {
 	if size == 0 || end > len(data) || end < 0 {
 		return false
 	}
-	if k := data[p+frameHeaderSize]; k != kindExchange && k != kindEnd {
+	if k := data[p+frameHeaderSize]; k != kindExchange && k != kindEnd && k != kindIndex {
 		return false
 	}
 	crc := crc32.Update(0, crcTable, data[p:p+4])

@@ -276,7 +276,7 @@ func TestVersionAndMagic(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{name: "newer version", data: newer, want: "version 2 is newer than this amp reads (1): upgrade amp"},
+		{name: "newer version", data: newer, want: "version 3 is newer than this amp reads (2): upgrade amp"},
 		{name: "text file", data: []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), want: "not an amp recording"},
 		{name: "empty", data: nil, want: "not an amp recording"},
 		{name: "magic prefix only", data: []byte(capture.Magic[:5]), want: "ends inside the file header"},
@@ -592,6 +592,8 @@ func TestSkipDamaged(t *testing.T) {
 	exs := newSizedExchanges(t, 3, 6, 300)
 	data, ends := encodeFile(t, exs)
 	headerEnd := ends[0] - recordLen(t, data, ends, 0)
+	last := ends[len(ends)-1]
+	indexEnd := last + 8 + int(binary.LittleEndian.Uint32(data[last:])) // the session index record
 	bad := make([]byte, len(data))
 	for i := headerEnd; i < len(data); i++ {
 		k := 0 // the record the byte is in; len(exs) = the end marker
@@ -602,10 +604,17 @@ func TestSkipDamaged(t *testing.T) {
 			copy(bad, data)
 			bad[i] ^= mask
 			got, damaged, err := readAllSkipping(bad)
+			if k == len(exs) && i < indexEnd {
+				// The index is skipped like a damaged exchange; the end marker follows.
+				if err != nil || len(got) != len(exs) || len(damaged) != 1 || damaged[0].Offset != int64(last) || damaged[0].Length != int64(indexEnd-last) {
+					t.Fatalf("byte %d of the index ^%#x: %d exchanges, damage %+v, err %v", i, mask, len(got), damaged, err)
+				}
+				continue
+			}
 			if k == len(exs) {
 				// A damaged length of the last record looks like a cut:
 				// either is fine, with every exchange read.
-				if !errors.Is(err, capture.ErrTruncated) || len(got) != len(exs) || len(damaged) > 1 || (len(damaged) == 1 && damaged[0].Offset != int64(ends[k-1])) {
+				if !errors.Is(err, capture.ErrTruncated) || len(got) != len(exs) || len(damaged) > 1 || (len(damaged) == 1 && damaged[0].Offset != int64(indexEnd)) {
 					t.Fatalf("byte %d of the end marker ^%#x: %d exchanges, damage %+v, err %v", i, mask, len(got), damaged, err)
 				}
 				continue
