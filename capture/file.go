@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -214,7 +215,7 @@ func (file *File) useSidecar(path string, opt OpenOptions) (bool, error) {
 		return false, nil
 	}
 	stop := meta.stopError()
-	if meta.Skip != opt.SkipDamaged && (len(meta.Damaged) > 0 || meta.Stop == "corrupt") {
+	if meta.Skip != opt.SkipDamaged && !sameEitherWay(meta) {
 		return false, nil // another reading would give other records
 	}
 	if tail, err := tailCRC(file.f, file.size); err != nil || tail != meta.Tail {
@@ -231,6 +232,14 @@ func (file *File) useSidecar(path string, opt OpenOptions) (bool, error) {
 	}
 	file.damaged = meta.Damaged
 	return true, stop
+}
+
+// sameEitherWay reports whether a reading with SkipDamaged and one without
+// give the same records: no damage skipped, and no stop that a skipping
+// reader would read past (a damaged record, or a length that claims more
+// than the file holds).
+func sameEitherWay(m *sidecarMeta) bool {
+	return len(m.Damaged) == 0 && (m.Stop == "" || m.Stop == "truncated" && !strings.HasPrefix(m.Detail, "cut inside a record ("))
 }
 
 // check checks file.idx against the records cheaply: the record at the

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -312,6 +313,21 @@ func decodeIndex(body []byte, lo, hi int64) (*index, error) {
 	if r.err == nil && total != int(nx) {
 		r.fail("sessions hold %d exchanges, the index counts %d", total, nx)
 	}
+	if r.err == nil {
+		// Keys are unique (GroupSessions would merge two): sort positions
+		// by key, 4 bytes a session, and compare neighbours.
+		byKey := make([]int32, len(x.sessions))
+		for i := range byKey {
+			byKey[i] = int32(i)
+		}
+		slices.SortFunc(byKey, func(a, b int32) int { return strings.Compare(x.sessions[a].ID, x.sessions[b].ID) })
+		for i := 1; i < len(byKey); i++ {
+			if x.sessions[byKey[i]].ID == x.sessions[byKey[i-1]].ID {
+				r.fail("session key %q appears twice", x.sessions[byKey[i]].ID)
+				break
+			}
+		}
+	}
 	ne := r.uvarint("extra count")
 	if r.err == nil && ne > uint64(len(body)) {
 		r.fail("claims %d extras", ne)
@@ -544,7 +560,8 @@ func decodeSidecar(data []byte) (*sidecarMeta, []byte, error) {
 
 // saveSidecar writes data to target atomically (a temporary file in the same
 // directory, renamed), readable by its owner only. It never replaces a file
-// that is not an amp index.
+// that is not an amp index. It does not sync: a sidecar lost or cut by a
+// crash fails its checks and is built again.
 func saveSidecar(target string, data []byte) error {
 	if st, err := os.Lstat(target); err == nil {
 		if !st.Mode().IsRegular() {
@@ -571,9 +588,6 @@ func saveSidecar(target string, data []byte) error {
 	if err == nil {
 		err = tmp.Chmod(0o600)
 	}
-	if err == nil {
-		err = tmp.Sync()
-	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -591,13 +605,15 @@ type progressReader struct {
 	r           io.Reader
 	done, total int64
 	next        int64
+	reported    int64
 	fn          func(done, total int64)
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.done += int64(n)
-	if p.fn != nil && (p.done >= p.next || err == io.EOF) {
+	if p.fn != nil && (p.done >= p.next || p.done == p.total) && p.done != p.reported {
+		p.reported = p.done
 		p.fn(p.done, p.total)
 		p.next = p.done + max(progressStep, p.total/200)
 	}
@@ -626,7 +642,7 @@ func rebuild(f io.ReaderAt, size int64, opt OpenOptions) ([]byte, *sidecarMeta, 
 	if err == io.EOF {
 		err = nil
 	}
-	if pr.fn != nil && pr.done < size {
+	if pr.fn != nil && pr.reported < size {
 		pr.fn(size, size) // the rest is not records
 	}
 	meta.End = rd.off
