@@ -11,18 +11,18 @@
 // address, flags for truncated, incomplete or failed data, and the key of the
 // Session (one real user) it belongs to. A Grouper assigns those keys.
 //
-// # The .amp format, version 1
+// # The .amp format, version 2
 //
 // A recording is a byte stream:
 //
-//	file   = magic version record* end
+//	file   = magic version header exchange* index end
 //	magic  = 89 41 4D 50 0D 0A 1A 0A        ("\x89AMP\r\n\x1a\n")
-//	version= uint32, little endian          (1)
+//	version= uint32, little endian          (2; 1 has no index)
 //	record = length crc payload
 //	length = uint32, little endian          (bytes of payload, 1 .. MaxRecordSize)
 //	crc    = uint32, little endian          (CRC-32C of the 4 length bytes and the payload)
 //	payload= kind body
-//	kind   = 'H' header | 'X' exchange | 'E' end
+//	kind   = 'H' header | 'X' exchange | 'I' index | 'E' end
 //
 // The first record is the header (kind 'H'): a msgpack map with "source",
 // "created" (Unix nanoseconds, UTC), "tool" and "options" (string map). Then
@@ -40,7 +40,15 @@
 //	9 URL (absolute)   string               19 response body hash bin (SHA-256, truncated bodies)
 //	10 request proto   string
 //
-// The last record (kind 'E') is a msgpack map {"exchanges": count}. Readers
+// Then comes the session index (kind 'I', version 2): for every session, in
+// the order GroupSessions gives, its key, a readable name, the start of its
+// first exchange, its exchange count and the byte offsets of its exchange
+// records' frames in session order, as varints (the layout is in index.go).
+// The last record (kind 'E') is a msgpack map {"exchanges": count, "index":
+// offset of the index record}. Open finds the end marker from the end of
+// the file and reads the index there; a file without one (version 1, or cut
+// short) is indexed by one pass and the index saved beside it
+// (SidecarPath). Readers
 // skip unknown field numbers and unknown record kinds, so a version-1 writer may
 // add both; anything that older readers must not misread takes a new version,
 // and readers refuse versions newer than theirs with a *VersionError.

@@ -99,6 +99,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			importCommand(),
 			captureCommand(),
 			sessionsCommand(),
+			indexCommand(),
 			replayCommand(),
 			reportCommand(),
 			kubeCommand(),
