@@ -390,51 +390,11 @@ func withPort(u *url.URL, def string) string {
 	return net.JoinHostPort(u.Hostname(), def)
 }
 
-// hostOf returns the lower-cased host[:port] of an absolute URL, or "".
-func hostOf(raw string) string {
-	_, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	return strings.ToLower(rest)
-}
-
-// originOf returns "scheme://host" of an absolute URL, or "".
-func originOf(raw string) string {
-	scheme, _, ok := strings.Cut(raw, "://")
-	if !ok {
-		return ""
-	}
-	return strings.ToLower(scheme) + "://" + hostOf(raw)
-}
-
-// requestTarget returns the path and query of an absolute URL exactly as
-// recorded (no re-encoding), without the fragment; "/" when empty.
-func requestTarget(raw string) string {
-	if _, rest, ok := strings.Cut(raw, "://"); ok {
-		i := strings.IndexAny(rest, "/?")
-		if i < 0 {
-			return "/"
-		}
-		raw = rest[i:]
-	}
-	if i := strings.IndexByte(raw, '#'); i >= 0 {
-		raw = raw[:i]
-	}
-	if raw == "" {
-		return "/"
-	}
-	if raw[0] == '?' {
-		raw = "/" + raw
-	}
-	return raw
-}
+// hostOf, originOf and requestTarget are capture's URL helpers, so every
+// package reads recorded URLs alike.
+func hostOf(raw string) string        { return capture.URLHost(raw) }
+func originOf(raw string) string      { return capture.URLOrigin(raw) }
+func requestTarget(raw string) string { return capture.URLTarget(raw) }
 
 // fixHeaders drops the fields the replay sets itself, splits the Cookie
 // fields into pairs, and points Origin and Referer at the target: a page of
