@@ -172,7 +172,7 @@ func (file *File) useEmbedded(opt OpenOptions) string {
 	bad := func(format string, args ...any) string {
 		return "the index disagrees with the records: " + fmt.Sprintf(format, args...)
 	}
-	if end.Index < file.lo || end.Index >= endOff {
+	if end.Index < file.lo || end.Index >= endOff || endOff-end.Index > MaxRecordSize+frameHeaderSize {
 		return bad("it is said to be at byte %d", end.Index)
 	}
 	frame := make([]byte, endOff-end.Index)

@@ -486,6 +486,10 @@ func TestOpenDamaged(t *testing.T) {
 		for _, skip := range []bool{false, true} {
 			sameAsReadFile(t, v2, capture.OpenOptions{SkipDamaged: skip, Verify: true})
 			sameAsReadFile(t, v1, capture.OpenOptions{SkipDamaged: skip})
+			// The saved index, checked record by record, damage skipped.
+			if info, _ := sameAsReadFile(t, v1, capture.OpenOptions{SkipDamaged: skip, Verify: true}); info.Source != capture.IndexSidecar {
+				t.Fatalf("record %d damaged, skip %v: saved index not used: %+v", k, skip, info)
+			}
 			os.Remove(v1 + ".idx")
 			os.Remove(v2 + ".idx")
 		}
