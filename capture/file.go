@@ -94,8 +94,10 @@ func Open(path string) (*File, error) {
 
 // OpenWith is Open with options. Its sessions and exchanges are those
 // ReadFileWith gives with the same SkipDamaged, in the same order, and the
-// error is the same; without Verify, damage in a file that holds a valid
-// index is found only when the damaged record is read (File.Session).
+// error is the same, with two exceptions found only when the record is read
+// (File.Session): without Verify, damage in a file that holds a valid index;
+// and a record whose checksum matches but whose fields do not decode (amp
+// never writes one), since a pass decodes only the session key and start.
 func OpenWith(path string, opt OpenOptions) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {

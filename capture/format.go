@@ -371,6 +371,9 @@ type Reader struct {
 	off     int64 // offset of the next unread byte
 	n       int   // exchange records read
 	last    int64 // offset of the frame of the exchange last returned
+	// keysOnly decodes only the session key and start of exchanges (the
+	// index pass).
+	keysOnly bool
 	records int   // records of any kind read, header included
 	fh      [frameHeaderSize]byte
 	buf     []byte
@@ -509,7 +512,11 @@ func (r *Reader) ReadExchange(e *Exchange) error {
 			*e = Exchange{}
 			r.payload.Reset(body)
 			r.dec.ResetReader(&r.payload)
-			if err := decodeExchange(r.dec, e, len(body)); err != nil {
+			decode := decodeExchange
+			if r.keysOnly {
+				decode = decodeSessionStart
+			}
+			if err := decode(r.dec, e, len(body)); err != nil {
 				if r.skip { // the frame is whole: the next one follows it
 					r.damaged = append(r.damaged, Damage{Offset: start, Length: r.off - start, Detail: "bad exchange: " + err.Error()})
 					continue

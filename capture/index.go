@@ -629,6 +629,7 @@ func rebuild(f io.ReaderAt, size int64, opt OpenOptions) ([]byte, *sidecarMeta, 
 	if err != nil {
 		return nil, nil, err
 	}
+	rd.keysOnly = true
 	meta := &sidecarMeta{Size: size, ID: rd.ID(), Lo: rd.off, Skip: opt.SkipDamaged}
 	var b indexBuilder
 	var e Exchange
@@ -716,4 +717,37 @@ func walk(f io.ReaderAt, lo, hi int64, damaged []Damage, strict bool, progress f
 		return 0, 0, fmt.Errorf("no damaged stretch at byte %d", damaged[0].Offset)
 	}
 	return n, sum, nil
+}
+
+// decodeSessionStart is decodeExchange for the index pass: it decodes the
+// session key and the start into e and checks that the other fields are
+// well-formed msgpack, without keeping them.
+func decodeSessionStart(dec *msgpack.Decoder, e *Exchange, limit int) error {
+	n, err := dec.DecodeMapLen()
+	if err != nil {
+		return err
+	}
+	if n < 0 || n > limit {
+		return fmt.Errorf("exchange record claims %d fields", n)
+	}
+	for i := 0; i < n; i++ {
+		k, err := dec.DecodeInt()
+		if err != nil {
+			return fmt.Errorf("field key: %w", err)
+		}
+		switch k {
+		case fSession:
+			e.Session, err = dec.DecodeString()
+		case fStart:
+			var ns int64
+			ns, err = dec.DecodeInt64()
+			e.Start = time.Unix(0, ns).UTC()
+		default:
+			err = dec.Skip()
+		}
+		if err != nil {
+			return fmt.Errorf("field %d: %w", k, err)
+		}
+	}
+	return nil
 }

@@ -714,3 +714,39 @@ func BenchmarkOpenSessions(b *testing.B) {
 		})
 	}
 }
+
+// TestOpenUndecodableRecord: a record whose checksum matches but whose
+// fields do not decode is indexed by the pass (it reads keys and starts
+// only) and refused when its session is read; never a wrong exchange.
+func TestOpenUndecodableRecord(t *testing.T) {
+	t.Parallel()
+	var file []byte
+	file = append(file, capture.Magic...)
+	file = binary.LittleEndian.AppendUint32(file, 1)
+	file = append(file, frame('H', mustMarshal(t, map[string]any{"source": "test"}))...)
+	file = append(file, frame('X', mustMarshal(t, map[int]any{1: "a", 3: 1000, 8: "GET", 9: "http://a/1"}))...)
+	file = append(file, frame('X', mustMarshal(t, map[int]any{1: "b", 3: 2000, 8: 17, 9: "http://a/2"}))...) // a method that is a number
+	file = append(file, frame('X', mustMarshal(t, map[int]any{1: "a", 3: 3000, 8: "GET", 9: "http://a/3"}))...)
+	file = append(file, frame('E', mustMarshal(t, map[string]any{"exchanges": 3}))...)
+	dir := t.TempDir()
+	for _, skip := range []bool{false, true} {
+		path := writeTemp(t, dir, fmt.Sprintf("u%v.amp", skip), file)
+		f, err := capture.OpenWith(path, capture.OpenOptions{SkipDamaged: skip})
+		if err != nil || len(f.Sessions()) != 2 {
+			t.Fatalf("skip %v: %v", skip, err)
+		}
+		a, err := f.Session(0)
+		if err != nil || len(a.Exchanges) != 2 || a.Exchanges[1].Request.URL != "http://a/3" {
+			t.Fatalf("skip %v: session a: %+v, %v", skip, a, err)
+		}
+		b, err := f.Session(1)
+		if skip {
+			if err != nil || len(b.Exchanges) != 0 || len(f.Damaged()) != 1 {
+				t.Fatalf("session b skipping: %+v, %v, damage %v", b, err, f.Damaged())
+			}
+		} else if !errors.Is(err, capture.ErrCorrupt) || !strings.Contains(err.Error(), "bad exchange") {
+			t.Fatalf("session b: %+v, %v", b, err)
+		}
+		f.Close()
+	}
+}
