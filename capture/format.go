@@ -365,26 +365,25 @@ func (w *Writer) writeRecord(kind byte, encode func() error) error {
 
 // Reader reads the exchanges of a recording one by one.
 type Reader struct {
-	br     *bufio.Reader
-	header FileHeader
-	id     string
-	off    int64 // offset of the next unread byte
-	n      int   // exchange records read
-	last   int64 // offset of the frame of the exchange last returned
-	// keysOnly decodes only the session key and start of exchanges (the
-	// index pass).
-	keysOnly bool
-	records  int // records of any kind read, header included
-	fh       [frameHeaderSize]byte
-	buf      []byte
-	payload  bytes.Reader
-	dec      *msgpack.Decoder
-	err      error // sticky
+	br      *bufio.Reader
+	header  FileHeader
+	id      string
+	off     int64 // offset of the next unread byte
+	n       int   // exchange records read
+	last    int64 // offset of the frame of the exchange last returned
+	records int   // records of any kind read, header included
+	fh      [frameHeaderSize]byte
+	buf     []byte
+	payload bytes.Reader
+	dec     *msgpack.Decoder
+	err     error // sticky
 
 	skip    bool     // ReadOptions.SkipDamaged
 	damaged []Damage // what was skipped
 	mem     []byte   // after the first damage: the rest of the file, from memBase
 	memBase int64
+
+	keysOnly bool // decode only the session key and start (the index pass)
 }
 
 // ReadOptions change how a recording is read.
