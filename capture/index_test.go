@@ -750,3 +750,45 @@ func TestOpenUndecodableRecord(t *testing.T) {
 		f.Close()
 	}
 }
+
+// BenchmarkWriterIndex measures what a Writer keeps in memory for the index
+// while recording 100k exchanges in 2000 sessions (index-B/exchange: the
+// heap it holds after a collection, the exchanges themselves excluded).
+func BenchmarkWriterIndex(b *testing.B) {
+	const n = 100_000
+	e := typicalExchange()
+	start := e.Start
+	keys := make([]string, 2000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("user-%04d", i)
+	}
+	var held float64
+	for i := 0; i < b.N; i++ {
+		var ms0, ms1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms0)
+		w, err := capture.NewWriter(discard{}, testHeader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rng := rand.New(rand.NewSource(1))
+		for k := 0; k < n; k++ {
+			e.Session = keys[rng.Intn(len(keys))]
+			e.Start = start.Add(time.Duration(k) * time.Millisecond)
+			if err := w.Write(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms1)
+		held += float64(ms1.HeapAlloc) - float64(ms0.HeapAlloc)
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(held/float64(b.N)/n, "index-B/exchange")
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
