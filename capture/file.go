@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -41,7 +42,8 @@ const (
 	// IndexInFile is the index a version-2 writer put in the recording.
 	IndexInFile IndexSource = iota + 1
 	// IndexSidecar is an index saved beside the recording (SidecarPath)
-	// by an earlier Open.
+	// by an earlier Open or by SaveIndex. Open prefers it to the one in
+	// the recording when it matches the file.
 	IndexSidecar
 	// IndexRebuilt is an index built by a pass over the recording.
 	IndexRebuilt
@@ -52,7 +54,7 @@ type IndexInfo struct {
 	// Source is where the index came from.
 	Source IndexSource
 	// Rebuilt says why the recording's own index was not used, when
-	// Source is not IndexInFile: "no index in a version-1 recording",
+	// Source is IndexRebuilt: "no index in a version-1 recording",
 	// "no end marker", "the index disagrees with the records: ...".
 	Rebuilt string
 	// Saved is the path the index was read from or saved to beside the
@@ -77,12 +79,15 @@ type File struct {
 	info   IndexInfo
 	skip   bool
 
+	passDamaged []Damage // skipped by the pass that built the index
+	stop        error    // how that pass ended
+
 	mu      sync.Mutex
 	damaged []Damage // of the pass, then of Session
 }
 
-// Open opens the recording at path with its session index: the one in the
-// file, else one saved beside it (SidecarPath) that matches the file, else
+// Open opens the recording at path with its session index: one saved
+// beside it (SidecarPath) that matches the file, else the one in the file, else
 // one built by a pass over the file and saved beside it (in memory only
 // when that fails). Like ReadFile, a cut or damaged recording gives a File
 // with what could be read together with the *TruncatedError or
@@ -125,16 +130,18 @@ func open(f *os.File, path string, opt OpenOptions) (*File, error) {
 	}
 	file := &File{f: f, path: path, header: rd.Header(), id: rd.ID(), size: size, lo: rd.off, skip: opt.SkipDamaged}
 
+	// A saved index first: it may hold names and extras (SaveIndex).
 	sidecar := SidecarPath(path)
+	if ok, stop := file.useSidecar(sidecar, opt); ok {
+		file.info = IndexInfo{Source: IndexSidecar, Saved: sidecar}
+		file.stop = stop
+		return file, stop
+	}
 	reason := "no index in a version-1 recording"
 	if file.header.Version >= 2 {
 		if reason = file.useEmbedded(opt); reason == "" {
 			return file, nil
 		}
-	}
-	if ok, stop := file.useSidecar(sidecar, opt); ok {
-		file.info = IndexInfo{Source: IndexSidecar, Rebuilt: reason, Saved: sidecar}
-		return file, stop
 	}
 
 	body, meta, stop := rebuild(f, size, opt)
@@ -145,7 +152,7 @@ func open(f *os.File, path string, opt OpenOptions) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture: building the session index: %w", err) // a bug
 	}
-	file.idx, file.hi, file.damaged = idx, meta.End, meta.Damaged
+	file.idx, file.hi, file.damaged, file.passDamaged, file.stop = idx, meta.End, meta.Damaged, meta.Damaged, stop
 	file.info = IndexInfo{Source: IndexRebuilt, Rebuilt: reason}
 	if meta.Tail, err = tailCRC(f, size); err == nil {
 		var data []byte
@@ -232,7 +239,7 @@ func (file *File) useSidecar(path string, opt OpenOptions) (bool, error) {
 		file.idx = nil
 		return false, nil
 	}
-	file.damaged = meta.Damaged
+	file.damaged, file.passDamaged = meta.Damaged, meta.Damaged
 	return true, stop
 }
 
@@ -440,3 +447,29 @@ func (f *File) Session(i int) (*Session, error) {
 
 // Close closes the file.
 func (f *File) Close() error { return f.f.Close() }
+
+// SaveIndex saves the session index beside the recording (SidecarPath,
+// atomically, mode 0600) with the given readable names of sessions (by
+// key; the others keep theirs) and extras (added to those the index holds),
+// for the next Open; the recording itself is never changed, and this File
+// keeps its names and extras.
+func (f *File) SaveIndex(names map[string]string, extras map[string][]byte) error {
+	meta := &sidecarMeta{Size: f.size, ID: f.id, Lo: f.lo, End: f.hi, Skip: f.skip, Damaged: f.passDamaged}
+	if !meta.setStop(f.stop) {
+		return fmt.Errorf("capture: %s: the index was not built by a whole reading", f.path)
+	}
+	var err error
+	if meta.Tail, err = tailCRC(f.f, f.size); err != nil {
+		return err
+	}
+	all := maps.Clone(f.idx.extras)
+	if all == nil {
+		all = make(map[string][]byte)
+	}
+	maps.Copy(all, extras)
+	data, err := encodeSidecar(meta, f.idx.encode(names, all))
+	if err == nil {
+		err = saveSidecar(SidecarPath(f.path), data)
+	}
+	return err
+}

@@ -149,12 +149,21 @@ func (b *indexBuilder) encode(extras map[string][]byte) []byte {
 	out = binary.AppendUvarint(out, uint64(len(entries)))
 	out = binary.AppendUvarint(out, uint64(b.n))
 	for _, e := range entries {
-		out = appendString(out, e.acc.key)
-		out = appendString(out, e.acc.name)
-		out = binary.AppendVarint(out, e.first)
-		out = binary.AppendUvarint(out, uint64(e.acc.n))
-		out = appendString(out, string(e.blob))
+		out = appendSession(out, e.acc.key, e.acc.name, e.first, e.acc.n, e.blob)
 	}
+	return appendExtras(out, extras)
+}
+
+func appendSession(out []byte, key, name string, start int64, n int, blob []byte) []byte {
+	out = appendString(out, key)
+	out = appendString(out, name)
+	out = binary.AppendVarint(out, start)
+	out = binary.AppendUvarint(out, uint64(n))
+	out = binary.AppendUvarint(out, uint64(len(blob)))
+	return append(out, blob...)
+}
+
+func appendExtras(out []byte, extras map[string][]byte) []byte {
 	names := make([]string, 0, len(extras))
 	for k := range extras {
 		names = append(names, k)
@@ -380,6 +389,28 @@ func (x *index) scanOffsets(blob []byte, count int, lo, hi int64) error {
 		return errors.New("offsets longer than their count")
 	}
 	return nil
+}
+
+// encode returns the index body again, with names (by session key)
+// replacing those of the index and extras instead of its own.
+func (x *index) encode(names map[string]string, extras map[string][]byte) []byte {
+	out := binary.AppendUvarint(nil, indexFormat)
+	out = binary.AppendUvarint(out, uint64(len(x.sessions)))
+	out = binary.AppendUvarint(out, uint64(x.exchanges))
+	for i, s := range x.sessions {
+		name, ok := names[s.ID]
+		if !ok {
+			name = s.Name
+		}
+		p := x.raw[x.blobs[i]:]
+		end := 0
+		for k := 0; k < s.Exchanges; k++ {
+			_, n := binary.Uvarint(p[end:]) // a varint's length does not depend on its sign encoding
+			end += n
+		}
+		out = appendSession(out, s.ID, name, sortKey(s.Start), s.Exchanges, p[:end])
+	}
+	return appendExtras(out, extras)
 }
 
 // offsets returns the record offsets of session i.

@@ -55,6 +55,10 @@ func FuzzIndexDecode(f *testing.F) {
 		if !reflect.DeepEqual(x.sessions, y.sessions) || x.sum != y.sum || len(x.extras) != len(y.extras) {
 			t.Fatalf("encoded again: %+v, want %+v", y.sessions, x.sessions)
 		}
+		z, err := decodeIndex(x.encode(nil, x.extras), lo, hi)
+		if err != nil || !reflect.DeepEqual(x.sessions, z.sessions) || x.sum != z.sum || !reflect.DeepEqual(x.extras, z.extras) {
+			t.Fatalf("re-encoded: %v", err)
+		}
 	})
 }
 

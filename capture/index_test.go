@@ -792,3 +792,45 @@ func BenchmarkWriterIndex(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestSaveIndex: names and extras saved beside a recording come back at the
+// next Open, which prefers the saved index while it matches the file.
+func TestSaveIndex(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	exs := shuffledExchanges(t, 16, 50, 4, 200)
+	data := mustEncode(t, exs)
+	for _, name := range []string{"v2.amp", "v1.amp", "cut.amp"} {
+		b := data
+		switch name {
+		case "v1.amp":
+			b = toVersion1(t, data)
+		case "cut.amp":
+			b = data[:len(data)*2/3]
+		}
+		path := writeTemp(t, dir, name, b)
+		f, _ := capture.OpenWith(path, capture.OpenOptions{SkipDamaged: true})
+		key := f.Sessions()[1].ID
+		if err := f.SaveIndex(map[string]string{key: "checkout"}, map[string][]byte{"rules": []byte("r1")}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		info, _ := sameAsReadFile(t, path, capture.OpenOptions{SkipDamaged: true, Verify: true})
+		if info.Source != capture.IndexSidecar {
+			t.Fatalf("%s: %+v", name, info)
+		}
+		f, _ = capture.OpenWith(path, capture.OpenOptions{SkipDamaged: true})
+		if s := f.Sessions(); s[1].Name != "checkout" || s[0].Name != "" || string(f.Extra("rules")) != "r1" {
+			t.Fatalf("%s: names %+v, extra %q", name, s[:2], f.Extra("rules"))
+		}
+		f.Close()
+		if st, err := os.Stat(path + ".idx"); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", name, st, err)
+		}
+	}
+	// The file changed: the saved index is not used.
+	path := writeTemp(t, dir, "v2.amp", mustEncode(t, shuffledExchanges(t, 17, 50, 4, 200)))
+	if info, _ := sameAsReadFile(t, path, capture.OpenOptions{}); info.Source != capture.IndexInFile {
+		t.Fatalf("changed file: %+v", info)
+	}
+}
