@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -107,5 +108,41 @@ func TestIndexCommand(t *testing.T) {
 	r = runAmp(t, "index", noidx)
 	if r.code != 1 || !strings.Contains(r.stderr, "amp: index: "+noidx+": cannot save the index: ") || !strings.Contains(r.stdout, "30 exchanges; index built") {
 		t.Fatalf("unsaved: %+v", r)
+	}
+}
+
+// TestIndexImported: a recording imported from a generated capture opens by
+// its index with the sessions and exchanges ReadFile gives, whole and cut.
+func TestIndexImported(t *testing.T) {
+	dir := t.TempDir()
+	pcap, _ := writeGenerated(t, dir, "g.pcap", 3_000_000)
+	out := filepath.Join(dir, "g.amp")
+	if r := runAmp(t, "import", pcap, "-o", out); r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cut := range []int{len(data), len(data) - 1, len(data) * 3 / 4, len(data) / 3} {
+		path := filepath.Join(dir, fmt.Sprintf("cut-%d.amp", cut))
+		if err := os.WriteFile(path, data[:cut], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rec, rerr := capture.ReadFileWith(path, capture.ReadOptions{SkipDamaged: true})
+		f, ferr := capture.OpenWith(path, capture.OpenOptions{SkipDamaged: true})
+		if fmt.Sprint(rerr) != fmt.Sprint(ferr) || f == nil || len(f.Sessions()) != len(rec.Sessions) || len(rec.Sessions) == 0 {
+			t.Fatalf("cut %d: Open %v, ReadFile %v", cut, ferr, rerr)
+		}
+		if want := cut == len(data); (f.Index().Source == capture.IndexInFile) != want {
+			t.Fatalf("cut %d: %+v", cut, f.Index())
+		}
+		for i, want := range rec.Sessions {
+			got, err := f.Session(i)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("cut %d: session %d differs (%v)", cut, i, err)
+			}
+		}
+		f.Close()
 	}
 }
