@@ -215,12 +215,16 @@ func (file *File) useEmbedded(opt OpenOptions) string {
 // this file as it is now and was read the same way, after checking it. It
 // returns how that reading ended.
 func (file *File) useSidecar(path string, opt OpenOptions) (bool, error) {
+	// An index is never much bigger than its recording: no more is read.
+	if st, err := os.Stat(path); err != nil || st.Size() > file.size+1<<20 {
+		return false, nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return false, nil
 	}
 	meta, body, err := decodeSidecar(data)
-	if err != nil || meta.Size != file.size || meta.ID != file.id || meta.Lo != file.lo || meta.End > file.size {
+	if err != nil || meta.Size != file.size || meta.ID != file.id || meta.Lo != file.lo || meta.End > file.size || meta.End < meta.Lo {
 		return false, nil
 	}
 	stop := meta.stopError()
