@@ -176,5 +176,7 @@ if [ "$n" -ge 2 ]; then
 	for ((i = 1; i < n; i++)); do
 		printf "  %9s -> %9s exchanges: %s\n" "${ex_of[i - 1]}" "${ex_of[i]}" "$(slope $((i - 1)) "$i")"
 	done
-	[ "$n" -gt 2 ] && printf "  %9s -> %9s exchanges: %s\n" "${ex_of[0]}" "${ex_of[n - 1]}" "$(slope 0 $((n - 1)))"
+	if [ "$n" -gt 2 ]; then
+		printf "  %9s -> %9s exchanges: %s\n" "${ex_of[0]}" "${ex_of[n - 1]}" "$(slope 0 $((n - 1)))"
+	fi
 fi
