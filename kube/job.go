@@ -225,17 +225,8 @@ func (c Config) Validate() error {
 	} else if strings.ContainsAny(c.Image, " \t\n") {
 		bad("Image", q(c.Image), "contains white space")
 	}
-	if c.Shards < 1 {
-		bad("Shards", strconv.Itoa(c.Shards), "want at least 1")
-	} else if !c.Timeline {
-		// The shard rules of the closed model: amp replay --shard I/N
-		// divides users and iterations, and a pod with none would idle.
-		if c.Users < c.Shards {
-			bad("Users", strconv.Itoa(c.Users), "fewer than the %d shards: some pods would run no user", c.Shards)
-		}
-		if c.Iterations > 0 && c.Iterations < c.Shards {
-			bad("Iterations", strconv.Itoa(c.Iterations), "fewer than the %d shards: some pods would run none", c.Shards)
-		}
+	if err := c.ValidateShards(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.StartAt.IsZero() {
 		bad("StartAt", "", "no start time")
@@ -270,6 +261,30 @@ func (c Config) Validate() error {
 	if c.ResultsClaim != "" {
 		if msgs := validation.IsDNS1123Subdomain(c.ResultsClaim); len(msgs) > 0 {
 			bad("ResultsClaim", q(c.ResultsClaim), "%s", msgs[0])
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateShards checks the shard rules alone, which need no recording:
+// at least one shard, and in the closed model (not Timeline) at least one
+// user per pod, and one iteration when Iterations is set (amp replay
+// --shard I/N divides them; a pod with none would idle). Validate checks
+// them too.
+func (c Config) ValidateShards() error {
+	var errs []error
+	switch {
+	case c.Shards < 1:
+		errs = append(errs, &FieldError{Field: "Shards", Value: strconv.Itoa(c.Shards), Msg: "want at least 1"})
+	case c.Timeline:
+	default:
+		if c.Users < c.Shards {
+			errs = append(errs, &FieldError{Field: "Users", Value: strconv.Itoa(c.Users),
+				Msg: fmt.Sprintf("fewer than the %d shards: some pods would run no user", c.Shards)})
+		}
+		if c.Iterations > 0 && c.Iterations < c.Shards {
+			errs = append(errs, &FieldError{Field: "Iterations", Value: strconv.Itoa(c.Iterations),
+				Msg: fmt.Sprintf("fewer than the %d shards: some pods would run none", c.Shards)})
 		}
 	}
 	return errors.Join(errs...)

@@ -544,3 +544,23 @@ func TestDefaultName(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateShards checks the shard rules alone: they need nothing else
+// of the Config.
+func TestValidateShards(t *testing.T) {
+	t.Parallel()
+	if err := (kube.Config{Shards: 4, Users: 4}).ValidateShards(); err != nil {
+		t.Errorf("4 users on 4 shards: %v", err)
+	}
+	err := (kube.Config{Shards: 4, Users: 3, Iterations: 2}).ValidateShards()
+	fes := kube.FieldErrors(err)
+	if len(fes) != 2 || fes[0].Field != "Users" || fes[0].Value != "3" || fes[1].Field != "Iterations" {
+		t.Errorf("3 users, 2 iterations on 4 shards: %v", err)
+	}
+	if err := (kube.Config{Shards: 4, Timeline: true}).ValidateShards(); err != nil {
+		t.Errorf("timeline: %v", err)
+	}
+	if fes := kube.FieldErrors((kube.Config{Users: 5}).ValidateShards()); len(fes) != 1 || fes[0].Field != "Shards" {
+		t.Errorf("no shards: %v", fes)
+	}
+}

@@ -169,36 +169,16 @@ func runKubeJob(c *cli.Context) error {
 	kc.MetricsPort = c.Int("metrics-port")
 	kc.TTL = c.Duration("ttl")
 	kc.ResultsClaim = c.String("results-pvc")
-	kc.Name = c.String("job-name")
-	if kc.Name == "" {
-		kc.Name = kube.DefaultName(arg)
-	}
+	kc.Name = cmp.Or(c.String("job-name"), kube.DefaultName(arg))
 	if !c.IsSet("shards") {
 		return usageError("kube job: --shards is missing: how many pods share the test")
 	}
 	if !c.IsSet("image") {
 		return usageError("kube job: --image is missing: a container image with amp on its PATH (build one with kube/Dockerfile)")
 	}
-
-	now := time.Now()
-	if at := c.String("start-at"); at != "" {
-		if c.IsSet("start-in") {
-			return usageError("kube job: give --start-at or --start-in, not both")
-		}
-		t, err := time.Parse(time.RFC3339, at)
-		if err != nil {
-			return usageError("kube job: --start-at %q: want an RFC3339 time such as 2026-11-26T12:00:00Z", at)
-		}
-		if !t.After(now) {
-			return usageError("kube job: --start-at %s is not in the future", at)
-		}
-		kc.StartAt = t
-	} else {
-		d := c.Duration("start-in")
-		if d < 0 {
-			return usageError("kube job: --start-in %v is negative", d)
-		}
-		kc.StartAt = now.Add(d + time.Second - 1).Truncate(time.Second)
+	var err error
+	if kc.StartAt, err = kubeStartAt(c, time.Now()); err != nil {
+		return err
 	}
 
 	// The replay flags: checked as amp replay checks them, for shard 0.
@@ -211,87 +191,17 @@ func runKubeJob(c *cli.Context) error {
 		return usageError("kube job: %s", oneLine(err))
 	}
 	kc.Users, kc.Iterations, kc.Timeline = peakUsers(cfg), cfg.Iterations, cfg.Timeline
-	// The shard rules first: they need no recording.
-	if err := kc.Validate(); err != nil {
-		for _, fe := range kube.FieldErrors(err) {
-			if fe.Field == "Users" || fe.Field == "Iterations" {
-				return usageError("kube job: %s", fe.Text(kubeFlagName(c, arg)))
-			}
-		}
+	if err := kc.ValidateShards(); err != nil { // before reading a recording of any size
+		return usageError("kube job: %s", kubeErrorText(c, arg, err))
 	}
 	namer, err := stats.NewNamer(multi(c, "name"))
 	if err != nil {
 		return usageError("kube job: --name: %v", err)
 	}
 
-	where := ""
-	url, claim := c.String("recording-url"), c.String("recording-pvc")
-	if claim != "" {
-		if isURL(arg) {
-			return usageError("kube job: --recording-pvc: give the local copy of the recording the claim holds, not the URL %s", arg)
-		}
-		kc.RecordingClaim = claim
-		kc.RecordingPath = cmp.Or(c.String("recording-path"), path.Base(arg))
-		where = fmt.Sprintf("read from %s on claim %s", path.Join(kube.RecordingDir, kc.RecordingPath), claim)
-	} else if c.IsSet("recording-path") {
-		return usageError("kube job: --recording-path is the recording's path inside --recording-pvc CLAIM, which is missing")
-	}
-	if url != "" || isURL(arg) {
-		if url != "" && isURL(arg) && url != arg {
-			return usageError("kube job: the recording is the URL %s; --recording-url is for a local file the pods fetch from elsewhere", arg)
-		}
-		kc.RecordingURL = cmp.Or(url, arg) // with a claim too: kube's Validate refuses the pair
-		where = "fetched by each pod from " + noQuery(kc.RecordingURL) + ", the URL in Secret " + kc.Name
-	}
-
-	var mem kube.Memory
-	if isURL(arg) {
-		if !c.IsSet("memory") && !c.IsSet("memory-request") && !c.IsSet("memory-limit") {
-			return usageError("kube job: the recording is only a URL here, so the pods' memory cannot be estimated: give --memory (e.g. 2Gi), or the local file and --recording-url URL")
-		}
-	} else {
-		info, err := os.Stat(arg)
-		if err != nil {
-			return usageError("kube job: %s", readErrorText(arg, err))
-		}
-		ship := kc.RecordingURL == "" && kc.RecordingClaim == ""
-		if err := kube.SecretFits(info.Size()); ship && err != nil {
-			// Refused before reading a file of any size.
-			return usageError("kube job: %s", err.(*kube.FieldError).Text(kubeFlagName(c, arg)))
-		}
-		var data []byte
-		var rec *capture.Recording
-		if ship {
-			if data, err = os.ReadFile(arg); err != nil {
-				return usageError("kube job: %s", readErrorText(arg, err))
-			}
-			rec, err = capture.ReadWith(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
-		} else {
-			rec, err = capture.ReadFileWith(arg, capture.ReadOptions{SkipDamaged: true})
-		}
-		if err != nil {
-			if rec == nil || errors.Is(err, capture.ErrCorrupt) {
-				return usageError("kube job: %s", readErrorText(arg, err))
-			}
-			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), rec.Exchanges())
-		}
-		if d := damageText(arg, rec); d != "" {
-			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, rec.Exchanges())
-		}
-		if _, err := replay.NewPlan(rec, cfg, namer.Name); err != nil {
-			return usageError("kube job: %s: %v", arg, err)
-		}
-		load := kube.LoadOf(rec, info.Size())
-		load.Users, load.Timeline, load.Multiple, load.Shards = kc.Users, cfg.Timeline, cfg.Multiple, kc.Shards
-		mem = kube.PodMemory(load)
-		if ship {
-			kc.Recording = data
-			kc.RecordingKey = path.Base(arg)
-			if len(validation.IsConfigMapKey(kc.RecordingKey)) > 0 {
-				kc.RecordingKey = "recording.amp"
-			}
-			where = fmt.Sprintf("%s, in Secret %s", kube.Size(int64(len(data))), kc.Name)
-		}
+	where, mem, err := kubeRecording(c, arg, &kc, cfg, namer)
+	if err != nil {
+		return err
 	}
 	kc.MemoryRequest, kc.MemoryLimit = mem.With(cmp.Or(c.String("memory-request"), c.String("memory")), cmp.Or(c.String("memory-limit"), c.String("memory")))
 	memory := fmt.Sprintf("request %s, limit %s per pod", kc.MemoryRequest, kc.MemoryLimit)
@@ -311,25 +221,130 @@ func runKubeJob(c *cli.Context) error {
 		// A Job that outlives its run by far is stuck: stop it.
 		kc.ActiveDeadline = (time.Until(kc.StartAt) + cfg.Duration + grace + 10*time.Minute + time.Minute - 1).Truncate(time.Minute)
 	}
+	kc.Comment = kubeComment(kc, arg, where, cfg.Host, memory)
+	objs, err := kube.Build(kc)
+	if err != nil {
+		return usageError("kube job: %s", kubeErrorText(c, arg, err))
+	}
+	return objs.WriteYAML(c.App.Writer)
+}
+
+// kubeStartAt is the shared start of amp kube job's pods: --start-at, or
+// --start-in from now, on a whole second.
+func kubeStartAt(c *cli.Context, now time.Time) (time.Time, error) {
+	at := c.String("start-at")
+	if at == "" {
+		d := c.Duration("start-in")
+		if d < 0 {
+			return time.Time{}, usageError("kube job: --start-in %v is negative", d)
+		}
+		return now.Add(d + time.Second - 1).Truncate(time.Second), nil
+	}
+	if c.IsSet("start-in") {
+		return time.Time{}, usageError("kube job: give --start-at or --start-in, not both")
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return time.Time{}, usageError("kube job: --start-at %q: want an RFC3339 time such as 2026-11-26T12:00:00Z", at)
+	}
+	if !t.After(now) {
+		return time.Time{}, usageError("kube job: --start-at %s is not in the future", at)
+	}
+	return t, nil
+}
+
+// kubeRecording sets where kc's pods take the recording arg from (a Secret
+// holding it, its URL, a claim), reads a local recording to check it
+// against cfg and to estimate the pods' memory, and says where the
+// recording is, for the YAML's comment. A recording known only by its URL
+// gives no estimate (a zero Memory).
+func kubeRecording(c *cli.Context, arg string, kc *kube.Config, cfg replay.Config, namer *stats.Namer) (string, kube.Memory, error) {
+	where := ""
+	url, claim := c.String("recording-url"), c.String("recording-pvc")
+	if claim != "" {
+		if isURL(arg) {
+			return "", kube.Memory{}, usageError("kube job: --recording-pvc: give the local copy of the recording the claim holds, not the URL %s", arg)
+		}
+		kc.RecordingClaim = claim
+		kc.RecordingPath = cmp.Or(c.String("recording-path"), path.Base(arg))
+		where = fmt.Sprintf("read from %s on claim %s", path.Join(kube.RecordingDir, kc.RecordingPath), claim)
+	} else if c.IsSet("recording-path") {
+		return "", kube.Memory{}, usageError("kube job: --recording-path is the recording's path inside --recording-pvc CLAIM, which is missing")
+	}
+	if url != "" || isURL(arg) {
+		if url != "" && isURL(arg) && url != arg {
+			return "", kube.Memory{}, usageError("kube job: the recording is the URL %s; --recording-url is for a local file the pods fetch from elsewhere", arg)
+		}
+		kc.RecordingURL = cmp.Or(url, arg) // with a claim too: kube's Validate refuses the pair
+		where = "fetched by each pod from " + noQuery(kc.RecordingURL) + ", the URL in Secret " + kc.Name
+	}
+	if isURL(arg) {
+		if !c.IsSet("memory") && !c.IsSet("memory-request") && !c.IsSet("memory-limit") {
+			return "", kube.Memory{}, usageError("kube job: the recording is only a URL here, so the pods' memory cannot be estimated: give --memory (e.g. 2Gi), or the local file and --recording-url URL")
+		}
+		return where, kube.Memory{}, nil
+	}
+
+	info, err := os.Stat(arg)
+	if err != nil {
+		return "", kube.Memory{}, usageError("kube job: %s", readErrorText(arg, err))
+	}
+	ship := kc.RecordingURL == "" && kc.RecordingClaim == ""
+	if err := kube.SecretFits(info.Size()); ship && err != nil {
+		// Refused before reading a file of any size.
+		return "", kube.Memory{}, usageError("kube job: %s", kubeErrorText(c, arg, err))
+	}
+	var data []byte
+	var rec *capture.Recording
+	if ship {
+		if data, err = os.ReadFile(arg); err != nil {
+			return "", kube.Memory{}, usageError("kube job: %s", readErrorText(arg, err))
+		}
+		rec, err = capture.ReadWith(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
+	} else {
+		rec, err = capture.ReadFileWith(arg, capture.ReadOptions{SkipDamaged: true})
+	}
+	if err != nil {
+		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
+			return "", kube.Memory{}, usageError("kube job: %s", readErrorText(arg, err))
+		}
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), rec.Exchanges())
+	}
+	if d := damageText(arg, rec); d != "" {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, rec.Exchanges())
+	}
+	if _, err := replay.NewPlan(rec, cfg, namer.Name); err != nil {
+		return "", kube.Memory{}, usageError("kube job: %s: %v", arg, err)
+	}
+	load := kube.LoadOf(rec, info.Size())
+	load.Users, load.Timeline, load.Multiple, load.Shards = kc.Users, cfg.Timeline, cfg.Multiple, kc.Shards
+	if ship {
+		kc.Recording = data
+		kc.RecordingKey = path.Base(arg)
+		if len(validation.IsConfigMapKey(kc.RecordingKey)) > 0 {
+			kc.RecordingKey = "recording.amp"
+		}
+		where = fmt.Sprintf("%s, in Secret %s", kube.Size(int64(len(data))), kc.Name)
+	}
+	return where, kube.PodMemory(load), nil
+}
+
+// kubeComment is the header of amp kube job's YAML: what runs where, and
+// the kubectl commands to run, watch, collect and delete it.
+func kubeComment(kc kube.Config, arg, where, host, memory string) string {
 	ns := ""
 	if kc.Namespace != "" {
 		ns = " -n " + kc.Namespace
 	}
-	kc.Comment = fmt.Sprintf("amp kube job: %d shards of %s (%s) against %s\n"+
+	return fmt.Sprintf("amp kube job: %d shards of %s (%s) against %s\n"+
 		"memory:  %s\n"+
 		"all shards start at %s: create the objects before then\n"+
 		"run:     kubectl create%s -f THIS.yaml   (or kubectl apply --server-side: a large Secret is too big for client-side apply)\n"+
 		"watch:   kubectl get pods%s -l %s=%s -w\n"+
 		"collect: amp kube collect %s%s -o results --wait 1h && amp report --merge results/*.json --json all.json\n"+
 		"again:   kubectl delete%s %s %s",
-		kc.Shards, noQuery(arg), where, cfg.Host, memory, kc.StartAt.UTC().Format(time.RFC3339),
+		kc.Shards, noQuery(arg), where, host, memory, kc.StartAt.UTC().Format(time.RFC3339),
 		ns, ns, kube.LabelJobName, kc.Name, kc.Name, ns, ns, kc.Kinds(), kc.Name)
-
-	objs, err := kube.Build(kc)
-	if err != nil {
-		return usageError("kube job: %s", kubeErrorText(c, arg, err))
-	}
-	return objs.WriteYAML(c.App.Writer)
 }
 
 // peakUsers is the most users the closed model runs at once: --users, or
