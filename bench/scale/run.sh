@@ -7,12 +7,13 @@
 #   amp sessions REC                                   (to /dev/null)
 #   amp replay REC --host URL --dry-run                (to /dev/null)
 #   amp replay REC --host URL --users 50 --duration 10s --checks status -q
+#   amp kube job REC --recording-pvc recs --shards 2 ...  (the manifests, to /dev/null)
 #
 # against a tiny server on 127.0.0.1 (bench/scale/firstreq) that notes when
 # the first request arrives. Printed per command and size: peak RSS (from
 # /usr/bin/time -v), the time from the process start to the first request
 # the server sees (replay) or to the first byte of output (sessions,
-# dry-run), and the wall time; then the slope of peak RSS in bytes per
+# dry-run, kube job), and the wall time; then the slope of peak RSS in bytes per
 # exchange between consecutive sizes and between the smallest and largest.
 #
 #   bench/scale/run.sh                       sizes 50 500 2000 (MB of capture)
@@ -140,6 +141,9 @@ for size in $SIZES; do
 	r1=$m_rss f1=$m_first w1=$m_wall
 	measure output "$work/amp" replay "$rec" --host "http://$addr" --dry-run
 	r2=$m_rss f2=$m_first w2=$m_wall
+	measure output "$work/amp" kube job "$rec" --recording-pvc recs --shards 2 --image amp \
+		--host "http://$addr" --users "$USERS" --duration "$DURATION"
+	r4=$m_rss f4=$m_first w4=$m_wall
 	stop_server
 	start_server
 	# shellcheck disable=SC2086 # EXTRA is a list of flags
@@ -153,8 +157,9 @@ for size in $SIZES; do
 	printf "%-30s %9s %10s %10s %12s %8s\n" "${size} MB capture: sessions" "$ex" "$recmib" "$(mib "$r1")" "$f1 (output)" "$w1"
 	printf "%-30s %9s %10s %10s %12s %8s\n" "  replay --dry-run" "" "" "$(mib "$r2")" "$f2 (output)" "$w2"
 	printf "%-30s %9s %10s %10s %12s %8s\n" "  replay ${USERS}u ${DURATION}" "" "" "$(mib "$r3")" "$f3" "$w3"
+	printf "%-30s %9s %10s %10s %12s %8s\n" "  kube job" "" "" "$(mib "$r4")" "$f4 (output)" "$w4"
 	ex_of[n]=$ex
-	rss_of[n]="$r1 $r2 $r3"
+	rss_of[n]="$r1 $r2 $r3 $r4"
 	n=$((n + 1))
 done
 
@@ -165,10 +170,11 @@ slope() {
 	read -r -a b <<<"${rss_of[j]}"
 	local d=$((ex_of[j] - ex_of[i]))
 	[ "$d" -gt 0 ] || { echo "(no more exchanges)"; return; }
-	printf "sessions %6.0f   dry-run %6.0f   replay %6.0f" \
+	printf "sessions %6.0f   dry-run %6.0f   replay %6.0f   kube job %6.0f" \
 		"$(awk -v x="${a[0]}" -v y="${b[0]}" -v d="$d" 'BEGIN{print (y-x)*1024/d}')" \
 		"$(awk -v x="${a[1]}" -v y="${b[1]}" -v d="$d" 'BEGIN{print (y-x)*1024/d}')" \
-		"$(awk -v x="${a[2]}" -v y="${b[2]}" -v d="$d" 'BEGIN{print (y-x)*1024/d}')"
+		"$(awk -v x="${a[2]}" -v y="${b[2]}" -v d="$d" 'BEGIN{print (y-x)*1024/d}')" \
+		"$(awk -v x="${a[3]}" -v y="${b[3]}" -v d="$d" 'BEGIN{print (y-x)*1024/d}')"
 }
 if [ "$n" -ge 2 ]; then
 	echo
