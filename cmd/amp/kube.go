@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -401,9 +402,12 @@ func kubeErrorText(c *cli.Context, arg string, err error) string {
 	if len(fes) == 0 {
 		return oneLine(err)
 	}
-	texts := make([]string, len(fes))
-	for i, fe := range fes {
-		texts[i] = fe.Text(kubeFlagName(c, arg))
+	var texts []string
+	for _, fe := range fes {
+		// --memory stands for both the request and the limit: said once.
+		if t := fe.Text(kubeFlagName(c, arg)); !slices.Contains(texts, t) {
+			texts = append(texts, t)
+		}
 	}
 	return strings.Join(texts, "; ")
 }
