@@ -13,8 +13,8 @@ import (
 // The terms of PodMemory, calibrated on today's amp replay with
 // bench/scale/run.sh: peak RSS (garbage collector's slack included) of 10 s
 // replays by 50 to 2000 users of generated recordings of 18 to 112 MiB,
-// responses of 2 KB and 16 KB on average; the estimate came out 11-40 %
-// above each measured peak (bench/scale/README.md).
+// responses of 2 KB and 16 KB on average. The request came out 4-27 %
+// above each measured peak, the limit 30-59 % (bench/scale/README.md).
 const (
 	// MemoryBase is what an amp replay holds besides its recording and
 	// users: the binary, the runtime, the metrics server, the statistics.
