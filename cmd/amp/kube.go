@@ -185,11 +185,11 @@ func runKubeJob(c *cli.Context) error {
 	// The replay flags: checked as amp replay checks them, for shard 0.
 	cfg, err := replayConfig(c)
 	if err != nil {
-		return usageError("kube job: %s", oneLine(err))
+		return usageError("kube job: %s", describeReplay(err))
 	}
 	cfg.Shard, cfg.Shards, cfg.StartAt = 0, max(kc.Shards, 1), kc.StartAt
 	if err := cfg.Validate(); err != nil {
-		return usageError("kube job: %s", oneLine(err))
+		return usageError("kube job: %s", describeReplay(err))
 	}
 	kc.Users, kc.Iterations, kc.Timeline = peakUsers(cfg), cfg.Iterations, cfg.Timeline
 	if err := kc.ValidateShards(); err != nil { // before reading a recording of any size
