@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,44 +147,49 @@ func DefaultConfig() Config {
 
 // FieldError is one problem of a Config: the field it is in, the value
 // given and what is wrong, so that a command line can name its own flag.
+// It has the shape of replay.FieldError.
 type FieldError struct {
 	// Field is the Config field, e.g. "Shards".
 	Field string
-	// Value is the field's value as given (quoted when it is text), or ""
-	// when the message needs none.
+	// Value is the bad value as given (quoted where it is text), or "" when
+	// the problem needs none.
 	Value string
-	// Msg says what is wrong; it names other fields as {Field}.
-	Msg string
+	// Problem says what is wrong. It may name other fields as {Field}.
+	Problem string
 }
 
-// Error names the fields by their Config names.
-func (e *FieldError) Error() string { return e.Text(func(f string) string { return f }) }
+// Error describes the problem with the Config field names.
+func (e *FieldError) Error() string { return e.Describe(nil) }
 
-// Text is the error with every field named by name(field): a command line
-// passes its flag names ("Shards" -> "--shards").
-func (e *FieldError) Text(name func(field string) string) string {
-	var msg strings.Builder
-	rest := e.Msg
+// Describe describes the problem with name(field) for every field it names
+// (nil: the Config field names); a command line passes its flag names
+// ("Shards" -> "--shards").
+func (e *FieldError) Describe(name func(field string) string) string {
+	if name == nil {
+		name = func(f string) string { return f }
+	}
+	var b strings.Builder
+	rest := e.Problem
 	for {
 		// The innermost {...}: a lone brace stays as it is.
 		j := strings.IndexByte(rest, '}')
 		i := strings.LastIndexByte(rest[:max(j, 0)], '{')
 		if j < 0 || i < 0 {
-			msg.WriteString(rest)
+			b.WriteString(rest)
 			break
 		}
-		msg.WriteString(rest[:i])
-		msg.WriteString(name(rest[i+1 : j]))
+		b.WriteString(rest[:i])
+		b.WriteString(name(rest[i+1 : j]))
 		rest = rest[j+1:]
 	}
 	if e.Value == "" {
-		return name(e.Field) + ": " + msg.String()
+		return name(e.Field) + " " + b.String()
 	}
-	return name(e.Field) + " " + e.Value + ": " + msg.String()
+	return name(e.Field) + " " + e.Value + ": " + b.String()
 }
 
-// FieldErrors returns the FieldErrors in err (as Validate and Build return
-// them, joined), in order; nil when err holds none.
+// FieldErrors returns the FieldErrors in err (one, or those joined by
+// errors.Join, as Validate returns them), in order; nil when err holds none.
 func FieldErrors(err error) []*FieldError {
 	var out []*FieldError
 	var walk func(error)
@@ -192,14 +198,36 @@ func FieldErrors(err error) []*FieldError {
 			out = append(out, fe)
 			return
 		}
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
 				walk(e)
 			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
 		}
 	}
-	walk(err)
+	if err != nil {
+		walk(err)
+	}
 	return out
+}
+
+// DescribeError describes err, naming each FieldError's fields with name,
+// one problem after another separated by "; " (a problem said twice in the
+// same words, once).
+func DescribeError(err error, name func(field string) string) string {
+	fes := FieldErrors(err)
+	if len(fes) == 0 {
+		return strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	var parts []string
+	for _, fe := range fes {
+		if d := fe.Describe(name); !slices.Contains(parts, d) {
+			parts = append(parts, d)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Validate reports every problem of c at once, each a *FieldError (see
@@ -207,7 +235,7 @@ func FieldErrors(err error) []*FieldError {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(field, value, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Value: value, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, &FieldError{Field: field, Value: value, Problem: fmt.Sprintf(format, args...)})
 	}
 	q := strconv.Quote
 	if msgs := validation.IsDNS1123Label(c.Name); len(msgs) > 0 {
@@ -221,7 +249,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Image == "" {
-		bad("Image", "", "missing: an image with amp on its PATH")
+		bad("Image", "", "is missing: an image with amp on its PATH")
 	} else if strings.ContainsAny(c.Image, " \t\n") {
 		bad("Image", q(c.Image), "contains white space")
 	}
@@ -229,7 +257,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.StartAt.IsZero() {
-		bad("StartAt", "", "no start time")
+		bad("StartAt", "", "is missing")
 	}
 	c.validateRecording(bad)
 	if c.MetricsPort < 1 || c.MetricsPort > 65535 {
@@ -275,16 +303,16 @@ func (c Config) ValidateShards() error {
 	var errs []error
 	switch {
 	case c.Shards < 1:
-		errs = append(errs, &FieldError{Field: "Shards", Value: strconv.Itoa(c.Shards), Msg: "want at least 1"})
+		errs = append(errs, &FieldError{Field: "Shards", Value: strconv.Itoa(c.Shards), Problem: "want at least 1"})
 	case c.Timeline:
 	default:
 		if c.Users < c.Shards {
 			errs = append(errs, &FieldError{Field: "Users", Value: strconv.Itoa(c.Users),
-				Msg: fmt.Sprintf("fewer than the %d shards: some pods would run no user", c.Shards)})
+				Problem: fmt.Sprintf("fewer than the %d shards: some pods would run no user", c.Shards)})
 		}
 		if c.Iterations > 0 && c.Iterations < c.Shards {
 			errs = append(errs, &FieldError{Field: "Iterations", Value: strconv.Itoa(c.Iterations),
-				Msg: fmt.Sprintf("fewer than the %d shards: some pods would run none", c.Shards)})
+				Problem: fmt.Sprintf("fewer than the %d shards: some pods would run none", c.Shards)})
 		}
 	}
 	return errors.Join(errs...)
@@ -302,7 +330,7 @@ func (c Config) validateRecording(bad func(field, value, format string, args ...
 	}
 	switch {
 	case sources > 1:
-		bad("Recording", "", "give one of the recording itself, {RecordingURL} or {RecordingClaim}")
+		bad("Recording", "", "has more than one source: give the recording itself, {RecordingURL} or {RecordingClaim}")
 	case c.RecordingURL != "":
 		if !strings.HasPrefix(c.RecordingURL, "http://") && !strings.HasPrefix(c.RecordingURL, "https://") {
 			bad("RecordingURL", q(c.RecordingURL), "want an http:// or https:// URL")
@@ -316,10 +344,10 @@ func (c Config) validateRecording(bad func(field, value, format string, args ...
 			bad("RecordingPath", q(p), "want the recording's path inside the volume, relative and clean (e.g. shop.amp or recs/shop.amp)")
 		}
 	case len(c.Recording) == 0:
-		bad("Recording", "", "no recording")
+		bad("Recording", "", "is missing")
 	case len(c.Recording) > MaxSecretRecording:
 		fe := SecretFits(int64(len(c.Recording))).(*FieldError)
-		bad(fe.Field, fe.Value, "%s", fe.Msg)
+		bad(fe.Field, fe.Value, "%s", fe.Problem)
 	default:
 		if msgs := validation.IsConfigMapKey(c.RecordingKey); len(msgs) > 0 {
 			bad("RecordingKey", q(c.RecordingKey), "%s", msgs[0])
@@ -334,7 +362,7 @@ func SecretFits(size int64) error {
 	if size <= MaxSecretRecording {
 		return nil
 	}
-	return &FieldError{Field: "Recording", Msg: fmt.Sprintf("%s, more than a Secret holds (%s): serve it over http(s) where the pods can fetch it and add {RecordingURL} URL, or put it on a volume and add {RecordingClaim} CLAIM",
+	return &FieldError{Field: "Recording", Problem: fmt.Sprintf("is %s, more than a Secret holds (%s): serve it over http(s) where the pods can fetch it and add {RecordingURL} URL, or put it on a volume and add {RecordingClaim} CLAIM",
 		Size(size), Size(MaxSecretRecording))}
 }
 

@@ -2,6 +2,7 @@ package kube_test
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -425,7 +426,7 @@ func TestSecretLimit(t *testing.T) {
 	validate(t, decodeYAML(t, y.Bytes()))
 
 	cfg.Recording = append(cfg.Recording, 0)
-	want := "Recording: 1 MiB, more than a Secret holds (1 MiB): serve it over http(s) where the pods can fetch it and add RecordingURL URL, or put it on a volume and add RecordingClaim CLAIM"
+	want := "Recording is 1 MiB, more than a Secret holds (1 MiB): serve it over http(s) where the pods can fetch it and add RecordingURL URL, or put it on a volume and add RecordingClaim CLAIM"
 	if _, err := kube.Build(cfg); err == nil || err.Error() != want {
 		t.Errorf("Build of a recording over the limit: %v\nwant %s", err, want)
 	}
@@ -440,7 +441,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		t.Fatal("no error")
 	}
 	wants := []string{`Name "Bad_Name": a lowercase RFC 1123 label`, `Namespace "-x": `, `Image "a b": contains white space`, "Shards 0: want at least 1",
-		"StartAt: no start time", `RecordingURL "ftp://x": want an http:// or https:// URL`, "MetricsPort 70000: not a port",
+		"StartAt is missing", `RecordingURL "ftp://x": want an http:// or https:// URL`, "MetricsPort 70000: not a port",
 		`CPU "lots": want a Kubernetes quantity`, `MemoryRequest "0": want a Kubernetes quantity`, `ResultsClaim "UPPER": `, "TTL -1s: negative"}
 	for _, want := range wants {
 		if !strings.Contains(err.Error(), want) {
@@ -474,17 +475,17 @@ func TestValidateRules(t *testing.T) {
 		{"fewer iterations than shards", func(c *kube.Config) { c.Iterations = 3 }, "Iterations 3: fewer than the 8 shards: some pods would run none"},
 		{"an iteration per pod", func(c *kube.Config) { c.Iterations = 8 }, ""},
 		{"timeline: no users needed", func(c *kube.Config) { c.Timeline, c.Users, c.Iterations = true, 0, 2 }, ""},
-		{"two sources", func(c *kube.Config) { c.RecordingURL = "https://x/y.amp" }, "Recording: give one of the recording itself, RecordingURL or RecordingClaim"},
+		{"two sources", func(c *kube.Config) { c.RecordingURL = "https://x/y.amp" }, "Recording has more than one source: give the recording itself, RecordingURL or RecordingClaim"},
 		{"claim and URL", func(c *kube.Config) {
 			c.Recording, c.RecordingURL, c.RecordingClaim, c.RecordingPath = nil, "https://x/y.amp", "recs", "y.amp"
-		}, "Recording: give one of"},
+		}, "Recording has more than one source"},
 		{"claim", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "recs", "a/y.amp" }, ""},
 		{"claim without path", func(c *kube.Config) { c.Recording, c.RecordingClaim = nil, "recs" }, `RecordingPath "": want the recording's path inside the volume`},
 		{"claim path outside", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "recs", "../etc/y.amp" }, `RecordingPath "../etc/y.amp"`},
 		{"claim path absolute", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "recs", "/y.amp" }, `RecordingPath "/y.amp"`},
 		{"claim path unclean", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "recs", "a//y.amp" }, `RecordingPath "a//y.amp"`},
 		{"bad claim", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "Recs", "y.amp" }, `RecordingClaim "Recs"`},
-		{"no recording", func(c *kube.Config) { c.Recording = nil }, "Recording: no recording"},
+		{"no recording", func(c *kube.Config) { c.Recording = nil }, "Recording is missing"},
 		{"bad key", func(c *kube.Config) { c.RecordingKey = "a b.amp" }, `RecordingKey "a b.amp"`},
 		{"limit under request", func(c *kube.Config) { c.MemoryLimit = "500Mi" }, "MemoryLimit 500Mi: less than MemoryRequest 512Mi"},
 		{"limit = request", func(c *kube.Config) { c.MemoryLimit = "512Mi" }, ""},
@@ -505,21 +506,21 @@ func TestValidateRules(t *testing.T) {
 	}
 }
 
-func TestFieldErrorText(t *testing.T) {
+func TestFieldErrorDescribe(t *testing.T) {
 	t.Parallel()
 	flag := func(f string) string {
 		return map[string]string{"MemoryLimit": "--memory-limit", "MemoryRequest": "--memory-request"}[f]
 	}
-	e := &kube.FieldError{Field: "MemoryLimit", Value: "1Gi", Msg: "less than {MemoryRequest} 2Gi"}
-	if got, want := e.Text(flag), "--memory-limit 1Gi: less than --memory-request 2Gi"; got != want {
-		t.Errorf("Text = %q, want %q", got, want)
+	e := &kube.FieldError{Field: "MemoryLimit", Value: "1Gi", Problem: "less than {MemoryRequest} 2Gi"}
+	if got, want := e.Describe(flag), "--memory-limit 1Gi: less than --memory-request 2Gi"; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
 	}
 	if got, want := e.Error(), "MemoryLimit 1Gi: less than MemoryRequest 2Gi"; got != want {
 		t.Errorf("Error = %q, want %q", got, want)
 	}
-	e = &kube.FieldError{Field: "MemoryLimit", Msg: "a { without its end, {MemoryRequest}, {}"}
-	if got, want := e.Text(flag), "--memory-limit: a { without its end, --memory-request, "; got != want {
-		t.Errorf("Text = %q, want %q", got, want)
+	e = &kube.FieldError{Field: "MemoryLimit", Problem: "has a { without its end, {MemoryRequest}, {}"}
+	if got, want := e.Describe(flag), "--memory-limit has a { without its end, --memory-request, "; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
 	}
 }
 
@@ -562,5 +563,24 @@ func TestValidateShards(t *testing.T) {
 	}
 	if fes := kube.FieldErrors((kube.Config{Users: 5}).ValidateShards()); len(fes) != 1 || fes[0].Field != "Shards" {
 		t.Errorf("no shards: %v", fes)
+	}
+}
+
+func TestDescribeError(t *testing.T) {
+	t.Parallel()
+	flag := func(f string) string { return "--" + strings.ToLower(f) }
+	err := errors.Join(
+		&kube.FieldError{Field: "Memory", Value: `"x"`, Problem: "want a quantity"},
+		errors.Join(&kube.FieldError{Field: "Shards", Value: "0", Problem: "want at least 1"}),
+		fmt.Errorf("wrapped: %w", &kube.FieldError{Field: "Memory", Value: `"x"`, Problem: "want a quantity"}),
+	)
+	if got, want := kube.DescribeError(err, flag), `--memory "x": want a quantity; --shards 0: want at least 1`; got != want {
+		t.Errorf("DescribeError = %q, want %q (each problem once, in order)", got, want)
+	}
+	if got := kube.DescribeError(errors.New("one\ntwo"), flag); got != "one; two" {
+		t.Errorf("DescribeError of a plain error = %q", got)
+	}
+	if fes := kube.FieldErrors(nil); fes != nil {
+		t.Errorf("FieldErrors(nil) = %v", fes)
 	}
 }

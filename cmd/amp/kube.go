@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -396,20 +395,10 @@ func kubeFlagName(c *cli.Context, arg string) func(field string) string {
 	}
 }
 
-// kubeErrorText is an error of kube.Build in flag names, on one line.
+// kubeErrorText is an error of kube's Validate or Build in flag names, on
+// one line.
 func kubeErrorText(c *cli.Context, arg string, err error) string {
-	fes := kube.FieldErrors(err)
-	if len(fes) == 0 {
-		return oneLine(err)
-	}
-	var texts []string
-	for _, fe := range fes {
-		// --memory stands for both the request and the limit: said once.
-		if t := fe.Text(kubeFlagName(c, arg)); !slices.Contains(texts, t) {
-			texts = append(texts, t)
-		}
-	}
-	return strings.Join(texts, "; ")
+	return kube.DescribeError(err, kubeFlagName(c, arg))
 }
 
 // passThrough returns the amp replay flags set on c, as arguments for the
