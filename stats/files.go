@@ -3,6 +3,7 @@ package stats
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/ampload/amp/internal/outfile"
 )
@@ -61,4 +62,16 @@ func (f Files) Write(r *Result) (written []string, err error) {
 		}
 	}
 	return written, errors.Join(errs...)
+}
+
+// WriteJSONFile writes the result to path, replacing it only once the whole
+// file is written.
+func (r *Result) WriteJSONFile(path string) error {
+	return writeFileAtomic(path, func(w io.Writer) error { return r.WriteJSON(w) })
+}
+
+// writeFileAtomic writes path through a temporary file in the same
+// directory, renamed over path once complete.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	return outfile.Write(path, 0o644, write)
 }

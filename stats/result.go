@@ -2,15 +2,12 @@ package stats
 
 import (
 	"cmp"
-	"io"
 	"math"
 	"slices"
 	"strconv"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/ampload/amp/internal/outfile"
 )
 
 // Version is the version of the JSON result this package writes. ReadResult
@@ -313,18 +310,6 @@ func slowdown(svc *hdr.PackedHistogram, lo, hi float64, rec *hdr.PackedHistogram
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
-
-// WriteJSONFile writes the result to path, replacing it only once the whole
-// file is written.
-func (r *Result) WriteJSONFile(path string) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return r.WriteJSON(w) })
-}
-
-// writeFileAtomic writes path through a temporary file in the same
-// directory, renamed over path once complete.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	return outfile.Write(path, 0o644, write)
-}
 
 // LatencyBuckets returns, for each upper bound in seconds (ascending), how
 // many tasks had a latency (from the intended start) at most that long:
