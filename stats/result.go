@@ -330,3 +330,33 @@ func (s *Stats) LatencyBuckets(bounds []float64) []int64 {
 	}
 	return out
 }
+
+// WindowPercentiles returns the percentiles ps (each in (0, 100]) in
+// milliseconds of the latency of the tasks done in the Unix seconds
+// [from, to) of the series: the per-second histograms merged (within 1 %),
+// clamped to the window's exact minimum and maximum. They are 0 when no task
+// was done in the window, or when its seconds have no histogram (a result
+// read from JSON without them).
+func (r *Result) WindowPercentiles(from, to int64, ps ...float64) []float64 {
+	out := make([]float64, len(ps))
+	var h *hdr.PackedHistogram
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := range r.Series {
+		p := &r.Series[i]
+		if p.T < from || p.T >= to || p.Requests == 0 || p.hist == nil {
+			continue
+		}
+		if h == nil {
+			h = hdr.NewPacked(lowestUS, highestUS, seriesDigits)
+		}
+		h.Merge(p.hist)
+		lo, hi = min(lo, p.MinMS), max(hi, p.MaxMS)
+	}
+	if h == nil {
+		return out
+	}
+	for i, p := range ps {
+		out[i] = clampPct(h, p, lo, hi)
+	}
+	return out
+}
