@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -184,17 +185,56 @@ func TestWindowPercentiles(t *testing.T) {
 		}
 	}
 	rec.Flush()
-	series := col.Snapshot().Series
+	res := col.Snapshot()
 	t0 := base.Unix()
-	got := windowPercentiles(series, t0, t0+2) // seconds 0 and 1 only
+	got := windowPercentiles(res, t0, t0+2) // seconds 0 and 1 only
 	if got.P50 < 9.9 || got.P50 > 10.1 || got.P95 < 99 || got.P95 > 101 {
 		t.Errorf("seconds 0–1: %+v, want p50 10 ms and p95 100 ms", got)
 	}
-	if got := windowPercentiles(series, t0+2, t0+4); got.P50 < 990 || got.P50 > 1010 {
+	if got := windowPercentiles(res, t0+2, t0+4); got.P50 < 990 || got.P50 > 1010 {
 		t.Errorf("seconds 2–3: %+v, want p50 1000 ms", got)
 	}
-	if got := windowPercentiles(series, t0+10, t0+20); got != (currentPcts{}) {
+	if got := windowPercentiles(res, t0+10, t0+20); got != (currentPcts{}) {
 		t.Errorf("an empty window: %+v, want zeros", got)
+	}
+}
+
+// TestViewErrorsJSON checks that the failures the page shows carry the
+// fields app.js reads, now that they are stats.ErrorStats.
+func TestViewErrorsJSON(t *testing.T) {
+	t.Parallel()
+	col := stats.NewCollector(stats.Config{})
+	ep := col.Endpoint("POST", "/login")
+	rec := col.NewRecorder()
+	sent := time.Unix(1_700_000_000, 0)
+	for range 3 {
+		rec.Record(ep, &stats.Sample{Sent: sent, Done: sent.Add(time.Millisecond), Status: 500, Failure: "HTTP 500"})
+	}
+	rec.Flush()
+	v := &liveView{Errors: append([]stats.ErrorStats{}, col.Snapshot().Errors...)}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Errors []map[string]any `json:"errors"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Errors) != 1 {
+		t.Fatalf("errors: %s, want one reason", b)
+	}
+	e := got.Errors[0]
+	if e["method"] != "POST" || e["name"] != "/login" || e["reason"] != "HTTP 500" || e["count"] != 3.0 {
+		t.Errorf("error row %v, want POST /login, HTTP 500, 3 times", e)
+	}
+	for _, k := range []string{"first_seen", "last_seen"} {
+		if s, _ := e[k].(string); s == "" {
+			t.Errorf("%s missing in %v", k, e)
+		} else if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
 	}
 }
 
