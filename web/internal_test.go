@@ -268,3 +268,33 @@ func TestHostAllowed(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWindowPercentiles computes the view's current percentiles (the
+// last 10 s) of an hour-long run, as the view does every second.
+func BenchmarkWindowPercentiles(b *testing.B) {
+	res := benchHourResult()
+	to := res.Series[len(res.Series)-1].T + 1
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if got := windowPercentiles(res, to-10, to); got.P50 <= 0 {
+			b.Fatal(got)
+		}
+	}
+}
+
+// benchHourResult is a snapshot of an hour-long run, 50 tasks a second.
+func benchHourResult() *stats.Result {
+	col := stats.NewCollector(stats.Config{})
+	ep := col.Endpoint("GET", "/")
+	rec := col.NewRecorder()
+	t0 := time.Unix(1_700_000_000, 0)
+	for sec := range 3600 {
+		for i := range 50 {
+			sent := t0.Add(time.Duration(sec)*time.Second + time.Duration(i)*20*time.Millisecond)
+			rec.Record(ep, &stats.Sample{Sent: sent, Done: sent.Add(time.Duration(1+i) * time.Millisecond), Status: 200})
+		}
+	}
+	rec.Flush()
+	return col.Snapshot()
+}
