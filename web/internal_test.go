@@ -172,29 +172,18 @@ func TestViewSince(t *testing.T) {
 
 func TestWindowPercentiles(t *testing.T) {
 	t.Parallel()
-	col := stats.NewCollector(stats.Config{})
-	ep := col.Endpoint("GET", "/")
-	rec := col.NewRecorder()
-	base := time.Unix(1_700_000_000, 0)
-	// Second 0: 100 requests of 10 ms; second 1: 100 of 100 ms; second 2: 100
-	// of 1 s, which count in second 3, when they are done.
-	for sec, d := range []time.Duration{10 * time.Millisecond, 100 * time.Millisecond, time.Second} {
-		for i := range 100 {
-			sent := base.Add(time.Duration(sec)*time.Second + time.Duration(i)*time.Millisecond)
-			rec.Record(ep, &stats.Sample{Sent: sent, Done: sent.Add(d), Status: 200})
-		}
+	// Every second has 50 tasks of 1 to 50 ms; the last second has only the
+	// two done after the hour.
+	res := benchHourResult()
+	to := res.Series[len(res.Series)-1].T
+	got := windowPercentiles(res, to-10, to)
+	if got.P50 < 24.7 || got.P50 > 25.3 || got.P95 < 47.5 || got.P95 > 48.5 {
+		t.Errorf("10 whole seconds: %+v, want p50 25 ms and p95 48 ms", got)
 	}
-	rec.Flush()
-	res := col.Snapshot()
-	t0 := base.Unix()
-	got := windowPercentiles(res, t0, t0+2) // seconds 0 and 1 only
-	if got.P50 < 9.9 || got.P50 > 10.1 || got.P95 < 99 || got.P95 > 101 {
-		t.Errorf("seconds 0–1: %+v, want p50 10 ms and p95 100 ms", got)
+	if want := res.WindowPercentiles(to-10, to, 50, 95); got.P50 != round2(want[0]) || got.P95 != round2(want[1]) {
+		t.Errorf("10 whole seconds: %+v, want stats' %v rounded", got, want)
 	}
-	if got := windowPercentiles(res, t0+2, t0+4); got.P50 < 990 || got.P50 > 1010 {
-		t.Errorf("seconds 2–3: %+v, want p50 1000 ms", got)
-	}
-	if got := windowPercentiles(res, t0+10, t0+20); got != (currentPcts{}) {
+	if got := windowPercentiles(res, to+1, to+11); got != (currentPcts{}) {
 		t.Errorf("an empty window: %+v, want zeros", got)
 	}
 }
