@@ -127,6 +127,10 @@ type Config struct {
 	// nonces, timestamps; see ClientValues) as recorded instead of fresh ones
 	// per user and iteration (--keep-client-values).
 	KeepClientValues bool
+	// Rules are rule sources by session shape that a validation pass
+	// learned (Verification.Rules, or LoadRules of a --save-rules file);
+	// NewPlan adds them to every session of their shape.
+	Rules RuleSet
 }
 
 // DefaultConfig returns a Config with the defaults of the amp replay flags.

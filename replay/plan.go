@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/ampload/amp/capture"
@@ -65,7 +64,7 @@ type Task struct {
 	// Name is the endpoint name for statistics, e.g. "/articles/{id}".
 	Name string
 
-	endpoint int32  // stats.Endpoint, set by the Player
+	index    int    // in Script.Tasks
 	keepBody bool   // the response carries values later tasks need
 	extract  []int  // rules whose source is this task
 	spans    []span // where live values go in the request, by part (body, target, headers) and offset
@@ -92,7 +91,7 @@ type Script struct {
 	// Start is the recorded start of the session.
 	Start time.Time
 
-	hits     []ruleHits       // per rule: how often live responses had the value
+	index    int              // in Plan.Scripts
 	session  *capture.Session // the recorded session, for the validation pass
 	dataCols []dataSlot       // rules filled from the user's --data row
 	client   []int            // rules of values the client generates
@@ -100,10 +99,6 @@ type Script struct {
 
 // dataSlot says which rule takes which column of a --data row.
 type dataSlot struct{ rule, column int }
-
-// ruleHits counts, for one rule, the live responses of its source task that
-// carried the value and those that did not.
-type ruleHits struct{ found, missed atomic.Int64 }
 
 // Plan is a recording prepared for replay against mapped targets.
 type Plan struct {
@@ -117,6 +112,8 @@ type Plan struct {
 	Span time.Duration
 	// Tasks is the number of tasks in all scripts, Sendable those with a target.
 	Tasks, Sendable int
+	// RulesApplied is the number of rules Config.Rules added.
+	RulesApplied int
 }
 
 // NewPlan prepares rec for replay with the host mapping of cfg: cfg.Host takes
@@ -179,7 +176,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		if len(s.Exchanges) == 0 {
 			continue
 		}
-		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration(), session: s}
+		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration(), session: s, index: len(p.Scripts)}
 		if first.IsZero() || sc.Start.Before(first) {
 			first = sc.Start
 		}
@@ -196,6 +193,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 				Offset:          e.Start.Sub(sc.Start),
 				RecordedStatus:  e.Response.Status,
 				RecordedLatency: e.Duration,
+				index:           i,
 			}
 			if t.Method == "" {
 				t.Method = "GET"
@@ -242,7 +240,37 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 	if err := p.prepareChecks(rec, cfg); err != nil {
 		return nil, err
 	}
+	if len(cfg.Rules) > 0 {
+		p.RulesApplied = p.applyRules(cfg.Rules)
+	}
+	p.checkRules()
 	return p, nil
+}
+
+// clone returns a copy of p whose scripts may take rules of their own (the
+// validation pass learns into one) without changing p. What rules never
+// change (the recorded requests, headers, targets) is shared.
+func (p *Plan) clone() *Plan {
+	q := *p
+	q.Scripts = make([]*Script, len(p.Scripts))
+	for i, sc := range p.Scripts {
+		c := *sc
+		c.Rules = slices.Clone(sc.Rules)
+		c.dataCols = slices.Clone(sc.dataCols)
+		c.client = slices.Clone(sc.client)
+		c.Tasks = slices.Clone(sc.Tasks)
+		for j := range c.Tasks {
+			t := &c.Tasks[j]
+			t.extract = slices.Clone(t.extract)
+			t.spans = slices.Clone(t.spans)
+			if t.exp != nil {
+				e := *t.exp
+				t.exp = &e
+			}
+		}
+		q.Scripts[i] = &c
+	}
+	return &q
 }
 
 // attach records on each task which rules it extracts, and where in its
@@ -251,7 +279,6 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 // replaced the field, shifted where Origin or Referer was pointed at the
 // target).
 func (sc *Script) attach(s *capture.Session, spans [][]span) {
-	sc.hits = make([]ruleHits, len(sc.Rules))
 	for ri := range sc.Rules {
 		sc.Rules[ri].setMissing()
 	}
@@ -298,15 +325,6 @@ func (sc *Script) attach(s *capture.Session, spans [][]span) {
 			return x.start < y.start
 		})
 	}
-}
-
-// RuleHits returns, for rule i of the script, how many live responses of its
-// source task carried the value and how many did not.
-func (sc *Script) RuleHits(i int) (found, missed int64) {
-	if i < 0 || i >= len(sc.hits) {
-		return 0, 0
-	}
-	return sc.hits[i].found.Load(), sc.hits[i].missed.Load()
 }
 
 // mainHost returns the host with the most requests (ties: the smaller name).

@@ -16,6 +16,7 @@ import (
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
+	"github.com/ampload/amp/stats/prom"
 )
 
 //go:embed assets
@@ -31,9 +32,10 @@ type Config struct {
 	Recording *capture.Recording
 	// Path is the recording's file name, for display.
 	Path string
-	// NewRun builds the plan, collector and player of a start. It should
-	// validate cfg; its error text is shown to the user as it is.
-	NewRun func(cfg replay.Config) (*Run, error)
+	// NewRun prepares the replay of a start (replay.NewRun, with the
+	// command line's run options). Its error text is shown to the user as
+	// it is.
+	NewRun func(cfg replay.Config) (*replay.Run, error)
 	// Autostart starts a replay with Defaults at once (amp replay --web
 	// --autostart); a failure is shown on the page.
 	Autostart bool
@@ -51,14 +53,6 @@ type Config struct {
 // TokenCookie is the cookie that carries Config.Token after the first
 // request with ?token=.
 const TokenCookie = "amp_web_token"
-
-// Run is one replay started from the UI: its plan, its statistics and its
-// player. A Player runs once, so every start builds a new Run.
-type Run struct {
-	Plan      *replay.Plan
-	Collector *stats.Collector
-	Player    *replay.Player
-}
 
 // Errors of Start.
 var (
@@ -153,7 +147,7 @@ func (s *Server) Start(cfg replay.Config) error {
 		s.mu.Unlock()
 		return err
 	}
-	var run *Run
+	var run *replay.Run
 	var err error
 	if s.cfg.NewRun == nil {
 		err = errors.New("web: this server cannot start replays (no NewRun)")
@@ -180,7 +174,7 @@ func (s *Server) Start(cfg replay.Config) error {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
-		_ = run.Player.Run(ctx)
+		_, _ = run.Run(ctx)
 		rs.finish()
 		s.doneOnce.Do(func() { close(s.done) })
 	}()
@@ -199,14 +193,28 @@ func (s *Server) Stop() bool {
 	return true
 }
 
-// Result returns the statistics of the running or last replay, or nil
-// before the first start.
+// Result returns the statistics of the running or last replay, with its
+// thresholds judged, or nil before the first start.
 func (s *Server) Result() *stats.Result {
 	rs := s.current()
 	if rs == nil {
 		return nil
 	}
-	return rs.run.Collector.Snapshot()
+	return rs.run.Result()
+}
+
+// Metrics returns a handler serving the running or last replay's metrics
+// in the Prometheus exposition format (amp replay --web --metrics); before
+// the first start it serves none.
+func (s *Server) Metrics() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rs := s.current()
+		if rs == nil {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			return
+		}
+		prom.Handler(rs.run.Collector).ServeHTTP(w, r)
+	})
 }
 
 // Close stops any running replay (gracefully, then killing what is still in
@@ -319,7 +327,7 @@ func crossSite(r *http.Request) bool {
 
 // runState is one started replay and what the UI derived from it.
 type runState struct {
-	run     *Run
+	run     *replay.Run
 	gen     int
 	cancel  context.CancelFunc
 	started time.Time
@@ -332,7 +340,7 @@ type runState struct {
 	live   liveCache
 }
 
-func newRunState(run *Run, cfg replay.Config, gen int, cancel context.CancelFunc) *runState {
+func newRunState(run *replay.Run, cfg replay.Config, gen int, cancel context.CancelFunc) *runState {
 	return &runState{run: run, cfg: cfg, gen: gen, cancel: cancel, started: time.Now(), done: make(chan struct{})}
 }
 

@@ -274,15 +274,16 @@ func warnUnmatchedMaps(c *cli.Context, cfg replay.Config, plan *replay.Plan) {
 // check does what can be checked before a run on its plan (nil: make
 // one): endpoint thresholds name endpoints the replay sends, and --map rules
 // match a recorded host (a warning).
-func (s *replaySetup) check(c *cli.Context, cfg replay.Config, ths []stats.Threshold, plan *replay.Plan) error {
+func (s *replaySetup) check(c *cli.Context, cfg replay.Config, plan *replay.Plan) error {
 	if plan == nil {
 		var err error
-		if plan, err = replay.NewPlan(s.rec, cfg, s.namer.Name); err != nil {
+		if plan, err = replay.NewPlan(s.rec, cfg, s.opts.Name); err != nil {
 			return usageError("replay: %s: %v", s.path, err)
 		}
 	}
+	s.checked = true
 	warnUnmatchedMaps(c, cfg, plan)
-	return checkThresholdScopes(ths, plan)
+	return checkThresholdScopes(s.opts.Thresholds, plan)
 }
 
 // webToken returns the token the web UI on addr requires: --web-token, or,
