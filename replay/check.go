@@ -40,7 +40,7 @@ func ParseCheckMode(s string) (CheckMode, error) {
 	case "status":
 		return CheckStatus, nil
 	}
-	return 0, fmt.Errorf("--checks %q: want auto or status", s)
+	return 0, &FieldError{Field: "CheckMode", Value: strconv.Quote(s), Problem: "want auto or status"}
 }
 
 // The comparison of a replayed response with its recording. Every automatic
@@ -428,7 +428,7 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 			if ck.Method != "" {
 				scope = ck.Method + " " + ck.Name
 			}
-			return fmt.Errorf("--check %q: no endpoint %q in the recording (amp replay --dry-run lists them)", ck.Expr, scope)
+			return &FieldError{Field: "Checks", Value: strconv.Quote(ck.Expr), Problem: fmt.Sprintf("no endpoint %q in the recording (amp replay --dry-run lists them)", scope)}
 		}
 	}
 	return nil

@@ -519,7 +519,7 @@ func TestCheckScopeUnknown(t *testing.T) {
 		cfg.Checks = []Check{ck}
 		namer, _ := stats.NewNamer(nil)
 		_, err = NewPlan(rec, cfg, namer.Name)
-		if err == nil || !strings.HasPrefix(err.Error(), "--check ") || !strings.Contains(err.Error(), "no endpoint") {
+		if err == nil || !strings.HasPrefix(err.Error(), "Checks ") || !strings.Contains(err.Error(), "no endpoint") {
 			t.Fatalf("%s: err %v, want a --check error naming the missing endpoint", expr, err)
 		}
 	}
@@ -566,7 +566,7 @@ func TestParseCheck(t *testing.T) {
 			t.Errorf("%q: parsed, want an error", expr)
 			continue
 		}
-		if msg := err.Error(); !strings.HasPrefix(msg, "--check ") || strings.Contains(msg, "\n") {
+		if msg := err.Error(); !strings.HasPrefix(msg, "Checks ") || strings.Contains(msg, "\n") {
 			t.Errorf("%q: error %q is not one line naming --check", expr, msg)
 		}
 	}
@@ -582,7 +582,7 @@ func FuzzParseCheck(f *testing.F) {
 	f.Fuzz(func(t *testing.T, expr, body string) {
 		ck, err := ParseCheck(expr)
 		if err != nil {
-			if msg := err.Error(); !strings.HasPrefix(msg, "--check ") || strings.ContainsAny(msg, "\n") && !strings.ContainsAny(expr, "\n") {
+			if msg := err.Error(); !strings.HasPrefix(msg, "Checks ") || strings.ContainsAny(msg, "\n") && !strings.ContainsAny(expr, "\n") {
 				t.Fatalf("error %q", msg)
 			}
 			return

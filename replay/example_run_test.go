@@ -46,7 +46,7 @@ func ExampleNewRun() {
 	}}}}
 
 	cfg := replay.DefaultConfig()
-	cfg.Host, cfg.Users, cfg.Iterations, cfg.Think = site.URL, 2, 4, replay.ThinkNone
+	cfg.Host, cfg.Users, cfg.Iterations, cfg.Think = site.URL, 2, 4, replay.Think{Mode: replay.ThinkNone}
 	rate, _ := stats.ParseThreshold("rate<0.01")
 	run, err := replay.NewRun(context.Background(), rec, cfg, replay.RunOptions{Thresholds: []stats.Threshold{rate}})
 	if err != nil {

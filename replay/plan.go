@@ -136,23 +136,19 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 	if cfg.Host != "" {
 		t, err := newTarget(cfg.Host, cfg.Insecure)
 		if err != nil {
-			return nil, fmt.Errorf("--host %s: %w", cfg.Host, err)
+			return nil, &FieldError{Field: "Host", Value: cfg.Host, Problem: err.Error()}
 		}
 		targets[p.MainHost] = t
 	}
 	for _, m := range cfg.Map {
-		old, nu, ok := strings.Cut(m, "=")
-		if !ok || old == "" || nu == "" {
-			return nil, fmt.Errorf("--map %q: want OLDHOST=NEWURL", m)
+		if m.From == "" || m.To == "" {
+			return nil, &FieldError{Field: "Map", Value: strconv.Quote(m.String()), Problem: "want OLDHOST=URL"}
 		}
-		if h := hostOf(old); h != "" {
-			old = h
-		}
-		t, err := newTarget(nu, cfg.Insecure)
+		t, err := newTarget(m.To, cfg.Insecure)
 		if err != nil {
-			return nil, fmt.Errorf("--map %s: %w", m, err)
+			return nil, &FieldError{Field: "Map", Value: m.String(), Problem: err.Error()}
 		}
-		targets[strings.ToLower(old)] = t
+		targets[mapHost(m.From)] = t
 	}
 
 	// The target of a recorded origin ("" if the host is recorded but not
@@ -394,51 +390,11 @@ func withPort(u *url.URL, def string) string {
 	return net.JoinHostPort(u.Hostname(), def)
 }
 
-// hostOf returns the lower-cased host[:port] of an absolute URL, or "".
-func hostOf(raw string) string {
-	_, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	return strings.ToLower(rest)
-}
-
-// originOf returns "scheme://host" of an absolute URL, or "".
-func originOf(raw string) string {
-	scheme, _, ok := strings.Cut(raw, "://")
-	if !ok {
-		return ""
-	}
-	return strings.ToLower(scheme) + "://" + hostOf(raw)
-}
-
-// requestTarget returns the path and query of an absolute URL exactly as
-// recorded (no re-encoding), without the fragment; "/" when empty.
-func requestTarget(raw string) string {
-	if _, rest, ok := strings.Cut(raw, "://"); ok {
-		i := strings.IndexAny(rest, "/?")
-		if i < 0 {
-			return "/"
-		}
-		raw = rest[i:]
-	}
-	if i := strings.IndexByte(raw, '#'); i >= 0 {
-		raw = raw[:i]
-	}
-	if raw == "" {
-		return "/"
-	}
-	if raw[0] == '?' {
-		raw = "/" + raw
-	}
-	return raw
-}
+// hostOf, originOf and requestTarget are capture's URL helpers, so every
+// package reads recorded URLs alike.
+func hostOf(raw string) string        { return capture.URLHost(raw) }
+func originOf(raw string) string      { return capture.URLOrigin(raw) }
+func requestTarget(raw string) string { return capture.URLTarget(raw) }
 
 // fixHeaders drops the fields the replay sets itself, splits the Cookie
 // fields into pairs, and points Origin and Referer at the target: a page of
@@ -508,10 +464,9 @@ func (t *Task) fromAt(i int) int {
 // setHeaders applies Config.Headers to the task: each field replaces the
 // recorded ones of its name, or is added; Cookie pairs replace the recorded
 // cookies of their names, or are added.
-func (t *Task) setHeaders(fields []string) {
+func (t *Task) setHeaders(fields capture.Headers) {
 	for _, f := range fields {
-		name, value, _ := strings.Cut(f, ":")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		name, value := f.Name, f.Value
 		if strings.EqualFold(name, "Cookie") {
 			for _, c := range parseCookies(value) {
 				i := slices.IndexFunc(t.Cookies, func(x Cookie) bool { return x.Name == c.Name })

@@ -168,7 +168,7 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 		} else if i > 0 || u.ran {
 			// The first task of a session has no recorded pause before it, so
 			// only a fixed --think separates one session from the next.
-			if !u.sleep(ThinkTime(t, p.cfg.Think, p.cfg.ThinkTime, p.cfg.MaxThink, p.cfg.Speed)) {
+			if !u.sleep(ThinkTime(t, p.cfg.Think, p.cfg.Speed)) {
 				return false
 			}
 		} else if u.stopped() {

@@ -48,7 +48,7 @@ func TestParseStart(t *testing.T) {
 	base := replay.DefaultConfig()
 	base.Host = "http://127.0.0.1:5000"
 	base.Iterations = 100
-	base.Map = []string{"cdn.example=http://127.0.0.1:6000"}
+	base.Map = []replay.HostMap{{From: "cdn.example", To: "http://127.0.0.1:6000"}}
 
 	cfg, err := parseStart(base, url.Values{
 		"user_count": {"25"}, "spawn_rate": {"2.5"}, "host": {" http://127.0.0.1:7000 "},
@@ -58,7 +58,7 @@ func TestParseStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Users != 25 || cfg.Rate != 2.5 || cfg.Host != "http://127.0.0.1:7000" || cfg.Duration != 5*time.Minute ||
-		cfg.Speed != 2 || cfg.Think != replay.ThinkNone || cfg.Iterations != 100 || len(cfg.Map) != 1 {
+		cfg.Speed != 2 || cfg.Think.Mode != replay.ThinkNone || cfg.Iterations != 100 || len(cfg.Map) != 1 {
 		t.Errorf("parseStart: %+v", cfg)
 	}
 

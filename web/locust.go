@@ -151,11 +151,12 @@ func parseStart(base replay.Config, form url.Values) (replay.Config, error) {
 		add(err)
 	}
 	if v := strings.TrimSpace(form.Get("think")); v != "" {
-		mode, d, err := replay.ParseThink(v)
+		think, err := replay.ParseThink(v)
 		if err != nil {
 			add(fmt.Errorf("think %q: want recorded, none or a duration like 1s", v))
 		} else {
-			cfg.Think, cfg.ThinkTime = mode, d
+			think.Max = cfg.Think.Max
+			cfg.Think = think
 		}
 	}
 	if cfg.Timeline && cfg.Iterations > 0 && form.Get("iterations") == "" {

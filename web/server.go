@@ -141,7 +141,7 @@ func (s *Server) Start(cfg replay.Config) error {
 		return ErrRunning
 	}
 	if !s.targetAllowed(cfg.Host) {
-		err := fmt.Errorf("--host %s: not a target given on the command line (%s); start amp replay --web with that --host instead", cfg.Host, s.cfg.Defaults.Host)
+		err := fmt.Errorf("host %s: not a target given on the command line (%s); start amp replay --web with that --host instead", cfg.Host, s.cfg.Defaults.Host)
 		s.mu.Lock()
 		s.message = err.Error()
 		s.mu.Unlock()
@@ -155,6 +155,9 @@ func (s *Server) Start(cfg replay.Config) error {
 		run, err = s.cfg.NewRun(cfg)
 		if err == nil && (run == nil || run.Player == nil || run.Collector == nil) {
 			err = errors.New("web: NewRun returned no player or collector")
+		}
+		if err != nil {
+			err = &startError{err}
 		}
 	}
 	s.mu.Lock()
@@ -405,4 +408,27 @@ func (s *Server) targetAllowed(host string) bool {
 		}
 	}
 	return false
+}
+
+// startError is why a start failed, described in the words of the start
+// form: its fields where the error names replay.Config fields.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return replay.DescribeError(e.err, formField) }
+func (e *startError) Unwrap() error { return e.err }
+
+// formField names a replay.Config field as the start form and Locust's API
+// do; fields the command line set keep their names.
+func formField(field string) string {
+	switch field {
+	case "Users":
+		return "number of users"
+	case "Rate":
+		return "spawn rate"
+	case "Duration":
+		return "run time"
+	case "Host", "Iterations", "Timeline", "Loop", "Multiple", "Speed", "Think":
+		return strings.ToLower(field)
+	}
+	return field
 }

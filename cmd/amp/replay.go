@@ -102,14 +102,19 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg := replay.DefaultConfig()
 	var err error
 	cfg.Host = c.String("host")
-	cfg.Map = multi(c, "map")
+	for _, m := range multi(c, "map") {
+		hm, err := replay.ParseHostMap(m)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Map = append(cfg.Map, hm)
+	}
 	cfg.Insecure = c.Bool("insecure")
 	cfg.Users = c.Int("users")
 	cfg.Rate = c.Float64("rate")
 	cfg.Duration = c.Duration("duration")
 	cfg.Iterations = c.Int("iterations")
 	cfg.Speed = c.Float64("speed")
-	cfg.MaxThink = c.Duration("max-think")
 	if st := c.String("stages"); st != "" {
 		stages, err := replay.ParseStages(st)
 		if err != nil {
@@ -136,7 +141,13 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 		}
 		cfg.Checks = append(cfg.Checks, ck)
 	}
-	cfg.Headers = multi(c, "header")
+	for _, h := range multi(c, "header") {
+		f, err := replay.ParseHeader(h)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Headers = append(cfg.Headers, f)
+	}
 	cfg.MaxConns = c.Int("max-conns")
 	cfg.DataFile = c.String("data")
 	cfg.KeepClientValues = c.Bool("keep-client-values")
@@ -160,9 +171,10 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 			return cfg, fmt.Errorf("--start-at %q: want an RFC3339 time such as 2026-11-26T12:00:00Z", at)
 		}
 	}
-	if cfg.Think, cfg.ThinkTime, err = replay.ParseThink(c.String("think")); err != nil {
+	if cfg.Think, err = replay.ParseThink(c.String("think")); err != nil {
 		return cfg, err
 	}
+	cfg.Think.Max = c.Duration("max-think")
 	if cfg.Loop && cfg.Duration == 0 {
 		return cfg, errors.New("--loop needs --duration (or stop it with Ctrl-C)")
 	}
@@ -218,7 +230,7 @@ func runReplay(c *cli.Context) error {
 	res := play(c.Context, run, c.Bool("quiet"), c.App.Writer, c.App.ErrWriter)
 	printRuleCounts(c.App.Writer, run.Player.RuleCounts())
 	if err := run.Player.Err(); err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "amp: the run stopped early: %s\n", oneLine(err))
+		fmt.Fprintf(c.App.ErrWriter, "amp: the run stopped early: %s\n", describeReplay(err))
 	}
 	return finish(c, res, setup.opts.Thresholds)
 }
@@ -228,7 +240,7 @@ func runReplay(c *cli.Context) error {
 func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.DataBinding, error) {
 	cfg, err := replayConfig(c)
 	if err != nil {
-		return nil, cfg, nil, usageError("replay: %s", oneLine(err))
+		return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
 	}
 	if err := checkReplayFlags(c, cfg); err != nil {
 		return nil, cfg, nil, err
@@ -261,7 +273,7 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 	}
 	data, bindings, err := replay.PrepareData(cfg, rec.Sessions)
 	if err != nil {
-		return nil, cfg, nil, usageError("replay: %s", oneLine(err))
+		return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
 	}
 	cfg.Data = data
 	setup := &replaySetup{rec: rec, path: path, valid: valid, ctx: c.Context, out: c.App.Writer, errw: c.App.ErrWriter,
@@ -347,12 +359,8 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 	if len(failed) > 0 {
 		return fmt.Errorf("replay: %s", strings.Join(failed, "; "))
 	}
-	if failed := res.ThresholdsFailed(); len(failed) > 0 {
-		var names []string
-		for _, f := range failed {
-			names = append(names, f.Expr)
-		}
-		return &exitError{code: exitThreshold, err: fmt.Errorf("replay: %d threshold(s) failed: %s", len(failed), strings.Join(names, ", "))}
+	if err := thresholdError("replay", res); err != nil {
+		return err
 	}
 	return judgeDefaults(c, res, ths)
 }
@@ -379,7 +387,7 @@ func (s *replaySetup) newRun(cfg replay.Config) (*replay.Run, error) {
 	start := time.Now()
 	run, err := replay.NewRun(ctx, s.rec, cfg, s.opts)
 	if err != nil {
-		return nil, usageError("replay: %s: %s", s.path, oneLine(err))
+		return nil, usageError("replay: %s: %s", s.path, describeReplay(err))
 	}
 	if err := s.valid.report(s.out, run, time.Since(start)); err != nil {
 		return nil, err

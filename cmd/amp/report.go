@@ -131,7 +131,7 @@ func runReport(c *cli.Context) error {
 	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
 		return &exitError{code: exitBadInput, err: fmt.Errorf("report: %w", err)}
 	}
-	return thresholdError(res)
+	return thresholdError("report", res)
 }
 
 // checkThresholds evaluates ths on r, prints the verdicts, and returns the
@@ -151,12 +151,12 @@ func checkThresholds(c *cli.Context, r *stats.Result, ths []stats.Threshold, qui
 			fmt.Fprintf(c.App.Writer, "%s%s\n", mark, t.Message)
 		}
 	}
-	return thresholdError(r)
+	return thresholdError("report", r)
 }
 
-// thresholdError is the exit-99 error naming the failed thresholds of r and
-// by how much each missed, or nil.
-func thresholdError(r *stats.Result) error {
+// thresholdError is the exit-99 error of command cmd naming the failed
+// thresholds of r and by how much each missed, or nil.
+func thresholdError(cmd string, r *stats.Result) error {
 	failed := r.ThresholdsFailed()
 	if len(failed) == 0 {
 		return nil
@@ -165,8 +165,8 @@ func thresholdError(r *stats.Result) error {
 	for _, t := range failed {
 		msgs = append(msgs, t.Message)
 	}
-	return &exitError{code: exitThreshold, err: fmt.Errorf("report: %d of %d thresholds failed: %s",
-		len(failed), len(r.Thresholds), strings.Join(msgs, "; "))}
+	return &exitError{code: exitThreshold, err: fmt.Errorf("%s: %d of %d thresholds failed: %s",
+		cmd, len(failed), len(r.Thresholds), strings.Join(msgs, "; "))}
 }
 
 // resultErrorText turns a result read error into one line naming the file.

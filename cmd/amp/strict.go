@@ -161,7 +161,7 @@ func checkReplayFlags(c *cli.Context, cfg replay.Config) error {
 		why  string
 	}
 	web := set("web")
-	thinkFixed := cfg.Think != replay.ThinkRecorded
+	thinkFixed := cfg.Think.Mode != replay.ThinkRecorded
 	rules := []rule{
 		{set("multiple") && !cfg.Timeline, "--multiple", "copies sessions on the timeline: add --timeline"},
 		{set("autostart") && !web, "--autostart", "starts the web UI's replay: add --web"},
@@ -192,7 +192,7 @@ func hasHTTPS(cfg replay.Config) bool {
 		return true
 	}
 	for _, m := range cfg.Map {
-		if _, nu, _ := strings.Cut(m, "="); strings.HasPrefix(strings.ToLower(nu), "https://") {
+		if strings.HasPrefix(strings.ToLower(m.To), "https://") {
 			return true
 		}
 	}
@@ -278,7 +278,7 @@ func (s *replaySetup) check(c *cli.Context, cfg replay.Config, plan *replay.Plan
 	if plan == nil {
 		var err error
 		if plan, err = replay.NewPlan(s.rec, cfg, s.opts.Name); err != nil {
-			return usageError("replay: %s: %v", s.path, err)
+			return usageError("replay: %s: %s", s.path, describeReplay(err))
 		}
 	}
 	s.checked = true
