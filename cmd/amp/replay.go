@@ -359,12 +359,8 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 	if len(failed) > 0 {
 		return fmt.Errorf("replay: %s", strings.Join(failed, "; "))
 	}
-	if failed := res.ThresholdsFailed(); len(failed) > 0 {
-		var names []string
-		for _, f := range failed {
-			names = append(names, f.Expr)
-		}
-		return &exitError{code: exitThreshold, err: fmt.Errorf("replay: %d threshold(s) failed: %s", len(failed), strings.Join(names, ", "))}
+	if err := thresholdError("replay", res); err != nil {
+		return err
 	}
 	return judgeDefaults(c, res, ths)
 }
