@@ -258,7 +258,7 @@ func (r *indexReader) varint(what string) int64 {
 
 // bytes returns the next length-prefixed field as a slice of the body.
 func (r *indexReader) bytes(what string) []byte {
-	n := r.uvarint(what + " length")
+	n := r.uvarint(what) // its length
 	if r.err != nil {
 		return nil
 	}
@@ -706,6 +706,9 @@ func walk(f io.ReaderAt, lo, hi int64, damaged []Damage, strict bool, progress f
 	n := 0
 	var sum uint64
 	var fh [frameHeaderSize]byte
+	buf := make([]byte, 32<<10)
+	lr := &io.LimitedReader{R: br}
+	var kb [1]byte
 	for off < hi {
 		if len(damaged) > 0 && damaged[0].Offset == off {
 			if _, err := br.Discard(int(damaged[0].Length)); err != nil {
@@ -728,8 +731,10 @@ func walk(f io.ReaderAt, lo, hi int64, damaged []Damage, strict bool, progress f
 		}
 		h.Reset()
 		h.Write(fh[0:4])
-		h.Write([]byte{kind})
-		if _, err := io.CopyN(h, br, size-1); err != nil {
+		kb[0] = kind
+		h.Write(kb[:])
+		lr.N = size - 1
+		if _, err := io.CopyBuffer(h, lr, buf); err != nil {
 			return 0, 0, err
 		}
 		if h.Sum32() != binary.LittleEndian.Uint32(fh[4:8]) {

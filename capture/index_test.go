@@ -834,3 +834,33 @@ func TestSaveIndex(t *testing.T) {
 		t.Fatalf("changed file: %+v", info)
 	}
 }
+
+// BenchmarkVerify measures Open with Verify (every record's checksum) on a
+// recording of 100k exchanges.
+func BenchmarkVerify(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "big.amp")
+	w, err := capture.Create(path, testHeader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := typicalExchange()
+	for i := 0; i < 100_000; i++ {
+		e.Session = fmt.Sprintf("user-%04d", i%2000)
+		if err := w.Write(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		f, err := capture.OpenWith(path, capture.OpenOptions{Verify: true})
+		if err != nil || f.Index().Source != capture.IndexInFile {
+			b.Fatal(err, f.Index())
+		}
+		f.Close()
+	}
+}
