@@ -25,6 +25,7 @@ import (
 //
 //	index   = format sessions exchanges session* extras extra*
 //	format  = uvarint 1
+//	sessions, exchanges, extras = uvarint counts
 //	session = key name start count offsets
 //	key, name = uvarint length, bytes
 //	start   = varint (zigzag) Unix ns of the first exchange; math.MinInt64 for the zero time

@@ -856,6 +856,7 @@ func BenchmarkVerify(b *testing.B) {
 	st, _ := os.Stat(path)
 	b.SetBytes(st.Size())
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		f, err := capture.OpenWith(path, capture.OpenOptions{Verify: true})
 		if err != nil || f.Index().Source != capture.IndexInFile {
