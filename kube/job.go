@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ampload/amp/internal/fielderr"
 	"io"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,88 +147,8 @@ func DefaultConfig() Config {
 
 // FieldError is one problem of a Config: the field it is in, the value
 // given and what is wrong, so that a command line can name its own flag.
-// It has the shape of replay.FieldError.
-type FieldError struct {
-	// Field is the Config field, e.g. "Shards".
-	Field string
-	// Value is the bad value as given (quoted where it is text), or "" when
-	// the problem needs none.
-	Value string
-	// Problem says what is wrong. It may name other fields as {Field}.
-	Problem string
-}
-
-// Error describes the problem with the Config field names.
-func (e *FieldError) Error() string { return e.Describe(nil) }
-
-// Describe describes the problem with name(field) for every field it names
-// (nil: the Config field names); a command line passes its flag names
-// ("Shards" -> "--shards").
-func (e *FieldError) Describe(name func(field string) string) string {
-	if name == nil {
-		name = func(f string) string { return f }
-	}
-	var b strings.Builder
-	rest := e.Problem
-	for {
-		// The innermost {...}: a lone brace stays as it is.
-		j := strings.IndexByte(rest, '}')
-		i := strings.LastIndexByte(rest[:max(j, 0)], '{')
-		if j < 0 || i < 0 {
-			b.WriteString(rest)
-			break
-		}
-		b.WriteString(rest[:i])
-		b.WriteString(name(rest[i+1 : j]))
-		rest = rest[j+1:]
-	}
-	if e.Value == "" {
-		return name(e.Field) + " " + b.String()
-	}
-	return name(e.Field) + " " + e.Value + ": " + b.String()
-}
-
-// FieldErrors returns the FieldErrors in err (one, or those joined by
-// errors.Join, as Validate returns them), in order; nil when err holds none.
-func FieldErrors(err error) []*FieldError {
-	var out []*FieldError
-	var walk func(error)
-	walk = func(err error) {
-		if fe, ok := err.(*FieldError); ok {
-			out = append(out, fe)
-			return
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				walk(e)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		}
-	}
-	if err != nil {
-		walk(err)
-	}
-	return out
-}
-
-// DescribeError describes err, naming each FieldError's fields with name,
-// one problem after another separated by "; " (a problem said twice in the
-// same words, once).
-func DescribeError(err error, name func(field string) string) string {
-	fes := FieldErrors(err)
-	if len(fes) == 0 {
-		return strings.ReplaceAll(err.Error(), "\n", "; ")
-	}
-	var parts []string
-	for _, fe := range fes {
-		if d := fe.Describe(name); !slices.Contains(parts, d) {
-			parts = append(parts, d)
-		}
-	}
-	return strings.Join(parts, "; ")
-}
+// It is replay's FieldError.
+type FieldError = fielderr.Error
 
 // Validate reports every problem of c at once, each a *FieldError (see
 // FieldErrors), joined.

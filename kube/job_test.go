@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ampload/amp/internal/fielderr"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -449,7 +450,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		}
 	}
 	// Every problem is a FieldError, one per line.
-	if fes := kube.FieldErrors(err); len(fes) != len(wants) || strings.Count(err.Error(), "\n") != len(wants)-1 {
+	if fes := fielderr.All(err); len(fes) != len(wants) || strings.Count(err.Error(), "\n") != len(wants)-1 {
 		t.Errorf("%d field errors, want %d:\n%v", len(fes), len(wants), err)
 	}
 	long := testConfigs()["secret"]
@@ -500,8 +501,8 @@ func TestValidateRules(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
-		case tc.want != "" && len(kube.FieldErrors(err)) != 1:
-			t.Errorf("%s: %d field errors, want 1: %v", tc.name, len(kube.FieldErrors(err)), err)
+		case tc.want != "" && len(fielderr.All(err)) != 1:
+			t.Errorf("%s: %d field errors, want 1: %v", tc.name, len(fielderr.All(err)), err)
 		}
 	}
 }
@@ -554,14 +555,14 @@ func TestValidateShards(t *testing.T) {
 		t.Errorf("4 users on 4 shards: %v", err)
 	}
 	err := (kube.Config{Shards: 4, Users: 3, Iterations: 2}).ValidateShards()
-	fes := kube.FieldErrors(err)
+	fes := fielderr.All(err)
 	if len(fes) != 2 || fes[0].Field != "Users" || fes[0].Value != "3" || fes[1].Field != "Iterations" {
 		t.Errorf("3 users, 2 iterations on 4 shards: %v", err)
 	}
 	if err := (kube.Config{Shards: 4, Timeline: true}).ValidateShards(); err != nil {
 		t.Errorf("timeline: %v", err)
 	}
-	if fes := kube.FieldErrors((kube.Config{Users: 5}).ValidateShards()); len(fes) != 1 || fes[0].Field != "Shards" {
+	if fes := fielderr.All((kube.Config{Users: 5}).ValidateShards()); len(fes) != 1 || fes[0].Field != "Shards" {
 		t.Errorf("no shards: %v", fes)
 	}
 }
@@ -574,13 +575,13 @@ func TestDescribeError(t *testing.T) {
 		errors.Join(&kube.FieldError{Field: "Shards", Value: "0", Problem: "want at least 1"}),
 		fmt.Errorf("wrapped: %w", &kube.FieldError{Field: "Memory", Value: `"x"`, Problem: "want a quantity"}),
 	)
-	if got, want := kube.DescribeError(err, flag), `--memory "x": want a quantity; --shards 0: want at least 1`; got != want {
+	if got, want := fielderr.Describe(err, flag), `--memory "x": want a quantity; --shards 0: want at least 1`; got != want {
 		t.Errorf("DescribeError = %q, want %q (each problem once, in order)", got, want)
 	}
-	if got := kube.DescribeError(errors.New("one\ntwo"), flag); got != "one; two" {
+	if got := fielderr.Describe(errors.New("one\ntwo"), flag); got != "one; two" {
 		t.Errorf("DescribeError of a plain error = %q", got)
 	}
-	if fes := kube.FieldErrors(nil); fes != nil {
-		t.Errorf("FieldErrors(nil) = %v", fes)
+	if fes := fielderr.All(nil); fes != nil {
+		t.Errorf("fielderr.All(nil) = %v", fes)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/ampload/amp/internal/fielderr"
 	"io"
 	"os"
 	"path"
@@ -398,7 +399,7 @@ func kubeFlagName(c *cli.Context, arg string) func(field string) string {
 // kubeErrorText is an error of kube's Validate or Build in flag names, on
 // one line.
 func kubeErrorText(c *cli.Context, arg string, err error) string {
-	return kube.DescribeError(err, kubeFlagName(c, arg))
+	return fielderr.Describe(err, kubeFlagName(c, arg))
 }
 
 // passThrough returns the amp replay flags set on c, as arguments for the

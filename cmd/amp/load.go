@@ -51,6 +51,25 @@ func loadRecording(ctx context.Context, arg string) (*capture.Recording, error) 
 	return capture.ReadWith(resp.Body, skip)
 }
 
+// shownName is how a recording argument is printed: a URL without its
+// query, fragment and user information, which may carry a token (amp kube
+// job's --recording-url reaches the pods this way, and pod logs are read by
+// many).
+func shownName(arg string) string {
+	if !isURL(arg) {
+		return arg
+	}
+	u, err := url.Parse(arg)
+	if err != nil {
+		return "the recording's URL"
+	}
+	u.User, u.RawQuery, u.Fragment, u.RawFragment = nil, "", "", ""
+	if strings.Contains(arg, "?") {
+		return u.String() + "?…"
+	}
+	return u.String()
+}
+
 // damageText says what a reader skipped in the recording at path, or "".
 func damageText(path string, rec *capture.Recording) string {
 	if rec == nil || len(rec.Damaged) == 0 {

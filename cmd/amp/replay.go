@@ -271,6 +271,7 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 	if err != nil {
 		return nil, cfg, nil, err
 	}
+	path = shownName(path) // printed from here on
 	data, bindings, err := replay.PrepareData(cfg, rec.Sessions)
 	if err != nil {
 		return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
@@ -293,8 +294,9 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 
 // loadReplayRecording reads the recording to replay, warning about a cut
 // or damaged file and refusing one with nothing to replay.
-func loadReplayRecording(c *cli.Context, path string) (*capture.Recording, error) {
-	rec, err := loadRecording(c.Context, path)
+func loadReplayRecording(c *cli.Context, arg string) (*capture.Recording, error) {
+	path := shownName(arg)
+	rec, err := loadRecording(c.Context, arg)
 	if err != nil {
 		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
 			return nil, describeReadError(path, err)

@@ -210,9 +210,13 @@ func TestReplayFromURL(t *testing.T) {
 	target := httptest.NewServer(demosite.New(demosite.Config{}))
 	defer target.Close()
 
-	r := runAmp(t, "replay", files.URL+"/"+filepath.Base(rec), "--host", target.URL, "--iterations", "2", "--think", "none", "--quiet")
+	// A token in the URL is never printed: pod logs are read by many.
+	r := runAmp(t, "replay", files.URL+"/"+filepath.Base(rec)+"?token=s3cr3t-t0ken", "--host", target.URL, "--iterations", "2", "--think", "none", "--quiet")
 	if r.code != 0 || !strings.Contains(r.stdout, "2 sessions, 5 requests") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "s3cr3t") {
+		t.Fatalf("the URL's token was printed:\n%s\n%s", r.stdout, r.stderr)
 	}
 	r = runAmp(t, "replay", files.URL+"/nothing.amp", "--host", target.URL)
 	if r.code != 1 || !strings.Contains(r.stderr, "/nothing.amp: HTTP 404 Not Found") || strings.Count(r.stderr, "\n") != 1 {
