@@ -383,7 +383,8 @@ type Reader struct {
 	mem     []byte   // after the first damage: the rest of the file, from memBase
 	memBase int64
 
-	keysOnly bool // decode only the session key and start (the index pass)
+	keysOnly bool        // decode only the session key and start (the index pass)
+	at       *fileSource // when set, resync searches it in place (the index pass)
 }
 
 // ReadOptions change how a recording is read.
@@ -562,6 +563,9 @@ func (r *Reader) resync(start int64, err error) bool {
 		// A damaged length can claim more than the file holds.
 	default:
 		return false
+	}
+	if r.at != nil {
+		return r.resyncAt(start, err, ce)
 	}
 	if r.mem == nil {
 		// Random access from here on: what the bad frame took, and the rest.

@@ -652,16 +652,133 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// fileSource reads a file from a position that a Reader's resync may move
+// (Reader.at), reporting progress as the position.
+type fileSource struct {
+	ra       io.ReaderAt
+	pos      int64
+	size     int64
+	next     int64
+	reported int64
+	fn       func(done, total int64)
+}
+
+func (s *fileSource) Read(b []byte) (int, error) {
+	if s.pos >= s.size {
+		return 0, io.EOF
+	}
+	b = b[:min(int64(len(b)), s.size-s.pos)]
+	n, err := s.ra.ReadAt(b, s.pos)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	s.pos += int64(n)
+	if s.fn != nil && (s.pos >= s.next || s.pos == s.size) && s.pos != s.reported {
+		s.reported = s.pos
+		s.fn(s.pos, s.size)
+		s.next = s.pos + max(progressStep, s.size/200)
+	}
+	return n, err
+}
+
+// resyncAt is resync for a Reader of a file: it searches the file for the
+// next intact frame by reading it in place, not holding the rest of it in
+// memory, and moves the reader there.
+func (r *Reader) resyncAt(start int64, err error, ce *CorruptError) bool {
+	size := r.at.size
+	next := int64(-1)
+	// Most damage is inside a payload whose length is intact.
+	if n := int64(binary.LittleEndian.Uint32(r.fh[0:4])); ce != nil && n > 0 && n <= MaxRecordSize {
+		if p := start + frameHeaderSize + n; p < size && intactAt(r.at.ra, p, size) {
+			next = p
+		}
+	}
+	if next < 0 {
+		next = scanIntact(r.at.ra, start+1, size)
+	}
+	if next < 0 {
+		if ce == nil {
+			return false // cut short, not damaged
+		}
+		next = size // damaged to the end: no end marker follows
+	}
+	detail := err.Error()
+	if ce != nil {
+		detail = ce.Detail
+	}
+	r.damaged = append(r.damaged, Damage{Offset: start, Length: next - start, Detail: detail})
+	r.records++ // the damaged record, so that numbers stay those of the file
+	r.off = next
+	r.at.pos = next
+	r.br.Reset(r.at)
+	return true
+}
+
+// resyncKind reports whether a damaged reading may resume at a record of
+// kind k (intactFrame).
+func resyncKind(k byte) bool { return k == kindExchange || k == kindEnd || k == kindIndex }
+
+// intactAt is intactFrame for a file of size bytes read in place.
+func intactAt(ra io.ReaderAt, p, size int64) bool {
+	if p+frameHeaderSize >= size {
+		return false
+	}
+	var fh [frameHeaderSize + 1]byte
+	if _, err := ra.ReadAt(fh[:], p); err != nil {
+		return false
+	}
+	n := int64(binary.LittleEndian.Uint32(fh[0:4]))
+	if n == 0 || p+frameHeaderSize+n > size || !resyncKind(fh[frameHeaderSize]) {
+		return false
+	}
+	crc := crc32.Update(0, crcTable, fh[0:4])
+	buf := make([]byte, min(n, writeBufferSize))
+	for off := p + frameHeaderSize; off < p+frameHeaderSize+n; {
+		b := buf[:min(int64(len(buf)), p+frameHeaderSize+n-off)]
+		if _, err := ra.ReadAt(b, off); err != nil {
+			return false
+		}
+		crc = crc32.Update(crc, crcTable, b)
+		off += int64(len(b))
+	}
+	return crc == binary.LittleEndian.Uint32(fh[4:8])
+}
+
+// scanIntact returns the first position from from on where intactAt holds,
+// or -1, reading the file a window at a time.
+func scanIntact(ra io.ReaderAt, from, size int64) int64 {
+	win := make([]byte, writeBufferSize+frameHeaderSize+1)
+	for p := from; p+frameHeaderSize < size; {
+		w := win[:min(int64(len(win)), size-p)]
+		if _, err := ra.ReadAt(w, p); err != nil {
+			return -1
+		}
+		last := len(w) - frameHeaderSize - 1 // the last position whose header and kind are in w
+		for i := 0; i <= last; i++ {
+			n := int64(binary.LittleEndian.Uint32(w[i:]))
+			q := p + int64(i)
+			if n == 0 || q+frameHeaderSize+n > size || !resyncKind(w[i+frameHeaderSize]) {
+				continue
+			}
+			if intactAt(ra, q, size) {
+				return q
+			}
+		}
+		p += int64(last + 1)
+	}
+	return -1
+}
+
 // rebuild reads the whole recording once, as ReadWith does, and builds its
 // index. It returns the index body, the meta of a sidecar and the error the
 // reading ended with (nil at the end marker).
 func rebuild(f io.ReaderAt, size int64, opt OpenOptions) ([]byte, *sidecarMeta, error) {
-	pr := &progressReader{r: io.NewSectionReader(f, 0, size), total: size, fn: opt.Progress}
+	pr := &fileSource{ra: f, size: size, fn: opt.Progress}
 	rd, err := NewReaderOptions(pr, ReadOptions{SkipDamaged: opt.SkipDamaged})
 	if err != nil {
 		return nil, nil, err
 	}
-	rd.keysOnly = true
+	rd.keysOnly, rd.at = true, pr
 	meta := &sidecarMeta{Size: size, ID: rd.ID(), Lo: rd.off, Skip: opt.SkipDamaged}
 	var b indexBuilder
 	var e Exchange

@@ -865,3 +865,44 @@ func BenchmarkVerify(b *testing.B) {
 		f.Close()
 	}
 }
+
+// TestRebuildSkipsDamageInPlace: the index pass over a damaged file with
+// SkipDamaged searches the file in place for the next intact record; it
+// finds what ReadFile (which holds the rest in memory) finds: damaged
+// lengths, payloads, two damaged records, damage up to the end.
+func TestRebuildSkipsDamageInPlace(t *testing.T) {
+	t.Parallel()
+	exs := shuffledExchanges(t, 18, 20, 4, 150)
+	data := toVersion1(t, mustEncode(t, exs))
+	frames := framesOf(t, data)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.amp")
+	check := func(what string, bad []byte) {
+		t.Helper()
+		os.Remove(path + ".idx")
+		writeTemp(t, dir, "d.amp", bad)
+		if info, _ := sameAsReadFile(t, path, capture.OpenOptions{SkipDamaged: true}); info.Source != capture.IndexRebuilt {
+			t.Fatalf("%s: %+v", what, info)
+		}
+	}
+	for k := 1; k < len(frames); k++ {
+		fr := frames[k]
+		for j := 0; j < 9; j++ { // the length, the checksum, the kind
+			bad := slices.Clone(data)
+			bad[fr.off+j] ^= 0xff
+			check(fmt.Sprintf("record %d byte %d", k, j), bad)
+		}
+		bad := slices.Clone(data)
+		bad[(fr.off+fr.end)/2] ^= 0x10
+		if k+2 < len(frames) {
+			binary.LittleEndian.PutUint32(bad[frames[k+2].off:], 0xfffffff0) // a second one, its length damaged
+		}
+		check(fmt.Sprintf("records %d and %d", k, k+2), bad)
+	}
+	// Everything after the first record damaged.
+	bad := slices.Clone(data)
+	for i := frames[2].off; i < len(bad); i += 7 {
+		bad[i] ^= 0x5a
+	}
+	check("the rest", bad)
+}
