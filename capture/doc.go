@@ -53,6 +53,15 @@
 // add both; anything that older readers must not misread takes a new version,
 // and readers refuse versions newer than theirs with a *VersionError.
 //
+// # Reading by session
+//
+// Open reads a recording's session index and gives its sessions one at a
+// time (File.Sessions, File.Session, by offset, safe for concurrent use), so
+// that memory follows the sessions read, not the file: a few bytes per
+// exchange for the index. A file without an index, or whose index disagrees
+// with its records, is indexed by one pass and the index saved beside it
+// (SidecarPath); the sessions and exchanges are those ReadFile gives.
+//
 // # Damage
 //
 // Every record is framed and checksummed, so a file cut by a crash, kill -9 or

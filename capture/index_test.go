@@ -906,3 +906,45 @@ func TestRebuildSkipsDamageInPlace(t *testing.T) {
 	}
 	check("the rest", bad)
 }
+
+// Open lists the sessions of a recording from its index and reads one
+// session at a time.
+func ExampleOpen() {
+	dir, err := os.MkdirTemp("", "amp-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "shop.amp")
+	w, err := capture.Create(path, capture.FileHeader{Source: "example"})
+	if err != nil {
+		panic(err)
+	}
+	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for i, user := range []string{"ann", "bob", "ann", "ann", "bob"} {
+		e := &capture.Exchange{Session: user, Start: start.Add(time.Duration(i) * time.Second),
+			Request: capture.Request{Method: "GET", URL: fmt.Sprintf("http://shop.example/p/%d", i)}}
+		if err := w.Write(e); err != nil {
+			panic(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+
+	f, err := capture.Open(path)
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	for i, s := range f.Sessions() {
+		sess, err := f.Session(i)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(s.ID, s.Exchanges, sess.Exchanges[len(sess.Exchanges)-1].Request.URL)
+	}
+	// Output:
+	// ann 3 http://shop.example/p/3
+	// bob 2 http://shop.example/p/4
+}
