@@ -172,7 +172,7 @@ func New(cfg Config, opts ...Option) (*Recorder, error) {
 	gp.OnRequest().DoFunc(r.onRequest)
 	gp.NonproxyHandler = http.HandlerFunc(r.serveOrigin)
 	r.gp = gp
-	r.handler = gp
+	r.handler = http.HandlerFunc(r.serveProxy)
 	if r.target != nil {
 		r.handler = http.HandlerFunc(r.serveReverse)
 	}
@@ -330,6 +330,20 @@ func (r *Recorder) serveReverse(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	req.Host = t.Host
+	r.serveProxy(w, req)
+}
+
+// serveProxy hands a client's request to goproxy in full-duplex mode. The
+// upstream transport reads the request body in a goroutine of its own, which
+// can still be checking that the body has ended (a read after its
+// Content-Length bytes) when the upstream's answer is already being passed on.
+// By default net/http's server consumes and closes the request body as the
+// handler writes the response head; that read then fails, the transport
+// closes the upstream connection as a write error, and the response is cut
+// for the client and in the recording. In full-duplex mode the body is left
+// to the transport until the handler returns, which is after the response.
+func (r *Recorder) serveProxy(w http.ResponseWriter, req *http.Request) {
+	_ = http.NewResponseController(w).EnableFullDuplex() // HTTP/1 servers support it
 	r.gp.ServeHTTP(w, req)
 }
 
