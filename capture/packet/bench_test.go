@@ -69,10 +69,10 @@ func importForBench(b *testing.B, path string) int {
 		b.Fatal(err)
 	}
 	g := capture.NewGrouper(capture.GroupConfig{})
-	im, err := packet.NewImporter(packet.Config{}, func(e *capture.Exchange) error {
+	im, err := packet.NewImporter(packet.Config{}, capture.SinkFunc(func(e *capture.Exchange) error {
 		g.Assign(e)
 		return w.Write(e)
-	})
+	}))
 	if err != nil {
 		b.Fatal(err)
 	}

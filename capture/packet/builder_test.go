@@ -295,10 +295,10 @@ func importBytes(t testing.TB, data []byte, cfg packet.Config) ([]*capture.Excha
 		t.Fatalf("NewSource: %v", err)
 	}
 	var out []*capture.Exchange
-	im, err := packet.NewImporter(cfg, func(e *capture.Exchange) error {
+	im, err := packet.NewImporter(cfg, capture.SinkFunc(func(e *capture.Exchange) error {
 		out = append(out, e)
 		return nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,10 +31,10 @@ func importFile(t *testing.T, path string) ([]*capture.Exchange, packet.Stats, e
 		t.Fatalf("NewSource: %v", err)
 	}
 	var out []*capture.Exchange
-	im, err := packet.NewImporter(packet.Config{}, func(e *capture.Exchange) error {
+	im, err := packet.NewImporter(packet.Config{}, capture.SinkFunc(func(e *capture.Exchange) error {
 		out = append(out, e)
 		return nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

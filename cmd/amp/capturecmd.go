@@ -72,14 +72,14 @@ func runCapture(c *cli.Context) error {
 	if err != nil {
 		return usageError("capture: %v", err)
 	}
-	group := capture.NewGrouper(set.group)
-	im, err := packet.NewImporter(packet.Config{Ports: set.ports, MaxBody: set.maxBody}, func(e *capture.Exchange) error {
-		group.Assign(e)
+	// Flushed after every exchange: a kill -9 loses at most those in flight.
+	group := capture.NewGroupingSink(set.group, capture.SinkFunc(func(e *capture.Exchange) error {
 		if err := w.Write(e); err != nil {
 			return fmt.Errorf("writing %s: %v", set.out, err)
 		}
-		return w.Flush() // a kill -9 loses at most the exchanges in flight
-	})
+		return w.Flush()
+	}))
+	im, err := packet.NewImporter(packet.Config{Ports: set.ports, MaxBody: set.maxBody}, group)
 	if err != nil {
 		_ = w.Close()
 		return usageError("capture: %v", err)

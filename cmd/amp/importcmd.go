@@ -285,7 +285,7 @@ func (imp *importer) write(e *capture.Exchange) error {
 }
 
 func (imp *importer) run(ctx context.Context, inputs []importInput, set importSettings) error {
-	im, err := packet.NewImporter(packet.Config{Ports: set.ports, MaxBody: set.maxBody}, imp.write)
+	im, err := packet.NewImporter(packet.Config{Ports: set.ports, MaxBody: set.maxBody}, capture.SinkFunc(imp.write))
 	if err != nil {
 		return err
 	}
