@@ -274,6 +274,28 @@ func (l *Log) Exchanges(cfg Config) ([]*capture.Exchange, Stats) {
 	return out, st
 }
 
+// Import reads the HAR document from r (see Read) and writes the exchanges of
+// its entries to sink, ordered by start (see Log.Exchanges). Each exchange is
+// dropped once written, so a Sink that encodes it (capture.Writer) lets its
+// memory go. An error from sink stops the import and is returned with the
+// counts so far; Stats.Exchanges then counts the exchanges written.
+func Import(r io.Reader, cfg Config, sink capture.Sink) (Stats, error) {
+	l, err := Read(r)
+	if err != nil {
+		return Stats{}, err
+	}
+	exs, st := l.Exchanges(cfg)
+	l.Entries = nil
+	for i, e := range exs {
+		exs[i] = nil
+		if err := sink.Write(e); err != nil {
+			st.Exchanges = i
+			return st, err
+		}
+	}
+	return st, nil
+}
+
 // exchange converts one entry, or returns nil if it is unusable.
 func (en *Entry) exchange(cfg Config) *capture.Exchange {
 	rq := &en.Request
