@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -100,18 +101,16 @@ func runCapture(c *cli.Context) error {
 	now := time.Now()
 	status := &captureStatus{w: c.App.ErrWriter, tty: isTerminal(c.App.ErrWriter), quiet: c.Bool("quiet"), start: now, last: now}
 	lst, runErr := live.Run(ctx, im, func(lst packet.LiveStats) { status.update(im.Stats(), group.Sessions()) })
-	closeErr := im.Close()
+	imErr := im.Close()
 	status.clear()
-	if err := w.Close(); closeErr == nil {
-		closeErr = err
-	}
+	closeErr := w.Close()
 	st := im.Stats()
 	fmt.Fprintf(c.App.Writer, "captured %d packets (%d loopback copies dropped, %d dropped by the kernel), %d TCP streams: "+
 		"%d HTTP pairs, %d incomplete, %d requests without response; %d requests in %d sessions written to %s\n",
 		st.Packets, lst.Duplicates, lst.KernelDrops, st.Streams, st.Pairs, st.Incomplete, st.Unmatched, w.Count(), group.Sessions(), set.out)
 	switch {
-	case runErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: %v; the %d requests before it are in %s", runErr, w.Count(), set.out)}
+	case runErr != nil || imErr != nil:
+		return recordingError("capture", cmp.Or(runErr, imErr), set.out, closeErr, w.Count())
 	case closeErr != nil:
 		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: %v", closeErr)}
 	}

@@ -158,17 +158,12 @@ func recordDemo(ctx context.Context, siteURL, output string, replace bool, pause
 		return demosite.Visit{}, err
 	}
 	// Written next to output and moved there once complete.
-	f, err := outfile.Create(output, replace, 0o600)
+	w, err := createRecording(output, replace, capture.FileHeader{Source: "proxy", Created: time.Now(), Tool: "amp demo " + version()})
 	if err != nil {
 		ln.Close()
 		return demosite.Visit{}, fmt.Errorf("demo: -o %s: %w", output, err)
 	}
-	defer f.Abort() // a no-op after Commit
-	w, err := capture.NewWriter(f, capture.FileHeader{Source: "proxy", Created: time.Now(), Tool: "amp demo " + version()})
-	if err != nil {
-		ln.Close()
-		return demosite.Visit{}, fmt.Errorf("demo: -o %s: %w", output, err)
-	}
+	defer w.Abort() // a no-op after a successful Close
 	serveCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- recorder.Serve(serveCtx, ln, w) }()
@@ -181,11 +176,10 @@ func recordDemo(ctx context.Context, siteURL, output string, replace bool, pause
 	client.CloseIdleConnections()
 	stop()
 	serveErr := <-served
-	closeErr := w.Close()
-	if err := errors.Join(browseErr, serveErr, closeErr); err != nil {
+	if err := errors.Join(browseErr, serveErr); err != nil {
 		return visit, fmt.Errorf("demo: recording: %w", err)
 	}
-	if err := f.Commit(); err != nil {
+	if err := w.Close(); err != nil {
 		return visit, fmt.Errorf("demo: -o %s: %w", output, err)
 	}
 	st := recorder.Stats()

@@ -129,18 +129,14 @@ func runImport(c *cli.Context) error {
 		inputs = append(inputs, in)
 	}
 
-	// The recording goes to a temporary file, moved to -o only when the
-	// import succeeds: a failed one leaves what was there (--force or not).
-	f, err := outfile.Create(set.out, set.force, 0o600)
+	// The recording goes to -o.partial, renamed to -o only when the import
+	// succeeds: a failed one leaves what was there (--force or not).
+	header := capture.FileHeader{Source: importSource(inputs), Created: time.Now(), Tool: "amp " + c.App.Version, Options: importOptions(c, inputs)}
+	w, err := createRecording(set.out, set.force, header)
 	if err != nil {
 		return usageError("import: -o %s: %v", set.out, err)
 	}
-	defer f.Abort() // a no-op after Commit
-	header := capture.FileHeader{Source: importSource(inputs), Created: time.Now(), Tool: "amp " + c.App.Version, Options: importOptions(c, inputs)}
-	w, err := capture.NewWriter(f, header)
-	if err != nil {
-		return usageError("import: writing %s: %v", set.out, err)
-	}
+	defer w.Abort() // a no-op after a successful Close
 	// The import allocates a lot of short-lived memory (bodies on their way
 	// to the file) and keeps little: collect garbage less often.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
@@ -153,10 +149,10 @@ func runImport(c *cli.Context) error {
 		start:  time.Now(),
 	}
 	runErr := imp.run(c.Context, inputs, set)
-	closeErr := w.Close()
+	var closeErr error
 	committed := false
-	if runErr == nil && closeErr == nil && w.Count() > 0 {
-		closeErr = f.Commit()
+	if runErr == nil && w.Count() > 0 {
+		closeErr = w.Close()
 		committed = closeErr == nil
 	}
 	fmt.Fprintln(c.App.Writer, imp.summary(committed))

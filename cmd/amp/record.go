@@ -213,26 +213,37 @@ func runRecord(c *cli.Context) error {
 	fmt.Fprintf(stdout, "recorded %s in %s to %s%s\n", plural(int(st.Requests), "request"), plural(int(st.Sessions), "session"), out, summaryNotes(st))
 	switch {
 	case serveErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("record: %v; the %d requests before it are in %s", serveErr, st.Requests, out)}
+		return recordingError("record", serveErr, out, closeErr, int(st.Requests))
 	case closeErr != nil:
 		return &exitError{code: exitBadInput, err: fmt.Errorf("record: closing %s: %v", out, closeErr)}
 	}
 	return nil
 }
 
-// createRecording starts the recording at path, refusing to replace a file
-// unless force. It is written as it goes (a kill -9 loses at most what is in
-// flight), so it is not atomic: the checks of outfile.Plan come first.
+// createRecording starts the recording at path for every command that writes
+// one (record, import, capture, demo): capture.Create, or capture.Replace with
+// force. It goes to path.partial, renamed onto path by Close (Abort removes
+// it), so a kill -9 leaves path.partial with everything flushed.
 func createRecording(path string, force bool, h capture.FileHeader) (*capture.Writer, error) {
 	create := capture.Create
 	if force {
 		create = capture.Replace
 	}
 	w, err := create(path, h)
-	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%s already exists; nothing was changed (use --force to overwrite it, or another -o)", path)
+	if _, serr := os.Lstat(path); errors.Is(err, fs.ErrExist) && serr == nil {
+		return nil, fmt.Errorf("%s already exists; nothing was changed (use --force to replace it, or another -o)", path)
 	}
 	return w, err
+}
+
+// recordingError says what a failed command leaves of the recording at path:
+// a failed Close keeps the partial file, which holds what was written.
+func recordingError(cmd string, err error, path string, closeErr error, n int) error {
+	where := path
+	if closeErr != nil {
+		where = capture.PartialPath(path)
+	}
+	return &exitError{code: exitBadInput, err: fmt.Errorf("%s: %v; the %d requests before it are in %s", cmd, err, n, where)}
 }
 
 // recordOptions are the settings stored in the recording's header: the mode
