@@ -195,6 +195,15 @@ func (n Number) ms() time.Duration {
 // ErrNotHAR reports JSON that has no HAR "log" object.
 var ErrNotHAR = errors.New("not a HAR file (no \"log\" object with \"entries\")")
 
+// Sniff reports whether head, the first bytes of a file (512 are plenty),
+// may be a HAR document: a JSON object, perhaps after a UTF-8 byte order mark
+// and blanks. Read tells for sure.
+func Sniff(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	head = bytes.TrimLeft(head, " \t\r\n")
+	return len(head) > 0 && head[0] == '{'
+}
+
 // Read decodes a HAR document. A UTF-8 byte order mark is skipped. JSON
 // errors name the byte offset.
 func Read(r io.Reader) (*Log, error) {

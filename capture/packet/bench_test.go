@@ -56,15 +56,8 @@ func importForBench(b *testing.B, path string) int {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	format, r, err := packet.Detect(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, err := packet.NewSource(r, format)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := capture.NewWriter(io.Discard, capture.FileHeader{Source: string(format)})
+	src := sourceOf(b, f)
+	w, err := capture.NewWriter(io.Discard, capture.FileHeader{Source: "pcap"})
 	if err != nil {
 		b.Fatal(err)
 	}
