@@ -19,10 +19,10 @@ type Format string
 
 // The formats Detect recognises. Import reads the first three.
 const (
-	FormatPcap      Format = "pcap"   // libpcap/tcpdump, either byte order, µs or ns timestamps
-	FormatPcapng    Format = "pcapng" // pcap next generation (Wireshark's default)
-	FormatHAR       Format = "har"    // HTTP Archive (JSON) exported by browsers and proxies
-	FormatRecording Format = "amp"    // an amp recording, which needs no import
+	FormatPcap      = Format(packet.FormatPcap)   // see packet.FormatPcap
+	FormatPcapng    = Format(packet.FormatPcapng) // see packet.FormatPcapng
+	FormatHAR       = Format("har")               // HTTP Archive (JSON) exported by browsers and proxies
+	FormatRecording = Format("amp")               // an amp recording, which needs no import
 )
 
 // ParseFormat checks a forced format (amp import --format): pcap, pcapng or
