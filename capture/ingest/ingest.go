@@ -4,7 +4,7 @@
 // exchanges of all files into sessions with one capture.Grouper, so that
 // sessions and TCP connections span files. It is amp import without the
 // command line: the command only translates flags, prints progress and
-// picks the exit code.
+// picks the exit code. Capture does the same for a live capture.
 package ingest
 
 import (
@@ -48,6 +48,8 @@ type Progress struct {
 	Read, Size int64
 	// Packets is the number of packets read in all files so far.
 	Packets int64
+	// Pairs counts the complete request/response pairs so far.
+	Pairs int
 	// Requests and Sessions count the exchanges written so far and the
 	// sessions they form.
 	Requests, Sessions int
@@ -81,16 +83,13 @@ type Stats struct {
 // ("writing the recording: ..."), or ctx ending (an error matching
 // context.Canceled); Stats then counts what was done.
 func Import(ctx context.Context, cfg Config, inputs []Input, sink capture.Sink) (Stats, error) {
-	p := &pipeline{cfg: cfg, sink: sink}
-	p.group = capture.NewGroupingSink(cfg.Group, capture.SinkFunc(p.write))
-	im, err := packet.NewImporter(packet.Config{Ports: cfg.Ports, MaxBody: cfg.MaxBody}, p.group)
+	p, err := newPipeline(cfg, sink)
 	if err != nil {
 		return Stats{}, err
 	}
-	p.im = im
 	for _, in := range inputs {
 		if err := p.read(ctx, in); err != nil {
-			_ = im.Close() // what the connections hold so far is written
+			_ = p.im.Close() // what the connections hold so far is written
 			return p.stats(), err
 		}
 		p.st.Files++
@@ -98,25 +97,43 @@ func Import(ctx context.Context, cfg Config, inputs []Input, sink capture.Sink) 
 			return p.stats(), fmt.Errorf("%w: %w", errSink, err)
 		}
 	}
-	err = im.Close()
+	err = p.im.Close()
 	return p.stats(), err
 }
 
 // errSink is matched by the errors of the sink.
 var errSink = errors.New("writing the recording")
 
-// pipeline is one Import.
+// pipeline is one Import or Capture.
 type pipeline struct {
-	cfg   Config
-	sink  capture.Sink
-	group *capture.GroupingSink // in front of write
-	im    *packet.Importer      // for all packet captures, so connections span files
-	st    Stats
+	cfg       Config
+	sink      capture.Sink
+	flushEach bool                  // flush the sink after every exchange
+	group     *capture.GroupingSink // in front of write
+	im        *packet.Importer      // for all packet captures, so connections span files
+	st        Stats
+}
+
+// newPipeline sets up the importer, the grouping and the counting in front
+// of sink.
+func newPipeline(cfg Config, sink capture.Sink) (*pipeline, error) {
+	p := &pipeline{cfg: cfg, sink: sink}
+	p.group = capture.NewGroupingSink(cfg.Group, capture.SinkFunc(p.write))
+	im, err := packet.NewImporter(packet.Config{Ports: cfg.Ports, MaxBody: cfg.MaxBody}, p.group)
+	if err != nil {
+		return nil, err
+	}
+	p.im = im
+	return p, nil
 }
 
 // write counts an exchange and writes it to the sink.
 func (p *pipeline) write(e *capture.Exchange) error {
-	if err := p.sink.Write(e); err != nil {
+	err := p.sink.Write(e)
+	if err == nil && p.flushEach {
+		err = capture.Flush(p.sink)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %w", errSink, err)
 	}
 	p.st.Requests++
@@ -224,7 +241,8 @@ func (p *pipeline) progress(path string, read, size int64) {
 	if p.cfg.Progress == nil {
 		return
 	}
-	p.cfg.Progress(Progress{Path: path, Read: read, Size: size, Packets: p.im.Stats().Packets,
+	st := p.im.Stats()
+	p.cfg.Progress(Progress{Path: path, Read: read, Size: size, Packets: st.Packets, Pairs: st.Pairs,
 		Requests: p.st.Requests, Sessions: p.group.Sessions()})
 }
 
