@@ -104,32 +104,9 @@ func runRecord(c *cli.Context) error {
 	if out == "" {
 		return usageError("record: -o FILE is required: where to write the recording (e.g. -o shop.amp)")
 	}
-	maxBody, err := parseSize(c.String("max-body"))
+	cfg, err := recordConfig(c)
 	if err != nil {
-		return usageError("record: --max-body %q: %v", c.String("max-body"), err)
-	}
-	cfg := proxy.Config{
-		Listen:           c.String("listen"),
-		AllowRemote:      multi(c, "allow-remote"),
-		Target:           c.String("target"),
-		NoMITM:           c.Bool("no-mitm"),
-		CACert:           c.String("ca-cert"),
-		CAKey:            c.String("ca-key"),
-		UpstreamCA:       c.String("upstream-ca"),
-		InsecureUpstream: c.Bool("insecure-upstream"),
-		UpstreamTimeout:  c.Duration("upstream-timeout"),
-		MaxBody:          maxBody,
-		SessionCookie:    c.String("session-cookie"),
-		SessionIdle:      c.Duration("session-idle"),
-		IncludeHosts:     multi(c, "include-host"),
-		ExcludeHosts:     multi(c, "exclude-host"),
-		ExcludePaths:     multi(c, "exclude-path"),
-		SkipStatic:       c.Bool("skip-static"),
-		RedactHeaders:    multi(c, "redact-header"),
-		StopTimeout:      c.Duration("stop-timeout"),
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageError("record: %v", oneLine(err))
+		return err
 	}
 	inputs := []string{cfg.UpstreamCA}
 	if cert, key, err := proxy.CAPaths(cfg.CACert, cfg.CAKey); err == nil {
@@ -158,23 +135,8 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return usageError("record: %v", err)
 	}
-
 	stdout := c.App.Writer
-	addr := ln.Addr().String()
-	if cfg.Target != "" {
-		fmt.Fprintf(stdout, "amp record: reverse proxy on http://%s -> %s, recording to %s; Ctrl-C stops\n", addr, cfg.Target, out)
-	} else {
-		fmt.Fprintf(stdout, "amp record: forward proxy on http://%s, recording to %s; Ctrl-C stops\n", addr, out)
-		if ca := rec.CA(); ca != nil {
-			made := ""
-			if ca.Created {
-				made = ", created now"
-			}
-			fmt.Fprintf(stdout, "  HTTPS is decrypted with the CA %s%s: trust it with curl --cacert, SSL_CERT_FILE or your browser ('amp ca' shows how)\n", ca.CertPath, made)
-		} else {
-			fmt.Fprintln(stdout, "  HTTPS is tunnelled, not recorded (--no-mitm)")
-		}
-	}
+	announceRecord(stdout, cfg, ln.Addr().String(), out, rec.CA())
 
 	status := newStatusLine(stderr, c.Bool("quiet"))
 	ctx, cancel := context.WithCancel(c.Context)
@@ -218,6 +180,56 @@ func runRecord(c *cli.Context) error {
 		return &exitError{code: exitBadInput, err: fmt.Errorf("record: closing %s: %v", out, closeErr)}
 	}
 	return nil
+}
+
+// recordConfig translates the record flags into the proxy's Config.
+func recordConfig(c *cli.Context) (proxy.Config, error) {
+	maxBody, err := parseSize(c.String("max-body"))
+	if err != nil {
+		return proxy.Config{}, usageError("record: --max-body %q: %v", c.String("max-body"), err)
+	}
+	cfg := proxy.Config{
+		Listen:           c.String("listen"),
+		AllowRemote:      multi(c, "allow-remote"),
+		Target:           c.String("target"),
+		NoMITM:           c.Bool("no-mitm"),
+		CACert:           c.String("ca-cert"),
+		CAKey:            c.String("ca-key"),
+		UpstreamCA:       c.String("upstream-ca"),
+		InsecureUpstream: c.Bool("insecure-upstream"),
+		UpstreamTimeout:  c.Duration("upstream-timeout"),
+		MaxBody:          maxBody,
+		SessionCookie:    c.String("session-cookie"),
+		SessionIdle:      c.Duration("session-idle"),
+		IncludeHosts:     multi(c, "include-host"),
+		ExcludeHosts:     multi(c, "exclude-host"),
+		ExcludePaths:     multi(c, "exclude-path"),
+		SkipStatic:       c.Bool("skip-static"),
+		RedactHeaders:    multi(c, "redact-header"),
+		StopTimeout:      c.Duration("stop-timeout"),
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError("record: %v", oneLine(err))
+	}
+	return cfg, nil
+}
+
+// announceRecord says where the proxy listens and how HTTPS is handled.
+func announceRecord(stdout io.Writer, cfg proxy.Config, addr, out string, ca *proxy.CA) {
+	if cfg.Target != "" {
+		fmt.Fprintf(stdout, "amp record: reverse proxy on http://%s -> %s, recording to %s; Ctrl-C stops\n", addr, cfg.Target, out)
+		return
+	}
+	fmt.Fprintf(stdout, "amp record: forward proxy on http://%s, recording to %s; Ctrl-C stops\n", addr, out)
+	if ca == nil {
+		fmt.Fprintln(stdout, "  HTTPS is tunnelled, not recorded (--no-mitm)")
+		return
+	}
+	made := ""
+	if ca.Created {
+		made = ", created now"
+	}
+	fmt.Fprintf(stdout, "  HTTPS is decrypted with the CA %s%s: trust it with curl --cacert, SSL_CERT_FILE or your browser ('amp ca' shows how)\n", ca.CertPath, made)
 }
 
 // createRecording starts the recording at path for every command that writes
