@@ -268,3 +268,29 @@ func TestImportStops(t *testing.T) {
 		t.Errorf("cut capture: %v, %+v", err, st)
 	}
 }
+
+// FuzzDetect checks that Detect never panics and, whatever it finds, returns
+// a reader of the whole content (for input that is not gzip, the input).
+func FuzzDetect(f *testing.F) {
+	f.Add([]byte("\xd4\xc3\xb2\xa1\x02\x00\x04\x00"))
+	f.Add([]byte("\x0a\x0d\x0d\x0a\x1c\x00\x00\x00"))
+	f.Add([]byte("\xef\xbb\xbf {\"log\": {}}"))
+	f.Add([]byte(capture.Magic))
+	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		format, r, err := ingest.Detect(bytes.NewReader(data))
+		if r == nil {
+			if err == nil || format != "" {
+				t.Fatalf("no reader, format %q, err %v", format, err)
+			}
+			return
+		}
+		got, rerr := io.ReadAll(r)
+		if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+			return // gzip: the content is the decompressed stream
+		}
+		if rerr != nil || !bytes.Equal(got, data) {
+			t.Fatalf("the reader gave %d bytes (%v), want the %d of the input", len(got), rerr, len(data))
+		}
+	})
+}
