@@ -251,11 +251,8 @@ func (p *partialFile) Close() error {
 	if err == nil {
 		err = outfile.Place(p.f.Name(), p.path, p.replace)
 	}
-	if err != nil {
-		return fmt.Errorf("%w (the recording is in %s)", err, p.f.Name())
-	}
-	p.done = true
-	return nil
+	p.done = err == nil
+	return err // on error the recording stays in the partial file
 }
 
 // Abort ends a recording that Create or Replace started without completing

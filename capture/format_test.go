@@ -770,8 +770,8 @@ func TestCreatePartial(t *testing.T) {
 	if err := os.WriteFile(path, []byte("theirs"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Close(); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), partial) {
-		t.Fatalf("Close with a file at the path: %v, want an error naming the partial file", err)
+	if err := w.Close(); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Close with a file at the path: %v, want an error naming it", err)
 	}
 	if read(path) != "theirs" {
 		t.Fatal("Close replaced a file that appeared meanwhile")

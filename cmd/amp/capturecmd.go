@@ -91,7 +91,7 @@ func runCapture(c *cli.Context) error {
 	case runErr != nil:
 		return recordingError("capture", runErr, set.out, closeErr, is.Requests)
 	case closeErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: %v", closeErr)}
+		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: closing %s: %v; the recording is in %s", set.out, closeErr, capture.PartialPath(set.out))}
 	}
 	return nil
 }

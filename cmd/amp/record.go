@@ -177,7 +177,7 @@ func runRecord(c *cli.Context) error {
 	case serveErr != nil:
 		return recordingError("record", serveErr, out, closeErr, int(st.Requests))
 	case closeErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("record: closing %s: %v", out, closeErr)}
+		return &exitError{code: exitBadInput, err: fmt.Errorf("record: closing %s: %v; the recording is in %s", out, closeErr, capture.PartialPath(out))}
 	}
 	return nil
 }
