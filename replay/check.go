@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/stats"
@@ -41,7 +40,7 @@ func ParseCheckMode(s string) (CheckMode, error) {
 	case "status":
 		return CheckStatus, nil
 	}
-	return 0, fmt.Errorf("--checks %q: want auto or status", s)
+	return 0, &FieldError{Field: "CheckMode", Value: strconv.Quote(s), Problem: "want auto or status"}
 }
 
 // The comparison of a replayed response with its recording. Every automatic
@@ -113,28 +112,29 @@ type expect struct {
 	minSize          int64 // the smallest recorded body of the endpoint where sizes are stable, else -1
 
 	checks []*Check
-
-	mu      sync.Mutex
-	reasons map[uint64][2]string // reason and sample by rkey
 }
 
 // rkey is a reason cache key: the kind of difference and what was seen.
 func rkey(kind int, seen uint64) uint64 { return uint64(kind)<<56 | seen&(1<<56-1) }
 
-// reason returns the cached reason and sample for key, making them with mk
-// the first time: the sample is that of the first response of its kind.
-func (e *expect) reason(key uint64, mk func() (string, string)) (string, string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if r, ok := e.reasons[key]; ok {
+// reasonKey is a key of Player.diffs: a task's expectation and an rkey.
+type reasonKey struct {
+	e   *expect
+	key uint64
+}
+
+// reason returns the reason and sample of the run for e and key, making
+// them with mk the first time: the sample is that of the first response of
+// its kind, so that reasons stay few and allocate once.
+func (p *Player) reason(e *expect, key uint64, mk func() (string, string)) (string, string) {
+	k := reasonKey{e, key}
+	if r, ok := p.diffs.Load(k); ok {
+		r := r.([2]string)
 		return r[0], r[1]
 	}
-	if e.reasons == nil {
-		e.reasons = map[uint64][2]string{}
-	}
 	reason, sample := mk()
-	e.reasons[key] = [2]string{reason, sample}
-	return reason, sample
+	r, _ := p.diffs.LoadOrStore(k, [2]string{reason, sample})
+	return r.([2]string)[0], r.([2]string)[1]
 }
 
 // checkScratch holds one connection's buffers for the checks, reused from
@@ -221,7 +221,7 @@ func (p *Player) check(t *Task, c *conn) (reason, sample string) {
 	s := &c.chk
 	for i, ck := range e.checks {
 		if !ck.eval(c, s) {
-			return e.reason(rkey(kindCheck, uint64(i)), func() (string, string) {
+			return p.reason(e, rkey(kindCheck, uint64(i)), func() (string, string) {
 				return stats.CapText("check "+strconv.Quote(ck.Expr)+" failed", stats.MaxReasonLen), ck.failure(c, s)
 			})
 		}
@@ -230,7 +230,7 @@ func (p *Player) check(t *Task, c *conn) (reason, sample string) {
 		return "", ""
 	}
 	if c.status != e.status && !(c.status == 304 && e.status == 200 || c.status == 200 && e.status == 304) {
-		return e.reason(rkey(kindStatus, uint64(c.status)), func() (string, string) {
+		return p.reason(e, rkey(kindStatus, uint64(c.status)), func() (string, string) {
 			return Differs(fmt.Sprintf("status %d, recorded %d", c.status, e.status)), ""
 		})
 	}
@@ -238,14 +238,14 @@ func (p *Player) check(t *Task, c *conn) (reason, sample string) {
 		live := c.header("Location")
 		s.norm = shapePath(s.norm[:0], live)
 		if !globMatch(e.location, s.norm) {
-			return e.reason(rkey(kindLocation, 0), func() (string, string) {
+			return p.reason(e, rkey(kindLocation, 0), func() (string, string) {
 				return Differs("redirect, recorded " + e.locText), string(ckPath(live))
 			})
 		}
 	}
 	ct := ckMediaType(c.header("Content-Type"))
 	if e.ctype != "" && len(ct) > 0 && c.status < 300 && !asciiEqualFold(ct, e.ctype) {
-		return e.reason(rkey(kindType, 0), func() (string, string) {
+		return p.reason(e, rkey(kindType, 0), func() (string, string) {
 			return Differs("content type, recorded " + e.ctype), string(ct)
 		})
 	}
@@ -254,7 +254,7 @@ func (p *Player) check(t *Task, c *conn) (reason, sample string) {
 	}
 	if e.minSize >= minCheckedSize && c.bodyN*4 < e.minSize &&
 		asciiEqualFold(bytes.TrimSpace(c.header("Content-Encoding")), e.encoding) { // else one side is compressed
-		return e.reason(rkey(kindSize, 0), func() (string, string) {
+		return p.reason(e, rkey(kindSize, 0), func() (string, string) {
 			return Differs("body under 1/4 of the recorded size, recorded " + sizeText(e.minSize)), sizeText(c.bodyN)
 		})
 	}
@@ -271,11 +271,11 @@ func (p *Player) check(t *Task, c *conn) (reason, sample string) {
 			s.norm = shapeTitle(s.norm[:0], title)
 			switch {
 			case !found && !e.noTitle:
-				return e.reason(rkey(kindTitle, 0), func() (string, string) {
+				return p.reason(e, rkey(kindTitle, 0), func() (string, string) {
 					return Differs("no title, recorded " + e.titleText), ""
 				})
 			case found && !globMatch(e.title, s.norm):
-				return e.reason(rkey(kindTitle, 1), func() (string, string) {
+				return p.reason(e, rkey(kindTitle, 1), func() (string, string) {
 					return Differs("title, recorded " + e.titleText), string(collapseSpace(nil, title))
 				})
 			}
@@ -284,7 +284,7 @@ func (p *Player) check(t *Task, c *conn) (reason, sample string) {
 			var h uint64
 			h, s.keys = pageForms(s.keys[:0], body)
 			if h != e.forms {
-				return e.reason(rkey(kindForms, 0), func() (string, string) {
+				return p.reason(e, rkey(kindForms, 0), func() (string, string) {
 					return Differs("forms, recorded " + e.formsText), describeForms(body)
 				})
 			}
@@ -292,7 +292,7 @@ func (p *Player) check(t *Task, c *conn) (reason, sample string) {
 	}
 	if e.json != nil && bytes.Contains(ct, []byte("json")) {
 		if d := e.json.match(body); d.kind != 0 {
-			return e.reason(rkey(kindJSON, uint64(d.kind)<<32|uint64(d.key+1)<<8|uint64(d.live)), func() (string, string) {
+			return p.reason(e, rkey(kindJSON, uint64(d.kind)<<32|uint64(d.key+1)<<8|uint64(d.live)), func() (string, string) {
 				sample := ""
 				if d.kind == 'p' {
 					sample = string(truncate(body, stats.MaxSampleLen))
@@ -428,7 +428,7 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 			if ck.Method != "" {
 				scope = ck.Method + " " + ck.Name
 			}
-			return fmt.Errorf("--check %q: no endpoint %q in the recording (amp replay --dry-run lists them)", ck.Expr, scope)
+			return &FieldError{Field: "Checks", Value: strconv.Quote(ck.Expr), Problem: fmt.Sprintf("no endpoint %q in the recording (amp replay --dry-run lists them)", scope)}
 		}
 	}
 	return nil

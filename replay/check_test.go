@@ -519,7 +519,7 @@ func TestCheckScopeUnknown(t *testing.T) {
 		cfg.Checks = []Check{ck}
 		namer, _ := stats.NewNamer(nil)
 		_, err = NewPlan(rec, cfg, namer.Name)
-		if err == nil || !strings.HasPrefix(err.Error(), "--check ") || !strings.Contains(err.Error(), "no endpoint") {
+		if err == nil || !strings.HasPrefix(err.Error(), "Checks ") || !strings.Contains(err.Error(), "no endpoint") {
 			t.Fatalf("%s: err %v, want a --check error naming the missing endpoint", expr, err)
 		}
 	}
@@ -566,7 +566,7 @@ func TestParseCheck(t *testing.T) {
 			t.Errorf("%q: parsed, want an error", expr)
 			continue
 		}
-		if msg := err.Error(); !strings.HasPrefix(msg, "--check ") || strings.Contains(msg, "\n") {
+		if msg := err.Error(); !strings.HasPrefix(msg, "Checks ") || strings.Contains(msg, "\n") {
 			t.Errorf("%q: error %q is not one line naming --check", expr, msg)
 		}
 	}
@@ -582,7 +582,7 @@ func FuzzParseCheck(f *testing.F) {
 	f.Fuzz(func(t *testing.T, expr, body string) {
 		ck, err := ParseCheck(expr)
 		if err != nil {
-			if msg := err.Error(); !strings.HasPrefix(msg, "--check ") || strings.ContainsAny(msg, "\n") && !strings.ContainsAny(expr, "\n") {
+			if msg := err.Error(); !strings.HasPrefix(msg, "Checks ") || strings.ContainsAny(msg, "\n") && !strings.ContainsAny(expr, "\n") {
 				t.Fatalf("error %q", msg)
 			}
 			return
@@ -667,8 +667,8 @@ func liveConn(status int, fields ...string) *conn {
 
 // TestChecksRuleValues: a rule's recorded value (here one the validation
 // pass would learn: a short id of letters in a redirect) is a wildcard in
-// the recorded Location once a Player is made, while a redirect elsewhere
-// still differs.
+// the recorded Location once the plan has the rule, while a redirect
+// elsewhere still differs.
 func TestChecksRuleValues(t *testing.T) {
 	t.Parallel()
 	rec := checkRecording(rx{"POST", "/notes", 303, []string{"Location: /notes/wwtvae"}, ""})
@@ -682,10 +682,10 @@ func TestChecksRuleValues(t *testing.T) {
 	if r, sample := p.check(tk, liveConn(303, "Location: /notes/esrmlx")); r != `differs: redirect, recorded "/notes/wwtvae"` || sample != "/notes/esrmlx" {
 		t.Fatalf("without a rule: %q, sample %q", r, sample)
 	}
+	// As NewPlan does with the rules of Config.Rules.
 	plan.Scripts[0].Rules = append(plan.Scripts[0].Rules, Rule{Name: "note", Value: "wwtvae"})
-	if _, err := NewPlayer(plan, cfg, stats.NewCollector(stats.Config{})); err != nil {
-		t.Fatal(err)
-	}
+	plan.checkRules()
+	p = &Player{}
 	for loc, want := range map[string]string{
 		"/notes/esrmlx":  "",
 		"/notes/a":       "",

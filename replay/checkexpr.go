@@ -65,7 +65,7 @@ type jsonStep struct {
 func ParseCheck(expr string) (Check, error) {
 	ck := Check{Expr: expr}
 	fail := func(format string, args ...any) (Check, error) {
-		return Check{}, fmt.Errorf("--check %q: %s", expr, fmt.Sprintf(format, args...))
+		return Check{}, &FieldError{Field: "Checks", Value: strconv.Quote(expr), Problem: fmt.Sprintf(format, args...)}
 	}
 	body := strings.TrimSpace(expr)
 	if body == "" {

@@ -3,6 +3,7 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"github.com/ampload/amp/capture"
 	"math"
 	"strconv"
 	"strings"
@@ -23,11 +24,116 @@ const (
 	MaxMultiple = 10000
 )
 
-// errMapForm is the error of a --map rule that is not OLDHOST=URL.
-var errMapForm = errors.New("want OLDHOST=URL, e.g. cdn.shop.example=http://127.0.0.1:9000")
-
 // ThinkMode says how long users pause between tasks.
 type ThinkMode int
+
+// Think says how users pause between the tasks of a session.
+type Think struct {
+	// Mode picks the pause: recorded (the zero value), none or fixed.
+	Mode ThinkMode
+	// Fixed is the pause of ThinkFixed.
+	Fixed time.Duration
+	// Max caps recorded pauses (a user who left the tab open for ten
+	// minutes); 0 keeps them as recorded.
+	Max time.Duration
+}
+
+// HostMap sends the requests of one recorded host to a target.
+type HostMap struct {
+	// From is the recorded host, host[:port] ("cdn.shop.example").
+	From string
+	// To is the target URL ("http://127.0.0.1:9000").
+	To string
+}
+
+// ParseHostMap parses the OLDHOST=URL form of a host mapping (--map).
+func ParseHostMap(s string) (HostMap, error) {
+	old, nu, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(old) == "" || strings.TrimSpace(nu) == "" {
+		return HostMap{}, &FieldError{Field: "Map", Value: strconv.Quote(s), Problem: "want OLDHOST=URL, e.g. cdn.shop.example=http://127.0.0.1:9000"}
+	}
+	return HostMap{From: strings.TrimSpace(old), To: strings.TrimSpace(nu)}, nil
+}
+
+// String returns the mapping as OLDHOST=URL.
+func (m HostMap) String() string { return m.From + "=" + m.To }
+
+// FieldError is a problem with one field of a Config. Callers show it in
+// their own words: the command line names the flag (--rate), the web UI its
+// form field; Error names the Config field.
+type FieldError struct {
+	// Field is the Config field, e.g. "Rate".
+	Field string
+	// Value is the bad value as given (quoted where that helps), or "" when
+	// it is missing.
+	Value string
+	// Problem says what is wrong. It may name other fields as {Field}.
+	Problem string
+}
+
+// Error describes the problem with the Config field names.
+func (e *FieldError) Error() string { return e.Describe(nil) }
+
+// Describe describes the problem with name(field) for every field it names
+// (nil: the Config field names).
+func (e *FieldError) Describe(name func(field string) string) string {
+	if name == nil {
+		name = func(f string) string { return f }
+	}
+	problem := e.Problem
+	for {
+		i := strings.IndexByte(problem, '{')
+		j := strings.IndexByte(problem[i+1:], '}')
+		if i < 0 || j < 0 {
+			break
+		}
+		problem = problem[:i] + name(problem[i+1:i+1+j]) + problem[i+2+j:]
+	}
+	if e.Value == "" {
+		return name(e.Field) + " " + problem
+	}
+	return name(e.Field) + " " + e.Value + ": " + problem
+}
+
+// FieldErrors returns the FieldErrors in err (one, or those joined by
+// errors.Join), in order.
+func FieldErrors(err error) []*FieldError {
+	var out []*FieldError
+	var walk func(error)
+	walk = func(err error) {
+		if fe, ok := err.(*FieldError); ok {
+			out = append(out, fe)
+			return
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return out
+}
+
+// DescribeError describes err, naming each FieldError's fields with name
+// (the flags of a command line, the form fields of a UI), one problem after
+// another separated by "; ".
+func DescribeError(err error, name func(field string) string) string {
+	fes := FieldErrors(err)
+	if len(fes) == 0 {
+		return strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	parts := make([]string, len(fes))
+	for i, fe := range fes {
+		parts[i] = fe.Describe(name)
+	}
+	return strings.Join(parts, "; ")
+}
 
 // The think modes of --think.
 const (
@@ -43,9 +149,9 @@ const (
 type Config struct {
 	// Host is the URL the recording's main host is mapped to ("http://127.0.0.1:5000").
 	Host string
-	// Map maps other recorded hosts: "old.host=http://new:8080". Requests to
-	// hosts mapped neither by Host nor by Map are skipped and counted.
-	Map []string
+	// Map maps other recorded hosts to targets. Requests to hosts mapped
+	// neither by Host nor by Map are skipped and counted.
+	Map []HostMap
 	// Insecure skips TLS certificate verification of https targets.
 	Insecure bool
 
@@ -63,12 +169,8 @@ type Config struct {
 	// unless Duration says otherwise.
 	Stages []Stage
 
-	// Think says how users pause between tasks; ThinkTime is the fixed pause.
-	Think     ThinkMode
-	ThinkTime time.Duration
-	// MaxThink caps recorded pauses (a user who left the tab open for ten
-	// minutes); 0 keeps them as recorded.
-	MaxThink time.Duration
+	// Think says how users pause between tasks.
+	Think Think
 	// Speed divides recorded think times and timeline offsets (2 = twice as fast).
 	Speed float64
 
@@ -86,10 +188,10 @@ type Config struct {
 	StopTimeout time.Duration
 	// NoCorrelate turns off automatic correlation.
 	NoCorrelate bool
-	// Headers are "Name: value" fields set on every request, replacing
-	// recorded fields of the same name (a Cookie pair replaces the recorded
-	// cookie of that name); e.g. an X-Load-Test marker or a staging token.
-	Headers []string
+	// Headers are fields set on every request, replacing recorded fields of
+	// the same name (a Cookie pair replaces the recorded cookie of that
+	// name); e.g. an X-Load-Test marker or a staging token.
+	Headers capture.Headers
 	// Shard and Shards make this run the Shard-th (from 0) of Shards equal
 	// parts of the test: users, spawn rate and iterations are divided, and
 	// timeline copies dealt out, so the shards together produce the load of
@@ -127,6 +229,10 @@ type Config struct {
 	// nonces, timestamps; see ClientValues) as recorded instead of fresh ones
 	// per user and iteration (--keep-client-values).
 	KeepClientValues bool
+	// Rules are rule sources by session shape that a validation pass
+	// learned (Verification.Rules, or LoadRules of a --save-rules file);
+	// NewPlan adds them to every session of their shape.
+	Rules RuleSet
 }
 
 // DefaultConfig returns a Config with the defaults of the amp replay flags.
@@ -141,103 +247,118 @@ func DefaultConfig() Config {
 	}
 }
 
-// ParseThink parses the --think flag: "recorded", "none" or a duration.
-func ParseThink(s string) (ThinkMode, time.Duration, error) {
+// ParseThink parses a pause between tasks (--think): "recorded", "none" or
+// a duration (a bare number is seconds). Max is left 0.
+func ParseThink(s string) (Think, error) {
 	switch strings.ToLower(s) {
 	case "", "recorded":
-		return ThinkRecorded, 0, nil
+		return Think{Mode: ThinkRecorded}, nil
 	case "none", "0":
-		return ThinkNone, 0, nil
+		return Think{Mode: ThinkNone}, nil
 	}
 	d, err := time.ParseDuration(s)
 	if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && !math.IsNaN(f) && f < 1e9 {
 		d, err = time.Duration(f*float64(time.Second)), nil // a bare number is seconds
 	}
 	if err != nil || d < 0 {
-		return 0, 0, fmt.Errorf("--think %q: want recorded, none or a duration like 1s (a bare number is seconds)", s)
+		return Think{}, &FieldError{Field: "Think", Value: strconv.Quote(s), Problem: "want recorded, none or a duration like 1s (a bare number is seconds)"}
 	}
-	return ThinkFixed, d, nil
+	return Think{Mode: ThinkFixed, Fixed: d}, nil
 }
 
-// Validate reports every problem of c at once, naming the flag.
+// ParseHeader parses a "Name: value" field (--header).
+func ParseHeader(s string) (capture.Header, error) {
+	name, value, ok := strings.Cut(s, ":")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(s, "\r\n") {
+		return capture.Header{}, &FieldError{Field: "Headers", Value: strconv.Quote(s), Problem: `want "Name: value"`}
+	}
+	return capture.Header{Name: name, Value: strings.TrimSpace(value)}, nil
+}
+
+// Validate reports every problem of c at once, each a *FieldError.
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	bad := func(field, value, problem string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Value: value, Problem: fmt.Sprintf(problem, args...)})
+	}
+	num := func(v any) string { return fmt.Sprint(v) }
 	if c.Host == "" {
-		bad("--host is required: the URL to send the recording's main host to, e.g. --host http://127.0.0.1:5000")
+		bad("Host", "", "is required: the URL to send the recording's main host to, e.g. http://127.0.0.1:5000")
 	} else if _, err := newTarget(c.Host, false); err != nil {
-		bad("--host %s: %v", c.Host, err)
+		bad("Host", c.Host, "%v", err)
 	}
 	for _, m := range c.Map {
-		if err := validateMap(m); err != nil {
-			bad("--map %q: %v", m, err)
+		if m.From == "" || m.To == "" {
+			bad("Map", strconv.Quote(m.String()), "want OLDHOST=URL, e.g. cdn.shop.example=http://127.0.0.1:9000")
+		} else if _, err := newTarget(m.To, false); err != nil {
+			bad("Map", strconv.Quote(m.String()), "%v", err)
 		}
 	}
 	for i, st := range c.Stages {
 		if st.Duration < 0 || st.Users < 0 {
-			bad("--stages: stage %d (%v:%d) needs a duration >= 0 and users >= 0", i+1, st.Duration, st.Users)
+			bad("Stages", fmt.Sprintf("stage %d (%v:%d)", i+1, st.Duration, st.Users), "needs a duration >= 0 and users >= 0")
 		}
 	}
 	if len(c.Stages) > 0 && StagesLength(c.Stages) <= 0 && c.Duration == 0 {
-		bad("--stages: the stages last 0s in all; give one a duration, or set --duration")
+		bad("Stages", "", "last 0s in all; give one a duration, or set {Duration}")
 	}
 	if len(c.Stages) > 0 && c.Timeline {
-		bad("--stages ramps the closed model's users; the timeline follows the recording")
+		bad("Stages", "", "ramps the closed model's users; {Timeline} follows the recording")
 	}
 	if c.Users < 1 && !c.Timeline && len(c.Stages) == 0 {
-		bad("--users %d: want at least 1", c.Users)
+		bad("Users", num(c.Users), "want at least 1")
 	}
 	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
-		bad("--rate %v: want users per second > 0", c.Rate)
+		bad("Rate", num(c.Rate), "want users per second > 0")
 	}
 	if c.Duration < 0 {
-		bad("--duration %v is negative", c.Duration)
+		bad("Duration", num(c.Duration), "is negative")
 	}
 	if c.Iterations < 0 {
-		bad("--iterations %d is negative", c.Iterations)
+		bad("Iterations", num(c.Iterations), "is negative")
 	}
 	if !(c.Speed > 0) || math.IsInf(c.Speed, 0) {
-		bad("--speed %v: want a factor > 0", c.Speed)
+		bad("Speed", num(c.Speed), "want a factor > 0")
 	}
 	if !(c.Multiple > 0) || c.Multiple > MaxMultiple {
-		bad("--multiple %v: want a factor > 0 and at most %d (2.5 = 250 %%)", c.Multiple, MaxMultiple)
+		bad("Multiple", num(c.Multiple), "want a factor > 0 and at most %d (2.5 = 250 %%)", MaxMultiple)
 	}
 	if c.Loop && !c.Timeline {
-		bad("--loop needs --timeline")
+		bad("Loop", "", "needs {Timeline}")
 	}
 	if c.Timeline && c.Iterations > 0 {
-		bad("--iterations applies to the closed model, not --timeline (use --duration or --loop)")
+		bad("Iterations", "", "applies to the closed model, not {Timeline} (use {Duration} or {Loop})")
 	}
 	if c.Timeout <= 0 {
-		bad("--timeout %v: want a positive duration", c.Timeout)
+		bad("Timeout", num(c.Timeout), "want a positive duration")
 	}
 	if c.StopTimeout < 0 {
-		bad("--stop-timeout %v is negative", c.StopTimeout)
+		bad("StopTimeout", num(c.StopTimeout), "is negative")
 	}
 	if c.Shards < 0 || (c.Shards > 0 && (c.Shard < 0 || c.Shard >= c.Shards)) || (c.Shards == 0 && c.Shard != 0) {
-		bad("--shard %d/%d: want I/N with 0 <= I < N", c.Shard, c.Shards)
+		bad("Shard", fmt.Sprintf("%d/%d", c.Shard, c.Shards), "want I/N with 0 <= I < N")
 	}
 	for _, h := range c.Headers {
-		name, _, ok := strings.Cut(h, ":")
-		name = strings.TrimSpace(name)
+		name := h.Name
 		switch {
-		case !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(h, "\r\n"):
-			bad("--header %q: want \"Name: value\"", h)
+		case name == "" || strings.ContainsAny(name, " \t\r\n:") || strings.ContainsAny(h.Value, "\r\n"):
+			bad("Headers", strconv.Quote(name+": "+h.Value), `want "Name: value"`)
 		case isHopHeader(strings.ToLower(name)) && !strings.EqualFold(name, "Cookie"):
-			bad("--header %q: amp sets %s itself", h, name)
+			bad("Headers", strconv.Quote(name+": "+h.Value), "amp sets %s itself", name)
 		}
 	}
-	if c.MaxThink < 0 {
-		bad("--max-think %v is negative", c.MaxThink)
+	if c.Think.Max < 0 {
+		bad("MaxThink", num(c.Think.Max), "is negative")
 	}
 	if c.MaxConns < 0 {
-		bad("--max-conns %d is negative", c.MaxConns)
+		bad("MaxConns", num(c.MaxConns), "is negative")
 	}
-	if c.Think == ThinkFixed && c.ThinkTime < 0 {
-		bad("--think %v is negative", c.ThinkTime)
+	if c.Think.Mode == ThinkFixed && c.Think.Fixed < 0 {
+		bad("Think", num(c.Think.Fixed), "is negative")
 	}
 	if c.DataMode < DataNext || c.DataMode > DataLoop {
-		bad("--data-mode %v: want next, random, unique or loop", c.DataMode)
+		bad("DataMode", num(c.DataMode), "want next, random, unique or loop")
 	}
 	return errors.Join(errs...)
 }
@@ -289,7 +410,7 @@ func ParseStages(s string) ([]Stage, error) {
 		}
 		users, err2 := strconv.Atoi(n)
 		if !ok || err != nil || err2 != nil || dur < 0 || users < 0 {
-			return nil, fmt.Errorf("--stages %q: want DURATION:USERS,... such as 30s:100,1m:100,30s:0 (0s:N is a step; at %q)", s, part)
+			return nil, &FieldError{Field: "Stages", Value: strconv.Quote(s), Problem: fmt.Sprintf("want DURATION:USERS,... such as 30s:100,1m:100,30s:0 (0s:N is a step; at %q)", part)}
 		}
 		out = append(out, Stage{Duration: dur, Users: users})
 	}

@@ -106,7 +106,7 @@ func dataErr(path, format string, args ...any) error {
 	if strings.ContainsFunc(path, unicode.IsControl) {
 		path = strconv.Quote(path)
 	}
-	return fmt.Errorf("--data %s: %s", path, fmt.Sprintf(format, args...))
+	return &FieldError{Field: "DataFile", Value: path, Problem: fmt.Sprintf(format, args...)}
 }
 
 // parseCSV reads CSV with a header row. comma 0 sniffs the delimiter from the
@@ -360,7 +360,7 @@ func ParseDataMode(s string) (DataMode, error) {
 	case "loop":
 		return DataLoop, nil
 	}
-	return 0, fmt.Errorf("--data-mode %q: want next, random, unique or loop", s)
+	return 0, &FieldError{Field: "DataMode", Value: strconv.Quote(s), Problem: "want next, random, unique or loop"}
 }
 
 // String returns the --data-mode word of m.
@@ -445,7 +445,7 @@ func (f *Feed) Row(user int) ([]string, error) {
 }
 
 func (f *Feed) exhausted() error {
-	return fmt.Errorf("%w: %w", dataErr(f.data.Path, "all %d rows are used (--data-mode unique), so no new session starts", f.count), ErrDataExhausted)
+	return fmt.Errorf("%w: %w", dataErr(f.data.Path, "all %d rows are used ({DataMode} unique), so no new session starts", f.count), ErrDataExhausted)
 }
 
 // splitmix64 is the finaliser of SplitMix64, a fast well-mixed hash.
@@ -706,15 +706,15 @@ func DataRowsNeeded(cfg Config, sessions int) (int, string) {
 		return shardRows(starts, cfg.Shard, cfg.Shards), what
 	}
 	if cfg.Iterations > 0 {
-		return ShareOf(cfg.Iterations, cfg.Shard, cfg.Shards), fmt.Sprintf("--iterations %d", cfg.Iterations)
+		return ShareOf(cfg.Iterations, cfg.Shard, cfg.Shards), fmt.Sprintf("{Iterations} %d", cfg.Iterations)
 	}
-	users, what := cfg.Users, fmt.Sprintf("--users %d", cfg.Users)
+	users, what := cfg.Users, fmt.Sprintf("{Users} %d", cfg.Users)
 	if len(cfg.Stages) > 0 {
 		users = 0
 		for _, st := range cfg.Stages {
 			users = max(users, st.Users)
 		}
-		what = fmt.Sprintf("--stages reach %d users", users)
+		what = fmt.Sprintf("{Stages} reach %d users", users)
 	}
 	return ShareOf(users, cfg.Shard, cfg.Shards), what
 }
@@ -751,7 +751,7 @@ func PrepareData(cfg Config, sessions []*capture.Session) (*DataSet, [][]DataBin
 		if cfg.Shards > 1 {
 			where = fmt.Sprintf(" on shard %d of %d (each shard takes its own share of the rows)", cfg.Shard, cfg.Shards)
 		}
-		return nil, nil, dataErr(d.Path, "%d rows are too few for --data-mode unique: %s needs %d%s (each row is used once)", have, why, need, where)
+		return nil, nil, dataErr(d.Path, "%d rows are too few for {DataMode} unique: %s needs %d%s (each row is used once)", have, why, need, where)
 	}
 	return d, bindings, nil
 }

@@ -148,7 +148,7 @@ func checkDataErr(t *testing.T, d *replay.DataSet, err error, path, want string)
 	if err == nil {
 		t.Fatalf("no error; got %+v", d)
 	}
-	msg := err.Error()
+	msg := replay.DescribeError(err, func(f string) string { return map[string]string{"DataFile": "--data"}[f] })
 	if !strings.HasPrefix(msg, "--data "+path+": ") || !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
 		t.Errorf("error %q: want one line starting with --data %s: and containing %q", msg, path, want)
 	}
@@ -178,7 +178,7 @@ func FuzzParseData(f *testing.F) {
 		path := "fuzz" + ext
 		d, err := replay.ParseData(path, b)
 		if err != nil {
-			if msg := err.Error(); !strings.HasPrefix(msg, "--data ") || !strings.Contains(msg, "fuzz") || strings.Contains(msg, "\n") {
+			if msg := err.Error(); !strings.HasPrefix(msg, "DataFile ") || !strings.Contains(msg, "fuzz") || strings.Contains(msg, "\n") {
 				t.Fatalf("error %q is not one line naming the file", msg)
 			}
 			return
@@ -213,7 +213,7 @@ func TestParseDataMode(t *testing.T) {
 	cfg := replay.DefaultConfig()
 	cfg.Host = "http://127.0.0.1:1"
 	cfg.DataMode = 9
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--data-mode") {
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "DataMode") {
 		t.Errorf("Validate with DataMode 9: %v", err)
 	}
 }
@@ -274,7 +274,7 @@ func TestFeed(t *testing.T) {
 			switch {
 			case tc.exhausted && !errors.Is(err, replay.ErrDataExhausted):
 				t.Errorf("error %v, want ErrDataExhausted", err)
-			case tc.exhausted && !strings.HasPrefix(err.Error(), "--data users.csv: all "):
+			case tc.exhausted && !strings.HasPrefix(err.Error(), "DataFile users.csv: all "):
 				t.Errorf("error %q does not name the file", err)
 			case !tc.exhausted && err != nil:
 				t.Errorf("error %v", err)
@@ -424,7 +424,7 @@ func TestBindData(t *testing.T) {
 
 	d.Columns = []string{"username", "usr", "pass"}
 	_, err = replay.BindData(d, sessions)
-	want := `--data users.csv: columns "usr", "pass" match no form field, JSON member, query parameter or header the recording sends ` +
+	want := `DataFile users.csv: columns "usr", "pass" match no form field, JSON member, query parameter or header the recording sends ` +
 		"(it sends age, Author, csrf_token, email, name, page, password, q, title, username, User-Agent, X-Api-Key)"
 	if err == nil || err.Error() != want {
 		t.Errorf("error\n got %v\nwant %s", err, want)
@@ -446,22 +446,22 @@ func TestPrepareData(t *testing.T) {
 		{name: "next never runs out", set: func(c *replay.Config) { c.Iterations = 100 }},
 		{name: "unique with enough rows", set: func(c *replay.Config) { c.DataMode, c.Users, c.Iterations = replay.DataUnique, 2, 3 }},
 		{name: "unique too few for the iterations", set: func(c *replay.Config) { c.DataMode, c.Users, c.Iterations = replay.DataUnique, 2, 4 },
-			want: "3 rows are too few for --data-mode unique: --iterations 4 needs 4"},
+			want: "3 rows are too few for DataMode unique: Iterations 4 needs 4"},
 		{name: "unique too few for the users", set: func(c *replay.Config) { c.DataMode, c.Users, c.Duration = replay.DataUnique, 5, time.Minute },
-			want: "--users 5 needs 5"},
+			want: "Users 5 needs 5"},
 		{name: "unique too few for the stages", set: func(c *replay.Config) {
 			c.DataMode, c.Stages = replay.DataUnique, []replay.Stage{{Duration: time.Second, Users: 4}, {Duration: time.Second, Users: 1}}
-		}, want: "--stages reach 4 users needs 4"},
+		}, want: "Stages reach 4 users needs 4"},
 		{name: "unique on the timeline", set: func(c *replay.Config) { c.DataMode, c.Timeline, c.Multiple = replay.DataUnique, true, 1.5 }},
 		{name: "unique too few for the timeline", set: func(c *replay.Config) { c.DataMode, c.Timeline, c.Multiple = replay.DataUnique, true, 2 },
 			want: "the timeline starts 4 session copies needs 4"},
 		{name: "unique on a shard", set: func(c *replay.Config) {
 			c.DataMode, c.Iterations, c.Shard, c.Shards = replay.DataUnique, 5, 1, 2
-		}, want: "1 rows are too few for --data-mode unique: --iterations 5 needs 3 on shard 1 of 2"},
+		}, want: "1 rows are too few for DataMode unique: Iterations 5 needs 3 on shard 1 of 2"},
 		{name: "a missing column", set: func(c *replay.Config) {
 			c.Data = &replay.DataSet{Path: "other.csv", Columns: []string{"login"}, Rows: [][]string{{"x"}}}
-		}, want: `--data other.csv: column "login" matches no form field`},
-		{name: "a missing file", set: func(c *replay.Config) { c.DataFile = p + ".gone" }, want: "--data " + p + ".gone: no such file"},
+		}, want: `DataFile other.csv: column "login" matches no form field`},
+		{name: "a missing file", set: func(c *replay.Config) { c.DataFile = p + ".gone" }, want: "DataFile " + p + ".gone: no such file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

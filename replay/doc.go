@@ -14,8 +14,15 @@
 // client made itself (ClientValues) are made afresh per user and session;
 // --data rows (DataSet, Feed) replace the values recorded under their
 // columns' names. Verify is the validation pass: one session of each shape
-// replayed once, whatever came back different becoming a rule too. A Player
-// runs the plan:
+// replayed once, whatever came back different becoming a rule too, which
+// the run's plan then gets through Config.Rules (a Plan does not change once
+// built; what a replay counts lives in its Player).
+//
+// A Run is one replay ready to start, the way the command line, the web UI
+// and tests start them all: NewRun builds the plan, runs the validation pass
+// if asked, caps connections at the open-file limit, and readies a
+// stats.Collector and a Player; Run.Run replays, stopping early when a
+// threshold fails under RunOptions.AbortOnFail. The Player runs the plan:
 //
 //   - closed model (Locust's): Config.Users users, started at Config.Rate per
 //     second, each replaying sessions one after another with the recorded

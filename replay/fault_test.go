@@ -52,7 +52,7 @@ func TestRefusedBacksOff(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Host = "http://shop.example"
 		cfg.Users, cfg.Rate = 5, 1000
-		cfg.Think = ThinkNone
+		cfg.Think = Think{Mode: ThinkNone}
 		cfg.Duration = 10 * time.Second
 		p, col := faultPlayer(t, cfg, refused)
 		if err := p.Run(context.Background()); err != nil {
@@ -130,7 +130,7 @@ func TestGarbageReasonsBounded(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Host = "http://shop.example"
 		cfg.Users, cfg.Rate = 4, 100
-		cfg.Think, cfg.ThinkTime = ThinkFixed, time.Millisecond
+		cfg.Think = Think{Mode: ThinkFixed, Fixed: time.Millisecond}
 		cfg.Duration = 3 * time.Second
 		p, col := faultPlayer(t, cfg, garbage)
 		if err := p.Run(context.Background()); err != nil {

@@ -233,7 +233,7 @@ func TestReplayFreshDatabase(t *testing.T) {
 			if res.Failures != 0 {
 				t.Fatalf("%d failures in %d requests: %s", res.Failures, res.Requests, describeFailures(res))
 			}
-			counts := p.plan.RuleCounts()
+			counts := p.RuleCounts()
 			if len(counts) < 4 {
 				t.Fatalf("rule counts %+v", counts)
 			}

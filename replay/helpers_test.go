@@ -45,27 +45,23 @@ func recordFlow(t testing.TB, base string, extra string) *capture.Recording {
 	return rt.Recording()
 }
 
-// runReplay plans rec with cfg, replays it into a fresh collector and returns
-// the result.
+// runReplay runs rec with cfg (NewRun, without the validation pass) and
+// returns the result.
 func runReplay(t testing.TB, rec *capture.Recording, cfg Config) (*stats.Result, *Player) {
 	t.Helper()
 	namer, err := stats.NewNamer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := NewPlan(rec, cfg, namer.Name)
+	run, err := NewRun(t.Context(), rec, cfg, RunOptions{Name: namer.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	col := stats.NewCollector(stats.Config{})
-	p, err := NewPlayer(plan, cfg, col)
+	res, err := run.Run(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return col.Snapshot(), p
+	return res, run.Player
 }
 
 // describeFailures lists a result's failures by endpoint and reason.

@@ -66,7 +66,7 @@ func TestSetHeaders(t *testing.T) {
 		Cookies:  []Cookie{{Name: "session", Value: "rec"}, {Name: "theme", Value: "dark"}},
 		cookieAt: 4, Method: "GET", Path: "/", Target: &Target{Host: "t"},
 	}
-	task.setHeaders([]string{"x-token: new", "X-Load-Test: amp", "Cookie: theme=light; flag=1"})
+	task.setHeaders(capture.Headers{{Name: "x-token", Value: "new"}, {Name: "X-Load-Test", Value: "amp"}, {Name: "Cookie", Value: "theme=light; flag=1"}})
 	var u user
 	got := string(u.build(nil, &Script{}, &task))
 	want := "GET / HTTP/1.1\r\nHost: t\r\nAccept: */*\r\nx-token: new\r\nReferer: /\r\n" +

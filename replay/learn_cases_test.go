@@ -262,7 +262,7 @@ func TestMissingLiveValueFails(t *testing.T) {
 	if !found {
 		t.Fatalf("failures %s, want GET /form: %s ×2", describeFailures(res), want)
 	}
-	for _, c := range p.plan.RuleCounts() {
+	for _, c := range p.RuleCounts() {
 		if c.Found != 0 || c.Missed != 2 {
 			t.Errorf("rule %s: found %d, missed %d; want 0 and 2 (the warning at the end)", c.Rule.Name, c.Found, c.Missed)
 		}

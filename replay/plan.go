@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/ampload/amp/capture"
@@ -65,7 +64,7 @@ type Task struct {
 	// Name is the endpoint name for statistics, e.g. "/articles/{id}".
 	Name string
 
-	endpoint int32  // stats.Endpoint, set by the Player
+	index    int    // in Script.Tasks
 	keepBody bool   // the response carries values later tasks need
 	extract  []int  // rules whose source is this task
 	spans    []span // where live values go in the request, by part (body, target, headers) and offset
@@ -92,7 +91,7 @@ type Script struct {
 	// Start is the recorded start of the session.
 	Start time.Time
 
-	hits     []ruleHits       // per rule: how often live responses had the value
+	index    int              // in Plan.Scripts
 	session  *capture.Session // the recorded session, for the validation pass
 	dataCols []dataSlot       // rules filled from the user's --data row
 	client   []int            // rules of values the client generates
@@ -100,10 +99,6 @@ type Script struct {
 
 // dataSlot says which rule takes which column of a --data row.
 type dataSlot struct{ rule, column int }
-
-// ruleHits counts, for one rule, the live responses of its source task that
-// carried the value and those that did not.
-type ruleHits struct{ found, missed atomic.Int64 }
 
 // Plan is a recording prepared for replay against mapped targets.
 type Plan struct {
@@ -117,6 +112,8 @@ type Plan struct {
 	Span time.Duration
 	// Tasks is the number of tasks in all scripts, Sendable those with a target.
 	Tasks, Sendable int
+	// RulesApplied is the number of rules Config.Rules added.
+	RulesApplied int
 }
 
 // NewPlan prepares rec for replay with the host mapping of cfg: cfg.Host takes
@@ -139,23 +136,19 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 	if cfg.Host != "" {
 		t, err := newTarget(cfg.Host, cfg.Insecure)
 		if err != nil {
-			return nil, fmt.Errorf("--host %s: %w", cfg.Host, err)
+			return nil, &FieldError{Field: "Host", Value: cfg.Host, Problem: err.Error()}
 		}
 		targets[p.MainHost] = t
 	}
 	for _, m := range cfg.Map {
-		old, nu, ok := strings.Cut(m, "=")
-		if !ok || old == "" || nu == "" {
-			return nil, fmt.Errorf("--map %q: want OLDHOST=NEWURL", m)
+		if m.From == "" || m.To == "" {
+			return nil, &FieldError{Field: "Map", Value: strconv.Quote(m.String()), Problem: "want OLDHOST=URL"}
 		}
-		if h := hostOf(old); h != "" {
-			old = h
-		}
-		t, err := newTarget(nu, cfg.Insecure)
+		t, err := newTarget(m.To, cfg.Insecure)
 		if err != nil {
-			return nil, fmt.Errorf("--map %s: %w", m, err)
+			return nil, &FieldError{Field: "Map", Value: m.String(), Problem: err.Error()}
 		}
-		targets[strings.ToLower(old)] = t
+		targets[mapHost(m.From)] = t
 	}
 
 	// The target of a recorded origin ("" if the host is recorded but not
@@ -179,7 +172,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		if len(s.Exchanges) == 0 {
 			continue
 		}
-		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration(), session: s}
+		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration(), session: s, index: len(p.Scripts)}
 		if first.IsZero() || sc.Start.Before(first) {
 			first = sc.Start
 		}
@@ -196,6 +189,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 				Offset:          e.Start.Sub(sc.Start),
 				RecordedStatus:  e.Response.Status,
 				RecordedLatency: e.Duration,
+				index:           i,
 			}
 			if t.Method == "" {
 				t.Method = "GET"
@@ -242,7 +236,37 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 	if err := p.prepareChecks(rec, cfg); err != nil {
 		return nil, err
 	}
+	if len(cfg.Rules) > 0 {
+		p.RulesApplied = p.applyRules(cfg.Rules)
+	}
+	p.checkRules()
 	return p, nil
+}
+
+// clone returns a copy of p whose scripts may take rules of their own (the
+// validation pass learns into one) without changing p. What rules never
+// change (the recorded requests, headers, targets) is shared.
+func (p *Plan) clone() *Plan {
+	q := *p
+	q.Scripts = make([]*Script, len(p.Scripts))
+	for i, sc := range p.Scripts {
+		c := *sc
+		c.Rules = slices.Clone(sc.Rules)
+		c.dataCols = slices.Clone(sc.dataCols)
+		c.client = slices.Clone(sc.client)
+		c.Tasks = slices.Clone(sc.Tasks)
+		for j := range c.Tasks {
+			t := &c.Tasks[j]
+			t.extract = slices.Clone(t.extract)
+			t.spans = slices.Clone(t.spans)
+			if t.exp != nil {
+				e := *t.exp
+				t.exp = &e
+			}
+		}
+		q.Scripts[i] = &c
+	}
+	return &q
 }
 
 // attach records on each task which rules it extracts, and where in its
@@ -251,7 +275,6 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 // replaced the field, shifted where Origin or Referer was pointed at the
 // target).
 func (sc *Script) attach(s *capture.Session, spans [][]span) {
-	sc.hits = make([]ruleHits, len(sc.Rules))
 	for ri := range sc.Rules {
 		sc.Rules[ri].setMissing()
 	}
@@ -298,15 +321,6 @@ func (sc *Script) attach(s *capture.Session, spans [][]span) {
 			return x.start < y.start
 		})
 	}
-}
-
-// RuleHits returns, for rule i of the script, how many live responses of its
-// source task carried the value and how many did not.
-func (sc *Script) RuleHits(i int) (found, missed int64) {
-	if i < 0 || i >= len(sc.hits) {
-		return 0, 0
-	}
-	return sc.hits[i].found.Load(), sc.hits[i].missed.Load()
 }
 
 // mainHost returns the host with the most requests (ties: the smaller name).
@@ -376,51 +390,11 @@ func withPort(u *url.URL, def string) string {
 	return net.JoinHostPort(u.Hostname(), def)
 }
 
-// hostOf returns the lower-cased host[:port] of an absolute URL, or "".
-func hostOf(raw string) string {
-	_, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	return strings.ToLower(rest)
-}
-
-// originOf returns "scheme://host" of an absolute URL, or "".
-func originOf(raw string) string {
-	scheme, _, ok := strings.Cut(raw, "://")
-	if !ok {
-		return ""
-	}
-	return strings.ToLower(scheme) + "://" + hostOf(raw)
-}
-
-// requestTarget returns the path and query of an absolute URL exactly as
-// recorded (no re-encoding), without the fragment; "/" when empty.
-func requestTarget(raw string) string {
-	if _, rest, ok := strings.Cut(raw, "://"); ok {
-		i := strings.IndexAny(rest, "/?")
-		if i < 0 {
-			return "/"
-		}
-		raw = rest[i:]
-	}
-	if i := strings.IndexByte(raw, '#'); i >= 0 {
-		raw = raw[:i]
-	}
-	if raw == "" {
-		return "/"
-	}
-	if raw[0] == '?' {
-		raw = "/" + raw
-	}
-	return raw
-}
+// hostOf, originOf and requestTarget are capture's URL helpers, so every
+// package reads recorded URLs alike.
+func hostOf(raw string) string        { return capture.URLHost(raw) }
+func originOf(raw string) string      { return capture.URLOrigin(raw) }
+func requestTarget(raw string) string { return capture.URLTarget(raw) }
 
 // fixHeaders drops the fields the replay sets itself, splits the Cookie
 // fields into pairs, and points Origin and Referer at the target: a page of
@@ -490,10 +464,9 @@ func (t *Task) fromAt(i int) int {
 // setHeaders applies Config.Headers to the task: each field replaces the
 // recorded ones of its name, or is added; Cookie pairs replace the recorded
 // cookies of their names, or are added.
-func (t *Task) setHeaders(fields []string) {
+func (t *Task) setHeaders(fields capture.Headers) {
 	for _, f := range fields {
-		name, value, _ := strings.Cut(f, ":")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		name, value := f.Name, f.Value
 		if strings.EqualFold(name, "Cookie") {
 			for _, c := range parseCookies(value) {
 				i := slices.IndexFunc(t.Cookies, func(x Cookie) bool { return x.Name == c.Name })

@@ -61,6 +61,10 @@ type Player struct {
 	userWG   sync.WaitGroup
 
 	reasons sync.Map // failure strings by status pair, so judging allocates once
+	diffs   sync.Map // differences' reasons and samples by reasonKey (check.go)
+
+	eps  [][]stats.Endpoint // per script and task: its endpoint in col
+	hits [][]ruleHits       // per script and rule: how often live responses had the value
 
 	feed    *Feed // the --data rows, or nil
 	errMu   sync.Mutex
@@ -84,6 +88,10 @@ func (p *Player) fail(err error) {
 	p.errMu.Unlock()
 	p.Stop()
 }
+
+// ruleHits counts, for one rule, the live responses of its source task that
+// carried the value and those that did not.
+type ruleHits struct{ found, missed atomic.Int64 }
 
 // recShard is a stats.Recorder shared by a slice of the users.
 type recShard struct {
@@ -135,9 +143,12 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 	if cfg.MaxConns > 0 {
 		p.pools = map[*Target]*connPool{}
 	}
-	plan.checkRules() // rules learned since NewPlan (the validation pass) are per-user values too
 	recorded := map[stats.Endpoint][]time.Duration{}
-	for _, sc := range plan.Scripts {
+	p.eps = make([][]stats.Endpoint, len(plan.Scripts))
+	p.hits = make([][]ruleHits, len(plan.Scripts))
+	for si, sc := range plan.Scripts {
+		p.eps[si] = make([]stats.Endpoint, len(sc.Tasks))
+		p.hits[si] = make([]ruleHits, len(sc.Rules))
 		for i := range sc.Tasks {
 			t := &sc.Tasks[i]
 			if t.Target == nil {
@@ -147,7 +158,7 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 				p.pools[t.Target] = newConnPool(t.Target, cfg.MaxConns)
 			}
 			ep := col.Endpoint(t.Method, t.Name)
-			t.endpoint = int32(ep)
+			p.eps[si][i] = ep
 			if t.RecordedStatus != 0 && t.RecordedLatency > 0 {
 				recorded[ep] = append(recorded[ep], t.RecordedLatency)
 			}

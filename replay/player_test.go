@@ -27,7 +27,7 @@ import (
 func fastConfig(host string) Config {
 	cfg := DefaultConfig()
 	cfg.Host = host
-	cfg.Think = ThinkNone
+	cfg.Think = Think{Mode: ThinkNone}
 	cfg.Rate = 5000
 	cfg.StopTimeout = 5 * time.Second
 	cfg.Timeout = 10 * time.Second
@@ -116,7 +116,7 @@ func TestReplaySkipsUnmappedHosts(t *testing.T) {
 	}
 
 	// Mapped with --map, it is sent.
-	cfg.Map = []string{host + "=" + analytics.URL}
+	cfg.Map = []HostMap{{From: host, To: analytics.URL}}
 	runReplay(t, rec, cfg)
 	if n := beacons.Load(); n != 31 {
 		t.Fatalf("with --map the analytics host got %d requests, want 30", n-1)
@@ -303,7 +303,7 @@ func TestClosedModelSpawnAndResize(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Host = "http://shop.example"
 		cfg.Users, cfg.Rate = 10, 5
-		cfg.Think, cfg.ThinkTime = ThinkFixed, 100*time.Millisecond
+		cfg.Think = Think{Mode: ThinkFixed, Fixed: 100 * time.Millisecond}
 		p, col := pipePlayer(t, ln, rec, cfg)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})

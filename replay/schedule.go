@@ -68,18 +68,18 @@ func TimelinePeriod(p *Plan, speed float64) time.Duration {
 }
 
 // ThinkTime returns how long a user pauses before task t: none, the fixed
-// pause, or the recorded one divided by speed and capped at maxThink (when
+// pause, or the recorded one divided by speed and capped at think.Max (when
 // not 0).
-func ThinkTime(t *Task, mode ThinkMode, fixed, maxThink time.Duration, speed float64) time.Duration {
-	switch mode {
+func ThinkTime(t *Task, think Think, speed float64) time.Duration {
+	switch think.Mode {
 	case ThinkNone:
 		return 0
 	case ThinkFixed:
-		return fixed
+		return think.Fixed
 	}
 	d := time.Duration(float64(t.Think) / speed)
-	if maxThink > 0 {
-		d = min(d, maxThink)
+	if think.Max > 0 {
+		d = min(d, think.Max)
 	}
 	return d
 }

@@ -96,7 +96,7 @@ func TestThinkTime(t *testing.T) {
 		{ThinkFixed, 250 * time.Millisecond, 0, 4, 250 * time.Millisecond}, // a fixed pause ignores speed
 	}
 	for _, tc := range tests {
-		if got := ThinkTime(task, tc.mode, tc.fixed, tc.maxThink, tc.speed); got != tc.want {
+		if got := ThinkTime(task, Think{Mode: tc.mode, Fixed: tc.fixed, Max: tc.maxThink}, tc.speed); got != tc.want {
 			t.Errorf("ThinkTime(%v, %v, max %v, %v) = %v, want %v", tc.mode, tc.fixed, tc.maxThink, tc.speed, got, tc.want)
 		}
 	}
@@ -107,18 +107,25 @@ func TestThinkTime(t *testing.T) {
 
 func TestParseThinkAndValidate(t *testing.T) {
 	t.Parallel()
-	if m, d, err := ParseThink("250ms"); err != nil || m != ThinkFixed || d != 250*time.Millisecond {
-		t.Errorf("ParseThink(250ms) = %v %v %v", m, d, err)
+	if th, err := ParseThink("250ms"); err != nil || th.Mode != ThinkFixed || th.Fixed != 250*time.Millisecond {
+		t.Errorf("ParseThink(250ms) = %+v %v", th, err)
 	}
-	if _, _, err := ParseThink("sometimes"); err == nil {
+	if _, err := ParseThink("sometimes"); err == nil {
 		t.Error("ParseThink accepted garbage")
 	}
 	cfg := DefaultConfig()
 	cfg.Users, cfg.Speed, cfg.Loop = 0, -1, true
 	err := cfg.Validate()
-	for _, want := range []string{"--host is required", "--users 0", "--speed -1", "--loop needs --timeline"} {
+	for _, want := range []string{"Host is required", "Users 0: want at least 1", "Speed -1", "Loop needs Timeline"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %v, want it to report %q", err, want)
 		}
+	}
+	if fes := FieldErrors(err); len(fes) != 4 || fes[0].Field != "Host" || fes[3].Field != "Loop" {
+		t.Errorf("field errors %+v", fes)
+	}
+	flag := func(f string) string { return "--" + strings.ToLower(f) }
+	if got := DescribeError(err, flag); !strings.Contains(got, "--loop needs --timeline; ") && !strings.HasSuffix(got, "--loop needs --timeline") {
+		t.Errorf("described %q", got)
 	}
 }

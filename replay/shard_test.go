@@ -64,7 +64,7 @@ func TestShardedRun(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Host = "http://shop.example"
 			cfg.Users, cfg.Rate, cfg.Duration = 200, 40, 8*time.Second
-			cfg.Think, cfg.ThinkTime = ThinkFixed, 500*time.Millisecond
+			cfg.Think = Think{Mode: ThinkFixed, Fixed: 500 * time.Millisecond}
 			cfg.Shard, cfg.Shards, cfg.StartAt = i, 4, startAt
 			p, col := pipePlayer(t, ln, rec, cfg)
 			players, cols = append(players, p), append(cols, col)
@@ -163,7 +163,7 @@ func TestStagesRun(t *testing.T) {
 		rec := syntheticRecording("shop.example", 2, 3, time.Second)
 		cfg := DefaultConfig()
 		cfg.Host = "http://shop.example"
-		cfg.Think, cfg.ThinkTime = ThinkFixed, 100*time.Millisecond
+		cfg.Think = Think{Mode: ThinkFixed, Fixed: 100 * time.Millisecond}
 		cfg.Stages = []Stage{{time.Second, 10}, {2 * time.Second, 10}, {time.Second, 0}}
 		p, _ := pipePlayer(t, ln, rec, cfg)
 		start := time.Now()

@@ -25,28 +25,14 @@ func mapHost(old string) string {
 	return strings.ToLower(old)
 }
 
-// UnmatchedMaps returns the rules of maps ("OLDHOST=URL", as Config.Map)
-// whose host the plan's recording does not hold: they map nothing, which is
-// usually a typo worth a warning.
-func UnmatchedMaps(p *Plan, maps []string) []string {
-	var out []string
+// UnmatchedMaps returns the host mappings whose host the plan's recording
+// does not hold: they map nothing, which is usually a typo worth a warning.
+func UnmatchedMaps(p *Plan, maps []HostMap) []HostMap {
+	var out []HostMap
 	for _, m := range maps {
-		old, _, _ := strings.Cut(m, "=")
-		if p.Hosts[mapHost(old)] == 0 {
+		if p.Hosts[mapHost(m.From)] == 0 {
 			out = append(out, m)
 		}
 	}
 	return out
-}
-
-// validateMap checks one --map rule: a host, "=", and a target URL.
-func validateMap(m string) error {
-	old, nu, ok := strings.Cut(m, "=")
-	if !ok || strings.TrimSpace(old) == "" || strings.TrimSpace(nu) == "" {
-		return errMapForm
-	}
-	if _, err := newTarget(nu, false); err != nil {
-		return err
-	}
-	return nil
 }

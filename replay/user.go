@@ -168,7 +168,7 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 		} else if i > 0 || u.ran {
 			// The first task of a session has no recorded pause before it, so
 			// only a fixed --think separates one session from the next.
-			if !u.sleep(ThinkTime(t, p.cfg.Think, p.cfg.ThinkTime, p.cfg.MaxThink, p.cfg.Speed)) {
+			if !u.sleep(ThinkTime(t, p.cfg.Think, p.cfg.Speed)) {
 				return false
 			}
 		} else if u.stopped() {
@@ -221,7 +221,7 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 			// A dead target: back off (per user, doubling, capped) so that
 			// --think none does not reconnect tens of thousands of times a second.
 			u.backoff = min(max(2*u.backoff, minBackoff), maxBackoff)
-			p.record(u.id, stats.Endpoint(t.endpoint), s)
+			p.record(u.id, p.eps[sc.index][t.index], s)
 			u.sleep(u.backoff)
 			return
 		}
@@ -237,7 +237,7 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 			}
 		}
 	}
-	p.record(u.id, stats.Endpoint(t.endpoint), s)
+	p.record(u.id, p.eps[sc.index][t.index], s)
 }
 
 // extract stores the live values of the rules whose source is task t, and
@@ -269,11 +269,11 @@ func (u *user) extract(sc *Script, t *Task, c *conn) string {
 			// show; an id or token that addresses the next request is not.
 			miss = sc.Rules[ri].missing
 		}
-		if ri < len(sc.hits) {
+		if hits := u.p.hits[sc.index]; ri < len(hits) {
 			if ok {
-				sc.hits[ri].found.Add(1)
+				hits[ri].found.Add(1)
 			} else {
-				sc.hits[ri].missed.Add(1)
+				hits[ri].missed.Add(1)
 			}
 		}
 	}

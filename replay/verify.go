@@ -113,12 +113,14 @@ func (sc *Script) shape() string {
 // recorded value that a later request sends, that the learner left alone
 // (too short, a word, ambiguous) and that the live response carries
 // different in the same place becomes a rule — of that session and of every
-// session of its shape. Requests whose live status still differs are listed.
-// The plan is changed in place; run it afterwards as usual.
+// session of its shape (Verification.Rules). Requests whose live response
+// still differs are listed. plan is not changed: build the run's plan with
+// Config.Rules set to the result's Rules (NewRun does).
 func Verify(ctx context.Context, plan *Plan, cfg Config) (*Verification, error) {
 	if cfg.NoCorrelate {
 		return &Verification{Rules: RuleSet{}}, nil
 	}
+	plan = plan.clone()
 	vcfg := cfg
 	vcfg.Users, vcfg.Rate, vcfg.Iterations, vcfg.Duration, vcfg.Stages, vcfg.Timeline = 1, 1, 1, 0, nil, false
 	vcfg.Shard, vcfg.Shards, vcfg.StartAt, vcfg.MaxConns = 0, 0, time.Time{}, 0
@@ -151,15 +153,8 @@ func Verify(ctx context.Context, plan *Plan, cfg Config) (*Verification, error) 
 			continue
 		}
 		v.Sessions++
-		learned := p.verifyScript(ctx, sc, n, v)
-		if len(learned) == 0 {
-			continue
-		}
-		v.Rules[k] = learned
-		for _, other := range byShape[k][1:] {
-			for _, src := range learned {
-				other.addRule(src, nil)
-			}
+		if learned := p.verifyScript(ctx, sc, n, v); len(learned) > 0 {
+			v.Rules[k] = learned
 		}
 	}
 	return v, nil
@@ -391,7 +386,6 @@ func (sc *Script) addRule(src Source, _ *liveResponse) (int, bool) {
 	}
 	r.setMissing()
 	sc.Rules = append(sc.Rules, r)
-	sc.hits = append(sc.hits, ruleHits{})
 	st := &sc.Tasks[src.Task]
 	st.extract = append(st.extract, ri)
 	if src.needsBody() {
@@ -409,10 +403,10 @@ func sortSpans(spans []span) {
 	})
 }
 
-// ApplyRules adds the rules of rs to the sessions of plan by their shape,
+// applyRules adds the rules of rs to the sessions of plan by their shape,
 // as a validation pass that learned them would; it returns how many it
-// added.
-func ApplyRules(plan *Plan, rs RuleSet) int {
+// added. Only NewPlan calls it: a plan does not change once built.
+func (plan *Plan) applyRules(rs RuleSet) int {
 	n := 0
 	for _, sc := range plan.Scripts {
 		for _, src := range rs[sc.shape()] {
@@ -483,11 +477,14 @@ type RuleCount struct {
 
 // RuleCounts returns how often each rule of the plan found its live value
 // in the replay so far; rules whose source task never ran are left out.
-func (p *Plan) RuleCounts() []RuleCount {
+func (p *Player) RuleCounts() []RuleCount {
 	var out []RuleCount
-	for _, sc := range p.Scripts {
+	for si, sc := range p.plan.Scripts {
 		for i, r := range sc.Rules {
-			f, m := sc.RuleHits(i)
+			if i >= len(p.hits[si]) {
+				break
+			}
+			f, m := p.hits[si][i].found.Load(), p.hits[si][i].missed.Load()
 			if f+m > 0 {
 				out = append(out, RuleCount{Session: sc.ID, Rule: r, Found: f, Missed: m})
 			}

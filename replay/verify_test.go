@@ -107,6 +107,17 @@ func TestVerifyLearnsWhatChanged(t *testing.T) {
 	if len(v.Differs) != 0 || len(v.Errors) != 0 {
 		t.Fatalf("differs %+v, errors %+v", v.Differs, v.Errors)
 	}
+	if n := len(plan.Scripts[0].Rules); n != 0 {
+		t.Fatalf("the pass changed the plan it was given: %d rules", n)
+	}
+	learnedCfg := cfg
+	learnedCfg.Rules = v.Rules
+	if plan, err = NewPlan(rec, learnedCfg, namer.Name); err != nil {
+		t.Fatal(err)
+	}
+	if plan.RulesApplied != 1 {
+		t.Fatalf("the pass's rules applied %d times, want 1", plan.RulesApplied)
+	}
 	col := stats.NewCollector(stats.Config{})
 	p, err := NewPlayer(plan, cfg, col)
 	if err != nil {
@@ -136,8 +147,10 @@ func TestVerifyLearnsWhatChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan2, _ := NewPlan(rec, cfg, namer.Name)
-	if n := ApplyRules(plan2, rs); n != 1 {
+	fileCfg := cfg
+	fileCfg.Rules = rs
+	plan2, _ := NewPlan(rec, fileCfg, namer.Name)
+	if n := plan2.RulesApplied; n != 1 {
 		t.Fatalf("applied %d rules from the file, want 1", n)
 	}
 	res, _ = runReplayPlan(t, plan2, cfg)

@@ -66,6 +66,32 @@ func benchSamples() []stats.Sample {
 // BenchmarkSnapshot takes a snapshot of an hour-long run of 20 endpoints
 // (what the live console does every 2 s).
 func BenchmarkSnapshot(b *testing.B) {
+	c := hourCollector()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if res := c.Snapshot(); res.Requests != 3600*50 {
+			b.Fatal(res.Requests)
+		}
+	}
+}
+
+// BenchmarkWindowPercentiles computes p50 and p95 of the last 10 s of an
+// hour-long run (what the web UI does every second).
+func BenchmarkWindowPercentiles(b *testing.B) {
+	res := hourCollector().Snapshot()
+	to := res.Series[len(res.Series)-1].T + 1
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if ps := res.WindowPercentiles(to-10, to, 50, 95); ps[0] <= 0 || ps[1] < ps[0] {
+			b.Fatal(ps)
+		}
+	}
+}
+
+// hourCollector holds an hour-long run of 20 endpoints, 50 tasks a second.
+func hourCollector() *stats.Collector {
 	c := stats.NewCollector(stats.Config{})
 	var eps []stats.Endpoint
 	for i := range 20 {
@@ -81,11 +107,5 @@ func BenchmarkSnapshot(b *testing.B) {
 			r.Record(eps[i%len(eps)], &s)
 		}
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if res := c.Snapshot(); res.Requests != 3600*50 {
-			b.Fatal(res.Requests)
-		}
-	}
+	return c
 }

@@ -89,13 +89,20 @@ func (c *Console) emit(s string, live bool) error {
 // against the recording, skipped tasks, thresholds and a verdict line.
 func (c *Console) Final(r *Result) error {
 	var b strings.Builder
-	WriteReport(&b, r)
+	writeReport(&b, r)
 	return c.emit(b.String(), false)
 }
 
-// WriteReport writes the end-of-run report of r as plain text (what
+// WriteReport writes the end-of-run report of r to w as plain text (what
 // Console.Final shows).
-func WriteReport(b *strings.Builder, r *Result) {
+func WriteReport(w io.Writer, r *Result) error {
+	var b strings.Builder
+	writeReport(&b, r)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeReport(b *strings.Builder, r *Result) {
 	fmt.Fprintf(b, "Run: %s to %s (%s), peak %d users\n\n", r.Start.Format("2006-01-02 15:04:05"),
 		r.End.Format("15:04:05 MST"), clock(time.Duration(r.DurationS*float64(time.Second))), r.Users)
 	writeTable(b, r, func(_ string, s *Stats) (float64, float64) { return s.RPS, s.FailuresPerSec })

@@ -2,10 +2,9 @@ package stats
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -25,43 +24,41 @@ var (
 	csvExceptionsHead = []string{"Count", "Message", "Traceback", "Nodes"}
 )
 
-// WriteCSV writes Locust's four CSV files, so that tools that read Locust's
-// output read amp's: PREFIX_stats.csv (one row per endpoint and the
-// "Aggregated" row), PREFIX_stats_history.csv (the Aggregated row of each
-// second, cumulative like Locust's), PREFIX_failures.csv and
-// PREFIX_exceptions.csv (amp has no exceptions: header only). Like Locust's,
-// lines end in CRLF and response times are milliseconds (the latency from
-// the intended start). Directories in the prefix are created.
-func WriteCSV(prefix string, r *Result) error {
-	if dir := filepath.Dir(prefix); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
+// CSVSuffixes are the endings of Locust's four CSV files, after the prefix
+// the user gives: the files WriteCSV writes.
+func CSVSuffixes() []string {
+	return []string{"_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"}
+}
+
+// WriteCSV writes to w one of Locust's four CSV files, named by its suffix
+// (CSVSuffixes), so that tools that read Locust's output read amp's:
+// _stats.csv (one row per endpoint and the "Aggregated" row),
+// _stats_history.csv (the Aggregated row of each second, cumulative like
+// Locust's), _failures.csv and _exceptions.csv (amp has no exceptions:
+// header only). Like Locust's, lines end in CRLF and response times are
+// milliseconds (the latency from the intended start). Files.Write writes
+// all four next to each other.
+func WriteCSV(w io.Writer, r *Result, suffix string) error {
+	var write func(*csv.Writer) error
+	switch suffix {
+	case "_stats.csv":
+		write = func(w *csv.Writer) error { return csvStats(w, r) }
+	case "_stats_history.csv":
+		write = func(w *csv.Writer) error { return csvHistory(w, r) }
+	case "_failures.csv":
+		write = func(w *csv.Writer) error { return csvFailures(w, r) }
+	case "_exceptions.csv":
+		write = func(w *csv.Writer) error { return w.Write(csvExceptionsHead) }
+	default:
+		return fmt.Errorf("stats: no CSV file ends in %q (want one of %s)", suffix, strings.Join(CSVSuffixes(), ", "))
 	}
-	files := []struct {
-		suffix string
-		write  func(*csv.Writer) error
-	}{
-		{"_stats.csv", func(w *csv.Writer) error { return csvStats(w, r) }},
-		{"_stats_history.csv", func(w *csv.Writer) error { return csvHistory(w, r) }},
-		{"_failures.csv", func(w *csv.Writer) error { return csvFailures(w, r) }},
-		{"_exceptions.csv", func(w *csv.Writer) error { return w.Write(csvExceptionsHead) }},
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := write(cw); err != nil {
+		return err
 	}
-	for _, f := range files {
-		err := writeFileAtomic(prefix+f.suffix, func(out io.Writer) error {
-			w := csv.NewWriter(out)
-			w.UseCRLF = true
-			if err := f.write(w); err != nil {
-				return err
-			}
-			w.Flush()
-			return w.Error()
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	cw.Flush()
+	return cw.Error()
 }
 
 // PercentileColumns are the CSV column names of percentiles, as Locust

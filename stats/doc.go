@@ -41,6 +41,17 @@
 // the latency distribution of that second (2 significant digits), from which
 // p50, p95 and p99 are derived.
 //
+// Result.WindowPercentiles merges the per-second histograms of a window of
+// the series (the web UI's "current" percentiles of the last 10 s).
+//
+// # Rendering
+//
+// Every renderer writes to an io.Writer: Result.WriteJSON, WriteCSV (one of
+// Locust's four files), WriteHTML, WriteReport, Console and
+// Comparison.WriteText. Files is what a command was asked to write; its
+// Write opens each file through internal/outfile, so that a file is
+// replaced only once it is complete.
+//
 // # The JSON result (version 1)
 //
 // Result.WriteJSON writes one JSON object; ReadResult reads it back, and

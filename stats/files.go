@@ -3,22 +3,19 @@ package stats
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/ampload/amp/internal/outfile"
 )
 
-// CSVSuffixes are the endings of the four files WriteCSV writes after its
-// prefix.
-func CSVSuffixes() []string {
-	return []string{"_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"}
-}
-
 // Files are the result files a command was asked to write; an empty field
 // is not written.
 type Files struct {
-	JSON string // the result as JSON (WriteJSONFile)
-	CSV  string // the prefix of Locust's four CSV files (WriteCSV)
-	HTML string // the HTML report (WriteHTMLFile)
+	JSON string // the result as JSON (Result.WriteJSON)
+	CSV  string // the prefix of Locust's four CSV files (WriteCSV); directories in it are created
+	HTML string // the HTML report (WriteHTML)
 }
 
 // Outputs lists every file f writes, named by their flags, for
@@ -39,14 +36,14 @@ func (f Files) Outputs() []outfile.Output {
 func (f Files) Write(r *Result) (written []string, err error) {
 	var errs []error
 	if f.JSON != "" {
-		if e := r.WriteJSONFile(f.JSON); e != nil {
+		if e := writeFileAtomic(f.JSON, r.WriteJSON); e != nil {
 			errs = append(errs, fmt.Errorf("--json %s: %w", f.JSON, e))
 		} else {
 			written = append(written, "result: "+f.JSON)
 		}
 	}
 	if f.CSV != "" {
-		if e := WriteCSV(f.CSV, r); e != nil {
+		if e := writeCSVFiles(f.CSV, r); e != nil {
 			errs = append(errs, fmt.Errorf("--csv %s: %w", f.CSV, e))
 		} else {
 			p := f.CSV
@@ -54,11 +51,33 @@ func (f Files) Write(r *Result) (written []string, err error) {
 		}
 	}
 	if f.HTML != "" {
-		if e := WriteHTMLFile(f.HTML, r); e != nil {
+		if e := writeFileAtomic(f.HTML, func(w io.Writer) error { return WriteHTML(w, r) }); e != nil {
 			errs = append(errs, fmt.Errorf("--html %s: %w", f.HTML, e))
 		} else {
 			written = append(written, "report: "+f.HTML)
 		}
 	}
 	return written, errors.Join(errs...)
+}
+
+// writeCSVFiles writes Locust's four CSV files, prefix + each of
+// CSVSuffixes, creating the directories in prefix.
+func writeCSVFiles(prefix string, r *Result) error {
+	if dir := filepath.Dir(prefix); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	for _, suffix := range CSVSuffixes() {
+		if err := writeFileAtomic(prefix+suffix, func(w io.Writer) error { return WriteCSV(w, r, suffix) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes path through a temporary file in the same
+// directory, renamed over path once complete.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	return outfile.Write(path, 0o644, write)
 }

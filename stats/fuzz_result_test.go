@@ -11,9 +11,10 @@ import (
 
 // FuzzResultUse decodes arbitrary bytes as a result and, when they decode,
 // uses the result as amp does with a file it is given: renders it (console,
-// HTML, comparison), checks thresholds on it, merges it with itself and
-// writes it again. None of that may panic or fail, the JSON written must
-// read back to the same JSON, and the merge must add up.
+// HTML, CSV, comparison, window percentiles), checks thresholds on it,
+// merges it with itself and writes it again. None of that may panic or fail,
+// the JSON written must read back to the same JSON, and the merge must add
+// up.
 func FuzzResultUse(f *testing.F) {
 	c := stats.NewCollector(stats.Config{Percentiles: []float64{50, 99}, Start: t0, Now: func() time.Time { return t0 }})
 	c.SetConfig(map[string]any{stats.ConfigRunID: "0123456789abcdef", stats.ConfigShard: "0/2", "users": 3})
@@ -74,6 +75,16 @@ func FuzzResultUse(f *testing.F) {
 		}
 		if err := stats.Compare(r, again).WriteText(io.Discard, "a", "b"); err != nil {
 			t.Fatalf("compare: %v", err)
+		}
+		for _, suffix := range stats.CSVSuffixes() {
+			if err := stats.WriteCSV(io.Discard, r, suffix); err != nil {
+				t.Fatalf("csv %s: %v", suffix, err)
+			}
+		}
+		if n := len(r.Series); n > 0 {
+			if ps := r.WindowPercentiles(r.Series[0].T, r.Series[n-1].T+1, 50, 100); ps[0] > ps[1] {
+				t.Fatalf("window percentiles of the series: p50 %v above p100 %v", ps[0], ps[1])
+			}
 		}
 		_ = again.CheckThresholds(ths)
 		_ = stats.CheckMerge([]*stats.Result{r, again}, nil, true)

@@ -43,11 +43,6 @@ func WriteHTML(w io.Writer, r *Result) error {
 	return reportTemplate.Execute(w, data)
 }
 
-// WriteHTMLFile writes the HTML report to path.
-func WriteHTMLFile(path string, r *Result) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return WriteHTML(w, r) })
-}
-
 type htmlData struct {
 	R        *Result
 	Pass     bool

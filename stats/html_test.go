@@ -56,7 +56,7 @@ func TestHTMLContent(t *testing.T) {
 func TestHTMLRendersInChromium(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "report.html")
-	if err := stats.WriteHTMLFile(path, fixture(t)); err != nil {
+	if _, err := (stats.Files{HTML: path}).Write(fixture(t)); err != nil {
 		t.Fatal(err)
 	}
 	actx, _ := testenv.Browser(t, 60*time.Second, chromedp.WindowSize(1280, 1000))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,19 +79,39 @@ func TestCSVLocustHeadersAndGolden(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	prefix := filepath.Join(dir, "sub", "run") // folders in the prefix are created
-	if err := stats.WriteCSV(prefix, fixture(t)); err != nil {
+	r := fixture(t)
+	written, err := stats.Files{CSV: prefix}.Write(r)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for suffix, head := range map[string]string{"_stats.csv": locustStats, "_stats_history.csv": locustHistory,
-		"_failures.csv": locustFails, "_exceptions.csv": locustExc} {
+	if len(written) != 1 || !strings.HasPrefix(written[0], "csv: "+prefix+"_stats.csv") {
+		t.Errorf("written %q, want one line naming the CSV files", written)
+	}
+	heads := map[string]string{"_stats.csv": locustStats, "_stats_history.csv": locustHistory,
+		"_failures.csv": locustFails, "_exceptions.csv": locustExc}
+	if len(stats.CSVSuffixes()) != len(heads) {
+		t.Fatalf("CSVSuffixes %q, want Locust's four", stats.CSVSuffixes())
+	}
+	for _, suffix := range stats.CSVSuffixes() {
 		data, err := os.ReadFile(prefix + suffix)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasPrefix(data, []byte(head)) {
+		if head := heads[suffix]; !bytes.HasPrefix(data, []byte(head)) {
 			t.Errorf("%s header:\n%q\nwant Locust's\n%q", suffix, firstLine(data), head)
 		}
 		golden(t, "csv"+suffix+".golden", data)
+		var buf bytes.Buffer
+		if err := stats.WriteCSV(&buf, r, suffix); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf.Bytes(), data) {
+			t.Errorf("WriteCSV %s to a writer differs from the file Files.Write wrote:\n%s", suffix, buf.Bytes())
+		}
+	}
+	err = stats.WriteCSV(io.Discard, r, "_stats.json")
+	if err == nil || !strings.Contains(err.Error(), `"_stats.json"`) {
+		t.Errorf("WriteCSV of an unknown suffix: %v, want an error naming it", err)
 	}
 }
 

@@ -2,21 +2,12 @@ package stats
 
 import (
 	"cmp"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"maps"
 	"math"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/ampload/amp/internal/outfile"
 )
 
 // Version is the version of the JSON result this package writes. ReadResult
@@ -109,51 +100,6 @@ func (l Latency) At(p float64) float64 {
 	return math.NaN()
 }
 
-// MarshalJSON writes {"avg","min","max","p50",...} with percentile keys in
-// ascending order.
-func (l Latency) MarshalJSON() ([]byte, error) {
-	var b strings.Builder
-	fmt.Fprintf(&b, `{"avg":%s,"min":%s,"max":%s`, jsonNum(l.Avg), jsonNum(l.Min), jsonNum(l.Max))
-	ps := map[float64]float64{50: l.P50, 95: l.P95, 99: l.P99}
-	for _, q := range l.Percentiles {
-		ps[q.P] = q.MS
-	}
-	for _, p := range slices.Sorted(maps.Keys(ps)) {
-		fmt.Fprintf(&b, `,"p%s":%s`, pctName(p), jsonNum(ps[p]))
-	}
-	b.WriteByte('}')
-	return []byte(b.String()), nil
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (l *Latency) UnmarshalJSON(data []byte) error {
-	var m map[string]float64
-	if err := json.Unmarshal(data, &m); err != nil {
-		return err
-	}
-	*l = Latency{Avg: m["avg"], Min: m["min"], Max: m["max"]}
-	for k, v := range m {
-		if !strings.HasPrefix(k, "p") {
-			continue
-		}
-		p, err := strconv.ParseFloat(k[1:], 64)
-		if err != nil || p <= 0 || p > 100 {
-			continue
-		}
-		l.Percentiles = append(l.Percentiles, Percentile{P: p, MS: v})
-	}
-	slices.SortFunc(l.Percentiles, func(a, b Percentile) int { return cmp.Compare(a.P, b.P) })
-	l.P50, l.P95, l.P99 = l.At(50), l.At(95), l.At(99)
-	return nil
-}
-
-func jsonNum(f float64) string {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return "null"
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
 // pctName formats a percentile without trailing zeros: 50, 99.9, 99.99.
 func pctName(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
 
@@ -203,190 +149,8 @@ type Point struct {
 // SetConfig stores the run's configuration in the result.
 func (r *Result) SetConfig(cfg map[string]any) { r.Config = cfg }
 
-// Snapshot merges everything recorded so far, including what recorders still
-// buffer, into a new Result. It is safe while recording goes on.
-func (c *Collector) Snapshot() *Result {
-	type acc struct {
-		Stats
-		latSum, svcSum float64 // ns
-		failures       map[string]*failAgg
-	}
-	var eps []*acc
-	secs := map[int64]*Point{}
-	var first, last, invalid int64
-	for _, sh := range c.shards {
-		sh.mu.Lock()
-		for _, r := range sh.recs {
-			sh.drain(r)
-		}
-		if sh.first != 0 && (first == 0 || sh.first < first) {
-			first = sh.first
-		}
-		last = max(last, sh.last)
-		invalid += sh.invalid
-		for i, a := range sh.eps {
-			if a == nil || a.n == 0 {
-				continue
-			}
-			for i >= len(eps) {
-				eps = append(eps, nil)
-			}
-			e := eps[i]
-			if e == nil {
-				e = &acc{failures: map[string]*failAgg{}}
-				e.Statuses = map[string]int64{}
-				e.lat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
-				e.svc = hdr.NewPacked(lowestUS, highestUS, sigFigs)
-				e.Latency.Min, e.Service.Min = math.Inf(1), math.Inf(1)
-				eps[i] = e
-			}
-			e.Requests += a.n
-			e.Failures += a.fails
-			e.Late += a.late
-			e.Bytes += a.bytes
-			e.latSum += float64(a.latSum)
-			e.svcSum += float64(a.svcSum)
-			e.Latency.Min = min(e.Latency.Min, nsMS(a.latMin))
-			e.Latency.Max = max(e.Latency.Max, nsMS(a.latMax))
-			e.Service.Min = min(e.Service.Min, nsMS(a.svcMin))
-			e.Service.Max = max(e.Service.Max, nsMS(a.svcMax))
-			e.lat.MergeFrom(a.lat)
-			e.svc.MergeFrom(a.svc)
-			for _, s := range a.statuses {
-				e.Statuses[strconv.Itoa(int(s.status))] += s.n
-			}
-			for reason, f := range a.failures {
-				addFailure(e.failures, reason, f.sample, f.n, f.first, f.last)
-			}
-		}
-		for i, s := range sh.secs {
-			if s == nil {
-				continue
-			}
-			t := sh.base + int64(i)
-			p := secs[t]
-			if p == nil {
-				p = &Point{T: t, hist: hdr.NewPacked(lowestUS, highestUS, seriesDigits), MinMS: math.Inf(1)}
-				secs[t] = p
-			}
-			p.Requests += s.n
-			p.Failures += s.fails
-			p.Bytes += s.bytes
-			p.AvgMS += float64(s.latSum) // a sum until finished below
-			p.MinMS = min(p.MinMS, nsMS(s.latMin))
-			p.MaxMS = max(p.MaxMS, nsMS(s.latMax))
-			p.hist.Merge(s.hist)
-			if s.dense != nil {
-				p.hist.MergeFrom(s.dense)
-			}
-		}
-		sh.mu.Unlock()
-	}
-
-	c.mu.Lock()
-	keys := slices.Clone(c.keys)
-	recorded := maps.Clone(c.recorded)
-	r := &Result{
-		Version:     Version,
-		Config:      maps.Clone(c.config),
-		Start:       c.start,
-		Users:       c.peak,
-		Percentiles: slices.Clone(c.pcts),
-		Skipped:     maps.Clone(c.skipped),
-	}
-	usersAt := maps.Clone(c.usersAt)
-	c.mu.Unlock()
-
-	if invalid > 0 {
-		r.Skipped["unregistered endpoint handle"] += invalid
-	}
-	if len(r.Skipped) == 0 {
-		r.Skipped = nil
-	}
-	if r.Start.IsZero() && first != 0 {
-		r.Start = time.Unix(0, first)
-	}
-	if r.Start.IsZero() {
-		// Nothing finished: the run started when its first users did, or now.
-		r.Start = c.now()
-		for t := range usersAt {
-			if u := time.Unix(t, 0); u.Before(r.Start) {
-				r.Start = u
-			}
-		}
-	}
-	r.End = r.Start
-	if last != 0 {
-		r.End = time.Unix(0, last)
-	} else if now := c.now(); now.After(r.Start) {
-		r.End = now
-	}
-	for i, e := range eps {
-		if e == nil || i >= len(keys) {
-			continue
-		}
-		es := EndpointStats{Method: keys[i].method, Name: keys[i].name, Stats: e.Stats}
-		es.Latency.Avg = e.latSum / float64(e.Requests) / 1e6
-		es.Service.Avg = e.svcSum / float64(e.Requests) / 1e6
-		es.rec = recorded[Endpoint(i)]
-		r.Endpoints = append(r.Endpoints, es)
-		for reason, f := range e.failures {
-			r.Errors = append(r.Errors, ErrorStats{
-				Method: es.Method, Name: es.Name, Reason: reason, Sample: f.sample, Count: f.n,
-				FirstSeen: time.Unix(0, f.first).UTC(), LastSeen: time.Unix(0, f.last).UTC(),
-			})
-		}
-	}
-	for _, p := range secs {
-		p.AvgMS = p.AvgMS / float64(p.Requests) / 1e6
-		r.Series = append(r.Series, *p)
-	}
-	r.Series = fillSeries(r.Series, r.Start, usersAt)
-	r.Start, r.End = r.Start.UTC(), r.End.UTC()
-	r.finish()
-	return r
-}
-
-func nsMS(ns int64) float64 { return float64(ns) / 1e6 }
-
 // roundMS rounds milliseconds to the nanosecond, dropping float noise.
 func roundMS(ms float64) float64 { return math.Round(ms*1e6) / 1e6 }
-
-// fillSeries sorts the points and adds empty seconds from the start (or the
-// first point) to the last point, with the users of each second (the last
-// value set, carried forward).
-func fillSeries(pts []Point, start time.Time, usersAt map[int64]int) []Point {
-	slices.SortFunc(pts, func(a, b Point) int { return cmp.Compare(a.T, b.T) })
-	if len(pts) == 0 && len(usersAt) == 0 {
-		return nil
-	}
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	if len(pts) > 0 {
-		lo, hi = pts[0].T, pts[len(pts)-1].T
-	}
-	for t := range usersAt {
-		lo, hi = min(lo, t), max(hi, t)
-	}
-	if !start.IsZero() && start.Unix() < lo && lo-start.Unix() < 24*3600 {
-		lo = start.Unix()
-	}
-	out := make([]Point, 0, hi-lo+1)
-	users, j := 0, 0
-	for t := lo; t <= hi; t++ {
-		if u, ok := usersAt[t]; ok {
-			users = u
-		}
-		if j < len(pts) && pts[j].T == t {
-			p := pts[j]
-			p.Users = users
-			out = append(out, p)
-			j++
-			continue
-		}
-		out = append(out, Point{T: t, Users: users})
-	}
-	return out
-}
 
 // finish computes every derived figure (rates, percentiles, totals,
 // slowdown, series percentiles) from the counts and histograms.
@@ -547,255 +311,6 @@ func slowdown(svc *hdr.PackedHistogram, lo, hi float64, rec *hdr.PackedHistogram
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
-// MarshalJSON encodes the histograms with the figures.
-func (e EndpointStats) MarshalJSON() ([]byte, error) {
-	type plain EndpointStats
-	p := plain(e)
-	var err error
-	if p.LatencyHDR, err = encodeHist(e.lat); err != nil {
-		return nil, err
-	}
-	if p.ServiceHDR, err = encodeHist(e.svc); err != nil {
-		return nil, err
-	}
-	if p.RecordedHDR, err = encodeHist(e.rec); err != nil {
-		return nil, err
-	}
-	return json.Marshal(p)
-}
-
-// MarshalJSON encodes the second's histogram with its figures.
-func (p Point) MarshalJSON() ([]byte, error) {
-	type plain Point
-	q := plain(p)
-	var err error
-	if q.HDR, err = encodeHist(p.hist); err != nil {
-		return nil, err
-	}
-	return json.Marshal(q)
-}
-
-func encodeHist(h *hdr.PackedHistogram) (string, error) {
-	if h == nil || h.TotalCount() == 0 {
-		return "", nil
-	}
-	b, err := h.Encode()
-	return string(b), err
-}
-
-func decodeHist(s string) (*hdr.PackedHistogram, error) {
-	if s == "" {
-		return nil, nil
-	}
-	return hdr.DecodePacked([]byte(s))
-}
-
-// WriteJSON writes the result as indented JSON.
-func (r *Result) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
-
-// WriteJSONFile writes the result to path, replacing it only once the whole
-// file is written.
-func (r *Result) WriteJSONFile(path string) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return r.WriteJSON(w) })
-}
-
-// ErrNotResult means a file is not an amp result.
-var ErrNotResult = errors.New("not an amp result")
-
-// ReadResult reads a result written by WriteJSON. Errors name the file.
-func ReadResult(path string) (*Result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := DecodeResult(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return r, nil
-}
-
-// DecodeResult reads a result written by WriteJSON from rd.
-func DecodeResult(rd io.Reader) (*Result, error) {
-	var probe struct {
-		Version  *int            `json:"version"`
-		Requests json.RawMessage `json:"requests"`
-	}
-	data, err := io.ReadAll(rd)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("%w (invalid JSON at byte %d: %v)", ErrNotResult, se.Offset, err)
-		}
-		return nil, fmt.Errorf("%w (%v)", ErrNotResult, err)
-	}
-	if probe.Version == nil || probe.Requests == nil {
-		return nil, fmt.Errorf("%w (no \"version\" and \"requests\" fields; write one with amp replay --json)", ErrNotResult)
-	}
-	if *probe.Version > Version || *probe.Version < 1 {
-		return nil, fmt.Errorf("result version %d is not supported (this amp reads version %d); use a matching amp", *probe.Version, Version)
-	}
-	var r Result
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%w (%v)", ErrNotResult, err)
-	}
-	for i := range r.Endpoints {
-		e := &r.Endpoints[i]
-		if e.Requests > 0 && (e.LatencyHDR == "" || e.ServiceHDR == "") {
-			return nil, fmt.Errorf("endpoint %s has no latency_hdr/service_hdr histograms", e.Label())
-		}
-		var err error
-		if e.lat, err = decodeHist(e.LatencyHDR); err == nil {
-			if e.svc, err = decodeHist(e.ServiceHDR); err == nil {
-				e.rec, err = decodeHist(e.RecordedHDR)
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("endpoint %s: bad histogram: %v", e.Label(), err)
-		}
-		if e.lat == nil {
-			e.lat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
-		}
-		if e.svc == nil {
-			e.svc = hdr.NewPacked(lowestUS, highestUS, sigFigs)
-		}
-		e.LatencyHDR, e.ServiceHDR, e.RecordedHDR = "", "", ""
-	}
-	for i := range r.Series {
-		p := &r.Series[i]
-		h, err := decodeHist(p.HDR)
-		if err != nil {
-			return nil, fmt.Errorf("series second %d: bad histogram: %v", p.T, err)
-		}
-		p.hist, p.HDR = h, ""
-	}
-	r.finish()
-	return &r, nil
-}
-
-// Merge combines results of runs that happened at the same time (the
-// processes of a distributed run) into one, exactly: histograms, counts,
-// failures and skipped tasks add up, minima and maxima combine, the series
-// add up second by second (users too). The first result's configuration and
-// percentiles are kept; thresholds are dropped (check them on the merge).
-func Merge(results ...*Result) (*Result, error) {
-	if len(results) == 0 {
-		return nil, errors.New("merge: no results")
-	}
-	out := &Result{Version: Version, Percentiles: slices.Clone(results[0].Percentiles)}
-	if results[0].Config != nil {
-		out.Config = maps.Clone(results[0].Config)
-		if len(results) > 1 {
-			out.Config["merged_results"] = len(results)
-			delete(out.Config, ConfigShard) // the merge is the whole run
-		}
-	}
-	eps := map[epKey]*EndpointStats{}
-	errs := map[[3]string]*ErrorStats{}
-	secs := map[int64]*Point{}
-	for i, r := range results {
-		if r == nil {
-			return nil, fmt.Errorf("merge: result %d is nil", i+1)
-		}
-		if r.Version > Version {
-			return nil, fmt.Errorf("merge: result %d has version %d, newer than %d", i+1, r.Version, Version)
-		}
-		if !r.Start.IsZero() && (out.Start.IsZero() || r.Start.Before(out.Start)) {
-			out.Start = r.Start
-		}
-		if r.End.After(out.End) {
-			out.End = r.End
-		}
-		for _, e := range r.Endpoints {
-			if e.Requests > 0 && e.lat == nil {
-				return nil, fmt.Errorf("merge: result %d: endpoint %s has no histogram", i+1, e.Label())
-			}
-			k := epKey{e.Method, e.Name}
-			m := eps[k]
-			if m == nil {
-				m = &EndpointStats{Method: e.Method, Name: e.Name}
-				m.lat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
-				m.svc = hdr.NewPacked(lowestUS, highestUS, sigFigs)
-				eps[k] = m
-			}
-			m.Stats.add(&e.Stats)
-			if m.rec == nil && e.rec != nil {
-				m.rec = e.rec.Clone() // the same recording: keep one copy
-			}
-		}
-		for _, e := range r.Errors {
-			k := [3]string{e.Method, e.Name, e.Reason}
-			m := errs[k]
-			if m == nil {
-				c := e
-				errs[k] = &c
-				continue
-			}
-			m.Count += e.Count
-			if e.FirstSeen.Before(m.FirstSeen) {
-				m.FirstSeen = e.FirstSeen
-			}
-			if e.LastSeen.After(m.LastSeen) {
-				m.LastSeen = e.LastSeen
-			}
-		}
-		for k, v := range r.Skipped {
-			if out.Skipped == nil {
-				out.Skipped = map[string]int64{}
-			}
-			out.Skipped[k] += v
-		}
-		for _, p := range r.Series {
-			m := secs[p.T]
-			if m == nil {
-				m = &Point{T: p.T, hist: hdr.NewPacked(lowestUS, highestUS, seriesDigits)}
-				secs[p.T] = m
-			}
-			if p.Requests > 0 {
-				if m.Requests == 0 {
-					m.MinMS = p.MinMS
-				}
-				n0, n1 := float64(m.Requests), float64(p.Requests)
-				m.AvgMS = (m.AvgMS*n0 + p.AvgMS*n1) / (n0 + n1)
-				m.MinMS, m.MaxMS = min(m.MinMS, p.MinMS), max(m.MaxMS, p.MaxMS)
-			}
-			m.Users += p.Users
-			m.Requests += p.Requests
-			m.Failures += p.Failures
-			m.Bytes += p.Bytes
-			if p.hist != nil {
-				m.hist.Merge(p.hist)
-			}
-		}
-	}
-	for _, e := range eps {
-		out.Endpoints = append(out.Endpoints, *e)
-	}
-	for _, e := range errs {
-		out.Errors = append(out.Errors, *e)
-	}
-	for _, p := range secs {
-		out.Series = append(out.Series, *p)
-	}
-	slices.SortFunc(out.Series, func(a, b Point) int { return cmp.Compare(a.T, b.T) })
-	out.finish()
-	return out, nil
-}
-
-// writeFileAtomic writes path through a temporary file in the same
-// directory, renamed over path once complete.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	return outfile.Write(path, 0o644, write)
-}
-
 // LatencyBuckets returns, for each upper bound in seconds (ascending), how
 // many tasks had a latency (from the intended start) at most that long:
 // cumulative counts, as Prometheus histograms have them. Counts are exact to
@@ -812,6 +327,36 @@ func (s *Stats) LatencyBuckets(bounds []float64) []int64 {
 				out[i] += n
 			}
 		}
+	}
+	return out
+}
+
+// WindowPercentiles returns the percentiles ps (each in (0, 100]) in
+// milliseconds of the latency of the tasks done in the Unix seconds
+// [from, to) of the series: the per-second histograms merged (within 1 %),
+// clamped to the window's exact minimum and maximum. They are 0 when no task
+// was done in the window, or when its seconds have no histogram (a result
+// read from JSON without them).
+func (r *Result) WindowPercentiles(from, to int64, ps ...float64) []float64 {
+	out := make([]float64, len(ps))
+	var h *hdr.PackedHistogram
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := range r.Series {
+		p := &r.Series[i]
+		if p.T < from || p.T >= to || p.Requests == 0 || p.hist == nil {
+			continue
+		}
+		if h == nil {
+			h = hdr.NewPacked(lowestUS, highestUS, seriesDigits)
+		}
+		h.Merge(p.hist)
+		lo, hi = min(lo, p.MinMS), max(hi, p.MaxMS)
+	}
+	if h == nil {
+		return out
+	}
+	for i, p := range ps {
+		out[i] = clampPct(h, p, lo, hi)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,28 +26,15 @@ import (
 // maps it to the demo site with --host.
 const recordedHost = "shop.example"
 
-// newRunFunc is what the CLI gives the Server: it builds the plan,
-// collector and player of a start from rec.
-func newRunFunc(rec *capture.Recording) func(cfg replay.Config) (*web.Run, error) {
-	return func(cfg replay.Config) (*web.Run, error) {
-		if err := cfg.Validate(); err != nil {
-			return nil, err
-		}
+// newRunFunc is what the CLI gives the Server: it prepares the replay of a
+// start from rec.
+func newRunFunc(rec *capture.Recording) func(cfg replay.Config) (*replay.Run, error) {
+	return func(cfg replay.Config) (*replay.Run, error) {
 		namer, err := stats.NewNamer(nil)
 		if err != nil {
 			return nil, err
 		}
-		plan, err := replay.NewPlan(rec, cfg, namer.Name)
-		if err != nil {
-			return nil, err
-		}
-		col := stats.NewCollector(stats.Config{})
-		col.SetConfig(map[string]any{"host": cfg.Host, "users": cfg.Users, "rate": cfg.Rate})
-		player, err := replay.NewPlayer(plan, cfg, col)
-		if err != nil {
-			return nil, err
-		}
-		return &web.Run{Plan: plan, Collector: col, Player: player}, nil
+		return replay.NewRun(context.Background(), rec, cfg, replay.RunOptions{Name: namer.Name})
 	}
 }
 

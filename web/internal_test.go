@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +48,7 @@ func TestParseStart(t *testing.T) {
 	base := replay.DefaultConfig()
 	base.Host = "http://127.0.0.1:5000"
 	base.Iterations = 100
-	base.Map = []string{"cdn.example=http://127.0.0.1:6000"}
+	base.Map = []replay.HostMap{{From: "cdn.example", To: "http://127.0.0.1:6000"}}
 
 	cfg, err := parseStart(base, url.Values{
 		"user_count": {"25"}, "spawn_rate": {"2.5"}, "host": {" http://127.0.0.1:7000 "},
@@ -57,7 +58,7 @@ func TestParseStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Users != 25 || cfg.Rate != 2.5 || cfg.Host != "http://127.0.0.1:7000" || cfg.Duration != 5*time.Minute ||
-		cfg.Speed != 2 || cfg.Think != replay.ThinkNone || cfg.Iterations != 100 || len(cfg.Map) != 1 {
+		cfg.Speed != 2 || cfg.Think.Mode != replay.ThinkNone || cfg.Iterations != 100 || len(cfg.Map) != 1 {
 		t.Errorf("parseStart: %+v", cfg)
 	}
 
@@ -171,30 +172,58 @@ func TestViewSince(t *testing.T) {
 
 func TestWindowPercentiles(t *testing.T) {
 	t.Parallel()
+	// Every second has 50 tasks of 1 to 50 ms; the last second has only the
+	// two done after the hour.
+	res := benchHourResult()
+	to := res.Series[len(res.Series)-1].T
+	got := windowPercentiles(res, to-10, to)
+	if got.P50 < 24.7 || got.P50 > 25.3 || got.P95 < 47.5 || got.P95 > 48.5 {
+		t.Errorf("10 whole seconds: %+v, want p50 25 ms and p95 48 ms", got)
+	}
+	if want := res.WindowPercentiles(to-10, to, 50, 95); got.P50 != round2(want[0]) || got.P95 != round2(want[1]) {
+		t.Errorf("10 whole seconds: %+v, want stats' %v rounded", got, want)
+	}
+	if got := windowPercentiles(res, to+1, to+11); got != (currentPcts{}) {
+		t.Errorf("an empty window: %+v, want zeros", got)
+	}
+}
+
+// TestViewErrorsJSON checks that the failures the page shows carry the
+// fields app.js reads, now that they are stats.ErrorStats.
+func TestViewErrorsJSON(t *testing.T) {
+	t.Parallel()
 	col := stats.NewCollector(stats.Config{})
-	ep := col.Endpoint("GET", "/")
+	ep := col.Endpoint("POST", "/login")
 	rec := col.NewRecorder()
-	base := time.Unix(1_700_000_000, 0)
-	// Second 0: 100 requests of 10 ms; second 1: 100 of 100 ms; second 2: 100
-	// of 1 s, which count in second 3, when they are done.
-	for sec, d := range []time.Duration{10 * time.Millisecond, 100 * time.Millisecond, time.Second} {
-		for i := range 100 {
-			sent := base.Add(time.Duration(sec)*time.Second + time.Duration(i)*time.Millisecond)
-			rec.Record(ep, &stats.Sample{Sent: sent, Done: sent.Add(d), Status: 200})
-		}
+	sent := time.Unix(1_700_000_000, 0)
+	for range 3 {
+		rec.Record(ep, &stats.Sample{Sent: sent, Done: sent.Add(time.Millisecond), Status: 500, Failure: "HTTP 500"})
 	}
 	rec.Flush()
-	series := col.Snapshot().Series
-	t0 := base.Unix()
-	got := windowPercentiles(series, t0, t0+2) // seconds 0 and 1 only
-	if got.P50 < 9.9 || got.P50 > 10.1 || got.P95 < 99 || got.P95 > 101 {
-		t.Errorf("seconds 0–1: %+v, want p50 10 ms and p95 100 ms", got)
+	v := &liveView{Errors: append([]stats.ErrorStats{}, col.Snapshot().Errors...)}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := windowPercentiles(series, t0+2, t0+4); got.P50 < 990 || got.P50 > 1010 {
-		t.Errorf("seconds 2–3: %+v, want p50 1000 ms", got)
+	var got struct {
+		Errors []map[string]any `json:"errors"`
 	}
-	if got := windowPercentiles(series, t0+10, t0+20); got != (currentPcts{}) {
-		t.Errorf("an empty window: %+v, want zeros", got)
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Errors) != 1 {
+		t.Fatalf("errors: %s, want one reason", b)
+	}
+	e := got.Errors[0]
+	if e["method"] != "POST" || e["name"] != "/login" || e["reason"] != "HTTP 500" || e["count"] != 3.0 {
+		t.Errorf("error row %v, want POST /login, HTTP 500, 3 times", e)
+	}
+	for _, k := range []string{"first_seen", "last_seen"} {
+		if s, _ := e[k].(string); s == "" {
+			t.Errorf("%s missing in %v", k, e)
+		} else if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
 	}
 }
 
@@ -227,4 +256,34 @@ func TestHostAllowed(t *testing.T) {
 			t.Errorf("local %v, Host %q: allowed %v, want %v", tc.local, tc.host, got, tc.want)
 		}
 	}
+}
+
+// BenchmarkWindowPercentiles computes the view's current percentiles (the
+// last 10 s) of an hour-long run, as the view does every second.
+func BenchmarkWindowPercentiles(b *testing.B) {
+	res := benchHourResult()
+	to := res.Series[len(res.Series)-1].T + 1
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if got := windowPercentiles(res, to-10, to); got.P50 <= 0 {
+			b.Fatal(got)
+		}
+	}
+}
+
+// benchHourResult is a snapshot of an hour-long run, 50 tasks a second.
+func benchHourResult() *stats.Result {
+	col := stats.NewCollector(stats.Config{})
+	ep := col.Endpoint("GET", "/")
+	rec := col.NewRecorder()
+	t0 := time.Unix(1_700_000_000, 0)
+	for sec := range 3600 {
+		for i := range 50 {
+			sent := t0.Add(time.Duration(sec)*time.Second + time.Duration(i)*20*time.Millisecond)
+			rec.Record(ep, &stats.Sample{Sent: sent, Done: sent.Add(time.Duration(1+i) * time.Millisecond), Status: 200})
+		}
+	}
+	rec.Flush()
+	return col.Snapshot()
 }

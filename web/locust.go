@@ -8,8 +8,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -153,11 +151,12 @@ func parseStart(base replay.Config, form url.Values) (replay.Config, error) {
 		add(err)
 	}
 	if v := strings.TrimSpace(form.Get("think")); v != "" {
-		mode, d, err := replay.ParseThink(v)
+		think, err := replay.ParseThink(v)
 		if err != nil {
 			add(fmt.Errorf("think %q: want recorded, none or a duration like 1s", v))
 		} else {
-			cfg.Think, cfg.ThinkTime = mode, d
+			think.Max = cfg.Think.Max
+			cfg.Think = think
 		}
 	}
 	if cfg.Timeline && cfg.Iterations > 0 && form.Get("iterations") == "" {
@@ -367,29 +366,17 @@ func (s *Server) result() *stats.Result {
 }
 
 // csvDownload serves one of Locust's CSV files (suffix "_stats.csv", ...)
-// of the current statistics, written by stats.WriteCSV into a temporary
-// directory.
+// of the current statistics, written by stats.WriteCSV.
 func (s *Server) csvDownload(suffix, filename string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		dir, err := os.MkdirTemp("", "amp-web-csv-")
-		if err != nil {
+		var buf bytes.Buffer
+		if err := stats.WriteCSV(&buf, s.result(), suffix); err != nil {
 			http.Error(w, "web: cannot write the CSV: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		defer os.RemoveAll(dir)
-		prefix := filepath.Join(dir, "amp")
-		if err := stats.WriteCSV(prefix, s.result()); err != nil {
-			http.Error(w, "web: cannot write the CSV: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		data, err := os.ReadFile(prefix + suffix)
-		if err != nil {
-			http.Error(w, "web: cannot read the CSV: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%s_%d.csv", filename, time.Now().Unix()))
-		_, _ = w.Write(data)
+		_, _ = w.Write(buf.Bytes())
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
+	"github.com/ampload/amp/stats/prom"
 )
 
 //go:embed assets
@@ -31,9 +32,10 @@ type Config struct {
 	Recording *capture.Recording
 	// Path is the recording's file name, for display.
 	Path string
-	// NewRun builds the plan, collector and player of a start. It should
-	// validate cfg; its error text is shown to the user as it is.
-	NewRun func(cfg replay.Config) (*Run, error)
+	// NewRun prepares the replay of a start (replay.NewRun, with the
+	// command line's run options). Its error text is shown to the user as
+	// it is.
+	NewRun func(cfg replay.Config) (*replay.Run, error)
 	// Autostart starts a replay with Defaults at once (amp replay --web
 	// --autostart); a failure is shown on the page.
 	Autostart bool
@@ -51,14 +53,6 @@ type Config struct {
 // TokenCookie is the cookie that carries Config.Token after the first
 // request with ?token=.
 const TokenCookie = "amp_web_token"
-
-// Run is one replay started from the UI: its plan, its statistics and its
-// player. A Player runs once, so every start builds a new Run.
-type Run struct {
-	Plan      *replay.Plan
-	Collector *stats.Collector
-	Player    *replay.Player
-}
 
 // Errors of Start.
 var (
@@ -147,13 +141,13 @@ func (s *Server) Start(cfg replay.Config) error {
 		return ErrRunning
 	}
 	if !s.targetAllowed(cfg.Host) {
-		err := fmt.Errorf("--host %s: not a target given on the command line (%s); start amp replay --web with that --host instead", cfg.Host, s.cfg.Defaults.Host)
+		err := fmt.Errorf("host %s: not a target given on the command line (%s); start amp replay --web with that --host instead", cfg.Host, s.cfg.Defaults.Host)
 		s.mu.Lock()
 		s.message = err.Error()
 		s.mu.Unlock()
 		return err
 	}
-	var run *Run
+	var run *replay.Run
 	var err error
 	if s.cfg.NewRun == nil {
 		err = errors.New("web: this server cannot start replays (no NewRun)")
@@ -161,6 +155,9 @@ func (s *Server) Start(cfg replay.Config) error {
 		run, err = s.cfg.NewRun(cfg)
 		if err == nil && (run == nil || run.Player == nil || run.Collector == nil) {
 			err = errors.New("web: NewRun returned no player or collector")
+		}
+		if err != nil {
+			err = &startError{err}
 		}
 	}
 	s.mu.Lock()
@@ -180,7 +177,7 @@ func (s *Server) Start(cfg replay.Config) error {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
-		_ = run.Player.Run(ctx)
+		_, _ = run.Run(ctx)
 		rs.finish()
 		s.doneOnce.Do(func() { close(s.done) })
 	}()
@@ -199,14 +196,28 @@ func (s *Server) Stop() bool {
 	return true
 }
 
-// Result returns the statistics of the running or last replay, or nil
-// before the first start.
+// Result returns the statistics of the running or last replay, with its
+// thresholds judged, or nil before the first start.
 func (s *Server) Result() *stats.Result {
 	rs := s.current()
 	if rs == nil {
 		return nil
 	}
-	return rs.run.Collector.Snapshot()
+	return rs.run.Result()
+}
+
+// Metrics returns a handler serving the running or last replay's metrics
+// in the Prometheus exposition format (amp replay --web --metrics); before
+// the first start it serves none.
+func (s *Server) Metrics() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rs := s.current()
+		if rs == nil {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			return
+		}
+		prom.Handler(rs.run.Collector).ServeHTTP(w, r)
+	})
 }
 
 // Close stops any running replay (gracefully, then killing what is still in
@@ -319,7 +330,7 @@ func crossSite(r *http.Request) bool {
 
 // runState is one started replay and what the UI derived from it.
 type runState struct {
-	run     *Run
+	run     *replay.Run
 	gen     int
 	cancel  context.CancelFunc
 	started time.Time
@@ -332,7 +343,7 @@ type runState struct {
 	live   liveCache
 }
 
-func newRunState(run *Run, cfg replay.Config, gen int, cancel context.CancelFunc) *runState {
+func newRunState(run *replay.Run, cfg replay.Config, gen int, cancel context.CancelFunc) *runState {
 	return &runState{run: run, cfg: cfg, gen: gen, cancel: cancel, started: time.Now(), done: make(chan struct{})}
 }
 
@@ -397,4 +408,27 @@ func (s *Server) targetAllowed(host string) bool {
 		}
 	}
 	return false
+}
+
+// startError is why a start failed, described in the words of the start
+// form: its fields where the error names replay.Config fields.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return replay.DescribeError(e.err, formField) }
+func (e *startError) Unwrap() error { return e.err }
+
+// formField names a replay.Config field as the start form and Locust's API
+// do; fields the command line set keep their names.
+func formField(field string) string {
+	switch field {
+	case "Users":
+		return "number of users"
+	case "Rate":
+		return "spawn rate"
+	case "Duration":
+		return "run time"
+	case "Host", "Iterations", "Timeline", "Loop", "Multiple", "Speed", "Think":
+		return strings.ToLower(field)
+	}
+	return field
 }

@@ -219,8 +219,8 @@ func TestSwarmRejectsBadInput(t *testing.T) {
 		{"not a number", url.Values{"user_count": {"ten"}, "spawn_rate": {"x"}}, []string{`user_count "ten": want a whole number`, `spawn_rate "x": want a number`}},
 		{"bad run time", url.Values{"run_time": {"soon"}}, []string{`run_time "soon"`}},
 		// NewRun validates: its message is shown as it is.
-		{"zero users", url.Values{"user_count": {"0"}}, []string{"--users 0: want at least 1"}},
-		{"bad host", url.Values{"host": {"ftp://x"}}, []string{"--host ftp://x"}},
+		{"zero users", url.Values{"user_count": {"0"}}, []string{"number of users 0: want at least 1"}},
+		{"bad host", url.Values{"host": {"ftp://x"}}, []string{"host ftp://x"}},
 	}
 	for _, tc := range tests {
 		code, rep := postForm(t, base, "/swarm", tc.form)
@@ -239,7 +239,7 @@ func TestSwarmRejectsBadInput(t *testing.T) {
 	}
 	// The page shows why the last start failed.
 	_, body := get(t, base, "/api/state")
-	if !strings.Contains(body, `"message":"--host ftp://x`) {
+	if !strings.Contains(body, `"message":"host ftp://x`) {
 		t.Errorf("/api/state does not carry the start error: %.300s", body)
 	}
 }

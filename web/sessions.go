@@ -2,7 +2,6 @@ package web
 
 import (
 	"cmp"
-	"net/url"
 	"slices"
 	"sort"
 	"sync"
@@ -77,8 +76,8 @@ func (ri *recordingIndex) summarise() recordingSummary {
 	var first, last time.Time
 	for _, s := range rec.Sessions {
 		for _, e := range s.Exchanges {
-			if u, err := url.Parse(e.Request.URL); err == nil && u.Host != "" {
-				hosts[u.Host]++
+			if h := e.Request.Host(); h != "" {
+				hosts[h]++
 			}
 		}
 		if st := s.Start(); !st.IsZero() && (first.IsZero() || st.Before(first)) {
@@ -141,23 +140,7 @@ func (ri *recordingIndex) page(offset, limit int) sessionsReply {
 	return out
 }
 
-func label(e *capture.Exchange) string { return e.Request.Method + " " + pathOf(e.Request.URL) }
-
-// pathOf returns the path and query of a recorded URL.
-func pathOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return raw
-	}
-	p := u.EscapedPath()
-	if p == "" {
-		p = "/"
-	}
-	if u.RawQuery != "" {
-		p += "?" + u.RawQuery
-	}
-	return p
-}
+func label(e *capture.Exchange) string { return e.Request.Method + " " + e.Request.Target() }
 
 // exchangeRow is one request of a session.
 type exchangeRow struct {
@@ -206,10 +189,7 @@ func (ri *recordingIndex) detail(i int) (sessionDetail, bool) {
 			d.Truncated = true
 			break
 		}
-		host := ""
-		if u, err := url.Parse(e.Request.URL); err == nil {
-			host = u.Host
-		}
+		host := e.Request.Host()
 		bytes := max(e.Response.BodySize, int64(len(e.Response.Body)))
 		flags := ""
 		if e.Flags != 0 {
@@ -217,7 +197,7 @@ func (ri *recordingIndex) detail(i int) (sessionDetail, bool) {
 		}
 		d.Exchanges = append(d.Exchanges, exchangeRow{
 			OffsetMS: round2(float64(e.Start.Sub(start)) / 1e6), Method: e.Request.Method, Host: host,
-			Path: pathOf(e.Request.URL), Name: ri.namer.Name(e.Request.Method, e.Request.URL),
+			Path: e.Request.Target(), Name: ri.namer.Name(e.Request.Method, e.Request.URL),
 			Status: e.Response.Status, DurationMS: round2(float64(e.Duration) / 1e6), Bytes: bytes,
 			Flags: flags, Error: e.Error,
 		})

@@ -1,12 +1,10 @@
 package web
 
 import (
-	"encoding/json"
 	"math"
 	"sort"
 	"time"
 
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
 )
@@ -23,26 +21,26 @@ const (
 // liveView is the page's picture of a run, sent by /api/state and
 // /api/events; the Locust JSON is built from it too.
 type liveView struct {
-	Run       int              `json:"run"`    // runs started; 0 = none yet
-	Resets    int              `json:"resets"` // Reset stats of this run
-	State     string           `json:"state"`
-	Model     string           `json:"model"` // closed or timeline
-	Host      string           `json:"host"`
-	Users     int              `json:"users"`  // running now
-	Target    int              `json:"target"` // asked for
-	Peak      int              `json:"peak"`   // most users at once
-	Rate      float64          `json:"spawn_rate"`
-	Multiple  float64          `json:"multiple"`
-	Speed     float64          `json:"speed"`
-	ElapsedS  float64          `json:"elapsed_s"`
-	DurationS float64          `json:"duration_s"` // 0: until stopped
-	Message   string           `json:"message,omitempty"`
-	Totals    row              `json:"totals"`
-	Endpoints []row            `json:"endpoints"`
-	Errors    []errorRow       `json:"errors"`
-	Skipped   map[string]int64 `json:"skipped,omitempty"`
-	Current   currentPcts      `json:"current"`
-	Series    []point          `json:"series"`
+	Run       int                `json:"run"`    // runs started; 0 = none yet
+	Resets    int                `json:"resets"` // Reset stats of this run
+	State     string             `json:"state"`
+	Model     string             `json:"model"` // closed or timeline
+	Host      string             `json:"host"`
+	Users     int                `json:"users"`  // running now
+	Target    int                `json:"target"` // asked for
+	Peak      int                `json:"peak"`   // most users at once
+	Rate      float64            `json:"spawn_rate"`
+	Multiple  float64            `json:"multiple"`
+	Speed     float64            `json:"speed"`
+	ElapsedS  float64            `json:"elapsed_s"`
+	DurationS float64            `json:"duration_s"` // 0: until stopped
+	Message   string             `json:"message,omitempty"`
+	Totals    row                `json:"totals"`
+	Endpoints []row              `json:"endpoints"`
+	Errors    []stats.ErrorStats `json:"errors"`
+	Skipped   map[string]int64   `json:"skipped,omitempty"`
+	Current   currentPcts        `json:"current"`
+	Series    []point            `json:"series"`
 
 	res *stats.Result
 }
@@ -70,16 +68,6 @@ type row struct {
 	Slowdown *stats.Slowdown `json:"slowdown,omitempty"`
 
 	st *stats.Stats
-}
-
-// errorRow is one failure reason of one endpoint.
-type errorRow struct {
-	Method    string    `json:"method"`
-	Name      string    `json:"name"`
-	Reason    string    `json:"reason"`
-	Count     int64     `json:"count"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
 }
 
 // currentPcts are the response time percentiles of the last 10 seconds.
@@ -120,7 +108,7 @@ type countSample struct {
 func (s *Server) readyView() *liveView {
 	d := s.startBase()
 	v := &liveView{State: string(replay.StateReady), Model: model(d), Host: d.Host, Target: d.Users, Rate: d.Rate,
-		Multiple: d.Multiple, Speed: d.Speed, DurationS: d.Duration.Seconds(), Endpoints: []row{}, Errors: []errorRow{},
+		Multiple: d.Multiple, Speed: d.Speed, DurationS: d.Duration.Seconds(), Endpoints: []row{}, Errors: []stats.ErrorStats{},
 		Series: []point{}}
 	v.Totals.Name = "Aggregated"
 	return v
@@ -146,7 +134,7 @@ func (rs *runState) view() *liveView {
 		Run: rs.gen, Resets: rs.resets, State: string(st.State), Model: model(rs.cfg), Host: rs.cfg.Host,
 		Users: st.Users, Target: st.Target, Rate: st.Rate, Multiple: rs.cfg.Multiple, Speed: rs.cfg.Speed,
 		ElapsedS: math.Round(elapsed.Seconds()*10) / 10, DurationS: rs.cfg.Duration.Seconds(),
-		Peak: res.Users, Skipped: res.Skipped, Endpoints: []row{}, Errors: []errorRow{}, Series: []point{}, res: res,
+		Peak: res.Users, Skipped: res.Skipped, Endpoints: []row{}, Errors: []stats.ErrorStats{}, Series: []point{}, res: res,
 	}
 	if rs.cfg.Timeline {
 		v.Target = st.Users
@@ -166,10 +154,7 @@ func (rs *runState) view() *liveView {
 		e := &res.Endpoints[i]
 		v.Endpoints = append(v.Endpoints, newRow(e.Method, e.Name, e.Label(), &e.Stats, rate))
 	}
-	for _, e := range res.Errors {
-		v.Errors = append(v.Errors, errorRow{Method: e.Method, Name: e.Name, Reason: e.Reason, Count: e.Count,
-			FirstSeen: e.FirstSeen, LastSeen: e.LastSeen})
-	}
+	v.Errors = append(v.Errors, res.Errors...)
 	nowSec := now.Unix()
 	for _, p := range res.Series {
 		if !finished && p.T >= nowSec { // the second still filling up
@@ -179,7 +164,7 @@ func (rs *runState) view() *liveView {
 			Failures: p.Failures, Avg: round2(p.AvgMS), P50: round2(p.P50MS), P95: round2(p.P95MS), P99: round2(p.P99MS)})
 	}
 	if rs.live.pctSec != nowSec || rs.live.view == nil {
-		rs.live.cur = windowPercentiles(res.Series, nowSec-int64(currentWindow/time.Second), nowSec)
+		rs.live.cur = windowPercentiles(res, nowSec-int64(currentWindow/time.Second), nowSec)
 		rs.live.pctSec = nowSec
 	}
 	v.Current = rs.live.cur
@@ -231,42 +216,11 @@ func newRow(method, name, key string, s *stats.Stats, rate func(string) (float64
 	return r
 }
 
-// windowPercentiles merges the per-second histograms of [from, to) and
-// returns their p50 and p95. The histograms are only reachable through the
-// series' JSON encoding (Point.MarshalJSON), which is decoded here; should
-// that fail, the percentiles of the last second with requests are used.
-func windowPercentiles(series []stats.Point, from, to int64) currentPcts {
-	var h *hdr.PackedHistogram
-	var last currentPcts
-	for _, p := range series {
-		if p.T < from || p.T >= to || p.Requests == 0 {
-			continue
-		}
-		last = currentPcts{P50: p.P50MS, P95: p.P95MS}
-		b, err := json.Marshal(p)
-		if err != nil {
-			return last
-		}
-		var enc struct {
-			HDR string `json:"hdr"`
-		}
-		if json.Unmarshal(b, &enc) != nil || enc.HDR == "" {
-			continue
-		}
-		ph, err := hdr.DecodePacked([]byte(enc.HDR))
-		if err != nil {
-			continue
-		}
-		if h == nil {
-			h = ph
-		} else {
-			h.Merge(ph)
-		}
-	}
-	if h == nil || h.TotalCount() == 0 {
-		return currentPcts{P50: round2(last.P50), P95: round2(last.P95)}
-	}
-	return currentPcts{P50: round2(float64(h.ValueAtPercentile(50)) / 1000), P95: round2(float64(h.ValueAtPercentile(95)) / 1000)}
+// windowPercentiles returns the p50 and p95 of the tasks done in the Unix
+// seconds [from, to), zeros if there were none.
+func windowPercentiles(res *stats.Result, from, to int64) currentPcts {
+	ps := res.WindowPercentiles(from, to, 50, 95)
+	return currentPcts{P50: round2(ps[0]), P95: round2(ps[1])}
 }
 
 func model(c replay.Config) string {

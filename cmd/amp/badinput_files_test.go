@@ -89,7 +89,7 @@ func writeRunResult(t *testing.T, path, runID, shard string, n int) {
 		r.Record(ep, &s)
 	}
 	r.Flush()
-	if err := c.Snapshot().WriteJSONFile(path); err != nil {
+	if _, err := (stats.Files{JSON: path}).Write(c.Snapshot()); err != nil {
 		t.Fatal(err)
 	}
 }

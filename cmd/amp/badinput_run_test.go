@@ -58,7 +58,7 @@ func TestBadInputRun(t *testing.T) {
 		{"--dry-run with --json", replayArgs("--dry-run", "--json", filepath.Join(dir, "r.json")), "--dry-run has no effect here"},
 		{"--multiple over the limit", replayArgs("--timeline", "--multiple", "1e+06"), "--multiple 1e+06: want a factor > 0 and at most 10000"},
 		{"--fail-if on an unknown endpoint", replayArgs("--fail-if", "GET /artcles: p(95)<500"), `--fail-if "GET /artcles: p(95)<500": the replay sends no endpoint "GET /artcles" (did you mean "GET /articles"?)`},
-		{"step stages lasting 0s", replayArgs("--stages", "0s:10"), "--stages: the stages last 0s in all"},
+		{"step stages lasting 0s", replayArgs("--stages", "0s:10"), "--stages last 0s in all"},
 		{"stages with a negative duration", replayArgs("--stages", "-1s:10"), `--stages "-1s:10"`},
 		{"--web-token too short", replayArgs("--web", "--web-token", "abc"), "--web-token: want at least 8 characters"},
 		{"--web with a bad address", replayArgs("--web=nowhere"), `want HOST:PORT, got "nowhere"`},

@@ -118,18 +118,19 @@ func runDemo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	setup := &replaySetup{rec: rec, path: output, namer: namer, autoConns: true, errw: errw}
+	setup := &replaySetup{rec: rec, path: output, errw: errw,
+		opts: replay.RunOptions{Name: namer.Name, FileLimit: openFileLimit(), Recording: output}}
 	fmt.Fprintf(out, "4. replaying %s as %d users (%g started per second) for %v against %s;\n"+
 		"   each user logs in with its own session, CSRF tokens and article ids (correlated live)\n\n",
 		output, users, rate, duration, siteURL)
 	if c.IsSet("web") {
-		return serveWeb(c, setup, cfg, nil, true, false)
+		return serveWeb(c, setup, cfg, true, false)
 	}
 	run, err := setup.newRun(cfg)
 	if err != nil {
 		return err
 	}
-	res := play(ctx, run.Player, run.Collector, cfg, nil, false, c.Bool("quiet"), out, errw)
+	res := play(ctx, run, c.Bool("quiet"), out, errw)
 	if err := finish(c, res, nil); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

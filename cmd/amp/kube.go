@@ -196,11 +196,11 @@ func runKubeJob(c *cli.Context) error {
 	// The replay flags: checked as amp replay checks them, for shard 0.
 	cfg, err := replayConfig(c)
 	if err != nil {
-		return usageError("kube job: %s", oneLine(err))
+		return usageError("kube job: %s", describeReplay(err))
 	}
 	cfg.Shard, cfg.Shards, cfg.StartAt = 0, max(kc.Shards, 1), kc.StartAt
 	if err := cfg.Validate(); err != nil {
-		return usageError("kube job: %s", oneLine(err))
+		return usageError("kube job: %s", describeReplay(err))
 	}
 	switch {
 	case !cfg.Timeline && cfg.Users < kc.Shards:

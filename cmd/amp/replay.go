@@ -8,12 +8,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ampload/amp/capture"
@@ -104,14 +102,19 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	cfg := replay.DefaultConfig()
 	var err error
 	cfg.Host = c.String("host")
-	cfg.Map = multi(c, "map")
+	for _, m := range multi(c, "map") {
+		hm, err := replay.ParseHostMap(m)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Map = append(cfg.Map, hm)
+	}
 	cfg.Insecure = c.Bool("insecure")
 	cfg.Users = c.Int("users")
 	cfg.Rate = c.Float64("rate")
 	cfg.Duration = c.Duration("duration")
 	cfg.Iterations = c.Int("iterations")
 	cfg.Speed = c.Float64("speed")
-	cfg.MaxThink = c.Duration("max-think")
 	if st := c.String("stages"); st != "" {
 		stages, err := replay.ParseStages(st)
 		if err != nil {
@@ -138,7 +141,13 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 		}
 		cfg.Checks = append(cfg.Checks, ck)
 	}
-	cfg.Headers = multi(c, "header")
+	for _, h := range multi(c, "header") {
+		f, err := replay.ParseHeader(h)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Headers = append(cfg.Headers, f)
+	}
 	cfg.MaxConns = c.Int("max-conns")
 	cfg.DataFile = c.String("data")
 	cfg.KeepClientValues = c.Bool("keep-client-values")
@@ -162,9 +171,10 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 			return cfg, fmt.Errorf("--start-at %q: want an RFC3339 time such as 2026-11-26T12:00:00Z", at)
 		}
 	}
-	if cfg.Think, cfg.ThinkTime, err = replay.ParseThink(c.String("think")); err != nil {
+	if cfg.Think, err = replay.ParseThink(c.String("think")); err != nil {
 		return cfg, err
 	}
+	cfg.Think.Max = c.Duration("max-think")
 	if cfg.Loop && cfg.Duration == 0 {
 		return cfg, errors.New("--loop needs --duration (or stop it with Ctrl-C)")
 	}
@@ -175,93 +185,130 @@ func runReplay(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError("replay: want one recording file, got %d arguments (run 'amp replay --help')", c.NArg())
 	}
+	setup, cfg, bindings, err := prepareReplay(c)
+	if err != nil {
+		return err
+	}
+	if p := c.String("cpuprofile"); p != "" {
+		stop, err := startCPUProfile(p)
+		if err != nil {
+			return usageError("replay: --cpuprofile: %v", err)
+		}
+		defer stop()
+	}
+	if c.IsSet("web") {
+		return serveWeb(c, setup, cfg, c.Bool("autostart"), c.Bool("autostart"))
+	}
+	run, err := setup.newRun(cfg)
+	if err != nil {
+		return err
+	}
+	if setup.valid.only {
+		if v := run.Verification; v != nil && (len(v.Differs) > 0 || len(v.Errors) > 0) {
+			return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --validate: %s of %d differ from the recording",
+				plural(len(v.Differs)+len(v.Errors), "request"), v.Requests)}
+		}
+		return nil
+	}
+	if !setup.checked {
+		if err := setup.check(c, cfg, run.Plan); err != nil {
+			return err
+		}
+	}
+	if c.Bool("dry-run") {
+		printData(c.App.Writer, cfg, bindings)
+		return printPlan(c.App.Writer, setup.path, cfg, run.Plan)
+	}
+	printReplayStart(c, setup.path, cfg, run.Plan)
+	if addr := c.String("metrics"); addr != "" {
+		stop, err := serveMetrics(c.App.Writer, addr, prom.Handler(run.Collector))
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	res := play(c.Context, run, c.Bool("quiet"), c.App.Writer, c.App.ErrWriter)
+	printRuleCounts(c.App.Writer, run.Player.RuleCounts())
+	if err := run.Player.Err(); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "amp: the run stopped early: %s\n", describeReplay(err))
+	}
+	return finish(c, res, setup.opts.Thresholds)
+}
+
+// prepareReplay turns amp replay's flags and recording into what every run
+// of it shares, refusing bad input before anything is sent.
+func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.DataBinding, error) {
 	cfg, err := replayConfig(c)
 	if err != nil {
-		return usageError("replay: %s", oneLine(err))
+		return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
 	}
 	if err := checkReplayFlags(c, cfg); err != nil {
-		return err
+		return nil, cfg, nil, err
 	}
 	namer, err := stats.NewNamer(multi(c, "name"))
 	if err != nil {
-		return usageError("replay: --name: %v", err)
+		return nil, cfg, nil, usageError("replay: --name: %v", err)
 	}
 	ths, err := failIf(c)
 	if err != nil {
-		return err
+		return nil, cfg, nil, err
 	}
-
 	path := c.Args().First()
 	if err := checkOutputs("replay", []string{path, c.String("rules"), c.String("data")}, resultFiles(c), outfile.Output{Flag: "--cpuprofile", Path: c.String("cpuprofile")},
 		outfile.Output{Flag: "--save-rules", Path: c.String("save-rules")}); err != nil {
-		return err
+		return nil, cfg, nil, err
 	}
+	valid, err := validationOf(c)
+	if err != nil {
+		return nil, cfg, nil, err
+	}
+	if valid.rulesFrom != "" {
+		if cfg.Rules, err = replay.LoadRules(valid.rulesFrom); err != nil {
+			return nil, cfg, nil, usageError("replay: --rules %s: %s", valid.rulesFrom, oneLine(err))
+		}
+	}
+	rec, err := loadReplayRecording(c, path)
+	if err != nil {
+		return nil, cfg, nil, err
+	}
+	data, bindings, err := replay.PrepareData(cfg, rec.Sessions)
+	if err != nil {
+		return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
+	}
+	cfg.Data = data
+	setup := &replaySetup{rec: rec, path: path, valid: valid, ctx: c.Context, out: c.App.Writer, errw: c.App.ErrWriter,
+		opts: replay.RunOptions{Name: namer.Name, Validate: valid.only || !valid.skip && valid.rulesFrom == "",
+			Thresholds: ths, AbortOnFail: c.Bool("abort-on-fail"), RunID: c.String("run-id"), Recording: path}}
+	if !c.IsSet("max-conns") {
+		setup.opts.FileLimit = openFileLimit()
+	}
+	if c.IsSet("web") || setup.opts.Validate {
+		// Check before the web UI, or the validation pass, sends anything.
+		if err := setup.check(c, cfg, nil); err != nil {
+			return nil, cfg, nil, err
+		}
+	}
+	return setup, cfg, bindings, nil
+}
+
+// loadReplayRecording reads the recording to replay, warning about a cut
+// or damaged file and refusing one with nothing to replay.
+func loadReplayRecording(c *cli.Context, path string) (*capture.Recording, error) {
 	rec, err := loadRecording(c.Context, path)
 	if err != nil {
 		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
-			return describeReadError(path, err)
+			return nil, describeReadError(path, err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d whole records before it\n", readErrorText(path, err), rec.Exchanges())
 	}
 	if d := damageText(path, rec); d != "" {
 		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; replaying the %d intact records\n", d, rec.Exchanges())
 	}
-	data, bindings, err := replay.PrepareData(cfg, rec.Sessions)
-	if err != nil {
-		return usageError("replay: %s", oneLine(err))
-	}
-	cfg.Data = data
-	if p := c.String("cpuprofile"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			return usageError("replay: --cpuprofile: %v", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return usageError("replay: --cpuprofile: %v", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	valid, err := validationOf(c)
-	if err != nil {
-		return err
-	}
-	setup := &replaySetup{rec: rec, path: path, namer: namer, autoConns: !c.IsSet("max-conns"), errw: c.App.ErrWriter,
-		ctx: c.Context, out: c.App.Writer, valid: valid, runID: c.String("run-id")}
-	if c.IsSet("web") || !valid.skip && valid.rulesFrom == "" {
-		// Check before the web UI, or the validation pass, sends anything.
-		if err := setup.check(c, cfg, ths, nil); err != nil {
-			return err
-		}
-	}
-	if c.IsSet("web") {
-		return serveWeb(c, setup, cfg, ths, c.Bool("autostart"), c.Bool("autostart"))
-	}
-	run, err := setup.newRun(cfg)
-	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return err
-		}
-		return usageError("replay: %s: %v", path, err)
-	}
-	if valid.only {
-		if v := setup.verified; v != nil && (len(v.Differs) > 0 || len(v.Errors) > 0) {
-			return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --validate: %s of %d differ from the recording",
-				plural(len(v.Differs)+len(v.Errors), "request"), v.Requests)}
-		}
-		return nil
-	}
-	plan, col, player := run.Plan, run.Collector, run.Player
-	if valid.skip || valid.rulesFrom != "" {
-		if err := setup.check(c, cfg, ths, plan); err != nil {
-			return err
-		}
-	}
-	if c.Bool("dry-run") {
-		printData(c.App.Writer, cfg, bindings)
-		return printPlan(c.App.Writer, path, cfg, plan)
-	}
+	return rec, nil
+}
+
+// printReplayStart says what the replay is about to do.
+func printReplayStart(c *cli.Context, path string, cfg replay.Config, plan *replay.Plan) {
 	out := c.App.Writer
 	fmt.Fprintf(out, "replaying %s: %s, %s (%d to mapped hosts); %s → %s\n",
 		path, plural(len(plan.Scripts), "session"), plural(plan.Tasks, "request"), plan.Sendable, plan.MainHost, cfg.Host)
@@ -276,22 +323,19 @@ func runReplay(c *cli.Context) error {
 	} else if cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline {
 		fmt.Fprintln(out, "running until Ctrl-C (set --duration or --iterations to stop by itself)")
 	}
+}
 
-	if addr := c.String("metrics"); addr != "" {
-		bound, stop, err := serveMetrics(addr, col)
-		if err != nil {
-			return usageError("replay: --metrics %s: %v", addr, err)
-		}
-		defer stop()
-		fmt.Fprintf(out, "Prometheus metrics on http://%s/metrics\n", bound)
+// startCPUProfile profiles amp itself into path until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
 	}
-
-	res := play(c.Context, player, col, cfg, ths, c.Bool("abort-on-fail"), c.Bool("quiet"), out, c.App.ErrWriter)
-	printRuleCounts(out, plan)
-	if err := player.Err(); err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "amp: the run stopped early: %s\n", oneLine(err))
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
 	}
-	return finish(c, res, ths)
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // finish prints the final report of a run, writes the files asked for and
@@ -315,87 +359,49 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 	if len(failed) > 0 {
 		return fmt.Errorf("replay: %s", strings.Join(failed, "; "))
 	}
-	if failed := res.ThresholdsFailed(); len(failed) > 0 {
-		var names []string
-		for _, f := range failed {
-			names = append(names, f.Expr)
-		}
-		return &exitError{code: exitThreshold, err: fmt.Errorf("replay: %d threshold(s) failed: %s", len(failed), strings.Join(names, ", "))}
+	if err := thresholdError("replay", res); err != nil {
+		return err
 	}
 	return judgeDefaults(c, res, ths)
 }
 
 // replaySetup is what every replay of one recording shares; newRun builds
-// the plan, statistics and player of one run (the web UI starts several).
+// one run (the web UI starts several).
 type replaySetup struct {
-	rec       *capture.Recording
-	path      string
-	namer     *stats.Namer
-	autoConns bool // --max-conns not given: cap connections by the open-file limit
-	errw      io.Writer
-	runID     string // --run-id, or "": one per run
+	rec     *capture.Recording
+	path    string
+	opts    replay.RunOptions
+	valid   validPass // saved rules or the validation pass, before each run
+	checked bool      // check has run
 
-	ctx      context.Context
-	out      io.Writer
-	valid    validPass            // saved rules or the validation pass, before each run
-	verified *replay.Verification // what the last pass found
+	ctx       context.Context
+	out, errw io.Writer
 }
 
-func (s *replaySetup) newRun(cfg replay.Config) (*web.Run, error) {
-	plan, err := replay.NewPlan(s.rec, cfg, s.namer.Name)
+// newRun prepares one run with cfg and says what its preparation did.
+func (s *replaySetup) newRun(cfg replay.Config) (*replay.Run, error) {
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	start := time.Now()
+	run, err := replay.NewRun(ctx, s.rec, cfg, s.opts)
 	if err != nil {
+		return nil, usageError("replay: %s: %s", s.path, describeReplay(err))
+	}
+	if err := s.valid.report(s.out, run, time.Since(start)); err != nil {
 		return nil, err
 	}
-	if s.out != nil {
-		ctx := s.ctx
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		if s.verified, err = s.valid.prepare(ctx, s.out, plan, cfg); err != nil {
-			return nil, err
-		}
+	if cc := run.ConnCap; cc != nil {
+		fmt.Fprintf(s.errw, "amp: %d users could need more connections than the open-file limit (%d) allows: "+
+			"users share %d connections per host (raise ulimit -n for one each, or set --max-conns)\n", cc.Users, cc.Limit, cc.PerTarget)
 	}
-	if s.autoConns && cfg.MaxConns == 0 {
-		// One connection per user, unless the open-file limit forbids it.
-		users := cfg.Users
-		if cfg.Timeline {
-			users = int(float64(len(plan.Scripts))*cfg.Multiple) + 1
-		}
-		if limit := openFileLimit(); limit > 0 && users > limit-1000 {
-			cfg.MaxConns = max(1, (limit-1000)/max(1, len(plan.Hosts)))
-			fmt.Fprintf(s.errw, "amp: %d users could need more connections than the open-file limit (%d) allows: "+
-				"users share %d connections per host (raise ulimit -n for one each, or set --max-conns)\n", users, limit, cfg.MaxConns)
-		}
-	}
-	col := stats.NewCollector(stats.Config{})
-	m := resultConfig(s.path, cfg, plan)
-	m[stats.ConfigRunID] = s.runIDFor(cfg)
-	if s.rec.ID != "" {
-		m[stats.ConfigRecordingID] = s.rec.ID
-	}
-	col.SetConfig(m)
-	player, err := replay.NewPlayer(plan, cfg, col)
-	if err != nil {
-		return nil, err
-	}
-	return &web.Run{Plan: plan, Collector: col, Player: player}, nil
-}
-
-// runIDFor returns the id of a run with cfg: --run-id, or one derived from
-// the shared start of a sharded run (equal in all its shards), or a random one.
-func (s *replaySetup) runIDFor(cfg replay.Config) string {
-	switch {
-	case s.runID != "":
-		return s.runID
-	case cfg.Shards > 1 && !cfg.StartAt.IsZero():
-		return stats.SharedRunID(cfg.StartAt.UTC().Format(time.RFC3339Nano), strconv.Itoa(cfg.Shards), s.rec.ID)
-	}
-	return stats.NewRunID()
+	return run, nil
 }
 
 // serveWeb serves the web UI for setup until Ctrl-C (or, with exitWhenDone,
 // until the first replay finishes), then reports the last replay.
-func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, ths []stats.Threshold, autostart, exitWhenDone bool) error {
+func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, autostart, exitWhenDone bool) error {
 	out := c.App.Writer
 	addr := c.Generic("web").(*optionalAddr).addr
 	ln, err := net.Listen("tcp", addr)
@@ -411,6 +417,14 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, ths []stats
 	srv := &http.Server{Handler: ui, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
+	if maddr := c.String("metrics"); maddr != "" {
+		stop, err := serveMetrics(out, maddr, ui.Metrics())
+		if err != nil {
+			ui.Close()
+			return err
+		}
+		defer stop()
+	}
 	query := ""
 	if token != "" {
 		query = "/?token=" + token
@@ -439,7 +453,7 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, ths []stats
 		fmt.Fprintln(out, "no replay was started")
 		return nil
 	}
-	return finish(c, res, ths)
+	return finish(c, res, setup.opts.Thresholds)
 }
 
 // isLoopback reports whether host (a name or an address) is a loopback one.
@@ -484,27 +498,15 @@ func (o *optionalAddr) String() string {
 // IsBoolFlag lets the flag stand alone.
 func (o *optionalAddr) IsBoolFlag() bool { return true }
 
-// play runs the player until it ends, showing the live console, handling a
-// second Ctrl-C and --abort-on-fail, and returns the final result.
-func play(ctx context.Context, p *replay.Player, col *stats.Collector, cfg replay.Config, ths []stats.Threshold,
-	abortOnFail, quiet bool, out, errw io.Writer) *stats.Result {
+// play runs the replay until it ends, showing the live console (and
+// Locust's keys on a terminal) and cutting the graceful stop short on a
+// second Ctrl-C, and returns the final result.
+func play(ctx context.Context, run *replay.Run, quiet bool, out, errw io.Writer) *stats.Result {
+	p, cfg := run.Player, run.Config()
 	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-done:
-			return
-		}
+	go onSecondInterrupt(ctx, done, systemInterrupts, func() {
 		fmt.Fprintf(errw, "\namp: stopping: in-flight requests get %v to finish (Ctrl-C again stops at once)\n", cfg.StopTimeout)
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(sig)
-		select {
-		case <-sig:
-			p.Kill()
-		case <-done:
-		}
-	}()
+	}, p.Kill)
 	tty := isTerminal(out)
 	console := stats.NewConsole(out, tty)
 	if tty && !cfg.Timeline && isTerminal(os.Stdin) {
@@ -521,6 +523,9 @@ func play(ctx context.Context, p *replay.Player, col *stats.Collector, cfg repla
 	ticked := make(chan struct{})
 	go func() {
 		defer close(ticked)
+		if quiet {
+			return
+		}
 		tick := time.NewTicker(2 * time.Second)
 		defer tick.Stop()
 		for {
@@ -529,65 +534,21 @@ func play(ctx context.Context, p *replay.Player, col *stats.Collector, cfg repla
 				return
 			case <-tick.C:
 			}
-			res := col.Snapshot()
-			if abortOnFail && len(ths) > 0 {
-				if failed := failedNow(res, ths); failed != "" {
-					fmt.Fprintf(errw, "amp: --abort-on-fail: %s failed, stopping\n", failed)
-					p.Stop()
-				}
+			st := p.Status()
+			note := string(st.State)
+			if st.State == replay.StateSpawning {
+				note = fmt.Sprintf("spawning %d/%d users", st.Users, st.Target)
 			}
-			if !quiet {
-				st := p.Status()
-				note := string(st.State)
-				if st.State == replay.StateSpawning {
-					note = fmt.Sprintf("spawning %d/%d users", st.Users, st.Target)
-				}
-				_ = console.Update(res, stats.Progress{Elapsed: st.Elapsed, Duration: cfg.Duration, Users: st.Users, Note: note})
-			}
+			_ = console.Update(run.Collector.Snapshot(), stats.Progress{Elapsed: st.Elapsed, Duration: cfg.Duration, Users: st.Users, Note: note})
 		}
 	}()
-	_ = p.Run(ctx)
+	res, _ := run.Run(ctx)
 	close(done)
 	<-ticked
-	return col.Snapshot()
-}
-
-// failedNow names the thresholds that fail on a live result.
-func failedNow(res *stats.Result, ths []stats.Threshold) string {
-	var names []string
-	for _, r := range res.CheckThresholds(ths) {
-		if !r.Pass {
-			names = append(names, r.Expr)
-		}
+	if failed := run.Aborted(); len(failed) > 0 {
+		fmt.Fprintf(errw, "amp: --abort-on-fail: %s failed: the run was stopped\n", strings.Join(failed, ", "))
 	}
-	return strings.Join(names, ", ")
-}
-
-// resultConfig is the run's configuration as stored in the result.
-func resultConfig(path string, cfg replay.Config, plan *replay.Plan) map[string]any {
-	m := map[string]any{
-		"recording": path, "host": cfg.Host, "main_host": plan.MainHost,
-		"users": cfg.Users, "rate": cfg.Rate, "duration": cfg.Duration.String(),
-		"iterations": cfg.Iterations, "speed": cfg.Speed, "correlate": !cfg.NoCorrelate,
-		"checks": map[replay.CheckMode]string{replay.CheckAuto: "auto", replay.CheckStatus: "status"}[cfg.CheckMode],
-	}
-	if cfg.Shards > 1 {
-		m["shard"] = fmt.Sprintf("%d/%d", cfg.Shard, cfg.Shards)
-	}
-	if !cfg.StartAt.IsZero() {
-		m["start_at"] = cfg.StartAt.UTC().Format(time.RFC3339)
-	}
-	if cfg.Timeline {
-		m["model"] = "timeline"
-		m["multiple"] = cfg.Multiple
-		m["loop"] = cfg.Loop
-	} else {
-		m["model"] = "closed"
-	}
-	if len(cfg.Map) > 0 {
-		m["map"] = cfg.Map
-	}
-	return m
+	return res
 }
 
 // resultFiles are the result files the command's --json, --csv and --html
@@ -619,18 +580,19 @@ func writeOutputs(out io.Writer, res *stats.Result, files stats.Files) error {
 	return nil
 }
 
-// serveMetrics serves Prometheus /metrics for col on addr until stop, and
-// returns the address it listens on.
-func serveMetrics(addr string, col *stats.Collector) (bound string, stop func(), err error) {
+// serveMetrics serves Prometheus /metrics from h on addr (--metrics) until
+// stop, and says where.
+func serveMetrics(out io.Writer, addr string, h http.Handler) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", nil, err
+		return nil, usageError("replay: --metrics %s: %v", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", prom.Handler(col))
+	mux.Handle("/metrics", h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	return ln.Addr().String(), func() { _ = srv.Close() }, nil
+	fmt.Fprintf(out, "Prometheus metrics on http://%s/metrics\n", ln.Addr())
+	return func() { _ = srv.Close() }, nil
 }
 
 // failIf parses the command's --fail-if thresholds.

@@ -280,17 +280,22 @@ func TestReplayWebAutostart(t *testing.T) {
 	}
 }
 
-// TestReplayMetrics scrapes --metrics during a replay: the request counter
-// and the user gauge move.
+// TestReplayMetrics scrapes --metrics during a replay, from the console and
+// from the web UI: the request counter and the user gauge move.
 func TestReplayMetrics(t *testing.T) {
+	t.Run("console", func(t *testing.T) { testReplayMetrics(t, "--quiet") })
+	t.Run("web", func(t *testing.T) { testReplayMetrics(t, "--web=127.0.0.1:0", "--autostart") })
+}
+
+func testReplayMetrics(t *testing.T, mode ...string) {
 	target := httptest.NewServer(demosite.New(demosite.Config{}))
 	defer target.Close()
 	rec := writeDemoRecording(t)
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(t.Context(), []string{"amp", "replay", rec, "--host", target.URL, "--metrics", "127.0.0.1:0",
-			"--users", "3", "--think", "20ms", "--duration", "3s", "--quiet"}, &stdout, &stderr)
+		done <- run(t.Context(), append([]string{"amp", "replay", rec, "--host", target.URL, "--metrics", "127.0.0.1:0",
+			"--users", "3", "--think", "20ms", "--duration", "3s"}, mode...), &stdout, &stderr)
 	}()
 	addr := regexp.MustCompile(`Prometheus metrics on (http://127\.0\.0\.1:\d+/metrics)`)
 	deadline := time.Now().Add(10 * time.Second)
@@ -337,6 +342,38 @@ func TestReplayMetrics(t *testing.T) {
 	}
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// TestReplayWebPolicy: --web honours --abort-on-fail (a failing threshold
+// stops the UI's replay long before its duration) and refuses --dry-run
+// without sending anything.
+func TestReplayWebPolicy(t *testing.T) {
+	var hits atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+
+	r := runAmp(t, "replay", rec, "--host", target.URL, "--web=127.0.0.1:0", "--dry-run")
+	if r.code != 1 || !strings.Contains(r.stderr, "--dry-run has no effect here") || hits.Load() != 0 {
+		t.Fatalf("--web --dry-run: exit %d, %d requests sent, stderr %q", r.code, hits.Load(), r.stderr)
+	}
+
+	done := make(chan result, 1)
+	go func() {
+		done <- runAmp(t, "replay", rec, "--host", target.URL, "--web=127.0.0.1:0", "--autostart", "--no-validate",
+			"--users", "2", "--think", "20ms", "--duration", "10m", "--fail-if", "rate<0.01", "--abort-on-fail")
+	}()
+	select {
+	case r := <-done:
+		if r.code != exitThreshold || !strings.Contains(r.stderr, "rate<0.01") || hits.Load() == 0 {
+			t.Fatalf("exit %d after %d requests; stdout %q stderr %q", r.code, hits.Load(), r.stdout, r.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("--web --abort-on-fail: the failing replay was not stopped")
 	}
 }
 

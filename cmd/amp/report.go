@@ -48,35 +48,14 @@ func reportCommand() *cli.Command {
 }
 
 func runReport(c *cli.Context) error {
-	args := c.Args().Slice()
-	merge := c.Bool("merge")
-	if len(args) > 0 && args[0] == "merge" { // "amp report merge a.json b.json -o all.json"
-		merge, args = true, args[1:]
-	}
-	switch {
-	case len(args) == 0:
-		return usageError("report: want a result file (or two to compare), got 0 arguments (run 'amp report --help')")
-	case len(args) > 2 && !merge:
-		return usageError("report: want one result, or two to compare, got %d files (use --merge to add up the parts of one run)", len(args))
+	args, merge, compare, err := reportArgs(c)
+	if err != nil {
+		return err
 	}
 	ths, err := failIf(c)
 	if err != nil {
 		return err
 	}
-	compare := len(args) == 2 && !merge
-	if compare {
-		for _, f := range []string{"csv", "html", "json"} {
-			if c.IsSet(f) {
-				return usageError("report: --%s renders one result; comparing two writes no files (render each, or use --merge)", f)
-			}
-		}
-	} else if c.Bool("fail-on-regression") {
-		return usageError("report: --fail-on-regression needs two results to compare")
-	}
-	if c.IsSet("force") && !merge {
-		return usageError("report: --force is for merging results (amp report merge ...)")
-	}
-
 	if err := checkOutputs("report", args, resultFiles(c)); err != nil {
 		return err
 	}
@@ -88,25 +67,9 @@ func runReport(c *cli.Context) error {
 		}
 		results = append(results, r)
 	}
-	out := c.App.Writer
-	quiet := c.Bool("quiet")
-
 	if compare {
-		cmp := stats.Compare(results[0], results[1])
-		if !quiet {
-			if err := cmp.WriteText(out, args[0], args[1]); err != nil {
-				return err
-			}
-		}
-		if err := checkThresholds(c, results[1], ths, quiet); err != nil {
-			return err
-		}
-		if c.Bool("fail-on-regression") && cmp.Regressed {
-			return &exitError{code: exitThreshold, err: fmt.Errorf("report: %s regressed against %s: %s", args[1], args[0], cmp.Verdict)}
-		}
-		return nil
+		return compareResults(c, args, results, ths)
 	}
-
 	res := results[0]
 	if merge {
 		if a, b, dup := outfile.Duplicate(args); dup {
@@ -115,7 +78,6 @@ func runReport(c *cli.Context) error {
 		if err := stats.CheckMerge(results, args, c.Bool("force")); err != nil {
 			return usageError("report: merge: %v", err)
 		}
-		var err error
 		if res, err = stats.Merge(results...); err != nil {
 			return &exitError{code: exitBadInput, err: fmt.Errorf("report: --merge: %v", err)}
 		}
@@ -123,15 +85,63 @@ func runReport(c *cli.Context) error {
 	if len(ths) > 0 {
 		res.CheckThresholds(ths)
 	}
-	if !quiet {
-		if err := stats.NewConsole(out, false).Final(res); err != nil {
+	if !c.Bool("quiet") {
+		if err := stats.NewConsole(c.App.Writer, false).Final(res); err != nil {
 			return err
 		}
 	}
-	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
+	if err := writeOutputs(c.App.Writer, res, resultFiles(c)); err != nil {
 		return &exitError{code: exitBadInput, err: fmt.Errorf("report: %w", err)}
 	}
-	return thresholdError(res)
+	return thresholdError("report", res)
+}
+
+// reportArgs reads amp report's files and mode ("amp report merge a.json
+// b.json" or --merge; two files compare), refusing flags the mode ignores.
+func reportArgs(c *cli.Context) (args []string, merge, compare bool, err error) {
+	args, merge = c.Args().Slice(), c.Bool("merge")
+	if len(args) > 0 && args[0] == "merge" {
+		merge, args = true, args[1:]
+	}
+	switch {
+	case len(args) == 0:
+		return nil, false, false, usageError("report: want a result file (or two to compare), got 0 arguments (run 'amp report --help')")
+	case len(args) > 2 && !merge:
+		return nil, false, false, usageError("report: want one result, or two to compare, got %d files (use --merge to add up the parts of one run)", len(args))
+	}
+	compare = len(args) == 2 && !merge
+	if compare {
+		for _, f := range []string{"csv", "html", "json"} {
+			if c.IsSet(f) {
+				return nil, false, false, usageError("report: --%s renders one result; comparing two writes no files (render each, or use --merge)", f)
+			}
+		}
+	} else if c.Bool("fail-on-regression") {
+		return nil, false, false, usageError("report: --fail-on-regression needs two results to compare")
+	}
+	if c.IsSet("force") && !merge {
+		return nil, false, false, usageError("report: --force is for merging results (amp report merge ...)")
+	}
+	return args, merge, compare, nil
+}
+
+// compareResults prints how the second result differs from the first and
+// judges the second's thresholds and, with --fail-on-regression, the change.
+func compareResults(c *cli.Context, args []string, results []*stats.Result, ths []stats.Threshold) error {
+	quiet := c.Bool("quiet")
+	cmp := stats.Compare(results[0], results[1])
+	if !quiet {
+		if err := cmp.WriteText(c.App.Writer, args[0], args[1]); err != nil {
+			return err
+		}
+	}
+	if err := checkThresholds(c, results[1], ths, quiet); err != nil {
+		return err
+	}
+	if c.Bool("fail-on-regression") && cmp.Regressed {
+		return &exitError{code: exitThreshold, err: fmt.Errorf("report: %s regressed against %s: %s", args[1], args[0], cmp.Verdict)}
+	}
+	return nil
 }
 
 // checkThresholds evaluates ths on r, prints the verdicts, and returns the
@@ -151,12 +161,12 @@ func checkThresholds(c *cli.Context, r *stats.Result, ths []stats.Threshold, qui
 			fmt.Fprintf(c.App.Writer, "%s%s\n", mark, t.Message)
 		}
 	}
-	return thresholdError(r)
+	return thresholdError("report", r)
 }
 
-// thresholdError is the exit-99 error naming the failed thresholds of r and
-// by how much each missed, or nil.
-func thresholdError(r *stats.Result) error {
+// thresholdError is the exit-99 error of command cmd naming the failed
+// thresholds of r and by how much each missed, or nil.
+func thresholdError(cmd string, r *stats.Result) error {
 	failed := r.ThresholdsFailed()
 	if len(failed) == 0 {
 		return nil
@@ -165,8 +175,8 @@ func thresholdError(r *stats.Result) error {
 	for _, t := range failed {
 		msgs = append(msgs, t.Message)
 	}
-	return &exitError{code: exitThreshold, err: fmt.Errorf("report: %d of %d thresholds failed: %s",
-		len(failed), len(r.Thresholds), strings.Join(msgs, "; "))}
+	return &exitError{code: exitThreshold, err: fmt.Errorf("%s: %d of %d thresholds failed: %s",
+		cmd, len(failed), len(r.Thresholds), strings.Join(msgs, "; "))}
 }
 
 // resultErrorText turns a result read error into one line naming the file.

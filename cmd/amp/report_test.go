@@ -35,7 +35,7 @@ func writeResult(t *testing.T, name string, n int, base time.Duration, failEvery
 		r.Record(home, &s)
 	}
 	path := filepath.Join(t.TempDir(), name)
-	if err := c.Snapshot().WriteJSONFile(path); err != nil {
+	if _, err := (stats.Files{JSON: path}).Write(c.Snapshot()); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -237,7 +237,7 @@ func printCorrelations(w io.Writer, rec *capture.Recording) {
 		fmt.Fprintf(w, "\nsession %s: %d correlated values\n", s.ID, len(rules))
 		task := func(i int) string {
 			e := s.Exchanges[i]
-			return fmt.Sprintf("#%d %s %s", i+1, e.Request.Method, requestPath(e.Request.URL))
+			return fmt.Sprintf("#%d %s %s", i+1, e.Request.Method, e.Request.Target())
 		}
 		for _, r := range rules {
 			if r.Source.Task < 0 { // made at replay: by the client, from --data
@@ -254,17 +254,6 @@ func printCorrelations(w io.Writer, rec *capture.Recording) {
 		fmt.Fprintln(w, "\nno correlated values: every request can be replayed as recorded")
 	}
 	fmt.Fprintln(w)
-}
-
-// requestPath drops the scheme and host of an absolute URL.
-func requestPath(u string) string {
-	if _, rest, ok := strings.Cut(u, "://"); ok {
-		if i := strings.IndexAny(rest, "/?"); i >= 0 {
-			return rest[i:]
-		}
-		return "/"
-	}
-	return u
 }
 
 func abbreviate(s string, n int) string {

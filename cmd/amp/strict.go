@@ -161,7 +161,7 @@ func checkReplayFlags(c *cli.Context, cfg replay.Config) error {
 		why  string
 	}
 	web := set("web")
-	thinkFixed := cfg.Think != replay.ThinkRecorded
+	thinkFixed := cfg.Think.Mode != replay.ThinkRecorded
 	rules := []rule{
 		{set("multiple") && !cfg.Timeline, "--multiple", "copies sessions on the timeline: add --timeline"},
 		{set("autostart") && !web, "--autostart", "starts the web UI's replay: add --web"},
@@ -192,7 +192,7 @@ func hasHTTPS(cfg replay.Config) bool {
 		return true
 	}
 	for _, m := range cfg.Map {
-		if _, nu, _ := strings.Cut(m, "="); strings.HasPrefix(strings.ToLower(nu), "https://") {
+		if strings.HasPrefix(strings.ToLower(m.To), "https://") {
 			return true
 		}
 	}
@@ -274,15 +274,16 @@ func warnUnmatchedMaps(c *cli.Context, cfg replay.Config, plan *replay.Plan) {
 // check does what can be checked before a run on its plan (nil: make
 // one): endpoint thresholds name endpoints the replay sends, and --map rules
 // match a recorded host (a warning).
-func (s *replaySetup) check(c *cli.Context, cfg replay.Config, ths []stats.Threshold, plan *replay.Plan) error {
+func (s *replaySetup) check(c *cli.Context, cfg replay.Config, plan *replay.Plan) error {
 	if plan == nil {
 		var err error
-		if plan, err = replay.NewPlan(s.rec, cfg, s.namer.Name); err != nil {
-			return usageError("replay: %s: %v", s.path, err)
+		if plan, err = replay.NewPlan(s.rec, cfg, s.opts.Name); err != nil {
+			return usageError("replay: %s: %s", s.path, describeReplay(err))
 		}
 	}
+	s.checked = true
 	warnUnmatchedMaps(c, cfg, plan)
-	return checkThresholdScopes(ths, plan)
+	return checkThresholdScopes(s.opts.Thresholds, plan)
 }
 
 // webToken returns the token the web UI on addr requires: --web-token, or,

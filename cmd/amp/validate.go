@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -52,38 +51,29 @@ func validationOf(c *cli.Context) (validPass, error) {
 	return v, nil
 }
 
-// prepare applies saved rules or runs the validation pass on plan, and
-// prints what happened. It returns the pass's result (nil if none ran).
-func (v validPass) prepare(ctx context.Context, w io.Writer, plan *replay.Plan, cfg replay.Config) (*replay.Verification, error) {
+// report says what the preparation of run did: the saved rules it applied,
+// or the validation pass it ran (saving its rules with --save-rules).
+func (v validPass) report(w io.Writer, run *replay.Run, took time.Duration) error {
 	if v.rulesFrom != "" {
-		rs, err := replay.LoadRules(v.rulesFrom)
-		if err != nil {
-			return nil, usageError("replay: --rules %s: %s", v.rulesFrom, oneLine(err))
-		}
-		n := replay.ApplyRules(plan, rs)
-		fmt.Fprintf(w, "rules: %s added %s\n", v.rulesFrom, plural(n, "rule"))
-		return nil, nil
+		fmt.Fprintf(w, "rules: %s added %s\n", v.rulesFrom, plural(run.Plan.RulesApplied, "rule"))
+		return nil
 	}
-	if v.skip && !v.only {
-		return nil, nil
+	res := run.Verification
+	if res == nil {
+		return nil
 	}
-	start := time.Now()
-	res, err := replay.Verify(ctx, plan, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("replay: validation pass: %w", err)
-	}
-	printVerification(w, res, time.Since(start))
+	printVerification(w, res, took)
 	if v.saveTo != "" {
 		var b bytes.Buffer
 		if err := replay.SaveRules(&b, res.Rules); err != nil {
-			return res, err
+			return err
 		}
 		if err := os.WriteFile(v.saveTo, b.Bytes(), 0o600); err != nil {
-			return res, fmt.Errorf("replay: --save-rules: %w", err)
+			return fmt.Errorf("replay: --save-rules: %w", err)
 		}
 		fmt.Fprintf(w, "rules saved to %s (use them with --rules %s)\n", v.saveTo, v.saveTo)
 	}
-	return res, nil
+	return nil
 }
 
 // printVerification prints the short table of a validation pass.
@@ -121,8 +111,7 @@ func plural(n int, word string) string {
 // printRuleCounts says how the correlation rules fared in a replay: how
 // often live responses carried their values, and a warning for each rule
 // that never found its value (its requests went out with the recorded one).
-func printRuleCounts(w io.Writer, plan *replay.Plan) {
-	counts := plan.RuleCounts()
+func printRuleCounts(w io.Writer, counts []replay.RuleCount) {
 	if len(counts) == 0 {
 		return
 	}
