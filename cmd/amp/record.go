@@ -9,11 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ampload/amp/capture"
@@ -147,24 +145,12 @@ func runRecord(c *cli.Context) error {
 		status.run(ctx, rec.Stats)
 	}()
 	served := make(chan struct{})
-	go func() { // say why a stop takes a moment; a second Ctrl-C cuts it short
-		select {
-		case <-c.Context.Done():
-		case <-served:
-			return
-		}
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(again)
+	// Say why a stop takes a moment; a second Ctrl-C cuts it short.
+	go onSecondInterrupt(c.Context, served, systemInterrupts, func() {
 		if n := rec.Stats().InFlight; n > 0 {
 			status.println(fmt.Sprintf("amp record: stopping: finishing %d exchanges in flight (up to %v; Ctrl-C again to stop now)", n, cfg.StopTimeout))
 		}
-		select {
-		case <-again:
-			rec.StopNow()
-		case <-served:
-		}
-	}()
+	}, rec.StopNow)
 	serveErr := rec.Serve(c.Context, ln, w)
 	close(served)
 	cancel()
