@@ -65,21 +65,9 @@ func runDemo(c *cli.Context) error {
 		return usageError("demo: --users, --rate and --duration must be positive, --capacity and --latency not negative")
 	}
 
-	// Outputs first: a previous demo's recording is replaced, nothing else.
-	files := resultFiles(c)
-	files.CSV = ""
-	force := c.Bool("force")
-	if !force {
-		if h, err := capture.ReadHeader(output); err == nil && strings.HasPrefix(h.Tool, "amp demo") {
-			force = true
-		}
-	}
-	plan := outfile.Plan{Force: force, Outputs: append([]outfile.Output{{Flag: "-o", Path: output, Kind: outfile.Recording}}, files.Outputs()...)}
-	if err := plan.Check(); err != nil {
-		if _, serr := os.Stat(output); serr == nil && !force && strings.Contains(err.Error(), "already exists") {
-			return usageError("demo: -o %s exists and is not an amp demo recording; nothing was changed (use --force to replace it, or another -o)", output)
-		}
-		return usageError("demo: %v", err)
+	force, err := checkDemoOutputs(c, output)
+	if err != nil {
+		return err
 	}
 
 	// 1. The demo site.
@@ -140,6 +128,28 @@ func runDemo(c *cli.Context) error {
 		return errors.New("demo: the replay sent no request")
 	}
 	return nil
+}
+
+// checkDemoOutputs checks the outputs before anything runs: -o replaces a
+// previous demo's recording (force is then true), nothing else without
+// --force.
+func checkDemoOutputs(c *cli.Context, output string) (force bool, err error) {
+	files := resultFiles(c)
+	files.CSV = ""
+	force = c.Bool("force")
+	if !force {
+		if h, err := capture.ReadHeader(output); err == nil && strings.HasPrefix(h.Tool, "amp demo") {
+			force = true
+		}
+	}
+	plan := outfile.Plan{Force: force, Outputs: append([]outfile.Output{{Flag: "-o", Path: output, Kind: outfile.Recording}}, files.Outputs()...)}
+	if err := plan.Check(); err != nil {
+		if _, serr := os.Stat(output); serr == nil && !force && strings.Contains(err.Error(), "already exists") {
+			return force, usageError("demo: -o %s exists and is not an amp demo recording; nothing was changed (use --force to replace it, or another -o)", output)
+		}
+		return force, usageError("demo: %v", err)
+	}
+	return force, nil
 }
 
 // recordDemo runs the recording proxy in front of the site and drives one
