@@ -28,7 +28,8 @@ type Config struct {
 	// ports; empty means any (HTTP is recognised by content).
 	Ports []uint16
 	// MaxBody is the number of body bytes kept per message; longer ones
-	// are cut and flagged. Zero means packet.DefaultMaxBody.
+	// are cut and flagged. Zero means packet.DefaultMaxBody, for HAR files
+	// too.
 	MaxBody int
 	// Group configures the grouping into sessions.
 	Group capture.GroupConfig
@@ -117,6 +118,9 @@ type pipeline struct {
 // newPipeline sets up the importer, the grouping and the counting in front
 // of sink.
 func newPipeline(cfg Config, sink capture.Sink) (*pipeline, error) {
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = packet.DefaultMaxBody // for HAR files too
+	}
 	p := &pipeline{cfg: cfg, sink: sink}
 	p.group = capture.NewGroupingSink(cfg.Group, capture.SinkFunc(p.write))
 	im, err := packet.NewImporter(packet.Config{Ports: cfg.Ports, MaxBody: cfg.MaxBody}, p.group)
