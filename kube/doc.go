@@ -11,13 +11,26 @@
 //     (ramps line up; a pod scheduled late catches up, because ramps count
 //     from T). A failed shard is not retried (backoffLimitPerIndex 0): a
 //     shard re-run late would no longer be part of the same test;
-//   - a ConfigMap holding the recording (binaryData, mounted read-only at
-//     /recording) when it is small enough (MaxConfigMapRecording), else the
-//     pods fetch Config.RecordingURL themselves;
+//   - a Secret holding the recording (it holds cookies and passwords;
+//     mounted read-only at /recording, readable by the pod's group only)
+//     when it fits (MaxSecretRecording, the API server's 1 MiB); else each
+//     pod's amp replay fetches Config.RecordingURL itself at its start (the
+//     URL, which may grant access, is in the Secret and reaches amp through
+//     an environment variable), or reads it from a PersistentVolumeClaim
+//     mounted read-only (Config.RecordingClaim);
 //   - a headless Service over the pods' "metrics" port, and prometheus.io
 //     scrape annotations on the pods, so that Prometheus (annotation-based
 //     discovery, or a ServiceMonitor/PodMonitor on the labels) scrapes each
 //     shard's live /metrics; sum over pods for the totals.
+//
+// Each pod's memory request and limit come from PodMemory, an estimate from
+// counts of the recording and of the run (Load: exchanges, bytes, the
+// largest session and exchange, sessions in flight per pod), so that a big
+// recording is not OOM-killed; LoadOf takes the counts from a loaded
+// recording, and a session index can give them without loading it.
+//
+// Config.Validate reports each problem as a FieldError naming the Config
+// field, which a command line maps to its flag (FieldError.Text).
 //
 // Results leave the pods through their logs: with --print-result, amp replay
 // ends its output with the result JSON, gzipped and base64-encoded between

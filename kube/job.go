@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ampload/amp/internal/fielderr"
 	"io"
 	"path"
 	"strconv"
@@ -23,15 +24,16 @@ import (
 const (
 	DefaultMetricsPort = 9464
 	DefaultCPU         = "1"
-	DefaultMemory      = "512Mi"
 	DefaultTTL         = 24 * time.Hour
 	DefaultRunAsUser   = 65532 // distroless's nonroot user
 )
 
-// MaxConfigMapRecording is the largest recording Build ships in a
-// ConfigMap. Kubernetes caps a ConfigMap at 1 MiB of data; the rest is left
-// for the object's metadata. Larger recordings are fetched from a URL.
-const MaxConfigMapRecording = 900 << 10
+// MaxSecretRecording is the largest recording Build ships in a Secret: the
+// API server refuses a Secret whose data values add up to more than
+// corev1.MaxSecretSize (1 MiB of decoded bytes; base64 only grows the
+// request). Larger recordings are fetched from a URL or mounted from a
+// volume.
+const MaxSecretRecording = corev1.MaxSecretSize
 
 // MaxNameLength bounds Config.Name: the pods' host names are NAME-INDEX and
 // must stay within a 63-character DNS label.
@@ -45,6 +47,14 @@ const (
 
 // Container is the name of the amp container in each pod.
 const Container = "amp"
+
+// SecretURLKey is the key of the Secret holding Config.RecordingURL, and
+// EnvRecordingURL the variable the pods read it from: a URL that grants
+// access (a signed link, a token in its query) is no plain argument.
+const (
+	SecretURLKey    = "recording-url"
+	EnvRecordingURL = "AMP_RECORDING_URL"
+)
 
 // Label keys set on every object and pod.
 const (
@@ -60,7 +70,7 @@ const (
 
 // Config describes one sharded replay on Kubernetes.
 type Config struct {
-	// Name names the Job, its ConfigMap and its Service; a DNS-1123 label
+	// Name names the Job, its Secret and its Service; a DNS-1123 label
 	// of at most MaxNameLength characters (see DefaultName).
 	Name string
 	// Namespace of the objects; "" leaves it to kubectl (the current one).
@@ -75,23 +85,44 @@ type Config struct {
 	// results merge as one run.
 	RunID string
 
-	// Recording is the recording itself, shipped in a ConfigMap under
-	// RecordingKey; or, when RecordingURL is set, nil: the pods fetch it.
+	// The recording comes from exactly one of three places. Recording is
+	// the recording itself, shipped in a Secret under RecordingKey (it holds
+	// cookies and passwords) and mounted read-only in RecordingDir; at most
+	// MaxSecretRecording bytes.
 	Recording    []byte
-	RecordingKey string // file name in the ConfigMap and in RecordingDir
+	RecordingKey string // file name in the Secret and in RecordingDir
+	// RecordingURL is an http(s) URL each pod's amp replay fetches the
+	// recording from at its start (no init container: the image has no
+	// shell). The URL itself travels in the Secret (SecretURLKey).
 	RecordingURL string
+	// RecordingClaim is a PersistentVolumeClaim holding the recording at
+	// RecordingPath (relative to the volume's root), mounted read-only in
+	// RecordingDir; ReadOnlyMany (or ReadWriteMany) when the shards run on
+	// several nodes.
+	RecordingClaim string
+	RecordingPath  string
 
 	// ReplayArgs are the amp replay flags passed to every shard (--host,
 	// --users, ...), already checked; Build adds --shard, --start-at,
 	// --metrics and --print-result.
 	ReplayArgs []string
+	// Users, Iterations and Timeline are the run's shape as ReplayArgs
+	// give it, for the shard rules: in the closed model (not Timeline)
+	// every pod needs at least one user, and one iteration when Iterations
+	// is set.
+	Users      int
+	Iterations int
+	Timeline   bool
 
 	// MetricsPort is where each pod serves Prometheus /metrics.
 	MetricsPort int
-	// CPU and Memory are each pod's requests (Kubernetes quantities); Memory
-	// is also its limit. No CPU limit: CFS throttling would add latency to
-	// the measurements.
-	CPU, Memory string
+	// CPU is each pod's CPU request (a Kubernetes quantity). No CPU limit:
+	// CFS throttling would add latency to the measurements.
+	CPU string
+	// MemoryRequest and MemoryLimit are each pod's memory request and limit
+	// (Kubernetes quantities; see PodMemory); the limit is at least the
+	// request, and GOMEMLIMIT is 90 % of it.
+	MemoryRequest, MemoryLimit string
 	// TTL is how long the finished Job and its pods (and so their logs) are
 	// kept; 0 keeps them until deleted.
 	TTL time.Duration
@@ -108,86 +139,175 @@ type Config struct {
 	Comment string
 }
 
-// DefaultConfig returns a Config with the defaults of amp kube job.
+// DefaultConfig returns a Config with the defaults of amp kube job. The
+// memory has no default: it depends on the recording (PodMemory).
 func DefaultConfig() Config {
-	return Config{MetricsPort: DefaultMetricsPort, CPU: DefaultCPU, Memory: DefaultMemory, TTL: DefaultTTL}
+	return Config{MetricsPort: DefaultMetricsPort, CPU: DefaultCPU, TTL: DefaultTTL}
 }
 
-// Validate reports every problem of c at once.
+// FieldError is one problem of a Config: the field it is in, the value
+// given and what is wrong, so that a command line can name its own flag.
+// It is replay's FieldError.
+type FieldError = fielderr.Error
+
+// Validate reports every problem of c at once, each a *FieldError (see
+// FieldErrors), joined.
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	bad := func(field, value, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Value: value, Problem: fmt.Sprintf(format, args...)})
+	}
+	q := strconv.Quote
 	if msgs := validation.IsDNS1123Label(c.Name); len(msgs) > 0 {
-		bad("job name %q: %s", c.Name, msgs[0])
+		bad("Name", q(c.Name), "%s", msgs[0])
 	} else if len(c.Name) > MaxNameLength {
-		bad("job name %q is %d characters, more than %d (pod host names add -INDEX)", c.Name, len(c.Name), MaxNameLength)
+		bad("Name", q(c.Name), "%d characters, more than %d (pod host names add -INDEX)", len(c.Name), MaxNameLength)
 	}
 	if c.Namespace != "" {
 		if msgs := validation.IsDNS1123Label(c.Namespace); len(msgs) > 0 {
-			bad("--namespace %q: %s", c.Namespace, msgs[0])
+			bad("Namespace", q(c.Namespace), "%s", msgs[0])
 		}
 	}
 	if c.Image == "" {
-		bad("--image is missing: an image with amp on its PATH")
+		bad("Image", "", "is missing: an image with amp on its PATH")
 	} else if strings.ContainsAny(c.Image, " \t\n") {
-		bad("--image %q contains white space", c.Image)
+		bad("Image", q(c.Image), "contains white space")
 	}
-	if c.Shards < 1 {
-		bad("--shards %d: want at least 1", c.Shards)
+	if err := c.ValidateShards(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.StartAt.IsZero() {
-		bad("no start time")
+		bad("StartAt", "", "is missing")
 	}
-	switch {
-	case c.RecordingURL != "" && c.Recording != nil:
-		bad("both a recording to ship and a recording URL")
-	case c.RecordingURL != "":
-		if !strings.HasPrefix(c.RecordingURL, "http://") && !strings.HasPrefix(c.RecordingURL, "https://") {
-			bad("--recording-url %q: want an http:// or https:// URL", c.RecordingURL)
-		}
-	case len(c.Recording) == 0:
-		bad("no recording")
-	case len(c.Recording) > MaxConfigMapRecording:
-		bad("the recording is %s, more than a ConfigMap holds (%s): serve it over http(s) and give --recording-url",
-			Size(len(c.Recording)), Size(MaxConfigMapRecording))
-	default:
-		if msgs := validation.IsConfigMapKey(c.RecordingKey); len(msgs) > 0 {
-			bad("recording file name %q: %s", c.RecordingKey, msgs[0])
-		}
-	}
+	c.validateRecording(bad)
 	if c.MetricsPort < 1 || c.MetricsPort > 65535 {
-		bad("--metrics-port %d is not a port", c.MetricsPort)
+		bad("MetricsPort", strconv.Itoa(c.MetricsPort), "not a port")
 	}
 	if _, err := resource.ParseQuantity(c.CPU); err != nil {
-		bad("--cpu %q: want a Kubernetes quantity such as 500m or 2", c.CPU)
+		bad("CPU", q(c.CPU), "want a Kubernetes quantity such as 500m or 2")
 	}
-	if q, err := resource.ParseQuantity(c.Memory); err != nil || q.Sign() <= 0 {
-		bad("--memory %q: want a Kubernetes quantity such as 512Mi or 2Gi", c.Memory)
+	req, reqErr := resource.ParseQuantity(c.MemoryRequest)
+	if reqErr != nil || req.Sign() <= 0 {
+		bad("MemoryRequest", q(c.MemoryRequest), "want a Kubernetes quantity such as 512Mi or 2Gi")
 	}
-	if c.TTL < 0 || c.ActiveDeadline < 0 || c.TerminationGrace < 0 {
-		bad("negative TTL, deadline or grace period")
+	lim, limErr := resource.ParseQuantity(c.MemoryLimit)
+	switch {
+	case limErr != nil || lim.Sign() <= 0:
+		bad("MemoryLimit", q(c.MemoryLimit), "want a Kubernetes quantity such as 512Mi or 2Gi")
+	case reqErr == nil && lim.Cmp(req) < 0:
+		bad("MemoryLimit", c.MemoryLimit, "less than {MemoryRequest} %s", c.MemoryRequest)
+	}
+	if c.TTL < 0 {
+		bad("TTL", c.TTL.String(), "negative")
+	}
+	if c.ActiveDeadline < 0 {
+		bad("ActiveDeadline", c.ActiveDeadline.String(), "negative")
+	}
+	if c.TerminationGrace < 0 {
+		bad("TerminationGrace", c.TerminationGrace.String(), "negative")
 	}
 	if c.ResultsClaim != "" {
 		if msgs := validation.IsDNS1123Subdomain(c.ResultsClaim); len(msgs) > 0 {
-			bad("--results-pvc %q: %s", c.ResultsClaim, msgs[0])
+			bad("ResultsClaim", q(c.ResultsClaim), "%s", msgs[0])
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// ValidateShards checks the shard rules alone, which need no recording:
+// at least one shard, and in the closed model (not Timeline) at least one
+// user per pod, and one iteration when Iterations is set (amp replay
+// --shard I/N divides them; a pod with none would idle). Validate checks
+// them too.
+func (c Config) ValidateShards() error {
+	var errs []error
+	switch {
+	case c.Shards < 1:
+		errs = append(errs, &FieldError{Field: "Shards", Value: strconv.Itoa(c.Shards), Problem: "want at least 1"})
+	case c.Timeline:
+	default:
+		if c.Users < c.Shards {
+			errs = append(errs, &FieldError{Field: "Users", Value: strconv.Itoa(c.Users),
+				Problem: fmt.Sprintf("fewer than the %d shards: some pods would run no user", c.Shards)})
+		}
+		if c.Iterations > 0 && c.Iterations < c.Shards {
+			errs = append(errs, &FieldError{Field: "Iterations", Value: strconv.Itoa(c.Iterations),
+				Problem: fmt.Sprintf("fewer than the %d shards: some pods would run none", c.Shards)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validateRecording checks that the recording comes from one place, and
+// that place.
+func (c Config) validateRecording(bad func(field, value, format string, args ...any)) {
+	q := strconv.Quote
+	sources := 0
+	for _, set := range []bool{c.Recording != nil, c.RecordingURL != "", c.RecordingClaim != ""} {
+		if set {
+			sources++
+		}
+	}
+	switch {
+	case sources > 1:
+		bad("Recording", "", "has more than one source: give the recording itself, {RecordingURL} or {RecordingClaim}")
+	case c.RecordingURL != "":
+		if !strings.HasPrefix(c.RecordingURL, "http://") && !strings.HasPrefix(c.RecordingURL, "https://") {
+			bad("RecordingURL", q(c.RecordingURL), "want an http:// or https:// URL")
+		}
+	case c.RecordingClaim != "":
+		if msgs := validation.IsDNS1123Subdomain(c.RecordingClaim); len(msgs) > 0 {
+			bad("RecordingClaim", q(c.RecordingClaim), "%s", msgs[0])
+		}
+		p := c.RecordingPath
+		if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+			bad("RecordingPath", q(p), "want the recording's path inside the volume, relative and clean (e.g. shop.amp or recs/shop.amp)")
+		}
+	case len(c.Recording) == 0:
+		bad("Recording", "", "is missing")
+	case len(c.Recording) > MaxSecretRecording:
+		fe := SecretFits(int64(len(c.Recording))).(*FieldError)
+		bad(fe.Field, fe.Value, "%s", fe.Problem)
+	default:
+		if msgs := validation.IsConfigMapKey(c.RecordingKey); len(msgs) > 0 {
+			bad("RecordingKey", q(c.RecordingKey), "%s", msgs[0])
+		}
+	}
+}
+
+// SecretFits reports whether a recording of size bytes fits in the Secret
+// Build ships it in: nil, or the *FieldError naming the alternatives
+// (RecordingURL, RecordingClaim). Check it before reading a large file.
+func SecretFits(size int64) error {
+	if size <= MaxSecretRecording {
+		return nil
+	}
+	return &FieldError{Field: "Recording", Problem: fmt.Sprintf("is %s, more than a Secret holds (%s): serve it over http(s) where the pods can fetch it and add {RecordingURL} URL, or put it on a volume and add {RecordingClaim} CLAIM",
+		Size(size), Size(MaxSecretRecording))}
+}
+
+// Kinds lists the kinds of the objects Build makes of c, for kubectl
+// delete: "job,secret,service".
+func (c Config) Kinds() string {
+	if c.RecordingClaim != "" {
+		return "job,service"
+	}
+	return "job,secret,service"
+}
+
 // Objects are the Kubernetes objects of one sharded run.
 type Objects struct {
-	ConfigMap *corev1.ConfigMap // nil when the pods fetch the recording
-	Service   *corev1.Service
-	Job       *batchv1.Job
-	comment   string
+	Secret  *corev1.Secret // the recording or its URL; nil when it is on a volume
+	Service *corev1.Service
+	Job     *batchv1.Job
+	comment string
 }
 
 // List returns the objects in the order they are applied.
 func (o *Objects) List() []any {
 	var l []any
-	if o.ConfigMap != nil {
-		l = append(l, o.ConfigMap)
+	if o.Secret != nil {
+		l = append(l, o.Secret)
 	}
 	return append(l, o.Service, o.Job)
 }
@@ -213,19 +333,38 @@ func Build(c Config) (*Objects, error) {
 	}
 	o := &Objects{comment: c.Comment}
 
-	recording := c.RecordingURL
+	var recording string
 	var volumes []corev1.Volume
 	var mounts []corev1.VolumeMount
-	if c.RecordingURL == "" {
-		o.ConfigMap = &corev1.ConfigMap{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+	var env []corev1.EnvVar
+	secret := func(key string, data []byte) {
+		o.Secret = &corev1.Secret{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 			ObjectMeta: meta(),
-			BinaryData: map[string][]byte{c.RecordingKey: c.Recording},
+			Type:       corev1.SecretTypeOpaque,
+			Data:       map[string][]byte{key: data},
 			Immutable:  ptr(true),
 		}
+	}
+	switch {
+	case c.RecordingURL != "":
+		secret(SecretURLKey, []byte(c.RecordingURL))
+		recording = "$(" + EnvRecordingURL + ")"
+		env = append(env, corev1.EnvVar{Name: EnvRecordingURL, ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: c.Name}, Key: SecretURLKey},
+		}})
+	case c.RecordingClaim != "":
+		recording = path.Join(RecordingDir, c.RecordingPath)
+		volumes = append(volumes, corev1.Volume{Name: "recording", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: c.RecordingClaim, ReadOnly: true},
+		}})
+		mounts = append(mounts, corev1.VolumeMount{Name: "recording", MountPath: RecordingDir, ReadOnly: true})
+	default:
+		secret(c.RecordingKey, c.Recording)
 		recording = path.Join(RecordingDir, c.RecordingKey)
 		volumes = append(volumes, corev1.Volume{Name: "recording", VolumeSource: corev1.VolumeSource{
-			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: c.Name}},
+			// Readable by the pod's group (FSGroup) only.
+			Secret: &corev1.SecretVolumeSource{SecretName: c.Name, DefaultMode: ptr(int32(0o440))},
 		}})
 		mounts = append(mounts, corev1.VolumeMount{Name: "recording", MountPath: RecordingDir, ReadOnly: true})
 	}
@@ -252,16 +391,16 @@ func Build(c Config) (*Objects, error) {
 	}
 	args = append(args, c.ReplayArgs...)
 
-	mem := resource.MustParse(c.Memory)
-	env := []corev1.EnvVar{
+	memReq, memLim := resource.MustParse(c.MemoryRequest), resource.MustParse(c.MemoryLimit)
+	env = append([]corev1.EnvVar{
 		// The Job controller sets this too; declaring it makes the
 		// $(JOB_COMPLETION_INDEX) in args explicit.
 		{Name: "JOB_COMPLETION_INDEX", ValueFrom: &corev1.EnvVarSource{
 			FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['" + AnnotationIndex + "']"},
 		}},
 		// Let the Go GC work harder before the memory limit kills the pod.
-		{Name: "GOMEMLIMIT", Value: strconv.FormatInt(mem.Value()/10*9, 10)},
-	}
+		{Name: "GOMEMLIMIT", Value: strconv.FormatInt(memLim.Value()/10*9, 10)},
+	}, env...)
 
 	port := int32(c.MetricsPort)
 	o.Service = &corev1.Service{
@@ -304,8 +443,8 @@ func Build(c Config) (*Objects, error) {
 			Env:     env,
 			Ports:   []corev1.ContainerPort{{Name: "metrics", ContainerPort: port, Protocol: corev1.ProtocolTCP}},
 			Resources: corev1.ResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(c.CPU), corev1.ResourceMemory: mem},
-				Limits:   corev1.ResourceList{corev1.ResourceMemory: mem},
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(c.CPU), corev1.ResourceMemory: memReq},
+				Limits:   corev1.ResourceList{corev1.ResourceMemory: memLim},
 			},
 			VolumeMounts: mounts,
 			SecurityContext: &corev1.SecurityContext{
@@ -419,15 +558,15 @@ func DefaultName(recording string) string {
 	return name
 }
 
-// Size formats a byte count for messages: 900 KiB, 5.2 MiB.
-func Size(n int) string {
+// Size formats a byte count for messages: 900 KiB, 5.2 MiB, 1 MiB.
+func Size(n int64) string {
 	switch {
 	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+		return strings.TrimSuffix(strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64), ".0") + " MiB"
 	case n >= 1<<10:
-		return strconv.Itoa(n>>10) + " KiB"
+		return strconv.FormatInt(n>>10, 10) + " KiB"
 	}
-	return strconv.Itoa(n) + " B"
+	return strconv.FormatInt(n, 10) + " B"
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -2,8 +2,10 @@ package kube_test
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"github.com/ampload/amp/internal/fielderr"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,6 +41,8 @@ func testConfigs() map[string]kube.Config {
 	small.Recording = []byte("\x89AMP\r\n\x1a\n not a real recording, but bytes to ship exactly \x00\xff")
 	small.RecordingKey = "shop.amp"
 	small.ReplayArgs = []string{"--host", "https://staging.shop", "--users", "4000", "--rate", "200", "--duration", "10m0s"}
+	small.Users = 4000
+	small.MemoryRequest, small.MemoryLimit = "512Mi", "640Mi"
 	small.TerminationGrace = 25 * time.Second
 	small.ActiveDeadline = 22 * time.Minute
 	small.Comment = "8 shards of shop.amp\nkubectl create -f THIS.yaml"
@@ -51,11 +55,23 @@ func testConfigs() map[string]kube.Config {
 	url.StartAt = testStart
 	url.RecordingURL = "https://files.example/big.amp?token=x"
 	url.ReplayArgs = []string{"--host", "http://shop.load.svc:8080", "--timeline", "--multiple", "40", "--quiet"}
-	url.CPU, url.Memory = "2500m", "2Gi"
+	url.Timeline = true
+	url.CPU, url.MemoryRequest, url.MemoryLimit = "2500m", "2Gi", "2Gi"
 	url.MetricsPort = 9100
 	url.TTL = 0
 	url.ResultsClaim = "amp-results"
-	return map[string]kube.Config{"configmap": small, "url": url}
+
+	pvc := kube.DefaultConfig()
+	pvc.Name = "amp-week"
+	pvc.Image = "registry.example/amp:1.0"
+	pvc.Shards = 2
+	pvc.StartAt = testStart
+	pvc.RecordingClaim = "recordings"
+	pvc.RecordingPath = "2026-11/week.amp"
+	pvc.ReplayArgs = []string{"--host", "https://staging.shop", "--users", "200", "--iterations", "1000"}
+	pvc.Users, pvc.Iterations = 200, 1000
+	pvc.MemoryRequest, pvc.MemoryLimit = "3Gi", "3840Mi"
+	return map[string]kube.Config{"secret": small, "url": url, "pvc": pvc}
 }
 
 func TestBuildGolden(t *testing.T) {
@@ -90,7 +106,7 @@ func TestBuildGolden(t *testing.T) {
 
 // decoded are the objects read back from a YAML stream.
 type decoded struct {
-	cm  *corev1.ConfigMap
+	sec *corev1.Secret
 	svc *corev1.Service
 	job *batchv1.Job
 }
@@ -107,9 +123,9 @@ func decodeYAML(t *testing.T, data []byte) decoded {
 		}
 		var obj any
 		switch tm.APIVersion + " " + tm.Kind {
-		case "v1 ConfigMap":
-			d.cm = &corev1.ConfigMap{}
-			obj = d.cm
+		case "v1 Secret":
+			d.sec = &corev1.Secret{}
+			obj = d.sec
 		case "v1 Service":
 			d.svc = &corev1.Service{}
 			obj = d.svc
@@ -252,22 +268,48 @@ func validate(t *testing.T, d decoded) {
 		t.Errorf("prometheus.io/port %q, container port %s", got, want)
 	}
 
-	// The ConfigMap, when there is one, is mounted and within its limit.
-	if d.cm != nil {
-		meta(d.cm.ObjectMeta, "configmap")
+	// The Secret, when there is one, is within its limit (the API server
+	// adds up the data values, decoded) and is what the pods read: mounted
+	// when it holds the recording, an environment variable when it holds
+	// its URL.
+	if d.sec != nil {
+		meta(d.sec.ObjectMeta, "secret")
 		size := 0
-		for k, v := range d.cm.BinaryData {
+		for k, v := range d.sec.Data {
 			if msgs := validation.IsConfigMapKey(k); len(msgs) > 0 {
-				t.Errorf("ConfigMap key %q: %v", k, msgs)
+				t.Errorf("Secret key %q: %v", k, msgs)
 			}
-			size += len(k) + len(v)
+			size += len(v)
 		}
-		if size > corev1.MaxSecretSize { // the same 1 MiB cap applies to ConfigMaps
-			t.Errorf("ConfigMap holds %d bytes, over %d", size, corev1.MaxSecretSize)
+		if size > corev1.MaxSecretSize {
+			t.Errorf("Secret holds %d bytes, over %d", size, corev1.MaxSecretSize)
 		}
-		v, ok := volumes["recording"]
-		if !ok || v.ConfigMap == nil || v.ConfigMap.Name != d.cm.Name {
-			t.Errorf("no volume of ConfigMap %s: %+v", d.cm.Name, v)
+		if d.sec.Type != corev1.SecretTypeOpaque || len(d.sec.StringData) != 0 {
+			t.Errorf("Secret type %q, stringData %v", d.sec.Type, d.sec.StringData)
+		}
+		if _, url := d.sec.Data[kube.SecretURLKey]; url {
+			ok := false
+			for _, e := range c.Env {
+				if r := e.ValueFrom; r != nil && r.SecretKeyRef != nil {
+					ok = e.Name == kube.EnvRecordingURL && r.SecretKeyRef.Name == d.sec.Name && r.SecretKeyRef.Key == kube.SecretURLKey
+				}
+			}
+			if !ok {
+				t.Errorf("the Secret's URL is not in the container's environment: %+v", c.Env)
+			}
+		} else {
+			v, ok := volumes["recording"]
+			if !ok || v.Secret == nil || v.Secret.SecretName != d.sec.Name || v.Secret.DefaultMode == nil || *v.Secret.DefaultMode&0o007 != 0 {
+				t.Errorf("no volume of Secret %s readable by the pod's group only: %+v", d.sec.Name, v.Secret)
+			}
+		}
+	}
+	if v, ok := volumes["recording"]; ok && v.PersistentVolumeClaim != nil && !v.PersistentVolumeClaim.ReadOnly {
+		t.Errorf("the recording's claim is mounted writable: %+v", v.PersistentVolumeClaim)
+	}
+	for _, m := range c.VolumeMounts {
+		if m.Name == "recording" && !m.ReadOnly {
+			t.Errorf("the recording is mounted writable: %+v", m)
 		}
 	}
 	for _, e := range errs {
@@ -311,16 +353,41 @@ func TestBuildDecodesAndValidates(t *testing.T) {
 			if c.Env[0].Name != "JOB_COMPLETION_INDEX" || c.Env[0].ValueFrom.FieldRef.FieldPath != "metadata.annotations['batch.kubernetes.io/job-completion-index']" {
 				t.Errorf("env %+v", c.Env[0])
 			}
-			mem := resource.MustParse(cfg.Memory)
-			if c.Env[1].Name != "GOMEMLIMIT" || c.Env[1].Value != fmt.Sprint(mem.Value()/10*9) {
-				t.Errorf("env %+v, want GOMEMLIMIT 90%% of %s", c.Env[1], cfg.Memory)
+			lim := resource.MustParse(cfg.MemoryLimit)
+			if c.Env[1].Name != "GOMEMLIMIT" || c.Env[1].Value != fmt.Sprint(lim.Value()/10*9) {
+				t.Errorf("env %+v, want GOMEMLIMIT 90%% of %s", c.Env[1], cfg.MemoryLimit)
 			}
-			if cfg.RecordingURL != "" {
-				if d.cm != nil {
-					t.Error("a ConfigMap although the pods fetch the recording")
+			if req := c.Resources.Requests[corev1.ResourceMemory]; req.String() != cfg.MemoryRequest {
+				t.Errorf("memory request %s, want %s", req.String(), cfg.MemoryRequest)
+			}
+			if got := c.Resources.Limits[corev1.ResourceMemory]; got.String() != cfg.MemoryLimit {
+				t.Errorf("memory limit %s, want %s", got.String(), cfg.MemoryLimit)
+			}
+			switch {
+			case cfg.RecordingURL != "":
+				if d.sec == nil || string(d.sec.Data[kube.SecretURLKey]) != cfg.RecordingURL || len(d.sec.Data) != 1 {
+					t.Errorf("the Secret does not hold exactly the URL: %+v", d.sec)
 				}
-			} else if got := d.cm.BinaryData[cfg.RecordingKey]; !bytes.Equal(got, cfg.Recording) || len(d.cm.BinaryData) != 1 || len(d.cm.Data) != 0 {
-				t.Errorf("the ConfigMap holds %q, want exactly the recording %q", got, cfg.Recording)
+				if slices.ContainsFunc(c.Args, func(a string) bool { return strings.Contains(a, "token=") }) {
+					t.Errorf("the URL, which may grant access, is in the arguments: %q", c.Args)
+				}
+			case cfg.RecordingClaim != "":
+				if d.sec != nil {
+					t.Error("a Secret although the recording is on a volume")
+				}
+				var v *corev1.PersistentVolumeClaimVolumeSource
+				for _, vol := range d.job.Spec.Template.Spec.Volumes {
+					if vol.Name == "recording" {
+						v = vol.PersistentVolumeClaim
+					}
+				}
+				if v == nil || v.ClaimName != cfg.RecordingClaim {
+					t.Errorf("no volume of claim %s", cfg.RecordingClaim)
+				}
+			default:
+				if got := d.sec.Data[cfg.RecordingKey]; !bytes.Equal(got, cfg.Recording) || len(d.sec.Data) != 1 {
+					t.Errorf("the Secret holds %q, want exactly the recording %q", got, cfg.Recording)
+				}
 			}
 			if cfg.Namespace != "" && (d.job.Namespace != cfg.Namespace || d.svc.Namespace != cfg.Namespace) {
 				t.Errorf("namespace %q/%q, want %q", d.job.Namespace, d.svc.Namespace, cfg.Namespace)
@@ -334,18 +401,21 @@ func TestBuildDecodesAndValidates(t *testing.T) {
 }
 
 func path(cfg kube.Config) string {
-	if cfg.RecordingURL != "" {
-		return cfg.RecordingURL
+	switch {
+	case cfg.RecordingURL != "":
+		return "$(" + kube.EnvRecordingURL + ")"
+	case cfg.RecordingClaim != "":
+		return kube.RecordingDir + "/" + cfg.RecordingPath
 	}
 	return kube.RecordingDir + "/" + cfg.RecordingKey
 }
 
-// TestConfigMapLimit ships the largest recording a ConfigMap takes and
-// refuses one byte more.
-func TestConfigMapLimit(t *testing.T) {
+// TestSecretLimit ships the largest recording a Secret takes and refuses
+// one byte more, naming the alternatives.
+func TestSecretLimit(t *testing.T) {
 	t.Parallel()
-	cfg := testConfigs()["configmap"]
-	cfg.Recording = bytes.Repeat([]byte{0xa5}, kube.MaxConfigMapRecording)
+	cfg := testConfigs()["secret"]
+	cfg.Recording = bytes.Repeat([]byte{0xa5}, kube.MaxSecretRecording)
 	objs, err := kube.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -357,29 +427,101 @@ func TestConfigMapLimit(t *testing.T) {
 	validate(t, decodeYAML(t, y.Bytes()))
 
 	cfg.Recording = append(cfg.Recording, 0)
-	if _, err := kube.Build(cfg); err == nil || !strings.Contains(err.Error(), "more than a ConfigMap holds (900 KiB)") {
-		t.Errorf("Build of a recording over the limit: %v", err)
+	want := "Recording is 1 MiB, more than a Secret holds (1 MiB): serve it over http(s) where the pods can fetch it and add RecordingURL URL, or put it on a volume and add RecordingClaim CLAIM"
+	if _, err := kube.Build(cfg); err == nil || err.Error() != want {
+		t.Errorf("Build of a recording over the limit: %v\nwant %s", err, want)
 	}
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {
 	t.Parallel()
-	cfg := kube.Config{Name: "Bad_Name", Namespace: "-x", Image: "a b", Shards: 0, CPU: "lots", Memory: "0",
-		MetricsPort: 70000, RecordingURL: "ftp://x", ResultsClaim: "UPPER"}
+	cfg := kube.Config{Name: "Bad_Name", Namespace: "-x", Image: "a b", Shards: 0, CPU: "lots", MemoryRequest: "0", MemoryLimit: "1Gi",
+		MetricsPort: 70000, RecordingURL: "ftp://x", ResultsClaim: "UPPER", TTL: -time.Second}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{`job name "Bad_Name"`, `--namespace "-x"`, `--image "a b"`, "--shards 0", "no start time",
-		`--recording-url "ftp://x"`, "--metrics-port 70000", `--cpu "lots"`, `--memory "0"`, `--results-pvc "UPPER"`} {
+	wants := []string{`Name "Bad_Name": a lowercase RFC 1123 label`, `Namespace "-x": `, `Image "a b": contains white space`, "Shards 0: want at least 1",
+		"StartAt is missing", `RecordingURL "ftp://x": want an http:// or https:// URL`, "MetricsPort 70000: not a port",
+		`CPU "lots": want a Kubernetes quantity`, `MemoryRequest "0": want a Kubernetes quantity`, `ResultsClaim "UPPER": `, "TTL -1s: negative"}
+	for _, want := range wants {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	long := testConfigs()["configmap"]
+	// Every problem is a FieldError, one per line.
+	if fes := fielderr.All(err); len(fes) != len(wants) || strings.Count(err.Error(), "\n") != len(wants)-1 {
+		t.Errorf("%d field errors, want %d:\n%v", len(fes), len(wants), err)
+	}
+	long := testConfigs()["secret"]
 	long.Name = "amp-" + strings.Repeat("x", kube.MaxNameLength)
 	if err := long.Validate(); err == nil || !strings.Contains(err.Error(), "more than 52") {
 		t.Errorf("long name: %v", err)
+	}
+}
+
+// TestValidateRules checks the rules between fields: the shard rules of the
+// closed model, one source of the recording, the memory limit.
+func TestValidateRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(*kube.Config)
+		want string // "" = valid
+	}{
+		{"as given", func(*kube.Config) {}, ""},
+		{"a user per pod", func(c *kube.Config) { c.Users, c.Shards = 8, 8 }, ""},
+		{"fewer users than shards", func(c *kube.Config) { c.Users = 7 }, "Users 7: fewer than the 8 shards: some pods would run no user"},
+		{"no users", func(c *kube.Config) { c.Users = 0 }, "Users 0: fewer than the 8 shards"},
+		{"fewer iterations than shards", func(c *kube.Config) { c.Iterations = 3 }, "Iterations 3: fewer than the 8 shards: some pods would run none"},
+		{"an iteration per pod", func(c *kube.Config) { c.Iterations = 8 }, ""},
+		{"timeline: no users needed", func(c *kube.Config) { c.Timeline, c.Users, c.Iterations = true, 0, 2 }, ""},
+		{"two sources", func(c *kube.Config) { c.RecordingURL = "https://x/y.amp" }, "Recording has more than one source: give the recording itself, RecordingURL or RecordingClaim"},
+		{"claim and URL", func(c *kube.Config) {
+			c.Recording, c.RecordingURL, c.RecordingClaim, c.RecordingPath = nil, "https://x/y.amp", "recs", "y.amp"
+		}, "Recording has more than one source"},
+		{"claim", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "recs", "a/y.amp" }, ""},
+		{"claim without path", func(c *kube.Config) { c.Recording, c.RecordingClaim = nil, "recs" }, `RecordingPath "": want the recording's path inside the volume`},
+		{"claim path outside", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "recs", "../etc/y.amp" }, `RecordingPath "../etc/y.amp"`},
+		{"claim path absolute", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "recs", "/y.amp" }, `RecordingPath "/y.amp"`},
+		{"claim path unclean", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "recs", "a//y.amp" }, `RecordingPath "a//y.amp"`},
+		{"bad claim", func(c *kube.Config) { c.Recording, c.RecordingClaim, c.RecordingPath = nil, "Recs", "y.amp" }, `RecordingClaim "Recs"`},
+		{"no recording", func(c *kube.Config) { c.Recording = nil }, "Recording is missing"},
+		{"bad key", func(c *kube.Config) { c.RecordingKey = "a b.amp" }, `RecordingKey "a b.amp"`},
+		{"limit under request", func(c *kube.Config) { c.MemoryLimit = "500Mi" }, "MemoryLimit 500Mi: less than MemoryRequest 512Mi"},
+		{"limit = request", func(c *kube.Config) { c.MemoryLimit = "512Mi" }, ""},
+		{"no limit", func(c *kube.Config) { c.MemoryLimit = "" }, `MemoryLimit "": want a Kubernetes quantity`},
+	}
+	for _, tc := range tests {
+		cfg := testConfigs()["secret"]
+		tc.edit(&cfg)
+		err := cfg.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		case tc.want != "" && len(fielderr.All(err)) != 1:
+			t.Errorf("%s: %d field errors, want 1: %v", tc.name, len(fielderr.All(err)), err)
+		}
+	}
+}
+
+func TestFieldErrorDescribe(t *testing.T) {
+	t.Parallel()
+	flag := func(f string) string {
+		return map[string]string{"MemoryLimit": "--memory-limit", "MemoryRequest": "--memory-request"}[f]
+	}
+	e := &kube.FieldError{Field: "MemoryLimit", Value: "1Gi", Problem: "less than {MemoryRequest} 2Gi"}
+	if got, want := e.Describe(flag), "--memory-limit 1Gi: less than --memory-request 2Gi"; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+	if got, want := e.Error(), "MemoryLimit 1Gi: less than MemoryRequest 2Gi"; got != want {
+		t.Errorf("Error = %q, want %q", got, want)
+	}
+	e = &kube.FieldError{Field: "MemoryLimit", Problem: "has a { without its end, {MemoryRequest}, {}"}
+	if got, want := e.Describe(flag), "--memory-limit has a { without its end, --memory-request, "; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
 	}
 }
 
@@ -402,5 +544,44 @@ func TestDefaultName(t *testing.T) {
 		if msgs := validation.IsDNS1123Label(got); len(msgs) > 0 || len(got) > kube.MaxNameLength {
 			t.Errorf("DefaultName(%q) = %q: not a valid job name: %v", tc.in, got, msgs)
 		}
+	}
+}
+
+// TestValidateShards checks the shard rules alone: they need nothing else
+// of the Config.
+func TestValidateShards(t *testing.T) {
+	t.Parallel()
+	if err := (kube.Config{Shards: 4, Users: 4}).ValidateShards(); err != nil {
+		t.Errorf("4 users on 4 shards: %v", err)
+	}
+	err := (kube.Config{Shards: 4, Users: 3, Iterations: 2}).ValidateShards()
+	fes := fielderr.All(err)
+	if len(fes) != 2 || fes[0].Field != "Users" || fes[0].Value != "3" || fes[1].Field != "Iterations" {
+		t.Errorf("3 users, 2 iterations on 4 shards: %v", err)
+	}
+	if err := (kube.Config{Shards: 4, Timeline: true}).ValidateShards(); err != nil {
+		t.Errorf("timeline: %v", err)
+	}
+	if fes := fielderr.All((kube.Config{Users: 5}).ValidateShards()); len(fes) != 1 || fes[0].Field != "Shards" {
+		t.Errorf("no shards: %v", fes)
+	}
+}
+
+func TestDescribeError(t *testing.T) {
+	t.Parallel()
+	flag := func(f string) string { return "--" + strings.ToLower(f) }
+	err := errors.Join(
+		&kube.FieldError{Field: "Memory", Value: `"x"`, Problem: "want a quantity"},
+		errors.Join(&kube.FieldError{Field: "Shards", Value: "0", Problem: "want at least 1"}),
+		fmt.Errorf("wrapped: %w", &kube.FieldError{Field: "Memory", Value: `"x"`, Problem: "want a quantity"}),
+	)
+	if got, want := fielderr.Describe(err, flag), `--memory "x": want a quantity; --shards 0: want at least 1`; got != want {
+		t.Errorf("DescribeError = %q, want %q (each problem once, in order)", got, want)
+	}
+	if got := fielderr.Describe(errors.New("one\ntwo"), flag); got != "one; two" {
+		t.Errorf("DescribeError of a plain error = %q", got)
+	}
+	if fes := fielderr.All(nil); fes != nil {
+		t.Errorf("fielderr.All(nil) = %v", fes)
 	}
 }

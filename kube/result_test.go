@@ -110,13 +110,21 @@ func ExampleBuild() {
 	cfg.StartAt = testStart
 	cfg.RecordingURL = "https://files.example/shop.amp"
 	cfg.ReplayArgs = []string{"--host", "https://staging.shop", "--users", "400", "--duration", "5m"}
+	cfg.Users = 400
+	// The pods' memory, from counts of the recording and of the run.
+	mem := kube.PodMemory(kube.Load{Sessions: 200, Exchanges: 20000, Bytes: 50 << 20, LargestSession: 2 << 20,
+		LargestExchange: 256 << 10, Users: 400, Shards: 4})
+	cfg.MemoryRequest, cfg.MemoryLimit = mem.Quantities()
 	objs, err := kube.Build(cfg)
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(*objs.Job.Spec.CompletionMode, *objs.Job.Spec.Parallelism, objs.ConfigMap == nil)
-	fmt.Println(strings.Join(objs.Job.Spec.Template.Spec.Containers[0].Args, " "))
+	c := objs.Job.Spec.Template.Spec.Containers[0]
+	fmt.Println(*objs.Job.Spec.CompletionMode, *objs.Job.Spec.Parallelism, cfg.Kinds())
+	fmt.Println(strings.Join(c.Args, " "))
+	fmt.Println(c.Resources.Requests.Memory(), c.Resources.Limits.Memory())
 	// Output:
-	// Indexed 4 true
-	// replay https://files.example/shop.amp --shard $(JOB_COMPLETION_INDEX)/4 --start-at 2030-01-02T03:04:05Z --metrics :9464 --print-result --no-default-thresholds --host https://staging.shop --users 400 --duration 5m
+	// Indexed 4 job,secret,service
+	// replay $(AMP_RECORDING_URL) --shard $(JOB_COMPLETION_INDEX)/4 --start-at 2030-01-02T03:04:05Z --metrics :9464 --print-result --no-default-thresholds --host https://staging.shop --users 400 --duration 5m
+	// 261Mi 327Mi
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/fielderr"
 	"math"
 	"strconv"
 	"strings"
@@ -58,82 +59,10 @@ func ParseHostMap(s string) (HostMap, error) {
 // String returns the mapping as OLDHOST=URL.
 func (m HostMap) String() string { return m.From + "=" + m.To }
 
-// FieldError is a problem with one field of a Config. Callers show it in
-// their own words: the command line names the flag (--rate), the web UI its
-// form field; Error names the Config field.
-type FieldError struct {
-	// Field is the Config field, e.g. "Rate".
-	Field string
-	// Value is the bad value as given (quoted where that helps), or "" when
-	// it is missing.
-	Value string
-	// Problem says what is wrong. It may name other fields as {Field}.
-	Problem string
-}
-
-// Error describes the problem with the Config field names.
-func (e *FieldError) Error() string { return e.Describe(nil) }
-
-// Describe describes the problem with name(field) for every field it names
-// (nil: the Config field names).
-func (e *FieldError) Describe(name func(field string) string) string {
-	if name == nil {
-		name = func(f string) string { return f }
-	}
-	problem := e.Problem
-	for {
-		i := strings.IndexByte(problem, '{')
-		j := strings.IndexByte(problem[i+1:], '}')
-		if i < 0 || j < 0 {
-			break
-		}
-		problem = problem[:i] + name(problem[i+1:i+1+j]) + problem[i+2+j:]
-	}
-	if e.Value == "" {
-		return name(e.Field) + " " + problem
-	}
-	return name(e.Field) + " " + e.Value + ": " + problem
-}
-
-// FieldErrors returns the FieldErrors in err (one, or those joined by
-// errors.Join), in order.
-func FieldErrors(err error) []*FieldError {
-	var out []*FieldError
-	var walk func(error)
-	walk = func(err error) {
-		if fe, ok := err.(*FieldError); ok {
-			out = append(out, fe)
-			return
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				walk(e)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		}
-	}
-	if err != nil {
-		walk(err)
-	}
-	return out
-}
-
-// DescribeError describes err, naming each FieldError's fields with name
-// (the flags of a command line, the form fields of a UI), one problem after
-// another separated by "; ".
-func DescribeError(err error, name func(field string) string) string {
-	fes := FieldErrors(err)
-	if len(fes) == 0 {
-		return strings.ReplaceAll(err.Error(), "\n", "; ")
-	}
-	parts := make([]string, len(fes))
-	for i, fe := range fes {
-		parts[i] = fe.Describe(name)
-	}
-	return strings.Join(parts, "; ")
-}
+// FieldError is a problem with one field of a Config: Config.Validate, the
+// parsers and NewPlan return them (joined, when there are several), naming
+// the Config field, so that each front end words them its own way.
+type FieldError = fielderr.Error
 
 // The think modes of --think.
 const (

@@ -3,6 +3,7 @@ package replay_test
 import (
 	"errors"
 	"fmt"
+	"github.com/ampload/amp/internal/fielderr"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -148,7 +149,7 @@ func checkDataErr(t *testing.T, d *replay.DataSet, err error, path, want string)
 	if err == nil {
 		t.Fatalf("no error; got %+v", d)
 	}
-	msg := replay.DescribeError(err, func(f string) string { return map[string]string{"DataFile": "--data"}[f] })
+	msg := fielderr.Describe(err, func(f string) string { return map[string]string{"DataFile": "--data"}[f] })
 	if !strings.HasPrefix(msg, "--data "+path+": ") || !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
 		t.Errorf("error %q: want one line starting with --data %s: and containing %q", msg, path, want)
 	}

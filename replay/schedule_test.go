@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"github.com/ampload/amp/internal/fielderr"
 	"math"
 	"strings"
 	"testing"
@@ -121,11 +122,11 @@ func TestParseThinkAndValidate(t *testing.T) {
 			t.Errorf("Validate: %v, want it to report %q", err, want)
 		}
 	}
-	if fes := FieldErrors(err); len(fes) != 4 || fes[0].Field != "Host" || fes[3].Field != "Loop" {
+	if fes := fielderr.All(err); len(fes) != 4 || fes[0].Field != "Host" || fes[3].Field != "Loop" {
 		t.Errorf("field errors %+v", fes)
 	}
 	flag := func(f string) string { return "--" + strings.ToLower(f) }
-	if got := DescribeError(err, flag); !strings.Contains(got, "--loop needs --timeline; ") && !strings.HasSuffix(got, "--loop needs --timeline") {
+	if got := fielderr.Describe(err, flag); !strings.Contains(got, "--loop needs --timeline; ") && !strings.HasSuffix(got, "--loop needs --timeline") {
 		t.Errorf("described %q", got)
 	}
 }

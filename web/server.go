@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/ampload/amp/internal/fielderr"
 	"io/fs"
 	"net"
 	"net/http"
@@ -414,7 +415,7 @@ func (s *Server) targetAllowed(host string) bool {
 // form: its fields where the error names replay.Config fields.
 type startError struct{ err error }
 
-func (e *startError) Error() string { return replay.DescribeError(e.err, formField) }
+func (e *startError) Error() string { return fielderr.Describe(e.err, formField) }
 func (e *startError) Unwrap() error { return e.err }
 
 // formField names a replay.Config field as the start form and Locust's API

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"github.com/ampload/amp/internal/fielderr"
 	"strings"
 	"unicode"
 
-	"github.com/ampload/amp/replay"
 )
 
 // replayFlag returns the amp replay flag of a replay.Config field, so that
@@ -37,4 +37,4 @@ func replayFlag(field string) string {
 
 // describeReplay describes an error of package replay on one line, naming
 // flags where it names Config fields.
-func describeReplay(err error) string { return replay.DescribeError(err, replayFlag) }
+func describeReplay(err error) string { return fielderr.Describe(err, replayFlag) }

@@ -5,10 +5,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/ampload/amp/internal/fielderr"
 	"io"
 	"os"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ampload/amp/capture"
@@ -75,7 +77,7 @@ func kubeCommand() *cli.Command {
 			"   amp kube collect amp-shop -o results --wait 30m\n" +
 			"   amp report --merge results/*.json --json all.json --html all.html --fail-if 'p(95)<500'",
 		Description: "amp kube job prints the manifests of one sharded run: an Indexed Job whose pod I runs\n" +
-			"amp replay --shard I/N --start-at T, the recording in a ConfigMap (or fetched from a URL),\n" +
+			"amp replay --shard I/N --start-at T, the recording in a Secret (or fetched from a URL, or on a volume),\n" +
 			"and a headless Service plus Prometheus annotations for each pod's /metrics. Each pod ends\n" +
 			"its log with its result; amp kube collect reads them back (kubectl logs) into one file\n" +
 			"per shard, and amp report --merge adds them up exactly.",
@@ -89,12 +91,16 @@ func kubeJobCommand() *cli.Command {
 		&cli.IntFlag{Name: "shards", Usage: "number of pods, each running 1/N of the test (required)"},
 		&cli.StringFlag{Name: "image", Usage: "container `IMAGE` with amp on its PATH (required; see kube/Dockerfile)"},
 		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace of the objects (default: kubectl's current one)"},
-		&cli.StringFlag{Name: "job-name", Usage: "`NAME` of the Job, ConfigMap and Service (default: amp- and the recording's name)"},
+		&cli.StringFlag{Name: "job-name", Usage: "`NAME` of the Job, Secret and Service (default: amp- and the recording's name)"},
 		&cli.DurationFlag{Name: "start-in", Value: time.Minute, Usage: "shared start this long from now: time to apply, schedule and pull the image"},
 		&cli.StringFlag{Name: "start-at", Usage: "shared start time (`RFC3339`) instead of --start-in"},
-		&cli.StringFlag{Name: "recording-url", Usage: "the pods fetch the recording from this http(s) `URL` instead of a ConfigMap (needed over 900 KiB)"},
+		&cli.StringFlag{Name: "recording-url", Usage: "each pod's amp replay fetches the recording from this http(s) `URL` at its start, instead of a Secret holding it (needed over 1 MiB; the URL goes in the Secret)"},
+		&cli.StringFlag{Name: "recording-pvc", Usage: "the pods read the recording from this PersistentVolumeClaim (`CLAIM`, mounted read-only at /recording; ReadOnlyMany for pods on several nodes) instead of a Secret"},
+		&cli.StringFlag{Name: "recording-path", Usage: "with --recording-pvc: the recording's `PATH` inside the volume (default: the file's name)"},
 		&cli.StringFlag{Name: "cpu", Value: def.CPU, Usage: "CPU request of each pod (no limit: throttling would skew latencies)"},
-		&cli.StringFlag{Name: "memory", Value: def.Memory, Usage: "memory request and limit of each pod"},
+		&cli.StringFlag{Name: "memory", Usage: "memory request and limit of each pod (`QUANTITY`, e.g. 2Gi; default: estimated from the recording and the users per pod)"},
+		&cli.StringFlag{Name: "memory-request", Usage: "memory request of each pod (`QUANTITY`; default: --memory or the estimate)"},
+		&cli.StringFlag{Name: "memory-limit", Usage: "memory limit of each pod (`QUANTITY`; default: --memory or the estimate)"},
 		&cli.IntFlag{Name: "metrics-port", Value: def.MetricsPort, Usage: "port of each pod's Prometheus /metrics"},
 		&cli.DurationFlag{Name: "ttl", Value: def.TTL, Usage: "keep the finished Job and its pods' logs this long (0 = until deleted)"},
 		&cli.StringFlag{Name: "results-pvc", Usage: "also write each result to this ReadWriteMany PersistentVolumeClaim (`CLAIM`), at /results"},
@@ -110,8 +116,11 @@ func kubeJobCommand() *cli.Command {
 			"       --host https://staging.shop --image registry.example/amp:1.0 --timeline --multiple 40",
 		Description: "The replay flags (--users, --rate, --duration, --timeline, --map, ...) are those of amp replay,\n" +
 			"checked here and passed to every pod; users, rate, iterations and timeline copies are divided\n" +
-			"among the shards. Apply with kubectl create -f - (or kubectl apply --server-side): a large\n" +
-			"ConfigMap does not fit the annotation that client-side kubectl apply adds.",
+			"among the shards. The recording (it holds cookies and passwords) goes in a Secret up to 1 MiB;\n" +
+			"bigger ones are fetched by the pods (--recording-url) or read from a volume (--recording-pvc).\n" +
+			"Each pod's memory request and limit are estimated from the recording and its users (see the\n" +
+			"YAML's header); --memory overrides them. Apply with kubectl create -f - (or kubectl apply\n" +
+			"--server-side): a large Secret does not fit the annotation that client-side kubectl apply adds.",
 		Flags:  append(flags, kubeReplayFlags()...),
 		Action: runKubeJob,
 	}
@@ -157,40 +166,20 @@ func runKubeJob(c *cli.Context) error {
 	kc.Namespace = c.String("namespace")
 	kc.Image = c.String("image")
 	kc.Shards = c.Int("shards")
-	kc.CPU, kc.Memory = c.String("cpu"), c.String("memory")
+	kc.CPU = c.String("cpu")
 	kc.MetricsPort = c.Int("metrics-port")
 	kc.TTL = c.Duration("ttl")
 	kc.ResultsClaim = c.String("results-pvc")
-	kc.Name = c.String("job-name")
-	if kc.Name == "" {
-		kc.Name = kube.DefaultName(arg)
-	}
+	kc.Name = cmp.Or(c.String("job-name"), kube.DefaultName(arg))
 	if !c.IsSet("shards") {
 		return usageError("kube job: --shards is missing: how many pods share the test")
 	}
 	if !c.IsSet("image") {
 		return usageError("kube job: --image is missing: a container image with amp on its PATH (build one with kube/Dockerfile)")
 	}
-
-	now := time.Now()
-	if at := c.String("start-at"); at != "" {
-		if c.IsSet("start-in") {
-			return usageError("kube job: give --start-at or --start-in, not both")
-		}
-		t, err := time.Parse(time.RFC3339, at)
-		if err != nil {
-			return usageError("kube job: --start-at %q: want an RFC3339 time such as 2026-11-26T12:00:00Z", at)
-		}
-		if !t.After(now) {
-			return usageError("kube job: --start-at %s is not in the future", at)
-		}
-		kc.StartAt = t
-	} else {
-		d := c.Duration("start-in")
-		if d < 0 {
-			return usageError("kube job: --start-in %v is negative", d)
-		}
-		kc.StartAt = now.Add(d + time.Second - 1).Truncate(time.Second)
+	var err error
+	if kc.StartAt, err = kubeStartAt(c, time.Now()); err != nil {
+		return err
 	}
 
 	// The replay flags: checked as amp replay checks them, for shard 0.
@@ -202,55 +191,23 @@ func runKubeJob(c *cli.Context) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError("kube job: %s", describeReplay(err))
 	}
-	switch {
-	case !cfg.Timeline && cfg.Users < kc.Shards:
-		return usageError("kube job: --users %d is fewer than --shards %d: some pods would run no user", cfg.Users, kc.Shards)
-	case !cfg.Timeline && cfg.Iterations > 0 && cfg.Iterations < kc.Shards:
-		return usageError("kube job: --iterations %d is fewer than --shards %d: some pods would run none", cfg.Iterations, kc.Shards)
+	kc.Users, kc.Iterations, kc.Timeline = peakUsers(cfg), cfg.Iterations, cfg.Timeline
+	if err := kc.ValidateShards(); err != nil { // before reading a recording of any size
+		return usageError("kube job: %s", kubeErrorText(c, arg, err))
 	}
 	namer, err := stats.NewNamer(multi(c, "name"))
 	if err != nil {
 		return usageError("kube job: --name: %v", err)
 	}
 
-	where := ""
-	if url := c.String("recording-url"); url != "" || isURL(arg) {
-		if url != "" && isURL(arg) && url != arg {
-			return usageError("kube job: the recording is the URL %s; --recording-url is for a local file the pods fetch from elsewhere", arg)
-		}
-		kc.RecordingURL = cmp.Or(url, arg)
-		where = "fetched by each pod from " + kc.RecordingURL
+	where, mem, err := kubeRecording(c, arg, &kc, cfg, namer)
+	if err != nil {
+		return err
 	}
-	if !isURL(arg) {
-		data, err := os.ReadFile(arg)
-		if err != nil {
-			return usageError("kube job: %s", readErrorText(arg, err))
-		}
-		rec, err := capture.ReadWith(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
-		if err != nil {
-			if rec == nil || errors.Is(err, capture.ErrCorrupt) {
-				return usageError("kube job: %s", readErrorText(arg, err))
-			}
-			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), rec.Exchanges())
-		}
-		if d := damageText(arg, rec); d != "" {
-			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, rec.Exchanges())
-		}
-		if _, err := replay.NewPlan(rec, cfg, namer.Name); err != nil {
-			return usageError("kube job: %s: %v", arg, err)
-		}
-		if kc.RecordingURL == "" {
-			if len(data) > kube.MaxConfigMapRecording {
-				return usageError("kube job: %s is %s, more than a ConfigMap holds (%s): serve it over http(s) where the pods can fetch it and add --recording-url URL",
-					arg, kube.Size(len(data)), kube.Size(kube.MaxConfigMapRecording))
-			}
-			kc.Recording = data
-			kc.RecordingKey = path.Base(arg)
-			if len(validation.IsConfigMapKey(kc.RecordingKey)) > 0 {
-				kc.RecordingKey = "recording.amp"
-			}
-			where = fmt.Sprintf("%s, in ConfigMap %s", kube.Size(len(data)), kc.Name)
-		}
+	kc.MemoryRequest, kc.MemoryLimit = mem.With(cmp.Or(c.String("memory-request"), c.String("memory")), cmp.Or(c.String("memory-limit"), c.String("memory")))
+	memory := fmt.Sprintf("request %s, limit %s per pod", kc.MemoryRequest, kc.MemoryLimit)
+	if mem.Formula != "" {
+		memory += " (estimate: " + mem.Formula + "; --memory overrides)"
 	}
 
 	if cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline {
@@ -265,24 +222,184 @@ func runKubeJob(c *cli.Context) error {
 		// A Job that outlives its run by far is stuck: stop it.
 		kc.ActiveDeadline = (time.Until(kc.StartAt) + cfg.Duration + grace + 10*time.Minute + time.Minute - 1).Truncate(time.Minute)
 	}
+	kc.Comment = kubeComment(kc, arg, where, cfg.Host, memory)
+	objs, err := kube.Build(kc)
+	if err != nil {
+		return usageError("kube job: %s", kubeErrorText(c, arg, err))
+	}
+	return objs.WriteYAML(c.App.Writer)
+}
+
+// kubeStartAt is the shared start of amp kube job's pods: --start-at, or
+// --start-in from now, on a whole second.
+func kubeStartAt(c *cli.Context, now time.Time) (time.Time, error) {
+	at := c.String("start-at")
+	if at == "" {
+		d := c.Duration("start-in")
+		if d < 0 {
+			return time.Time{}, usageError("kube job: --start-in %v is negative", d)
+		}
+		return now.Add(d + time.Second - 1).Truncate(time.Second), nil
+	}
+	if c.IsSet("start-in") {
+		return time.Time{}, usageError("kube job: give --start-at or --start-in, not both")
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return time.Time{}, usageError("kube job: --start-at %q: want an RFC3339 time such as 2026-11-26T12:00:00Z", at)
+	}
+	if !t.After(now) {
+		return time.Time{}, usageError("kube job: --start-at %s is not in the future", at)
+	}
+	return t, nil
+}
+
+// kubeRecording sets where kc's pods take the recording arg from (a Secret
+// holding it, its URL, a claim), reads a local recording to check it
+// against cfg and to estimate the pods' memory, and says where the
+// recording is, for the YAML's comment. A recording known only by its URL
+// gives no estimate (a zero Memory).
+func kubeRecording(c *cli.Context, arg string, kc *kube.Config, cfg replay.Config, namer *stats.Namer) (string, kube.Memory, error) {
+	where := ""
+	url, claim := c.String("recording-url"), c.String("recording-pvc")
+	if claim != "" {
+		if isURL(arg) {
+			return "", kube.Memory{}, usageError("kube job: --recording-pvc: give the local copy of the recording the claim holds, not the URL %s", arg)
+		}
+		kc.RecordingClaim = claim
+		kc.RecordingPath = cmp.Or(c.String("recording-path"), path.Base(arg))
+		where = fmt.Sprintf("read from %s on claim %s", path.Join(kube.RecordingDir, kc.RecordingPath), claim)
+	} else if c.IsSet("recording-path") {
+		return "", kube.Memory{}, usageError("kube job: --recording-path is the recording's path inside --recording-pvc CLAIM, which is missing")
+	}
+	if url != "" || isURL(arg) {
+		if url != "" && isURL(arg) && url != arg {
+			return "", kube.Memory{}, usageError("kube job: the recording is the URL %s; --recording-url is for a local file the pods fetch from elsewhere", arg)
+		}
+		kc.RecordingURL = cmp.Or(url, arg) // with a claim too: kube's Validate refuses the pair
+		where = "fetched by each pod from " + noQuery(kc.RecordingURL) + ", the URL in Secret " + kc.Name
+	}
+	if isURL(arg) {
+		if !c.IsSet("memory") && !c.IsSet("memory-request") && !c.IsSet("memory-limit") {
+			return "", kube.Memory{}, usageError("kube job: the recording is only a URL here, so the pods' memory cannot be estimated: give --memory (e.g. 2Gi), or the local file and --recording-url URL")
+		}
+		return where, kube.Memory{}, nil
+	}
+
+	info, err := os.Stat(arg)
+	if err != nil {
+		return "", kube.Memory{}, usageError("kube job: %s", readErrorText(arg, err))
+	}
+	ship := kc.RecordingURL == "" && kc.RecordingClaim == ""
+	if err := kube.SecretFits(info.Size()); ship && err != nil {
+		// Refused before reading a file of any size.
+		return "", kube.Memory{}, usageError("kube job: %s", kubeErrorText(c, arg, err))
+	}
+	var data []byte
+	var rec *capture.Recording
+	if ship {
+		if data, err = os.ReadFile(arg); err != nil {
+			return "", kube.Memory{}, usageError("kube job: %s", readErrorText(arg, err))
+		}
+		rec, err = capture.ReadWith(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
+	} else {
+		rec, err = capture.ReadFileWith(arg, capture.ReadOptions{SkipDamaged: true})
+	}
+	if err != nil {
+		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
+			return "", kube.Memory{}, usageError("kube job: %s", readErrorText(arg, err))
+		}
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), rec.Exchanges())
+	}
+	if d := damageText(arg, rec); d != "" {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, rec.Exchanges())
+	}
+	if _, err := replay.NewPlan(rec, cfg, namer.Name); err != nil {
+		return "", kube.Memory{}, usageError("kube job: %s: %v", arg, err)
+	}
+	load := kube.LoadOf(rec, info.Size())
+	load.Users, load.Timeline, load.Multiple, load.Shards = kc.Users, cfg.Timeline, cfg.Multiple, kc.Shards
+	if ship {
+		kc.Recording = data
+		kc.RecordingKey = path.Base(arg)
+		if len(validation.IsConfigMapKey(kc.RecordingKey)) > 0 {
+			kc.RecordingKey = "recording.amp"
+		}
+		where = fmt.Sprintf("%s, in Secret %s", kube.Size(int64(len(data))), kc.Name)
+	}
+	return where, kube.PodMemory(load), nil
+}
+
+// kubeComment is the header of amp kube job's YAML: what runs where, and
+// the kubectl commands to run, watch, collect and delete it.
+func kubeComment(kc kube.Config, arg, where, host, memory string) string {
 	ns := ""
 	if kc.Namespace != "" {
 		ns = " -n " + kc.Namespace
 	}
-	kc.Comment = fmt.Sprintf("amp kube job: %d shards of %s (%s) against %s\n"+
+	return fmt.Sprintf("amp kube job: %d shards of %s (%s) against %s\n"+
+		"memory:  %s\n"+
 		"all shards start at %s: create the objects before then\n"+
-		"run:     kubectl create%s -f THIS.yaml   (or kubectl apply --server-side: a large ConfigMap is too big for client-side apply)\n"+
+		"run:     kubectl create%s -f THIS.yaml   (or kubectl apply --server-side: a large Secret is too big for client-side apply)\n"+
 		"watch:   kubectl get pods%s -l %s=%s -w\n"+
 		"collect: amp kube collect %s%s -o results --wait 1h && amp report --merge results/*.json --json all.json\n"+
-		"again:   kubectl delete%s job,configmap,service %s",
-		kc.Shards, arg, where, cfg.Host, kc.StartAt.UTC().Format(time.RFC3339),
-		ns, ns, kube.LabelJobName, kc.Name, kc.Name, ns, ns, kc.Name)
+		"again:   kubectl delete%s %s %s",
+		kc.Shards, noQuery(arg), where, host, memory, kc.StartAt.UTC().Format(time.RFC3339),
+		ns, ns, kube.LabelJobName, kc.Name, kc.Name, ns, ns, kc.Kinds(), kc.Name)
+}
 
-	objs, err := kube.Build(kc)
-	if err != nil {
-		return usageError("kube job: %s", oneLine(err))
+// peakUsers is the most users the closed model runs at once: --users, or
+// the highest of --stages.
+func peakUsers(cfg replay.Config) int {
+	if len(cfg.Stages) == 0 {
+		return cfg.Users
 	}
-	return objs.WriteYAML(c.App.Writer)
+	n := 0
+	for _, s := range cfg.Stages {
+		n = max(n, s.Users)
+	}
+	return n
+}
+
+// noQuery is a URL without its query and fragment (which may carry a
+// token), for the YAML's comment.
+func noQuery(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 && isURL(u) {
+		return u[:i] + "?…"
+	}
+	return u
+}
+
+// kubeFlagName names the kube.Config fields by the flags of amp kube job
+// (the recording by its argument).
+func kubeFlagName(c *cli.Context, arg string) func(field string) string {
+	return func(field string) string {
+		switch field {
+		case "MemoryRequest", "MemoryLimit":
+			if name := "memory-" + strings.ToLower(strings.TrimPrefix(field, "Memory")); c.IsSet(name) || !c.IsSet("memory") {
+				return "--" + name
+			}
+			return "--memory"
+		case "Recording":
+			return arg
+		}
+		if flag, ok := map[string]string{
+			"Name": "--job-name", "Namespace": "--namespace", "Image": "--image", "Shards": "--shards",
+			"Users": "--users", "Iterations": "--iterations", "StartAt": "--start-at",
+			"RecordingURL": "--recording-url", "RecordingClaim": "--recording-pvc", "RecordingPath": "--recording-path",
+			"RecordingKey": "the recording's file name", "MetricsPort": "--metrics-port", "CPU": "--cpu",
+			"TTL": "--ttl", "ResultsClaim": "--results-pvc",
+		}[field]; ok {
+			return flag
+		}
+		return field
+	}
+}
+
+// kubeErrorText is an error of kube's Validate or Build in flag names, on
+// one line.
+func kubeErrorText(c *cli.Context, arg string, err error) string {
+	return fielderr.Describe(err, kubeFlagName(c, arg))
 }
 
 // passThrough returns the amp replay flags set on c, as arguments for the

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/demosite"
+	"github.com/ampload/amp/kube"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,9 +23,9 @@ import (
 
 // kubeObjects reads amp kube job's YAML back into the API types, strictly
 // (unknown fields are errors).
-func kubeObjects(t *testing.T, out string) (*corev1.ConfigMap, *corev1.Service, *batchv1.Job) {
+func kubeObjects(t *testing.T, out string) (*corev1.Secret, *corev1.Service, *batchv1.Job) {
 	t.Helper()
-	var cm *corev1.ConfigMap
+	var sec *corev1.Secret
 	var svc *corev1.Service
 	var job *batchv1.Job
 	for _, doc := range strings.Split(out, "\n---\n") {
@@ -33,9 +35,9 @@ func kubeObjects(t *testing.T, out string) (*corev1.ConfigMap, *corev1.Service, 
 		}
 		var obj any
 		switch tm.Kind {
-		case "ConfigMap":
-			cm = &corev1.ConfigMap{}
-			obj = cm
+		case "Secret":
+			sec = &corev1.Secret{}
+			obj = sec
 		case "Service":
 			svc = &corev1.Service{}
 			obj = svc
@@ -52,7 +54,7 @@ func kubeObjects(t *testing.T, out string) (*corev1.ConfigMap, *corev1.Service, 
 	if svc == nil || job == nil {
 		t.Fatalf("no Service or Job in\n%s", out)
 	}
-	return cm, svc, job
+	return sec, svc, job
 }
 
 // fakeKubectlOnPath puts a kubectl on PATH that answers "get job", "get
@@ -88,7 +90,7 @@ func writeJSONFile(t *testing.T, path string, v any) {
 }
 
 // TestKubeJobRunCollectMerge generates the manifests of a 2-shard run, then
-// does what the cluster would: writes the ConfigMap's recording where the
+// does what the cluster would: writes the Secret's recording where the
 // volume is mounted, expands $(JOB_COMPLETION_INDEX) in each pod's
 // arguments and runs them (amp replay, against a loopback demo site); the
 // pods' output becomes their logs, which amp kube collect gathers through a
@@ -119,9 +121,12 @@ func TestKubeJobRunCollectMerge(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, "# amp kube job: 2 shards of "+rec) || !strings.Contains(r.stdout, "# collect: amp kube collect amp-shop -n load -o results") {
 		t.Errorf("no header comment:\n%s", r.stdout[:min(len(r.stdout), 600)])
 	}
-	cm, _, job := kubeObjects(t, r.stdout)
-	if cm == nil || !bytes.Equal(cm.BinaryData["shop.amp"], recBytes) || cm.Namespace != "load" {
-		t.Fatalf("the ConfigMap does not hold the recording exactly")
+	sec, _, job := kubeObjects(t, r.stdout)
+	if sec == nil || !bytes.Equal(sec.Data["shop.amp"], recBytes) || sec.Namespace != "load" || len(sec.Data) != 1 {
+		t.Fatalf("the Secret does not hold the recording exactly")
+	}
+	if !strings.Contains(r.stdout, "# again:   kubectl delete -n load job,secret,service amp-shop\n") {
+		t.Errorf("no delete line for the Secret:\n%s", r.stdout[:min(len(r.stdout), 900)])
 	}
 	c := job.Spec.Template.Spec.Containers[0]
 	wantArgs := []string{"replay", "/recording/shop.amp", "--shard", "$(JOB_COMPLETION_INDEX)/2", "--start-at", startAt,
@@ -140,7 +145,7 @@ func TestKubeJobRunCollectMerge(t *testing.T) {
 	// The cluster's part.
 	mount := filepath.Join(t.TempDir(), "recording")
 	os.MkdirAll(mount, 0o755)
-	if err := os.WriteFile(filepath.Join(mount, "shop.amp"), cm.BinaryData["shop.amp"], 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(mount, "shop.amp"), sec.Data["shop.amp"], 0o644); err != nil {
 		t.Fatal(err)
 	}
 	kdir := t.TempDir()
@@ -258,14 +263,26 @@ func TestKubeJobRecordingURL(t *testing.T) {
 	rec := writeDemoRecording(t)
 	base := []string{"--shards", "3", "--host", "http://shop:8080", "--image", "img", "--timeline", "--start-in", "2m"}
 
-	r := runAmp(t, append([]string{"kube", "job", "https://files.example/rec/shop.amp"}, base...)...)
+	// Only a URL: the memory cannot be estimated, so it must be given.
+	r := runAmp(t, append([]string{"kube", "job", "https://files.example/rec/shop.amp?sig=s3cret"}, base...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "the pods' memory cannot be estimated: give --memory") {
+		t.Errorf("URL without --memory: exit %d: %s", r.code, r.stderr)
+	}
+	r = runAmp(t, append([]string{"kube", "job", "https://files.example/rec/shop.amp?sig=s3cret", "--memory-request", "1Gi"}, base...)...)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	cm, _, job := kubeObjects(t, r.stdout)
+	sec, _, job := kubeObjects(t, r.stdout)
 	c := job.Spec.Template.Spec.Containers[0]
-	if cm != nil || c.Args[1] != "https://files.example/rec/shop.amp" || len(c.VolumeMounts) != 0 || job.Name != "amp-shop" {
-		t.Errorf("URL recording: configmap %v, args %q, mounts %v, name %s", cm != nil, c.Args, c.VolumeMounts, job.Name)
+	if sec == nil || string(sec.Data["recording-url"]) != "https://files.example/rec/shop.amp?sig=s3cret" || c.Args[1] != "$(AMP_RECORDING_URL)" ||
+		len(c.VolumeMounts) != 0 || job.Name != "amp-shop" {
+		t.Errorf("URL recording: secret %+v, args %q, mounts %v, name %s", sec, c.Args, c.VolumeMounts, job.Name)
+	}
+	if strings.Contains(r.stdout, "s3cret") {
+		t.Errorf("the URL's query is in the YAML outside the Secret:\n%s", r.stdout)
+	}
+	if req, lim := c.Resources.Requests.Memory().String(), c.Resources.Limits.Memory().String(); req != "1Gi" || lim != "1Gi" {
+		t.Errorf("memory %s/%s, want 1Gi/1Gi (--memory-request alone)", req, lim)
 	}
 	at, err := time.Parse(time.RFC3339, c.Args[5])
 	if err != nil || at.Before(time.Now().Add(time.Minute)) || at.After(time.Now().Add(3*time.Minute)) {
@@ -277,9 +294,80 @@ func TestKubeJobRecordingURL(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	cm, _, job = kubeObjects(t, r.stdout)
-	if cm != nil || job.Spec.Template.Spec.Containers[0].Args[1] != "http://files.svc/shop.amp" || job.Name != "big-run" {
-		t.Errorf("--recording-url: configmap %v, args %q", cm != nil, job.Spec.Template.Spec.Containers[0].Args)
+	sec, _, job = kubeObjects(t, r.stdout)
+	if sec == nil || string(sec.Data["recording-url"]) != "http://files.svc/shop.amp" || len(sec.Data) != 1 || job.Name != "big-run" {
+		t.Errorf("--recording-url: secret %+v", sec)
+	}
+	// The memory is estimated from the local file.
+	if req := job.Spec.Template.Spec.Containers[0].Resources.Requests.Memory(); req.Value() < kube.MemoryMin {
+		t.Errorf("memory request %s", req)
+	}
+
+	// A volume holding the recording: no Secret.
+	r = runAmp(t, append([]string{"kube", "job", rec, "--recording-pvc", "recordings", "--recording-path", "nov/shop.amp"}, base...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	sec, _, job = kubeObjects(t, r.stdout)
+	c = job.Spec.Template.Spec.Containers[0]
+	vols := job.Spec.Template.Spec.Volumes
+	if sec != nil || c.Args[1] != "/recording/nov/shop.amp" || len(vols) != 1 || vols[0].PersistentVolumeClaim == nil ||
+		vols[0].PersistentVolumeClaim.ClaimName != "recordings" || !vols[0].PersistentVolumeClaim.ReadOnly {
+		t.Errorf("--recording-pvc: secret %v, args %q, volumes %+v", sec != nil, c.Args, vols)
+	}
+	if !strings.Contains(r.stdout, "# again:   kubectl delete job,service amp-shop\n") {
+		t.Errorf("delete line:\n%s", r.stdout[:min(len(r.stdout), 900)])
+	}
+	r = runAmp(t, append([]string{"kube", "job", rec, "--recording-pvc", "recordings"}, base...)...)
+	if _, _, job = kubeObjects(t, r.stdout); r.code != 0 || job.Spec.Template.Spec.Containers[0].Args[1] != "/recording/shop.amp" {
+		t.Errorf("--recording-pvc without --recording-path: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// TestKubeJobMemory checks that each pod's memory is PodMemory's estimate
+// for the recording and the users per pod, and that the flags override it.
+func TestKubeJobMemory(t *testing.T) {
+	rec := writeDemoRecording(t)
+	loaded, err := capture.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := os.Stat(rec)
+	load := kube.LoadOf(loaded, info.Size())
+	load.Users, load.Shards = 8000, 4
+	est := kube.PodMemory(load)
+	if est.Request <= kube.MemoryMin {
+		t.Fatalf("estimate %+v: want one above the minimum, to see it", est)
+	}
+	wantReq, wantLim := est.Quantities()
+	args := []string{"kube", "job", rec, "--shards", "4", "--host", "http://h", "--image", "img", "--duration", "1m", "--users", "8000"}
+	tests := []struct {
+		name     string
+		flags    []string
+		req, lim string
+	}{
+		{"estimate", nil, wantReq, wantLim},
+		{"--memory", []string{"--memory", "3Gi"}, "3Gi", "3Gi"},
+		{"request under the estimate", []string{"--memory-request", "100Mi"}, "100Mi", wantLim},
+		{"request over the estimated limit", []string{"--memory-request", "8Gi"}, "8Gi", "8Gi"},
+		{"limit over the estimate", []string{"--memory-limit", "8Gi"}, wantReq, "8Gi"},
+		{"limit under the estimated request", []string{"--memory-limit", "150Mi"}, "150Mi", "150Mi"},
+		{"--memory and a limit", []string{"--memory", "1Gi", "--memory-limit", "2Gi"}, "1Gi", "2Gi"},
+	}
+	for _, tc := range tests {
+		r := runAmp(t, append(args, tc.flags...)...)
+		if r.code != 0 {
+			t.Errorf("%s: exit %d: %s", tc.name, r.code, r.stderr)
+			continue
+		}
+		_, _, job := kubeObjects(t, r.stdout)
+		c := job.Spec.Template.Spec.Containers[0]
+		if req, lim := c.Resources.Requests.Memory().String(), c.Resources.Limits.Memory().String(); req != tc.req || lim != tc.lim {
+			t.Errorf("%s: memory %s/%s, want %s/%s", tc.name, req, lim, tc.req, tc.lim)
+		}
+		if tc.flags == nil && !strings.Contains(r.stdout, "# memory:  request "+wantReq+", limit "+wantLim+" per pod (estimate: "+est.Formula+"; --memory overrides)\n") {
+			t.Errorf("no memory line in the header:\n%s", r.stdout[:min(len(r.stdout), 900)])
+		}
 	}
 }
 
@@ -287,7 +375,7 @@ func TestKubeUsageErrors(t *testing.T) {
 	rec := writeDemoRecording(t)
 	big := filepath.Join(t.TempDir(), "big.amp")
 	b, _ := os.ReadFile(rec)
-	os.WriteFile(big, append(b, make([]byte, 950<<10)...), 0o644) // a cut tail of zeros: still a recording, too big to ship
+	os.WriteFile(big, append(b, make([]byte, 1100<<10)...), 0o644) // a cut tail of zeros: still a recording, too big to ship
 	job := func(extra ...string) []string {
 		return append([]string{"kube", "job", rec, "--shards", "4", "--host", "http://h", "--image", "img", "--duration", "1m"}, extra...)
 	}
@@ -306,17 +394,29 @@ func TestKubeUsageErrors(t *testing.T) {
 		{"thresholds", job("--fail-if", "p(95)<500"), "kube job: --fail-if: thresholds judge the merged result"},
 		{"shard", job("--shard", "1/2"), "kube job: --shard: each pod gets its own --shard I/N"},
 		{"metrics", job("--metrics", ":1"), "kube job: --metrics: each pod serves /metrics on --metrics-port"},
-		{"users", job("--users", "3"), "kube job: --users 3 is fewer than --shards 4"},
-		{"iterations", []string{"kube", "job", rec, "--shards", "4", "--host", "http://h", "--image", "i", "--iterations", "2"}, "--iterations 2 is fewer than --shards 4"},
+		{"users", job("--users", "3"), "kube job: --users 3: fewer than the 4 shards: some pods would run no user"},
+		{"stages", job("--stages", "10s:2,10s:3"), "kube job: --users 3: fewer than the 4 shards"},
+		{"iterations", []string{"kube", "job", rec, "--shards", "4", "--host", "http://h", "--image", "i", "--iterations", "2"}, "kube job: --iterations 2: fewer than the 4 shards: some pods would run none"},
 		{"bad cpu", job("--cpu", "lots"), `kube job: --cpu "lots": want a Kubernetes quantity`},
-		{"bad name", job("--job-name", "Shop_Run"), `kube job: job name "Shop_Run"`},
+		{"bad name", job("--job-name", "Shop_Run"), `kube job: --job-name "Shop_Run": a lowercase RFC 1123 label`},
+		{"bad memory", job("--memory", "lots"), `kube job: --memory "lots": want a Kubernetes quantity such as 512Mi or 2Gi`},
+		{"bad memory twice", job("--memory", "lots", "--cpu", "x"), `kube job: --cpu "x": want a Kubernetes quantity such as 500m or 2; --memory "lots": want a Kubernetes quantity such as 512Mi or 2Gi` + "\n"},
+		{"limit under request", job("--memory-request", "2Gi", "--memory-limit", "1Gi"), "kube job: --memory-limit 1Gi: less than --memory-request 2Gi"},
+		{"url without memory", []string{"kube", "job", "https://x.example/a.amp", "--shards", "2", "--host", "http://h", "--image", "i", "--duration", "1m"},
+			"kube job: the recording is only a URL here, so the pods' memory cannot be estimated: give --memory (e.g. 2Gi), or the local file and --recording-url URL"},
+		{"path without claim", job("--recording-path", "a.amp"), "kube job: --recording-path is the recording's path inside --recording-pvc CLAIM, which is missing"},
+		{"claim and url", job("--recording-pvc", "recs", "--recording-url", "https://x/a.amp"), "kube job: " + rec + " has more than one source: give the recording itself, --recording-url or --recording-pvc"},
+		{"claim of a url", []string{"kube", "job", "https://x.example/a.amp", "--recording-pvc", "recs", "--shards", "2", "--host", "http://h", "--image", "i", "--duration", "1m"}, "give the local copy of the recording the claim holds"},
+		{"bad claim", job("--recording-pvc", "Recs"), `kube job: --recording-pvc "Recs": `},
+		{"bad path", job("--recording-pvc", "recs", "--recording-path", "../x.amp"), `kube job: --recording-path "../x.amp": want the recording's path inside the volume`},
 		{"past start", job("--start-at", "2001-01-01T00:00:00Z"), "kube job: --start-at 2001-01-01T00:00:00Z is not in the future"},
 		{"bad start", job("--start-at", "tomorrow"), `kube job: --start-at "tomorrow": want an RFC3339 time`},
 		{"both starts", job("--start-at", future, "--start-in", "1m"), "give --start-at or --start-in, not both"},
 		{"bad shards", job("--shards", "0"), "kube job: --shards 0: want at least 1"},
 		{"missing file", []string{"kube", "job", "nope.amp", "--shards", "2", "--host", "http://h", "--image", "i", "--duration", "1m"}, "kube job: nope.amp: no such file"},
 		{"not a recording", []string{"kube", "job", "main.go", "--shards", "2", "--host", "http://h", "--image", "i", "--duration", "1m"}, "main.go: not an amp recording"},
-		{"too big", []string{"kube", "job", big, "--shards", "2", "--host", "http://h", "--image", "i", "--duration", "1m"}, "more than a ConfigMap holds (900 KiB): serve it over http(s) where the pods can fetch it and add --recording-url URL"},
+		{"too big", []string{"kube", "job", big, "--shards", "2", "--host", "http://h", "--image", "i", "--duration", "1m"},
+			"kube job: " + big + " is 1.1 MiB, more than a Secret holds (1 MiB): serve it over http(s) where the pods can fetch it and add --recording-url URL, or put it on a volume and add --recording-pvc CLAIM"},
 		{"bad url", job("--recording-url", "ftp://x/y.amp"), `--recording-url "ftp://x/y.amp": want an http:// or https:// URL`},
 		{"web", job("--web"), "kube job: --web: amp kube job does not pass it to the pods"},
 		{"unknown flag", job("--bogus"), "flag provided but not defined: -bogus"},
