@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -315,7 +316,12 @@ func testRecordKill9(t *testing.T, bin string) {
 	}
 	_ = cmd.Wait()
 
-	rec, err := capture.ReadFile(out)
+	// The recording is complete only at Close: the killed one is left in
+	// out.partial, and nothing is at out.
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s exists after kill -9 (%v): want only %s", out, err, capture.PartialPath(out))
+	}
+	rec, err := capture.ReadFile(capture.PartialPath(out))
 	if !errors.Is(err, capture.ErrTruncated) {
 		t.Fatalf("reading the killed recording: %v (want a truncated recording)", err)
 	}
