@@ -4,7 +4,6 @@ import (
 	"github.com/ampload/amp/internal/fielderr"
 	"strings"
 	"unicode"
-
 )
 
 // replayFlag returns the amp replay flag of a replay.Config field, so that
