@@ -1,9 +1,10 @@
 package main
 
 import (
-	"github.com/ampload/amp/internal/fielderr"
 	"strings"
 	"unicode"
+
+	"github.com/ampload/amp/internal/fielderr"
 )
 
 // replayFlag returns the amp replay flag of a replay.Config field, so that
