@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -77,9 +76,12 @@ func runCapture(c *cli.Context) error {
 		filter = "TCP port " + strings.Join(multi(c, "port"), ",")
 	}
 	fmt.Fprintf(c.App.Writer, "amp capture: capturing %s on %s to %s; Ctrl-C stops\n", filter, iface, set.out)
-	now := time.Now()
-	status := &captureStatus{w: c.App.ErrWriter, tty: isTerminal(c.App.ErrWriter), quiet: c.Bool("quiet"), start: now, last: now}
-	cfg := ingest.Config{Ports: set.ports, MaxBody: set.maxBody, Group: set.group, Progress: status.update}
+	start := time.Now()
+	status := newStatusLine(c.App.ErrWriter, c.Bool("quiet"))
+	cfg := ingest.Config{Ports: set.ports, MaxBody: set.maxBody, Group: set.group, Progress: func(p ingest.Progress) {
+		status.show(fmt.Sprintf("amp capture: %s, %d packets, %d requests (%d pairs), %d sessions", time.Since(start).Round(time.Second),
+			p.Packets, p.Requests, p.Pairs, p.Sessions))
+	}}
 	is, lst, runErr := ingest.Capture(ctx, cfg, live, w)
 	status.clear()
 	closeErr := w.Close()
@@ -106,40 +108,4 @@ func captureOptions(c *cli.Context, iface string, set importSettings) map[string
 		opts["session-cookie"] = set.group.SessionCookie
 	}
 	return opts
-}
-
-// captureStatus is the running count: redrawn in place every second on a
-// terminal, else a line every statusEvery.
-type captureStatus struct {
-	w          io.Writer
-	tty, quiet bool
-	start      time.Time
-	last       time.Time
-	drawn      bool
-}
-
-func (s *captureStatus) update(p ingest.Progress) {
-	every := statusEvery
-	if s.tty {
-		every = time.Second
-	}
-	now := time.Now()
-	if s.quiet || now.Sub(s.last) < every {
-		return
-	}
-	s.last = now
-	line := fmt.Sprintf("amp capture: %s, %d packets, %d requests (%d pairs), %d sessions", now.Sub(s.start).Round(time.Second),
-		p.Packets, p.Requests, p.Pairs, p.Sessions)
-	if s.tty {
-		fmt.Fprintf(s.w, "\r\x1b[K%s", line)
-		s.drawn = true
-	} else {
-		fmt.Fprintf(s.w, "%s %s\n", now.Format("15:04:05"), line)
-	}
-}
-
-func (s *captureStatus) clear() {
-	if s.drawn {
-		fmt.Fprint(s.w, "\r\x1b[K")
-	}
 }

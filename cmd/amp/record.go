@@ -11,7 +11,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ampload/amp/capture"
@@ -64,36 +63,6 @@ func recordCommand() *cli.Command {
 	}
 }
 
-// multiFlag is a repeatable string flag whose values may contain commas
-// (regular expressions), unlike cli.StringSliceFlag. Give it no alias:
-// urfave/cli copies a set alias to the other names through String, which
-// would add the joined values as one more value.
-type multiFlag struct{ values []string }
-
-// Set adds a value.
-func (m *multiFlag) Set(v string) error {
-	m.values = append(m.values, v)
-	return nil
-}
-
-// Get returns the flag itself (flag.Getter, for cli.Context.Value).
-func (m *multiFlag) Get() any { return m }
-
-// String lists the values.
-func (m *multiFlag) String() string {
-	if m == nil {
-		return ""
-	}
-	return strings.Join(m.values, " ")
-}
-
-func multi(c *cli.Context, name string) []string {
-	if m, ok := c.Generic(name).(*multiFlag); ok {
-		return m.values
-	}
-	return nil
-}
-
 func runRecord(c *cli.Context) error {
 	if c.NArg() != 0 {
 		return usageError("record: takes no arguments, got %q (the recording goes to -o FILE)", c.Args().First())
@@ -142,7 +111,7 @@ func runRecord(c *cli.Context) error {
 	statusDone := make(chan struct{})
 	go func() {
 		defer close(statusDone)
-		status.run(ctx, rec.Stats)
+		status.watch(ctx, func() string { return formatStatus(rec.Stats()) })
 	}()
 	served := make(chan struct{})
 	// Say why a stop takes a moment; a second Ctrl-C cuts it short.
@@ -285,81 +254,6 @@ func summaryNotes(st proxy.Stats) string {
 		return ""
 	}
 	return " (" + strings.Join(notes, ", ") + ")"
-}
-
-// statusLine shows the recorder's counters: redrawn in place every second on
-// a terminal, else a line every statusEvery.
-type statusLine struct {
-	w     io.Writer
-	tty   bool
-	quiet bool
-
-	mu    sync.Mutex // the writer is shared with stop messages
-	drawn bool
-}
-
-// statusEvery is how often the status line is printed when not on a terminal.
-const statusEvery = 5 * time.Second
-
-func newStatusLine(w io.Writer, quiet bool) *statusLine {
-	return &statusLine{w: w, tty: isTerminal(w), quiet: quiet}
-}
-
-// run prints the status from stats until ctx ends.
-func (s *statusLine) run(ctx context.Context, stats func() proxy.Stats) {
-	if s.quiet {
-		<-ctx.Done()
-		return
-	}
-	every := statusEvery
-	if s.tty {
-		every = time.Second
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	var last proxy.Stats
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		st := stats()
-		if !s.tty && st == last {
-			continue // nothing new: keep logs short
-		}
-		last = st
-		line := formatStatus(st)
-		s.mu.Lock()
-		if s.tty {
-			fmt.Fprintf(s.w, "\r\x1b[K%s", line)
-			s.drawn = true
-		} else {
-			fmt.Fprintf(s.w, "%s %s\n", time.Now().Format("15:04:05"), line)
-		}
-		s.mu.Unlock()
-	}
-}
-
-// clear removes a status line drawn in place.
-func (s *statusLine) clear() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.drawn {
-		fmt.Fprint(s.w, "\r\x1b[K")
-		s.drawn = false
-	}
-}
-
-// println prints a line of its own, below a status line drawn in place.
-func (s *statusLine) println(line string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.drawn {
-		fmt.Fprint(s.w, "\r\x1b[K")
-		s.drawn = false
-	}
-	fmt.Fprintln(s.w, line)
 }
 
 // formatStatus is one status line.

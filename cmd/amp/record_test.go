@@ -392,7 +392,7 @@ func TestStatusLine(t *testing.T) {
 		s := &statusLine{w: &buf}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { s.run(ctx, stats); close(done) }()
+		go func() { s.watch(ctx, func() string { return formatStatus(stats()) }); close(done) }()
 		n.Store(3)
 		time.Sleep(12 * time.Second) // 10 s and 12 s: two ticks, the second without news
 		synctest.Wait()
@@ -412,7 +412,7 @@ func TestStatusLine(t *testing.T) {
 		tty := &statusLine{w: &buf, tty: true}
 		ctx, cancel = context.WithCancel(context.Background())
 		done = make(chan struct{})
-		go func() { tty.run(ctx, stats); close(done) }()
+		go func() { tty.watch(ctx, func() string { return formatStatus(stats()) }); close(done) }()
 		time.Sleep(3500 * time.Millisecond)
 		synctest.Wait()
 		cancel()
