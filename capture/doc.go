@@ -11,6 +11,16 @@
 // address, flags for truncated, incomplete or failed data, and the key of the
 // Session (one real user) it belongs to. A Grouper assigns those keys.
 //
+// # Sources and sinks
+//
+// Every source hands its exchanges to a Sink (Write(*Exchange) error): the
+// recording proxy, the packet importer, the HAR reader and the import
+// pipeline of capture/ingest. A GroupingSink assigns session keys on the way;
+// a Writer is the Sink that appends to a recording. Create (or Replace) opens
+// the recording file every amp command writes: exclusive, mode 0600, written
+// to NAME.partial and renamed to NAME by Close, so NAME only ever holds a
+// complete recording while a crash leaves NAME.partial readable as a cut one.
+//
 // # The .amp format, version 2
 //
 // A recording is a byte stream:

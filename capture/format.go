@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ampload/amp/internal/outfile"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -196,33 +198,106 @@ func NewWriter(w io.Writer, h FileHeader) (*Writer, error) {
 	return cw, nil
 }
 
-// Create creates a new recording at path, readable by its owner only
-// (recordings hold cookies and passwords), and starts a recording in it. It
-// never replaces a file: if path exists it fails with an error matching
-// fs.ErrExist. Close closes the file.
+// Create starts a new recording at path, readable by its owner only
+// (recordings hold cookies and passwords). It never replaces a file: if path
+// exists it fails with an error naming it and matching fs.ErrExist, and so it
+// does if one appears there before Close. The recording is written to
+// PartialPath(path), created exclusively, and Close renames it to path once
+// it is complete, so path only ever holds a whole recording. Until then, and
+// after a crash or kill -9, PartialPath(path) holds every exchange flushed,
+// readable as a cut recording (ReadFile gives them with a *TruncatedError);
+// Abort removes it.
 func Create(path string, h FileHeader) (*Writer, error) {
-	return create(path, os.O_EXCL, h)
+	return create(path, false, h)
 }
 
-// Replace is Create that truncates an existing file at path instead of
-// failing (amp record --force): what was there is lost at once.
+// Replace is Create that replaces a file at path when Close renames the
+// recording onto it (amp record --force): what was there stays until then.
 func Replace(path string, h FileHeader) (*Writer, error) {
-	return create(path, os.O_TRUNC, h)
+	return create(path, true, h)
 }
 
-func create(path string, mode int, h FileHeader) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|mode, 0o600)
+// PartialPath is where Create and Replace write the recording for path until
+// Close: path + ".partial".
+func PartialPath(path string) string { return path + ".partial" }
+
+func create(path string, replace bool, h FileHeader) (*Writer, error) {
+	if _, err := os.Lstat(path); err == nil && !replace {
+		return nil, &existsError{path: path}
+	}
+	tmp := PartialPath(path)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, &existsError{path: tmp, partial: true}
+	}
 	if err != nil {
 		return nil, err
 	}
 	w, err := NewWriter(f, h)
 	if err != nil {
 		_ = f.Close()
+		_ = os.Remove(tmp)
 		return nil, err
 	}
-	w.closer = f
+	w.closer = &partialFile{f: f, path: path, replace: replace, w: w}
 	return w, nil
 }
+
+// partialFile is the file a Create writes: Close (called by Writer.Close with
+// the Writer's lock held) renames it onto its path once the recording is
+// complete.
+type partialFile struct {
+	f       *os.File
+	path    string
+	replace bool
+	w       *Writer
+	done    bool // renamed or removed
+}
+
+func (p *partialFile) Close() error {
+	err := p.f.Close()
+	if p.w.err != nil || p.done { // a failed write: keep what the file holds
+		return err
+	}
+	if err == nil {
+		err = outfile.Place(p.f.Name(), p.path, p.replace)
+	}
+	p.done = err == nil
+	return err // on error the recording stays in the partial file
+}
+
+// Abort ends a recording that Create or Replace started without completing
+// it: it closes and removes PartialPath(path) and leaves path as it was. After
+// a successful Close it does nothing; after a failed one it removes the
+// partial file. A Writer made by NewWriter just stops writing.
+func (w *Writer) Abort() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	p, ok := w.closer.(*partialFile)
+	if !ok || p.done {
+		return nil
+	}
+	p.done = true
+	_ = p.f.Close()
+	return os.Remove(p.f.Name())
+}
+
+// existsError reports a recording's path, or its partial file, in the way.
+type existsError struct {
+	path    string
+	partial bool
+}
+
+func (e *existsError) Error() string {
+	if e.partial {
+		return e.path + " exists: an amp writing this recording now, or one interrupted (it holds what was recorded: rename it to keep it, or remove it)"
+	}
+	return e.path + " already exists"
+}
+
+// Is makes errors.Is(err, fs.ErrExist) true.
+func (e *existsError) Is(target error) bool { return target == fs.ErrExist }
 
 // ReadHeader reads the file header of the recording at path.
 func ReadHeader(path string) (FileHeader, error) {

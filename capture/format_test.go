@@ -369,12 +369,16 @@ func TestWriterConcurrentAndKill(t *testing.T) {
 	if w.Count() != len(exs) {
 		t.Fatalf("Count = %d, want %d", w.Count(), len(exs))
 	}
-	// Without Close (as after kill -9) every flushed exchange is in the file.
-	rec, err := capture.ReadFile(path)
+	// Without Close (as after kill -9) every flushed exchange is in the
+	// partial file, and nothing is at path.
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%s exists before Close (%v)", path, err)
+	}
+	rec, err := capture.ReadFile(capture.PartialPath(path))
 	if !errors.Is(err, capture.ErrTruncated) || !strings.Contains(err.Error(), "no end marker") {
 		t.Fatalf("err = %v, want a truncation without end marker", err)
 	}
-	if !strings.Contains(err.Error(), path) {
+	if !strings.Contains(err.Error(), capture.PartialPath(path)) {
 		t.Errorf("error %q does not name the file", err)
 	}
 	if rec.Exchanges() != len(exs) {
@@ -713,5 +717,96 @@ func TestCreateRefuses(t *testing.T) {
 	}
 	if h, err := capture.ReadHeader(path); err != nil || h.Source != testHeader.Source {
 		t.Fatalf("ReadHeader: %+v, %v", h, err)
+	}
+	if _, err := os.Stat(capture.PartialPath(path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the partial file is left after Close: %v", err)
+	}
+}
+
+// TestCreatePartial checks the partial file's life: a left-over one (an
+// interrupted recording) is never replaced, Abort removes it and leaves the
+// path alone, a file that appears at the path before Close is not replaced
+// (the recording stays in the partial file), and Replace replaces only at
+// Close.
+func TestCreatePartial(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.amp")
+	partial := capture.PartialPath(path)
+	if partial != path+".partial" {
+		t.Fatalf("PartialPath = %q", partial)
+	}
+	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
+
+	// A left-over partial file is kept.
+	if err := os.WriteFile(partial, []byte("crashed"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capture.Create(path, testHeader); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), partial) {
+		t.Fatalf("Create with a partial file left: %v, want an error naming it", err)
+	}
+	if read(partial) != "crashed" {
+		t.Fatal("the partial file changed")
+	}
+	os.Remove(partial)
+
+	// Abort leaves nothing.
+	w, err := capture.Create(path, testHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(newTestExchanges(t, 1, 10)[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(partial); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Abort left the partial file: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Abort made %s: %v", path, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("Close after Abort: %v", err)
+	}
+
+	// A file that appears meanwhile wins; the recording stays in the partial file.
+	w, err = capture.Create(path, testHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("theirs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Close with a file at the path: %v, want an error naming it", err)
+	}
+	if read(path) != "theirs" {
+		t.Fatal("Close replaced a file that appeared meanwhile")
+	}
+	if _, err := capture.ReadFile(partial); err != nil {
+		t.Fatalf("the partial file is not a whole recording: %v", err)
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Replace keeps the old file until Close.
+	w, err = capture.Replace(path, testHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read(path) != "theirs" {
+		t.Fatal("Replace changed the file before Close")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("after Replace: %v, %v; want a 0600 recording", st, err)
+	}
+	if _, err := capture.ReadFile(path); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -245,6 +245,33 @@ func (g *Grouper) Sessions() int {
 	return g.n
 }
 
+// GroupingSink is a Sink that assigns each exchange its session key with a
+// Grouper and forwards it to the next Sink. It is safe for concurrent use when
+// the next Sink is; exchanges should arrive roughly in start order (see
+// Grouper).
+type GroupingSink struct {
+	g    *Grouper
+	next Sink
+}
+
+// NewGroupingSink returns a GroupingSink with a new Grouper for cfg that
+// forwards to next.
+func NewGroupingSink(cfg GroupConfig, next Sink) *GroupingSink {
+	return &GroupingSink{g: NewGrouper(cfg), next: next}
+}
+
+// Write assigns e its session key and writes it to the next Sink.
+func (s *GroupingSink) Write(e *Exchange) error {
+	s.g.Assign(e)
+	return s.next.Write(e)
+}
+
+// Flush flushes the next Sink (see Flush).
+func (s *GroupingSink) Flush() error { return Flush(s.next) }
+
+// Sessions returns the number of sessions assigned so far.
+func (s *GroupingSink) Sessions() int { return s.g.Sessions() }
+
 // Assign decides the session e belongs to, sets e.Session to its key and
 // returns the key. It reads the request's Cookie, Authorization and User-Agent
 // fields, e.Client, e.Start, e.End() and the response's Set-Cookie fields.

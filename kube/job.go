@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ampload/amp/internal/fielderr"
 	"io"
 	"path"
 	"strconv"
@@ -18,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ampload/amp/internal/fielderr"
 )
 
 // Defaults of Config.

@@ -3,8 +3,8 @@
 // MITM with a local CA (see LoadOrCreateCA), or tunnelled unrecorded — or,
 // with Config.Target, a reverse proxy that forwards everything to one target,
 // for clients without proxy settings. Every exchange it passes is grouped
-// into a session (capture.Grouper) and written through a capture.Writer, and
-// flushed, as soon as its response has been passed on to the client, so a
+// into a session (capture.GroupingSink) and written to a capture.Sink (a
+// capture.Writer in amp record), and flushed, as soon as its response has been passed on to the client, so a
 // recorder that is killed loses at most the exchanges in flight.
 //
 // # What is recorded

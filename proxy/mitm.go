@@ -69,7 +69,7 @@ func (r *Recorder) mitm(connect *http.Request, raw net.Conn, ctx *goproxy.ProxyC
 			if req.URL.Host == "" {
 				req.URL.Host = host
 			}
-			r.gp.ServeHTTP(w, req)
+			r.serveProxy(w, req)
 		}),
 		ConnContext:       func(ctx context.Context, c net.Conn) context.Context { return context.WithValue(ctx, connKey{}, c) },
 		ReadHeaderTimeout: 30 * time.Second,

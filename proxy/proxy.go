@@ -26,11 +26,11 @@ import (
 
 // Recorder is the recording proxy: a forward proxy for HTTP and HTTPS (MITM)
 // or, with Config.Target, a reverse proxy, that writes every exchange it
-// passes to a capture.Writer as soon as the exchange completes.
+// passes to a capture.Sink as soon as the exchange completes.
 type Recorder struct {
 	cfg    Config
-	w      *capture.Writer
-	group  *capture.Grouper
+	out    capture.Sink          // where Serve writes
+	group  *capture.GroupingSink // assigns sessions, then redacts and writes to out
 	filter *filter
 	log    *slog.Logger
 	ca     *CA
@@ -101,13 +101,14 @@ func New(cfg Config, opts ...Option) (*Recorder, error) {
 	}
 	r := &Recorder{
 		cfg:    cfg,
-		group:  capture.NewGrouper(capture.GroupConfig{SessionCookie: cfg.SessionCookie, Idle: cfg.SessionIdle}),
 		filter: newFilter(cfg),
 		log:    slog.New(slog.DiscardHandler),
 		redact: cfg.RedactHeaders,
 		failc:  make(chan struct{}),
 		nowc:   make(chan struct{}),
 	}
+	r.group = capture.NewGroupingSink(capture.GroupConfig{SessionCookie: cfg.SessionCookie, Idle: cfg.SessionIdle},
+		capture.SinkFunc(r.redactAndWrite))
 	for _, o := range opts {
 		o(r)
 	}
@@ -172,7 +173,7 @@ func New(cfg Config, opts ...Option) (*Recorder, error) {
 	gp.OnRequest().DoFunc(r.onRequest)
 	gp.NonproxyHandler = http.HandlerFunc(r.serveOrigin)
 	r.gp = gp
-	r.handler = gp
+	r.handler = http.HandlerFunc(r.serveProxy)
 	if r.target != nil {
 		r.handler = http.HandlerFunc(r.serveReverse)
 	}
@@ -210,14 +211,15 @@ type sniffer interface {
 // clientHostKey is the context key of the Host a reverse-mode client sent.
 type clientHostKey struct{}
 
-// Serve proxies connections accepted on ln and records their exchanges to w
-// until ctx ends or writing fails. It then stops accepting, waits up to
+// Serve proxies connections accepted on ln and records their exchanges to
+// sink (with their session keys, redacted), flushing it after each one
+// (capture.Flush), until ctx ends or writing fails. It then stops accepting, waits up to
 // Config.StopTimeout for in-flight exchanges, closes the remaining
 // connections and stops writing; exchanges that complete later are counted in
 // Stats.Lost. It returns nil after ctx ends, or the error that stopped it. The
-// caller closes w afterwards. A Recorder serves once.
-func (r *Recorder) Serve(ctx context.Context, ln net.Listener, w *capture.Writer) error {
-	r.w = w
+// caller closes sink afterwards. A Recorder serves once.
+func (r *Recorder) Serve(ctx context.Context, ln net.Listener, sink capture.Sink) error {
+	r.out = sink
 	l := &listener{Listener: ln, r: r, conns: make(map[*clientConn]struct{})}
 	r.addr.Store(ln.Addr().String())
 	srv := &http.Server{
@@ -330,6 +332,20 @@ func (r *Recorder) serveReverse(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	req.Host = t.Host
+	r.serveProxy(w, req)
+}
+
+// serveProxy hands a client's request to goproxy in full-duplex mode. The
+// upstream transport reads the request body in a goroutine of its own, which
+// can still be checking that the body has ended (a read after its
+// Content-Length bytes) when the upstream's answer is already being passed on.
+// By default net/http's server consumes and closes the request body as the
+// handler writes the response head; that read then fails, the transport
+// closes the upstream connection as a write error, and the response is cut
+// for the client and in the recording. In full-duplex mode the body is left
+// to the transport until the handler returns, which is after the response.
+func (r *Recorder) serveProxy(w http.ResponseWriter, req *http.Request) {
+	_ = http.NewResponseController(w).EnableFullDuplex() // HTTP/1 servers support it
 	r.gp.ServeHTTP(w, req)
 }
 
@@ -575,17 +591,15 @@ func (r *Recorder) rewriteLocation(resp *http.Response, ctx *goproxy.ProxyCtx) {
 func (r *Recorder) finish(x *exchange) {
 	defer r.inflight.Add(-1)
 	e := x.record()
-	r.group.Assign(e)
-	r.redactFields(e)
 	r.wmu.Lock()
 	if r.stopped {
 		r.wmu.Unlock()
 		r.lost.Add(1)
 		return
 	}
-	err := r.w.Write(e)
+	err := r.group.Write(e)
 	if err == nil {
-		err = r.w.Flush()
+		err = capture.Flush(r.out)
 	}
 	r.wmu.Unlock()
 	if err != nil {
@@ -598,6 +612,13 @@ func (r *Recorder) finish(x *exchange) {
 	if e.Flags&capture.FlagFailed != 0 {
 		r.failed.Add(1)
 	}
+}
+
+// redactAndWrite writes e to the Serve's sink with the redacted header fields
+// replaced: after grouping, which may need the cookies.
+func (r *Recorder) redactAndWrite(e *capture.Exchange) error {
+	r.redactFields(e)
+	return r.out.Write(e)
 }
 
 // redactFields replaces the values of the redacted header fields.

@@ -3,7 +3,6 @@ package replay_test
 import (
 	"errors"
 	"fmt"
-	"github.com/ampload/amp/internal/fielderr"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/fielderr"
 	"github.com/ampload/amp/replay"
 )
 

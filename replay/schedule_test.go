@@ -1,11 +1,12 @@
 package replay
 
 import (
-	"github.com/ampload/amp/internal/fielderr"
 	"math"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ampload/amp/internal/fielderr"
 )
 
 // planOf builds a plan of n one-task scripts starting gap apart.

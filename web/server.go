@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/ampload/amp/internal/fielderr"
 	"io/fs"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/fielderr"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
 	"github.com/ampload/amp/stats/prom"

@@ -2,8 +2,9 @@
 // browsers' developer tools (Chrome, Firefox), proxies (Fiddler, mitmproxy)
 // and WebPagetest, into amp exchanges.
 //
-// Read decodes a file (a UTF-8 byte order mark, numbers written as strings
-// and odd httpVersion values are accepted); Log.Exchanges turns its entries
-// into capture.Exchange values ordered by start, ready for capture.Grouper
-// and capture.Writer.
+// Import reads a file and writes its entries, as capture.Exchange values
+// ordered by start, to a capture.Sink (a capture.GroupingSink in front of a
+// capture.Writer in amp import). Read decodes a file (a UTF-8 byte order
+// mark, numbers written as strings and odd httpVersion values are accepted);
+// Log.Exchanges turns its entries into exchanges.
 package har

@@ -3,7 +3,9 @@ package har_test
 import (
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/capture/har"
 )
 
@@ -26,4 +28,26 @@ func ExampleLog_Exchanges() {
 	// Output:
 	// GET https://shop.test/cart 200 ok 21ms 25ms har/shop.har
 	// 1 entries, 1 exchanges
+}
+
+// Import writes a HAR file's exchanges to a capture.Sink: here a function
+// that prints them.
+func ExampleImport() {
+	const doc = `{"log": {"version": "1.2", "entries": [
+	 {"startedDateTime": "2026-03-01T10:00:01.000Z",
+	  "request": {"method": "POST", "url": "https://shop.test/cart", "headers": []},
+	  "response": {"status": 303, "headers": []}},
+	 {"startedDateTime": "2026-03-01T10:00:00.000Z",
+	  "request": {"method": "GET", "url": "https://shop.test/", "headers": []},
+	  "response": {"status": 200, "headers": []}}]}}`
+	show := capture.SinkFunc(func(e *capture.Exchange) error {
+		fmt.Println(e.Start.Format(time.TimeOnly), e.Request.Method, e.Request.URL, e.Response.Status)
+		return nil
+	})
+	st, err := har.Import(strings.NewReader(doc), har.Config{Name: "shop.har"}, show)
+	fmt.Println(st.Exchanges, "exchanges", err)
+	// Output:
+	// 10:00:00 GET https://shop.test/ 200
+	// 10:00:01 POST https://shop.test/cart 303
+	// 2 exchanges <nil>
 }

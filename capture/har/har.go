@@ -195,6 +195,15 @@ func (n Number) ms() time.Duration {
 // ErrNotHAR reports JSON that has no HAR "log" object.
 var ErrNotHAR = errors.New("not a HAR file (no \"log\" object with \"entries\")")
 
+// Sniff reports whether head, the first bytes of a file (512 are plenty),
+// may be a HAR document: a JSON object, perhaps after a UTF-8 byte order mark
+// and blanks. Read tells for sure.
+func Sniff(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	head = bytes.TrimLeft(head, " \t\r\n")
+	return len(head) > 0 && head[0] == '{'
+}
+
 // Read decodes a HAR document. A UTF-8 byte order mark is skipped. JSON
 // errors name the byte offset.
 func Read(r io.Reader) (*Log, error) {
@@ -272,6 +281,28 @@ func (l *Log) Exchanges(cfg Config) ([]*capture.Exchange, Stats) {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	st.Exchanges = len(out)
 	return out, st
+}
+
+// Import reads the HAR document from r (see Read) and writes the exchanges of
+// its entries to sink, ordered by start (see Log.Exchanges). Each exchange is
+// dropped once written, so a Sink that encodes it (capture.Writer) lets its
+// memory go. An error from sink stops the import and is returned with the
+// counts so far; Stats.Exchanges then counts the exchanges written.
+func Import(r io.Reader, cfg Config, sink capture.Sink) (Stats, error) {
+	l, err := Read(r)
+	if err != nil {
+		return Stats{}, err
+	}
+	exs, st := l.Exchanges(cfg)
+	l.Entries = nil
+	for i, e := range exs {
+		exs[i] = nil
+		if err := sink.Write(e); err != nil {
+			st.Exchanges = i
+			return st, err
+		}
+	}
+	return st, nil
 }
 
 // exchange converts one entry, or returns nil if it is unusable.

@@ -3,6 +3,7 @@ package har_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -236,4 +237,26 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("stats %+v for %d exchanges", st, len(exs))
 		}
 	})
+}
+
+// TestImportSinkError checks that Import stops at the sink's first error and
+// counts the exchanges written before it.
+func TestImportSinkError(t *testing.T) {
+	entry := `{"startedDateTime": "2026-03-01T10:00:0%dZ", "request": {"method": "GET", "url": "http://x/%d"}, "response": {"status": 200}}`
+	doc := `{"log": {"entries": [` + fmt.Sprintf(entry, 2, 2) + "," + fmt.Sprintf(entry, 1, 1) + "," + fmt.Sprintf(entry, 3, 3) + `]}}`
+	full := errors.New("disk full")
+	var urls []string
+	st, err := har.Import(strings.NewReader(doc), har.Config{Name: "x.har"}, capture.SinkFunc(func(e *capture.Exchange) error {
+		if len(urls) == 2 {
+			return full
+		}
+		urls = append(urls, e.Request.URL)
+		return nil
+	}))
+	if !errors.Is(err, full) || st.Exchanges != 2 || st.Entries != 3 || !slices.Equal(urls, []string{"http://x/1", "http://x/2"}) {
+		t.Errorf("Import = %+v, %v after %q; want 2 of 3 written in start order, then the sink's error", st, err, urls)
+	}
+	if _, err := har.Import(strings.NewReader(`{"data": []}`), har.Config{}, capture.SinkFunc(func(*capture.Exchange) error { return nil })); !errors.Is(err, har.ErrNotHAR) {
+		t.Errorf("Import of a non-HAR = %v, want ErrNotHAR", err)
+	}
 }

@@ -56,23 +56,16 @@ func importForBench(b *testing.B, path string) int {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	format, r, err := packet.Detect(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, err := packet.NewSource(r, format)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := capture.NewWriter(io.Discard, capture.FileHeader{Source: string(format)})
+	src := sourceOf(b, f)
+	w, err := capture.NewWriter(io.Discard, capture.FileHeader{Source: "pcap"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	g := capture.NewGrouper(capture.GroupConfig{})
-	im, err := packet.NewImporter(packet.Config{}, func(e *capture.Exchange) error {
+	im, err := packet.NewImporter(packet.Config{}, capture.SinkFunc(func(e *capture.Exchange) error {
 		g.Assign(e)
 		return w.Write(e)
-	})
+	}))
 	if err != nil {
 		b.Fatal(err)
 	}

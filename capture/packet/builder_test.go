@@ -1,10 +1,12 @@
 package packet_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"io"
 	"net"
 	"net/netip"
 	"testing"
@@ -283,22 +285,35 @@ func (b *capBuilder) drop(f *frame) {
 	b.frames = append(b.frames[:i], b.frames[i+1:]...)
 }
 
-// importBytes runs a capture file through Detect, NewSource and an Importer.
-func importBytes(t testing.TB, data []byte, cfg packet.Config) ([]*capture.Exchange, packet.Stats, error) {
+// sourceOf reads a capture file, gzipped or not, as amp import does.
+func sourceOf(t testing.TB, r io.Reader) packet.Source {
 	t.Helper()
-	f, r, err := packet.Detect(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("Detect: %v", err)
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	} else {
+		r = br
 	}
-	src, err := packet.NewSource(r, f)
+	src, err := packet.NewSource(r, "")
 	if err != nil {
 		t.Fatalf("NewSource: %v", err)
 	}
+	return src
+}
+
+// importBytes runs a capture file through NewSource and an Importer.
+func importBytes(t testing.TB, data []byte, cfg packet.Config) ([]*capture.Exchange, packet.Stats, error) {
+	t.Helper()
+	src := sourceOf(t, bytes.NewReader(data))
 	var out []*capture.Exchange
-	im, err := packet.NewImporter(cfg, func(e *capture.Exchange) error {
+	im, err := packet.NewImporter(cfg, capture.SinkFunc(func(e *capture.Exchange) error {
 		out = append(out, e)
 		return nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
 // Package packet imports HTTP/1.x traffic from packet captures: pcap and
-// pcapng files (gzipped or not) and live capture on Linux, without cgo.
+// pcapng files (capture/ingest unwraps gzip and tells them from HAR) and
+// live capture on Linux, without cgo.
 //
-// Detect recognises a file by its content; NewSource reads its packets. An
+// NewSource reads the packets of a file (Sniff recognises its format). An
 // Importer decodes each packet's link layer (Ethernet with VLAN tags, Linux
 // cooked capture v1 and v2, BSD loopback, raw IP), IPv4 or IPv6 and TCP,
 // reassembles each connection in both directions with gopacket's reassembly

@@ -15,10 +15,10 @@ import (
 // capture would: a request and its response on a connection whose SYN the
 // capture missed.
 func ExampleImporter() {
-	im, err := packet.NewImporter(packet.Config{}, func(e *capture.Exchange) error {
+	im, err := packet.NewImporter(packet.Config{}, capture.SinkFunc(func(e *capture.Exchange) error {
 		fmt.Println(e.Client, e.Request.Method, e.Request.URL, e.Response.Status, string(e.Response.Body), e.TTFB)
 		return nil
-	})
+	}))
 	if err != nil {
 		fmt.Println(err)
 		return

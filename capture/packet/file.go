@@ -2,8 +2,6 @@ package packet
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -11,27 +9,17 @@ import (
 	"github.com/google/gopacket"
 )
 
-// Format is the content type of an input file, as Detect recognises it.
+// Format is a packet capture file format.
 type Format string
 
-// The formats Detect recognises.
+// The formats NewSource reads.
 const (
 	FormatPcap   Format = "pcap"   // libpcap/tcpdump, either byte order, µs or ns timestamps
 	FormatPcapng Format = "pcapng" // pcap next generation (Wireshark's default)
-	FormatHAR    Format = "har"    // HTTP Archive (JSON) exported by browsers and proxies
 )
 
-// ParseFormat checks a --format value.
-func ParseFormat(s string) (Format, error) {
-	switch f := Format(s); f {
-	case FormatPcap, FormatPcapng, FormatHAR:
-		return f, nil
-	}
-	return "", fmt.Errorf("unknown format %q (want pcap, pcapng or har)", s)
-}
-
-// ErrUnknownFormat reports input that is neither pcap, pcapng nor HAR.
-var ErrUnknownFormat = errors.New("not a packet capture (pcap, pcapng) or HAR file")
+// ErrNotCapture reports input that is neither pcap nor pcapng.
+var ErrNotCapture = errors.New("not a packet capture (pcap, pcapng)")
 
 // ErrTruncated is matched (errors.Is) by a *ReadError for a capture cut short
 // in the middle of a packet or block, as a capture still being written or
@@ -73,50 +61,21 @@ const (
 // returned without copying.
 const readBufferSize = 1 << 20
 
-// Detect reads the start of r and reports what it holds. A gzip stream is
-// unwrapped (and its content detected). The returned reader yields the
-// (decompressed) content from its first byte; use it instead of r.
-func Detect(r io.Reader) (Format, io.Reader, error) {
-	br := bufio.NewReaderSize(r, readBufferSize)
-	head, _ := br.Peek(4)
-	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return "", nil, fmt.Errorf("gzip: %w", err)
-		}
-		f, inner, err := Detect(zr)
-		if err != nil {
-			return "", nil, fmt.Errorf("inside gzip: %w", err)
-		}
-		return f, inner, nil
+// Sniff recognises a packet capture by its first 4 bytes (the magic number of
+// pcap, in either byte order and resolution, or of pcapng's section header
+// block); it returns "" for anything else.
+func Sniff(head []byte) Format {
+	if len(head) < 4 {
+		return ""
 	}
-	f := sniff(br)
-	if f == "" {
-		return "", nil, ErrUnknownFormat
-	}
-	return f, br, nil
-}
-
-// sniff recognises the content at the start of br without consuming it.
-func sniff(br *bufio.Reader) Format {
-	head, _ := br.Peek(4)
-	if len(head) == 4 {
-		le := uint32(head[0]) | uint32(head[1])<<8 | uint32(head[2])<<16 | uint32(head[3])<<24
-		be := uint32(head[3]) | uint32(head[2])<<8 | uint32(head[1])<<16 | uint32(head[0])<<24
-		switch {
-		case le == pcapngSHB:
-			return FormatPcapng
-		case le == pcapMagicMicro || le == pcapMagicNano || le == pcapMagicKuznetov,
-			be == pcapMagicMicro || be == pcapMagicNano || be == pcapMagicKuznetov:
-			return FormatPcap
-		}
-	}
-	// HAR: JSON, perhaps after a UTF-8 byte order mark and blanks.
-	head, _ = br.Peek(512)
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	head = bytes.TrimLeft(head, " \t\r\n")
-	if len(head) > 0 && head[0] == '{' {
-		return FormatHAR
+	le := uint32(head[0]) | uint32(head[1])<<8 | uint32(head[2])<<16 | uint32(head[3])<<24
+	be := uint32(head[3]) | uint32(head[2])<<8 | uint32(head[1])<<16 | uint32(head[0])<<24
+	switch {
+	case le == pcapngSHB:
+		return FormatPcapng
+	case le == pcapMagicMicro || le == pcapMagicNano || le == pcapMagicKuznetov,
+		be == pcapMagicMicro || be == pcapMagicNano || be == pcapMagicKuznetov:
+		return FormatPcap
 	}
 	return ""
 }
@@ -131,11 +90,19 @@ type Source interface {
 }
 
 // NewSource returns a Source reading a capture of format f (FormatPcap or
-// FormatPcapng) from r, typically the reader Detect returned.
+// FormatPcapng) from r, or of the format Sniff recognises when f is "" (an
+// error matching ErrNotCapture if it recognises none). Gzipped files are
+// unwrapped by the caller (capture/ingest does).
 func NewSource(r io.Reader, f Format) (Source, error) {
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < readBufferSize {
 		br = bufio.NewReaderSize(r, readBufferSize)
+	}
+	if f == "" {
+		head, _ := br.Peek(4)
+		if f = Sniff(head); f == "" {
+			return nil, ErrNotCapture
+		}
 	}
 	switch f {
 	case FormatPcap:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"io"
 	"testing"
 	"time"
 
@@ -103,43 +102,31 @@ func TestByteOrders(t *testing.T) {
 	}
 }
 
-// TestDetect checks format detection and its errors.
-func TestDetect(t *testing.T) {
+// TestSniff checks that NewSource recognises pcap and pcapng by content and
+// refuses anything else.
+func TestSniff(t *testing.T) {
 	b := newBuilder(t, packet.LinkEthernet)
 	keepAlive(b, "10.0.0.1:40000", "10.0.0.2:80")
 	tests := []struct {
 		name string
 		data []byte
 		want packet.Format
-		err  error
 	}{
-		{"pcap", b.pcap(0), packet.FormatPcap, nil},
-		{"pcapng", b.pcapng(), packet.FormatPcapng, nil},
-		{"gzipped pcapng", gzipped(t, b.pcapng()), packet.FormatPcapng, nil},
-		{"HAR with BOM", []byte("\xef\xbb\xbf\n  {\"log\": {}}"), packet.FormatHAR, nil},
-		{"gzipped HAR", gzipped(t, []byte(`{"log":{}}`)), packet.FormatHAR, nil},
-		{"text", []byte("hello world"), "", packet.ErrUnknownFormat},
-		{"empty", nil, "", packet.ErrUnknownFormat},
+		{"pcap", b.pcap(0), packet.FormatPcap},
+		{"pcapng", b.pcapng(), packet.FormatPcapng},
+		{"gzipped pcapng", gzipped(t, b.pcapng()), ""},
+		{"HAR", []byte(`{"log": {}}`), ""},
+		{"short", []byte{0xd4, 0xc3}, ""},
+		{"empty", nil, ""},
 	}
 	for _, tc := range tests {
-		f, r, err := packet.Detect(bytes.NewReader(tc.data))
-		if f != tc.want || !errors.Is(err, tc.err) {
-			t.Errorf("%s: %q, %v", tc.name, f, err)
-			continue
+		if f := packet.Sniff(tc.data); f != tc.want {
+			t.Errorf("%s: Sniff = %q, want %q", tc.name, f, tc.want)
 		}
-		if err == nil {
-			// The returned reader starts at the first byte of the content.
-			head, _ := io.ReadAll(io.LimitReader(r, 4))
-			if tc.want == packet.FormatHAR && len(head) == 0 {
-				t.Errorf("%s: nothing to read", tc.name)
-			}
+		_, err := packet.NewSource(bytes.NewReader(tc.data), "")
+		if (err == nil) != (tc.want != "") || err != nil && !errors.Is(err, packet.ErrNotCapture) {
+			t.Errorf("%s: NewSource: %v", tc.name, err)
 		}
-	}
-	if _, err := packet.ParseFormat("pcapng"); err != nil {
-		t.Error(err)
-	}
-	if _, err := packet.ParseFormat("json"); err == nil {
-		t.Error("ParseFormat accepted json")
 	}
 }
 

@@ -131,7 +131,7 @@ func (s Stats) clone() Stats {
 type Importer struct {
 	cfg   Config
 	ports []uint16
-	out   func(*capture.Exchange) error
+	out   capture.Sink
 
 	dec   decoder
 	pool  *reassembly.StreamPool
@@ -163,10 +163,10 @@ func (im *Importer) newPktCtx() *pktCtx {
 	return pc
 }
 
-// NewImporter returns an Importer that hands each exchange to out, in the
+// NewImporter returns an Importer that writes each exchange to out, in the
 // order the exchanges complete. An error from out stops the import and is
 // returned by the next AddPacket, Read or Close.
-func NewImporter(cfg Config, out func(*capture.Exchange) error) (*Importer, error) {
+func NewImporter(cfg Config, out capture.Sink) (*Importer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func (im *Importer) deliver(e *capture.Exchange) {
 	default:
 		im.stats.Pairs++
 	}
-	if err := im.out(e); err != nil {
+	if err := im.out.Write(e); err != nil {
 		im.err = err
 	}
 }

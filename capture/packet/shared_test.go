@@ -22,19 +22,12 @@ func importFile(t *testing.T, path string) ([]*capture.Exchange, packet.Stats, e
 		t.Fatal(err)
 	}
 	defer f.Close()
-	format, r, err := packet.Detect(f)
-	if err != nil {
-		t.Fatalf("Detect: %v", err)
-	}
-	src, err := packet.NewSource(r, format)
-	if err != nil {
-		t.Fatalf("NewSource: %v", err)
-	}
+	src := sourceOf(t, f)
 	var out []*capture.Exchange
-	im, err := packet.NewImporter(packet.Config{}, func(e *capture.Exchange) error {
+	im, err := packet.NewImporter(packet.Config{}, capture.SinkFunc(func(e *capture.Exchange) error {
 		out = append(out, e)
 		return nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/capture/ingest"
 	"github.com/ampload/amp/capture/packet"
 	"github.com/urfave/cli/v2"
 )
@@ -60,28 +60,8 @@ func runCapture(c *cli.Context) error {
 		return usageError("capture: %v", err)
 	}
 	defer live.Close()
-
-	opts := map[string]string{"iface": iface, "max-body": c.String("max-body"), "session-idle": set.group.Idle.String()}
-	if c.IsSet("port") {
-		opts["port"] = strings.Join(multi(c, "port"), ",")
-	}
-	if set.group.SessionCookie != "" {
-		opts["session-cookie"] = set.group.SessionCookie
-	}
-	w, err := createRecording(set.out, set.force, capture.FileHeader{Source: "capture", Created: time.Now(), Tool: "amp " + c.App.Version, Options: opts})
+	w, err := createRecording(set.out, set.force, capture.FileHeader{Source: "capture", Created: time.Now(), Tool: "amp " + c.App.Version, Options: captureOptions(c, iface, set)})
 	if err != nil {
-		return usageError("capture: %v", err)
-	}
-	group := capture.NewGrouper(set.group)
-	im, err := packet.NewImporter(packet.Config{Ports: set.ports, MaxBody: set.maxBody}, func(e *capture.Exchange) error {
-		group.Assign(e)
-		if err := w.Write(e); err != nil {
-			return fmt.Errorf("writing %s: %v", set.out, err)
-		}
-		return w.Flush() // a kill -9 loses at most the exchanges in flight
-	})
-	if err != nil {
-		_ = w.Close()
 		return usageError("capture: %v", err)
 	}
 
@@ -96,60 +76,36 @@ func runCapture(c *cli.Context) error {
 		filter = "TCP port " + strings.Join(multi(c, "port"), ",")
 	}
 	fmt.Fprintf(c.App.Writer, "amp capture: capturing %s on %s to %s; Ctrl-C stops\n", filter, iface, set.out)
-
-	now := time.Now()
-	status := &captureStatus{w: c.App.ErrWriter, tty: isTerminal(c.App.ErrWriter), quiet: c.Bool("quiet"), start: now, last: now}
-	lst, runErr := live.Run(ctx, im, func(lst packet.LiveStats) { status.update(im.Stats(), group.Sessions()) })
-	closeErr := im.Close()
+	start := time.Now()
+	status := newStatusLine(c.App.ErrWriter, c.Bool("quiet"))
+	cfg := ingest.Config{Ports: set.ports, MaxBody: set.maxBody, Group: set.group, Progress: func(p ingest.Progress) {
+		status.show(fmt.Sprintf("amp capture: %s, %d packets, %d requests (%d pairs), %d sessions", time.Since(start).Round(time.Second),
+			p.Packets, p.Requests, p.Pairs, p.Sessions))
+	}}
+	is, lst, runErr := ingest.Capture(ctx, cfg, live, w)
 	status.clear()
-	if err := w.Close(); closeErr == nil {
-		closeErr = err
-	}
-	st := im.Stats()
+	closeErr := w.Close()
+	st := is.Packets
 	fmt.Fprintf(c.App.Writer, "captured %d packets (%d loopback copies dropped, %d dropped by the kernel), %d TCP streams: "+
 		"%d HTTP pairs, %d incomplete, %d requests without response; %d requests in %d sessions written to %s\n",
-		st.Packets, lst.Duplicates, lst.KernelDrops, st.Streams, st.Pairs, st.Incomplete, st.Unmatched, w.Count(), group.Sessions(), set.out)
+		st.Packets, lst.Duplicates, lst.KernelDrops, st.Streams, st.Pairs, st.Incomplete, st.Unmatched, is.Requests, is.Sessions, set.out)
 	switch {
 	case runErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: %v; the %d requests before it are in %s", runErr, w.Count(), set.out)}
+		return recordingError("capture", runErr, set.out, closeErr, is.Requests)
 	case closeErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: %v", closeErr)}
+		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: closing %s: %v; the recording is in %s", set.out, closeErr, capture.PartialPath(set.out))}
 	}
 	return nil
 }
 
-// captureStatus is the running count: redrawn in place every second on a
-// terminal, else a line every statusEvery.
-type captureStatus struct {
-	w          io.Writer
-	tty, quiet bool
-	start      time.Time
-	last       time.Time
-	drawn      bool
-}
-
-func (s *captureStatus) update(st packet.Stats, sessions int) {
-	every := statusEvery
-	if s.tty {
-		every = time.Second
+// captureOptions are the settings stored in the recording's header.
+func captureOptions(c *cli.Context, iface string, set importSettings) map[string]string {
+	opts := map[string]string{"iface": iface, "max-body": c.String("max-body"), "session-idle": set.group.Idle.String()}
+	if c.IsSet("port") {
+		opts["port"] = strings.Join(multi(c, "port"), ",")
 	}
-	now := time.Now()
-	if s.quiet || now.Sub(s.last) < every {
-		return
+	if set.group.SessionCookie != "" {
+		opts["session-cookie"] = set.group.SessionCookie
 	}
-	s.last = now
-	line := fmt.Sprintf("amp capture: %s, %d packets, %d requests (%d pairs), %d sessions", now.Sub(s.start).Round(time.Second),
-		st.Packets, st.Requests, st.Pairs, sessions)
-	if s.tty {
-		fmt.Fprintf(s.w, "\r\x1b[K%s", line)
-		s.drawn = true
-	} else {
-		fmt.Fprintf(s.w, "%s %s\n", now.Format("15:04:05"), line)
-	}
-}
-
-func (s *captureStatus) clear() {
-	if s.drawn {
-		fmt.Fprint(s.w, "\r\x1b[K")
-	}
+	return opts
 }

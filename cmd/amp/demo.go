@@ -65,21 +65,9 @@ func runDemo(c *cli.Context) error {
 		return usageError("demo: --users, --rate and --duration must be positive, --capacity and --latency not negative")
 	}
 
-	// Outputs first: a previous demo's recording is replaced, nothing else.
-	files := resultFiles(c)
-	files.CSV = ""
-	force := c.Bool("force")
-	if !force {
-		if h, err := capture.ReadHeader(output); err == nil && strings.HasPrefix(h.Tool, "amp demo") {
-			force = true
-		}
-	}
-	plan := outfile.Plan{Force: force, Outputs: append([]outfile.Output{{Flag: "-o", Path: output, Kind: outfile.Recording}}, files.Outputs()...)}
-	if err := plan.Check(); err != nil {
-		if _, serr := os.Stat(output); serr == nil && !force && strings.Contains(err.Error(), "already exists") {
-			return usageError("demo: -o %s exists and is not an amp demo recording; nothing was changed (use --force to replace it, or another -o)", output)
-		}
-		return usageError("demo: %v", err)
+	force, err := checkDemoOutputs(c, output)
+	if err != nil {
+		return err
 	}
 
 	// 1. The demo site.
@@ -142,6 +130,28 @@ func runDemo(c *cli.Context) error {
 	return nil
 }
 
+// checkDemoOutputs checks the outputs before anything runs: -o replaces a
+// previous demo's recording (force is then true), nothing else without
+// --force.
+func checkDemoOutputs(c *cli.Context, output string) (force bool, err error) {
+	files := resultFiles(c)
+	files.CSV = ""
+	force = c.Bool("force")
+	if !force {
+		if h, err := capture.ReadHeader(output); err == nil && strings.HasPrefix(h.Tool, "amp demo") {
+			force = true
+		}
+	}
+	plan := outfile.Plan{Force: force, Outputs: append([]outfile.Output{{Flag: "-o", Path: output, Kind: outfile.Recording}}, files.Outputs()...)}
+	if err := plan.Check(); err != nil {
+		if _, serr := os.Stat(output); serr == nil && !force && strings.Contains(err.Error(), "already exists") {
+			return force, usageError("demo: -o %s exists and is not an amp demo recording; nothing was changed (use --force to replace it, or another -o)", output)
+		}
+		return force, usageError("demo: %v", err)
+	}
+	return force, nil
+}
+
 // recordDemo runs the recording proxy in front of the site and drives one
 // scripted user through it, writing the recording to output.
 func recordDemo(ctx context.Context, siteURL, output string, replace bool, pause time.Duration, out io.Writer) (demosite.Visit, error) {
@@ -159,17 +169,12 @@ func recordDemo(ctx context.Context, siteURL, output string, replace bool, pause
 		return demosite.Visit{}, err
 	}
 	// Written next to output and moved there once complete.
-	f, err := outfile.Create(output, replace, 0o600)
+	w, err := createRecording(output, replace, capture.FileHeader{Source: "proxy", Created: time.Now(), Tool: "amp demo " + version()})
 	if err != nil {
 		ln.Close()
 		return demosite.Visit{}, fmt.Errorf("demo: -o %s: %w", output, err)
 	}
-	defer f.Abort() // a no-op after Commit
-	w, err := capture.NewWriter(f, capture.FileHeader{Source: "proxy", Created: time.Now(), Tool: "amp demo " + version()})
-	if err != nil {
-		ln.Close()
-		return demosite.Visit{}, fmt.Errorf("demo: -o %s: %w", output, err)
-	}
+	defer w.Abort() // a no-op after a successful Close
 	serveCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- recorder.Serve(serveCtx, ln, w) }()
@@ -182,11 +187,10 @@ func recordDemo(ctx context.Context, siteURL, output string, replace bool, pause
 	client.CloseIdleConnections()
 	stop()
 	serveErr := <-served
-	closeErr := w.Close()
-	if err := errors.Join(browseErr, serveErr, closeErr); err != nil {
+	if err := errors.Join(browseErr, serveErr); err != nil {
 		return visit, fmt.Errorf("demo: recording: %w", err)
 	}
-	if err := f.Commit(); err != nil {
+	if err := w.Close(); err != nil {
 		return visit, fmt.Errorf("demo: -o %s: %w", output, err)
 	}
 	st := recorder.Stats()

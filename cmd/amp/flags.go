@@ -1,10 +1,13 @@
 package main
 
 import (
-	"github.com/ampload/amp/internal/fielderr"
+	"fmt"
+	"net"
 	"strings"
 	"unicode"
 
+	"github.com/ampload/amp/internal/fielderr"
+	"github.com/urfave/cli/v2"
 )
 
 // replayFlag returns the amp replay flag of a replay.Config field, so that
@@ -38,3 +41,66 @@ func replayFlag(field string) string {
 // describeReplay describes an error of package replay on one line, naming
 // flags where it names Config fields.
 func describeReplay(err error) string { return fielderr.Describe(err, replayFlag) }
+
+// multiFlag is a repeatable string flag whose values may contain commas
+// (regular expressions), unlike cli.StringSliceFlag. Give it no alias:
+// urfave/cli copies a set alias to the other names through String, which
+// would add the joined values as one more value.
+type multiFlag struct{ values []string }
+
+// Set adds a value.
+func (m *multiFlag) Set(v string) error {
+	m.values = append(m.values, v)
+	return nil
+}
+
+// Get returns the flag itself (flag.Getter, for cli.Context.Value).
+func (m *multiFlag) Get() any { return m }
+
+// String lists the values.
+func (m *multiFlag) String() string {
+	if m == nil {
+		return ""
+	}
+	return strings.Join(m.values, " ")
+}
+
+func multi(c *cli.Context, name string) []string {
+	if m, ok := c.Generic(name).(*multiFlag); ok {
+		return m.values
+	}
+	return nil
+}
+
+// optionalAddr is a flag that may be given alone ("--web", the default
+// address) or with a value ("--web=127.0.0.1:9000").
+type optionalAddr struct {
+	addr, def string
+}
+
+// Set takes "true" (the flag alone) or an address.
+func (o *optionalAddr) Set(v string) error {
+	switch v {
+	case "true":
+		o.addr = o.def
+	case "false", "":
+		o.addr = ""
+	default:
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("want HOST:PORT, got %q", v)
+		}
+		o.addr = v
+	}
+	return nil
+}
+
+// String returns the address.
+func (o *optionalAddr) String() string {
+	if o == nil {
+		return ""
+	}
+	return o.addr
+}
+
+// IsBoolFlag lets the flag stand alone.
+func (o *optionalAddr) IsBoolFlag() bool { return true }

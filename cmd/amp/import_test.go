@@ -20,6 +20,7 @@ import (
 
 	"github.com/ampload/amp/bench/import/pcapgen"
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/capture/ingest"
 	"github.com/ampload/amp/demosite"
 	"github.com/ampload/amp/internal/testenv"
 )
@@ -280,24 +281,17 @@ func TestImportDamagedCaptures(t *testing.T) {
 // TestImportProgress checks the progress line of a long import.
 func TestImportProgress(t *testing.T) {
 	var stderr bytes.Buffer
-	w, err := capture.NewWriter(io.Discard, capture.FileHeader{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp := &importer{stderr: &stderr, w: w, group: capture.NewGrouper(capture.GroupConfig{}), start: time.Now().Add(-3 * time.Second)}
-	if err := imp.run(context.Background(), nil, importSettings{maxBody: 100}); err != nil {
-		t.Fatal(err)
-	}
-	imp.progress("/data/big.pcap", 50<<20, 200<<20)
-	imp.progress("/data/big.pcap", 51<<20, 200<<20) // within the same second: nothing
-	if got := stderr.String(); got != "import: big.pcap  25% (50.0 MiB), 0 packets, 0 requests, 0 sessions\n" {
+	progress := importProgress(&stderr, time.Now().Add(-3*time.Second))
+	progress(ingest.Progress{Path: "/data/big.pcap", Read: 50 << 20, Size: 200 << 20, Packets: 7, Requests: 3, Sessions: 1})
+	progress(ingest.Progress{Path: "/data/big.pcap", Read: 51 << 20, Size: 200 << 20}) // within the same second: nothing
+	if got := stderr.String(); got != "import: big.pcap  25% (50.0 MiB), 7 packets, 3 requests, 1 sessions\n" {
 		t.Errorf("progress %q", got)
 	}
-	imp.quiet = true
-	imp.lastProgress = time.Time{}
-	imp.progress("/data/big.pcap", 52<<20, 200<<20)
-	if strings.Count(stderr.String(), "\n") != 1 {
-		t.Errorf("--quiet printed progress: %q", stderr.String())
+	stderr.Reset()
+	progress = importProgress(&stderr, time.Now())
+	progress(ingest.Progress{Path: "/data/big.pcap", Read: 1, Size: 2}) // in the first second: nothing
+	if stderr.Len() != 0 {
+		t.Errorf("progress in the first second: %q", stderr.String())
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"github.com/ampload/amp/internal/fielderr"
 	"io"
 	"os"
 	"path"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/fielderr"
 	"github.com/ampload/amp/internal/outfile"
 	"github.com/ampload/amp/kube"
 	"github.com/ampload/amp/replay"

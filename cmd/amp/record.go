@@ -9,11 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ampload/amp/capture"
@@ -66,36 +63,6 @@ func recordCommand() *cli.Command {
 	}
 }
 
-// multiFlag is a repeatable string flag whose values may contain commas
-// (regular expressions), unlike cli.StringSliceFlag. Give it no alias:
-// urfave/cli copies a set alias to the other names through String, which
-// would add the joined values as one more value.
-type multiFlag struct{ values []string }
-
-// Set adds a value.
-func (m *multiFlag) Set(v string) error {
-	m.values = append(m.values, v)
-	return nil
-}
-
-// Get returns the flag itself (flag.Getter, for cli.Context.Value).
-func (m *multiFlag) Get() any { return m }
-
-// String lists the values.
-func (m *multiFlag) String() string {
-	if m == nil {
-		return ""
-	}
-	return strings.Join(m.values, " ")
-}
-
-func multi(c *cli.Context, name string) []string {
-	if m, ok := c.Generic(name).(*multiFlag); ok {
-		return m.values
-	}
-	return nil
-}
-
 func runRecord(c *cli.Context) error {
 	if c.NArg() != 0 {
 		return usageError("record: takes no arguments, got %q (the recording goes to -o FILE)", c.Args().First())
@@ -104,32 +71,9 @@ func runRecord(c *cli.Context) error {
 	if out == "" {
 		return usageError("record: -o FILE is required: where to write the recording (e.g. -o shop.amp)")
 	}
-	maxBody, err := parseSize(c.String("max-body"))
+	cfg, err := recordConfig(c)
 	if err != nil {
-		return usageError("record: --max-body %q: %v", c.String("max-body"), err)
-	}
-	cfg := proxy.Config{
-		Listen:           c.String("listen"),
-		AllowRemote:      multi(c, "allow-remote"),
-		Target:           c.String("target"),
-		NoMITM:           c.Bool("no-mitm"),
-		CACert:           c.String("ca-cert"),
-		CAKey:            c.String("ca-key"),
-		UpstreamCA:       c.String("upstream-ca"),
-		InsecureUpstream: c.Bool("insecure-upstream"),
-		UpstreamTimeout:  c.Duration("upstream-timeout"),
-		MaxBody:          maxBody,
-		SessionCookie:    c.String("session-cookie"),
-		SessionIdle:      c.Duration("session-idle"),
-		IncludeHosts:     multi(c, "include-host"),
-		ExcludeHosts:     multi(c, "exclude-host"),
-		ExcludePaths:     multi(c, "exclude-path"),
-		SkipStatic:       c.Bool("skip-static"),
-		RedactHeaders:    multi(c, "redact-header"),
-		StopTimeout:      c.Duration("stop-timeout"),
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageError("record: %v", oneLine(err))
+		return err
 	}
 	inputs := []string{cfg.UpstreamCA}
 	if cert, key, err := proxy.CAPaths(cfg.CACert, cfg.CAKey); err == nil {
@@ -158,23 +102,8 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return usageError("record: %v", err)
 	}
-
 	stdout := c.App.Writer
-	addr := ln.Addr().String()
-	if cfg.Target != "" {
-		fmt.Fprintf(stdout, "amp record: reverse proxy on http://%s -> %s, recording to %s; Ctrl-C stops\n", addr, cfg.Target, out)
-	} else {
-		fmt.Fprintf(stdout, "amp record: forward proxy on http://%s, recording to %s; Ctrl-C stops\n", addr, out)
-		if ca := rec.CA(); ca != nil {
-			made := ""
-			if ca.Created {
-				made = ", created now"
-			}
-			fmt.Fprintf(stdout, "  HTTPS is decrypted with the CA %s%s: trust it with curl --cacert, SSL_CERT_FILE or your browser ('amp ca' shows how)\n", ca.CertPath, made)
-		} else {
-			fmt.Fprintln(stdout, "  HTTPS is tunnelled, not recorded (--no-mitm)")
-		}
-	}
+	announceRecord(stdout, cfg, ln.Addr().String(), out, rec.CA())
 
 	status := newStatusLine(stderr, c.Bool("quiet"))
 	ctx, cancel := context.WithCancel(c.Context)
@@ -182,27 +111,15 @@ func runRecord(c *cli.Context) error {
 	statusDone := make(chan struct{})
 	go func() {
 		defer close(statusDone)
-		status.run(ctx, rec.Stats)
+		status.watch(ctx, func() string { return formatStatus(rec.Stats()) })
 	}()
 	served := make(chan struct{})
-	go func() { // say why a stop takes a moment; a second Ctrl-C cuts it short
-		select {
-		case <-c.Context.Done():
-		case <-served:
-			return
-		}
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(again)
+	// Say why a stop takes a moment; a second Ctrl-C cuts it short.
+	go onSecondInterrupt(c.Context, served, systemInterrupts, func() {
 		if n := rec.Stats().InFlight; n > 0 {
 			status.println(fmt.Sprintf("amp record: stopping: finishing %d exchanges in flight (up to %v; Ctrl-C again to stop now)", n, cfg.StopTimeout))
 		}
-		select {
-		case <-again:
-			rec.StopNow()
-		case <-served:
-		}
-	}()
+	}, rec.StopNow)
 	serveErr := rec.Serve(c.Context, ln, w)
 	close(served)
 	cancel()
@@ -213,26 +130,87 @@ func runRecord(c *cli.Context) error {
 	fmt.Fprintf(stdout, "recorded %s in %s to %s%s\n", plural(int(st.Requests), "request"), plural(int(st.Sessions), "session"), out, summaryNotes(st))
 	switch {
 	case serveErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("record: %v; the %d requests before it are in %s", serveErr, st.Requests, out)}
+		return recordingError("record", serveErr, out, closeErr, int(st.Requests))
 	case closeErr != nil:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("record: closing %s: %v", out, closeErr)}
+		return &exitError{code: exitBadInput, err: fmt.Errorf("record: closing %s: %v; the recording is in %s", out, closeErr, capture.PartialPath(out))}
 	}
 	return nil
 }
 
-// createRecording starts the recording at path, refusing to replace a file
-// unless force. It is written as it goes (a kill -9 loses at most what is in
-// flight), so it is not atomic: the checks of outfile.Plan come first.
+// recordConfig translates the record flags into the proxy's Config.
+func recordConfig(c *cli.Context) (proxy.Config, error) {
+	maxBody, err := parseSize(c.String("max-body"))
+	if err != nil {
+		return proxy.Config{}, usageError("record: --max-body %q: %v", c.String("max-body"), err)
+	}
+	cfg := proxy.Config{
+		Listen:           c.String("listen"),
+		AllowRemote:      multi(c, "allow-remote"),
+		Target:           c.String("target"),
+		NoMITM:           c.Bool("no-mitm"),
+		CACert:           c.String("ca-cert"),
+		CAKey:            c.String("ca-key"),
+		UpstreamCA:       c.String("upstream-ca"),
+		InsecureUpstream: c.Bool("insecure-upstream"),
+		UpstreamTimeout:  c.Duration("upstream-timeout"),
+		MaxBody:          maxBody,
+		SessionCookie:    c.String("session-cookie"),
+		SessionIdle:      c.Duration("session-idle"),
+		IncludeHosts:     multi(c, "include-host"),
+		ExcludeHosts:     multi(c, "exclude-host"),
+		ExcludePaths:     multi(c, "exclude-path"),
+		SkipStatic:       c.Bool("skip-static"),
+		RedactHeaders:    multi(c, "redact-header"),
+		StopTimeout:      c.Duration("stop-timeout"),
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError("record: %v", oneLine(err))
+	}
+	return cfg, nil
+}
+
+// announceRecord says where the proxy listens and how HTTPS is handled.
+func announceRecord(stdout io.Writer, cfg proxy.Config, addr, out string, ca *proxy.CA) {
+	if cfg.Target != "" {
+		fmt.Fprintf(stdout, "amp record: reverse proxy on http://%s -> %s, recording to %s; Ctrl-C stops\n", addr, cfg.Target, out)
+		return
+	}
+	fmt.Fprintf(stdout, "amp record: forward proxy on http://%s, recording to %s; Ctrl-C stops\n", addr, out)
+	if ca == nil {
+		fmt.Fprintln(stdout, "  HTTPS is tunnelled, not recorded (--no-mitm)")
+		return
+	}
+	made := ""
+	if ca.Created {
+		made = ", created now"
+	}
+	fmt.Fprintf(stdout, "  HTTPS is decrypted with the CA %s%s: trust it with curl --cacert, SSL_CERT_FILE or your browser ('amp ca' shows how)\n", ca.CertPath, made)
+}
+
+// createRecording starts the recording at path for every command that writes
+// one (record, import, capture, demo): capture.Create, or capture.Replace with
+// force. It goes to path.partial, renamed onto path by Close (Abort removes
+// it), so a kill -9 leaves path.partial with everything flushed.
 func createRecording(path string, force bool, h capture.FileHeader) (*capture.Writer, error) {
 	create := capture.Create
 	if force {
 		create = capture.Replace
 	}
 	w, err := create(path, h)
-	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%s already exists; nothing was changed (use --force to overwrite it, or another -o)", path)
+	if _, serr := os.Lstat(path); errors.Is(err, fs.ErrExist) && serr == nil {
+		return nil, fmt.Errorf("%s already exists; nothing was changed (use --force to replace it, or another -o)", path)
 	}
 	return w, err
+}
+
+// recordingError says what a failed command leaves of the recording at path:
+// a failed Close keeps the partial file, which holds what was written.
+func recordingError(cmd string, err error, path string, closeErr error, n int) error {
+	where := path
+	if closeErr != nil {
+		where = capture.PartialPath(path)
+	}
+	return &exitError{code: exitBadInput, err: fmt.Errorf("%s: %v; the %d requests before it are in %s", cmd, err, n, where)}
 }
 
 // recordOptions are the settings stored in the recording's header: the mode
@@ -276,81 +254,6 @@ func summaryNotes(st proxy.Stats) string {
 		return ""
 	}
 	return " (" + strings.Join(notes, ", ") + ")"
-}
-
-// statusLine shows the recorder's counters: redrawn in place every second on
-// a terminal, else a line every statusEvery.
-type statusLine struct {
-	w     io.Writer
-	tty   bool
-	quiet bool
-
-	mu    sync.Mutex // the writer is shared with stop messages
-	drawn bool
-}
-
-// statusEvery is how often the status line is printed when not on a terminal.
-const statusEvery = 5 * time.Second
-
-func newStatusLine(w io.Writer, quiet bool) *statusLine {
-	return &statusLine{w: w, tty: isTerminal(w), quiet: quiet}
-}
-
-// run prints the status from stats until ctx ends.
-func (s *statusLine) run(ctx context.Context, stats func() proxy.Stats) {
-	if s.quiet {
-		<-ctx.Done()
-		return
-	}
-	every := statusEvery
-	if s.tty {
-		every = time.Second
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	var last proxy.Stats
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		st := stats()
-		if !s.tty && st == last {
-			continue // nothing new: keep logs short
-		}
-		last = st
-		line := formatStatus(st)
-		s.mu.Lock()
-		if s.tty {
-			fmt.Fprintf(s.w, "\r\x1b[K%s", line)
-			s.drawn = true
-		} else {
-			fmt.Fprintf(s.w, "%s %s\n", time.Now().Format("15:04:05"), line)
-		}
-		s.mu.Unlock()
-	}
-}
-
-// clear removes a status line drawn in place.
-func (s *statusLine) clear() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.drawn {
-		fmt.Fprint(s.w, "\r\x1b[K")
-		s.drawn = false
-	}
-}
-
-// println prints a line of its own, below a status line drawn in place.
-func (s *statusLine) println(line string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.drawn {
-		fmt.Fprint(s.w, "\r\x1b[K")
-		s.drawn = false
-	}
-	fmt.Fprintln(s.w, line)
 }
 
 // formatStatus is one status line.

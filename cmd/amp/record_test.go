@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -315,7 +316,12 @@ func testRecordKill9(t *testing.T, bin string) {
 	}
 	_ = cmd.Wait()
 
-	rec, err := capture.ReadFile(out)
+	// The recording is complete only at Close: the killed one is left in
+	// out.partial, and nothing is at out.
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s exists after kill -9 (%v): want only %s", out, err, capture.PartialPath(out))
+	}
+	rec, err := capture.ReadFile(capture.PartialPath(out))
 	if !errors.Is(err, capture.ErrTruncated) {
 		t.Fatalf("reading the killed recording: %v (want a truncated recording)", err)
 	}
@@ -386,7 +392,7 @@ func TestStatusLine(t *testing.T) {
 		s := &statusLine{w: &buf}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { s.run(ctx, stats); close(done) }()
+		go func() { s.watch(ctx, func() string { return formatStatus(stats()) }); close(done) }()
 		n.Store(3)
 		time.Sleep(12 * time.Second) // 10 s and 12 s: two ticks, the second without news
 		synctest.Wait()
@@ -406,7 +412,7 @@ func TestStatusLine(t *testing.T) {
 		tty := &statusLine{w: &buf, tty: true}
 		ctx, cancel = context.WithCancel(context.Background())
 		done = make(chan struct{})
-		go func() { tty.run(ctx, stats); close(done) }()
+		go func() { tty.watch(ctx, func() string { return formatStatus(stats()) }); close(done) }()
 		time.Sleep(3500 * time.Millisecond)
 		synctest.Wait()
 		cancel()

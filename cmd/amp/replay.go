@@ -467,39 +467,6 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// optionalAddr is a flag that may be given alone ("--web", the default
-// address) or with a value ("--web=127.0.0.1:9000").
-type optionalAddr struct {
-	addr, def string
-}
-
-// Set takes "true" (the flag alone) or an address.
-func (o *optionalAddr) Set(v string) error {
-	switch v {
-	case "true":
-		o.addr = o.def
-	case "false", "":
-		o.addr = ""
-	default:
-		if _, _, err := net.SplitHostPort(v); err != nil {
-			return fmt.Errorf("want HOST:PORT, got %q", v)
-		}
-		o.addr = v
-	}
-	return nil
-}
-
-// String returns the address.
-func (o *optionalAddr) String() string {
-	if o == nil {
-		return ""
-	}
-	return o.addr
-}
-
-// IsBoolFlag lets the flag stand alone.
-func (o *optionalAddr) IsBoolFlag() bool { return true }
-
 // play runs the replay until it ends, showing the live console (and
 // Locust's keys on a terminal) and cutting the graceful stop short on a
 // second Ctrl-C, and returns the final result.

@@ -214,22 +214,45 @@ func (f *File) Commit() error {
 		err = os.Chmod(tmp, f.perm)
 	}
 	if err == nil {
-		if f.replace {
-			err = os.Rename(tmp, f.path)
-		} else if err = os.Link(tmp, f.path); err == nil {
-			// A link cannot replace a file that appeared meanwhile.
-			err = os.Remove(tmp)
-		} else if errors.Is(err, fs.ErrExist) {
-			err = fmt.Errorf("%s already exists; nothing was changed (use --force to replace it, or another file)", f.path)
-		} else if _, serr := os.Lstat(f.path); errors.Is(serr, fs.ErrNotExist) {
-			err = os.Rename(tmp, f.path) // a file system without hard links
-		}
+		err = Place(tmp, f.path, f.replace)
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
 	}
 	return err
 }
+
+// Place moves the complete file tmp (in the same directory) to path. With
+// replace it replaces a file there; without, it fails if path exists, also
+// when the file appeared after the checks, with an error matching
+// fs.ErrExist. On error tmp is left where it was.
+func Place(tmp, path string, replace bool) error {
+	if replace {
+		return os.Rename(tmp, path)
+	}
+	err := os.Link(tmp, path)
+	switch {
+	case err == nil:
+		// A link cannot replace a file that appeared meanwhile.
+		return os.Remove(tmp)
+	case errors.Is(err, fs.ErrExist):
+		return &existsError{path}
+	}
+	if _, serr := os.Lstat(path); errors.Is(serr, fs.ErrNotExist) {
+		return os.Rename(tmp, path) // a file system without hard links
+	}
+	return err
+}
+
+// existsError reports an output that exists, in the words of Plan.Check.
+type existsError struct{ path string }
+
+func (e *existsError) Error() string {
+	return e.path + " already exists; nothing was changed (use --force to replace it, or another file)"
+}
+
+// Is makes errors.Is(err, fs.ErrExist) true.
+func (e *existsError) Is(target error) bool { return target == fs.ErrExist }
 
 // Abort closes and removes the temporary file, leaving the final path as it
 // was. It is a no-op after Commit or Abort.
