@@ -407,7 +407,8 @@ type sessionSummary struct {
 	namer     *stats.Namer
 	top       []sessionRow // the largest by tasks, first come first on a tie
 	endpoints map[string]int
-	others    int // requests to endpoints beyond maxEndpoints
+	max       int // distinct endpoints counted by name: maxEndpoints
+	others    int // requests to endpoints beyond max
 	sessions  int
 	requests  int
 	bytes     int64
@@ -423,7 +424,7 @@ const (
 )
 
 func newSessionSummary(namer *stats.Namer) *sessionSummary {
-	return &sessionSummary{namer: namer, endpoints: make(map[string]int)}
+	return &sessionSummary{namer: namer, endpoints: make(map[string]int), max: maxEndpoints}
 }
 
 func (m *sessionSummary) add(s *capture.Session) {
@@ -451,7 +452,7 @@ func (m *sessionSummary) add(s *capture.Session) {
 		}
 		m.statuses[class]++
 		name := e.Request.Method + " " + m.namer.Name(e.Request.Method, e.Request.URL)
-		if _, ok := m.endpoints[name]; ok || len(m.endpoints) < maxEndpoints {
+		if _, ok := m.endpoints[name]; ok || len(m.endpoints) < m.max {
 			m.endpoints[name]++
 		} else {
 			m.others++
@@ -461,7 +462,7 @@ func (m *sessionSummary) add(s *capture.Session) {
 
 // print prints the summary after the listed sessions.
 func (m *sessionSummary) print(w io.Writer, listed int) error {
-	fmt.Fprintf(w, "... and %s more (amp sessions --all lists every one)\n", plural(m.sessions-listed, "session"))
+	fmt.Fprintf(w, "... %s not listed (amp sessions --all lists every one)\n", plural(m.sessions-listed, "session"))
 
 	fmt.Fprintf(w, "\nLARGEST SESSIONS (the %d with most requests)\n", len(m.top))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -505,7 +506,7 @@ func (m *sessionSummary) print(w io.Writer, listed int) error {
 	}
 	switch {
 	case m.others > 0:
-		fmt.Fprintf(tw, "%d\t\t(the others: %d more counted by name, and those beyond the first %d distinct)\n", rest, restN, maxEndpoints)
+		fmt.Fprintf(tw, "%d\t\t(the others: %d more counted by name, and those beyond the first %d distinct)\n", rest, restN, m.max)
 	case restN > 0:
 		fmt.Fprintf(tw, "%d\t\t(%s more)\n", rest, plural(restN, "other endpoint"))
 	}
