@@ -39,8 +39,8 @@ func writeManySessions(t *testing.T, n int) (string, int) {
 				url = fmt.Sprintf("http://demo.local/users/%d/cart", i)
 			}
 			e := &capture.Exchange{Session: fmt.Sprintf("s%03d", i), Client: fmt.Sprintf("10.0.%d.%d:5000", i/250, i%250),
-				Start:   t0.Add(time.Duration(i)*time.Second + time.Duration(j)*time.Millisecond),
-				Request: capture.Request{Method: "GET", URL: url, Proto: "HTTP/1.1"},
+				Start:    t0.Add(time.Duration(i)*time.Second + time.Duration(j)*time.Millisecond),
+				Request:  capture.Request{Method: "GET", URL: url, Proto: "HTTP/1.1"},
 				Response: capture.Response{Status: 200, Proto: "HTTP/1.1", Body: []byte("hello"), BodySize: 5}}
 			if err := w.Write(e); err != nil {
 				t.Fatal(err)
