@@ -84,6 +84,8 @@ func replayCommand() *cli.Command {
 			&cli.GenericFlag{Name: "name", Value: &multiFlag{}, Usage: "endpoint naming rule `REGEX=NAME`, tried before the automatic templates (repeatable)"},
 			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (`EXPR`, repeatable); exit 99 if one fails"},
 			&cli.BoolFlag{Name: "abort-on-fail", Usage: "stop the run as soon as a --fail-if threshold fails"},
+			&cli.BoolFlag{Name: "find-capacity", Usage: "find how many users the target takes: from --users (10), double them every --step-duration while every --fail-if threshold holds, then narrow in on the last step that held; bounded by --max-users and --duration, Ctrl-C gives the best answer so far"},
+			&cli.DurationFlag{Name: "step-duration", Value: 30 * time.Second, Usage: "with --find-capacity: how long each step holds its users (the first third is not judged)"},
 			&cli.BoolFlag{Name: "no-default-thresholds", Usage: "without --fail-if, exit 0 even when nothing finished or 5 % or more failed (the default thresholds count>0 and rate<0.05)"},
 			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file (re-render it with amp report)"},
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv"},
@@ -130,7 +132,9 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	}
 	cfg.Timeline = c.Bool("timeline")
 	cfg.ArrivalRate = c.Float64("arrival-rate")
-	cfg.MaxUsers = c.Int("max-users")
+	if !c.Bool("find-capacity") { // there --max-users bounds the search
+		cfg.MaxUsers = c.Int("max-users")
+	}
 	cfg.Multiple = c.Float64("multiple")
 	cfg.Loop = c.Bool("loop")
 	cfg.Timeout = c.Duration("timeout")
@@ -211,6 +215,9 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("find-capacity") {
+		return findCapacity(c, setup, run)
+	}
 	if setup.valid.only {
 		if v := run.Verification; v != nil && (len(v.Differs) > 0 || len(v.Errors) > 0) {
 			return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --validate: %s of %d differ from the recording",
@@ -260,6 +267,14 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 	ths, err := failIf(c)
 	if err != nil {
 		return nil, cfg, nil, err
+	}
+	if c.Bool("find-capacity") {
+		if err := replay.CheckCapacityThresholds(ths); err != nil {
+			return nil, cfg, nil, usageError("replay: --find-capacity: %s", describeReplay(err))
+		}
+		if d := c.Duration("step-duration"); d < replay.MinCapacityHold {
+			return nil, cfg, nil, usageError("replay: --step-duration %v is too short: a step is judged on the whole seconds after its first third (at least %v)", d, replay.MinCapacityHold)
+		}
 	}
 	path := c.Args().First()
 	if err := checkOutputs("replay", []string{path, c.String("rules"), c.String("data")}, resultFiles(c), outfile.Output{Flag: "--cpuprofile", Path: c.String("cpuprofile")},

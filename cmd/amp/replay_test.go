@@ -472,3 +472,40 @@ func TestReplayArrivalRate(t *testing.T) {
 		t.Fatalf("model %v, %d requests, %d failures", res.Config["model"], res.Requests, res.Failures)
 	}
 }
+
+// TestReplayFindCapacity: against a demo site serving 4 requests at once,
+// 20 ms each, a search with p(95)<100 steps up, narrows in and answers.
+func TestReplayFindCapacity(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{Capacity: 4, Latency: 20 * time.Millisecond}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	out := filepath.Join(t.TempDir(), "capacity.json")
+	r := runAmp(t, "replay", rec, "--host", target.URL, "--find-capacity", "--fail-if", "p(95)<100", "--fail-if", "rate<0.01",
+		"--users", "2", "--max-users", "8", "--step-duration", "3s", "--think", "none", "--no-validate", "--json", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "CAPACITY: 8 users") || !strings.Contains(r.stdout, "held at --max-users") || !strings.Contains(r.stdout, "     4 users") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	res, err := stats.ReadResult(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	capa, _ := res.Config["capacity"].(map[string]any)
+	if users, _ := capa["users"].(float64); users != 8 || len(capa["steps"].([]any)) != 3 {
+		t.Fatalf("capacity in the result: %v", capa)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--find-capacity"}, "--find-capacity: --fail-if a capacity search needs thresholds"},
+		{[]string{"--find-capacity", "--fail-if", "GET /: p(95)<100"}, "not one endpoint's"},
+		{[]string{"--find-capacity", "--fail-if", "p(95)<100", "--timeline"}, "--find-capacity has no effect here"},
+		{[]string{"--step-duration", "5s"}, "--step-duration has no effect here"},
+		{[]string{"--find-capacity", "--fail-if", "p(95)<100", "--step-duration", "1s"}, "--step-duration 1s is too short"},
+	} {
+		r := runAmp(t, append([]string{"replay", rec, "--host", target.URL}, tc.args...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
