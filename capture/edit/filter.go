@@ -38,7 +38,8 @@ type Filter struct {
 	Methods []string
 	// IncludePaths keeps only exchanges whose URL path matches one of these
 	// path.Match patterns ("/api/*", "/static/*/*.js": "*" stays within one
-	// segment).
+	// segment). A pattern without '/' matches the path's last segment
+	// ("*.js").
 	IncludePaths []string
 	// ExcludePaths drops exchanges whose URL path matches one of these
 	// path.Match patterns.
@@ -114,8 +115,8 @@ func (f *Filter) Validate() error {
 		for _, p := range lists.patterns {
 			if _, err := path.Match(p, ""); err != nil || p == "" {
 				bad(lists.field, p, "not a glob pattern (path.Match: '*' within a segment, '?', '[a-z]', '\\' to quote)")
-			} else if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "*") {
-				bad(lists.field, p, "a URL path starts with '/' (e.g. /api/*)")
+			} else if !strings.HasPrefix(p, "/") && strings.Contains(p, "/") {
+				bad(lists.field, p, "a URL path starts with '/' (/api/*; a pattern without '/' matches the last segment: *.js)")
 			}
 		}
 	}
@@ -311,7 +312,7 @@ func pickSessions(infos []capture.SessionInfo, refs []string) ([]bool, error) {
 		if _, err := strconv.Atoi(ref); err == nil {
 			problem = fmt.Sprintf("want a number from 1 to %d (the recording has %d sessions)", len(infos), len(infos))
 		}
-		return nil, &fielderr.Error{Field: "Sessions", Value: ref, Problem: problem}
+		return nil, &fielderr.Error{Field: "Sessions", Value: strconv.Quote(ref), Problem: problem}
 	}
 	return picked, nil
 }
@@ -356,9 +357,16 @@ func urlPath(raw string) string {
 	return t
 }
 
+// matchPath matches the URL path p against patterns: one that starts
+// with '/' matches the whole path, one without '/' its last segment.
 func matchPath(patterns []string, p string) bool {
+	last := p[strings.LastIndexByte(p, '/')+1:]
 	for _, pat := range patterns {
-		if ok, _ := path.Match(pat, p); ok {
+		target := p
+		if !strings.HasPrefix(pat, "/") {
+			target = last
+		}
+		if ok, _ := path.Match(pat, target); ok {
 			return true
 		}
 	}
