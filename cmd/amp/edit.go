@@ -29,11 +29,12 @@ func filterCommand() *cli.Command {
 			"   amp filter shop.amp -o first.amp --from 2026-12-01T10:00:00Z --max-sessions 100",
 		Description: "--session and --max-sessions keep or drop whole sessions; the other filters drop requests,\n" +
 			"and a session left with none is dropped. A session is picked by its number in 'amp sessions'\n" +
-			"or by its key; readable session names do not exist yet (issue 14, item 1). Paths match\n" +
-			"path.Match globs on the URL path without the query ('*' stays within one segment; a GLOB\n" +
-			"without '/' matches the last segment: --exclude-path '*.js').\n" +
+			"or by its key; readable session names do not exist yet (issue 14, item 1).\n" +
+			"Paths are path.Match globs on the URL path without the query: '*' stays within one segment,\n" +
+			"and a GLOB without '/' matches the last segment (--exclude-path '*.js').\n" +
 			"Every kept request is written with all its data; the header of OUT.amp names the input and\n" +
-			"the filters. The input is never changed; -o must be a new file.",
+			"the filters. The input is never changed; -o must be a new file. A cut input (a .partial\n" +
+			"left by a crash) is read up to the cut, with a warning.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "recording to write (`FILE`, refused if it exists)"},
 			&cli.GenericFlag{Name: "session", Value: &multiFlag{}, Usage: "keep this session: its `N` in 'amp sessions' or its key (repeatable)"},
