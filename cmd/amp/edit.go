@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/capture/edit"
@@ -22,14 +23,15 @@ func filterCommand() *cli.Command {
 		Usage:     "write a recording with only some of the sessions and requests of another",
 		ArgsUsage: "IN.amp",
 		UsageText: "amp filter IN.amp -o OUT.amp [flags]\n\n" +
-			"   amp filter shop.amp -o s3.amp --session 3                    # only session 3 (as amp sessions numbers them)\n" +
+			"   amp filter shop.amp -o s3.amp --session 3                    # only the 3rd session amp sessions lists\n" +
 			"   amp filter shop.amp -o api.amp --skip-static --exclude-path '/analytics/*'\n" +
 			"   amp filter shop.amp -o shop-only.amp --host shop.example --method GET --method POST\n" +
 			"   amp filter shop.amp -o peak.amp --from 5m --to 15m            # offsets from the recording's start\n" +
 			"   amp filter shop.amp -o first.amp --from 2026-12-01T10:00:00Z --max-sessions 100",
 		Description: "--session and --max-sessions keep or drop whole sessions; the other filters drop requests,\n" +
-			"and a session left with none is dropped. A session is picked by its number in 'amp sessions'\n" +
-			"or by its key; readable session names do not exist yet (issue 14, item 1).\n" +
+			"and a session left with none is dropped. --session N picks the Nth session 'amp sessions'\n" +
+			"lists (1 = the first), --session KEY a session by its key (the SESSION column); readable\n" +
+			"session names do not exist yet (issue 14, item 1).\n" +
 			"Paths are path.Match globs on the URL path without the query: '*' stays within one segment,\n" +
 			"and a GLOB without '/' matches the last segment (--exclude-path '*.js').\n" +
 			"Every kept request is written with all its data; the header of OUT.amp names the input and\n" +
@@ -37,7 +39,7 @@ func filterCommand() *cli.Command {
 			"left by a crash) is read up to the cut, with a warning.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "recording to write (`FILE`, refused if it exists)"},
-			&cli.GenericFlag{Name: "session", Value: &multiFlag{}, Usage: "keep this session: its `N` in 'amp sessions' or its key (repeatable)"},
+			&cli.GenericFlag{Name: "session", Value: &multiFlag{}, Usage: "keep this session: the `N`th that 'amp sessions' lists (1 = the first), or its key (repeatable)"},
 			&cli.GenericFlag{Name: "include-path", Value: &multiFlag{}, Usage: "keep only requests whose URL path matches this `GLOB` (repeatable: any of them)"},
 			&cli.GenericFlag{Name: "exclude-path", Value: &multiFlag{}, Usage: "drop requests whose URL path matches this `GLOB` (repeatable)"},
 			&cli.GenericFlag{Name: "host", Value: &multiFlag{}, Usage: "keep only requests to this `HOST` or HOST:PORT (repeatable)"},
@@ -317,8 +319,9 @@ func runSplit(c *cli.Context) error {
 		return usageError("split: %v", err)
 	}
 	fmt.Fprintf(c.App.Writer, "wrote %s to %s\n", plural(len(parts), "recording"), dir)
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
 	for _, p := range parts {
-		fmt.Fprintf(c.App.Writer, "  %s  %s, %s  %s\n", filepath.Base(p.Path), plural(p.Sessions, "session"), plural(p.Exchanges, "request"), p.Key)
+		fmt.Fprintf(tw, "  %s\t%s, %s\t%s\n", filepath.Base(p.Path), plural(p.Sessions, "session"), plural(p.Exchanges, "request"), p.Key)
 	}
-	return nil
+	return tw.Flush()
 }
