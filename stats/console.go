@@ -224,6 +224,10 @@ func (l layout) report(b *strings.Builder, r *Result) {
 			l.prose(b, fmt.Sprintf("%13d  ", r.Skipped[k]), k, 15)
 		}
 	}
+	if r.Dropped > 0 {
+		b.WriteString("\n")
+		l.prose(b, "", fmt.Sprintf("Dropped: %d arrivals did not start: the cap on users was reached (the target is slower than the arrivals, or the cap too low)", r.Dropped), 2)
+	}
 	if r.Requests > 0 {
 		b.WriteString("\n")
 		l.prose(b, "", fmt.Sprintf("Latency counts from each task's intended start. Service time (from the actual send): "+

@@ -229,6 +229,9 @@ func WriteJUnit(w io.Writer, r *Result, opts CIOptions) error {
 	suite.Properties = append(suite.Properties,
 		junitProperty{Name: "requests", Value: strconv.FormatInt(r.Requests, 10)},
 		junitProperty{Name: "failures", Value: strconv.FormatInt(r.Failures, 10)})
+	if r.Dropped > 0 {
+		suite.Properties = append(suite.Properties, junitProperty{Name: "dropped", Value: strconv.FormatInt(r.Dropped, 10)})
+	}
 	for _, c := range r.ciCases(opts) {
 		jc := junitCase{Name: c.name, Classname: "amp." + c.class, Time: "0.000"}
 		if c.pass {

@@ -34,6 +34,9 @@ func WriteSummary(w io.Writer, r *Result, opts CIOptions) error {
 	fmt.Fprintf(&b, "### %s %s\n\n", mark, title)
 	fmt.Fprintf(&b, "**%s**\n\n", mdText(line))
 	fmt.Fprintf(&b, "%d users at peak, %s", r.Users, clock(time.Duration(r.DurationS*float64(time.Second))))
+	if r.Dropped > 0 {
+		fmt.Fprintf(&b, ", %d arrivals dropped (the cap on users was reached)", r.Dropped)
+	}
 	if id := r.RunID(); id != "" {
 		fmt.Fprintf(&b, ", run %s", mdCode(id))
 	}

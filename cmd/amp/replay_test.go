@@ -17,6 +17,7 @@ import (
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/demosite"
+	"github.com/ampload/amp/stats"
 )
 
 // writeDemoRecording writes a recording of two users browsing the demo site
@@ -447,5 +448,27 @@ func TestReplayChecks(t *testing.T) {
 	if r.code != 0 || hits.Load() != sent || !strings.Contains(r.stdout, "--check GET /articles: body contains Total") ||
 		!regexp.MustCompile(`--check status in 200,302 +on 5 requests`).MatchString(r.stdout) {
 		t.Fatalf("--dry-run: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestReplayArrivalRate: --arrival-rate starts sessions at a rate, says so,
+// and the result names the model.
+func TestReplayArrivalRate(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	r := runAmp(t, "replay", rec, "--host", target.URL, "--arrival-rate", "20", "--max-users", "50", "--iterations", "30",
+		"--think", "none", "--quiet", "--json", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "arrival rate: 20 sessions a second, each a new user (at most 50 users") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	res, err := stats.ReadResult(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 30 arrivals of the recording's sessions (2 sessions, 5 requests).
+	if res.Config["model"] != "arrival-rate" || res.Requests != 75 || res.Failures != 0 {
+		t.Fatalf("model %v, %d requests, %d failures", res.Config["model"], res.Requests, res.Failures)
 	}
 }

@@ -169,6 +169,7 @@ func checkReplayFlags(c *cli.Context, cfg replay.Config) error {
 		{set("abort-on-fail") && !set("fail-if"), "--abort-on-fail", "stops when a --fail-if threshold fails: add --fail-if"},
 		{set("no-default-thresholds") && set("fail-if"), "--no-default-thresholds", "--fail-if already replaces the default thresholds"},
 		{len(cfg.Stages) > 0 && (set("users") || set("rate")), "--stages", "sets the users over time: drop --users and --rate"},
+		{cfg.ArrivalRate > 0 && (set("users") || set("rate")), "--arrival-rate", "starts sessions at a rate, each as a new user: drop --users and --rate (--max-users caps the users)"},
 		{set("max-think") && (thinkFixed || cfg.Timeline), "--max-think", "caps recorded pauses: it needs --think recorded in the closed model"},
 		{set("speed") && thinkFixed && !cfg.Timeline, "--speed", "divides recorded pauses and offsets: with --think " + c.String("think") + " there are none"},
 		{set("dry-run") && web, "--dry-run", "sends nothing: drop --web"},
