@@ -35,34 +35,12 @@ type CapacityConfig struct {
 // part must hold whole seconds of the series.
 const MinCapacityHold = 3 * time.Second
 
-// CapacityStep is one step of a capacity search: a number of users held for
-// a while, and what the judged part of it measured.
-type CapacityStep struct {
-	Users       int       `json:"users"`
-	Start       time.Time `json:"start"`
-	Requests    int64     `json:"requests"`
-	RPS         float64   `json:"rps"`
-	P95MS       float64   `json:"p95_ms"`
-	FailureRate float64   `json:"failure_rate"`
-	Pass        bool      `json:"pass"`
-	// Failed lists the thresholds the step failed, with what was measured.
-	Failed []string `json:"failed,omitempty"`
-}
+// CapacityStep is one step of a capacity search (stats.CapacityStep).
+type CapacityStep = stats.CapacityStep
 
-// Capacity is the answer of a capacity search.
-type Capacity struct {
-	// Users is the most users of a step that met every threshold; 0 when
-	// none did. RPS is that step's throughput.
-	Users int     `json:"users"`
-	RPS   float64 `json:"rps"`
-	// FailedAt is the fewest users of a step that failed; 0 when none did.
-	FailedAt int `json:"failed_at,omitempty"`
-	// Ended says why the search ended: "converged", "max users", "duration"
-	// or "stopped"; the last two give the best answer known by then.
-	Ended string `json:"ended"`
-	// Steps are the steps in the order they ran.
-	Steps []CapacityStep `json:"steps"`
-}
+// Capacity is the answer of a capacity search (stats.Capacity); the result
+// of the run carries it too.
+type Capacity = stats.Capacity
 
 // CheckCapacityThresholds reports the thresholds a capacity search cannot
 // judge on a step: none at all, one scoped to an endpoint, or one on a
@@ -164,7 +142,9 @@ func (r *Run) FindCapacity(ctx context.Context, cc CapacityConfig) (*Capacity, *
 	capa.Users, capa.FailedAt = lo, hi
 	r.Player.Stop()
 	<-done
-	return capa, r.Result(), runErr
+	res := r.Result()
+	res.Capacity = capa
+	return capa, res, runErr
 }
 
 // nextStep is the users of the next step of a capacity search that has

@@ -40,16 +40,26 @@ func WriteHTML(w io.Writer, r *Result) error {
 		Duration: clock(time.Duration(r.DurationS * float64(time.Second))),
 		Config:   configRows(r.Config),
 	}
+	if c := r.Capacity; c != nil && len(c.Steps) > 0 {
+		var at, users, p95, steprps []float64
+		for _, s := range c.Steps {
+			at = append(at, s.Start.Sub(r.Start).Seconds())
+			users, p95, steprps = append(users, float64(s.Users)), append(p95, s.P95MS), append(steprps, s.RPS)
+		}
+		data.CapacityChart = svgChart("Capacity search: each step's users, req/s and p95 (ms)", "", at,
+			[]chartSeries{{"users", "#555555", users}, {"req/s", "#2b7bb9", steprps}, {"p95 ms", "#ff7f0e", p95}})
+	}
 	return reportTemplate.Execute(w, data)
 }
 
 type htmlData struct {
-	R        *Result
-	Pass     bool
-	Verdict  string
-	Charts   []template.HTML
-	Duration string
-	Config   [][2]string
+	R             *Result
+	Pass          bool
+	Verdict       string
+	Charts        []template.HTML
+	CapacityChart template.HTML
+	Duration      string
+	Config        [][2]string
 }
 
 func configRows(cfg map[string]any) [][2]string {
@@ -244,6 +254,12 @@ code{font-size:13px}.scroll{overflow-x:auto}
 <div><dt>Peak users</dt><dd>{{.R.Users}}</dd></div>
 {{with .R.Slowdown}}<div><dt>Slowdown p50 / p95</dt><dd>{{f2 .P50}}x / {{f2 .P95}}x</dd></div>{{end}}
 </dl>
+{{with .R.Capacity}}<h2>Capacity</h2>
+<p id="capacity">{{if .Users}}<strong>{{.Users}} users, {{f2 .RPS}} req/s</strong>: the most users that met every threshold{{if .FailedAt}}; {{.FailedAt}} users failed{{end}}{{else}}<strong>No step met the thresholds</strong>{{end}} (search ended: {{.Ended}}).</p>
+<div class="scroll"><table id="capacity-steps"><tr><th>Users</th><th>Requests</th><th>Requests/s</th><th>p95 (ms)</th><th>Failed</th><th class="l">Result</th></tr>
+{{range .Steps}}<tr><td>{{.Users}}</td><td>{{.Requests}}</td><td>{{f2 .RPS}}</td><td>{{ms .P95MS}}</td><td>{{pct .FailureRate}}</td><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}held{{else}}failed: {{range $i, $f := .Failed}}{{if $i}}; {{end}}{{$f}}{{end}}{{end}}</td></tr>
+{{end}}</table></div>
+{{$.CapacityChart}}{{end}}
 {{if .R.Thresholds}}<h2>Thresholds</h2>
 <div class="scroll"><table id="thresholds"><tr><th class="l">Result</th><th class="l">Threshold</th><th>Observed</th><th>Limit</th><th class="l">Detail</th></tr>
 {{range .R.Thresholds}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Expr}}</code></td><td>{{num .Observed}} {{.Unit}}</td><td>{{num .Limit}} {{.Unit}}</td><td class="l">{{.Message}}</td></tr>

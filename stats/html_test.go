@@ -135,3 +135,24 @@ func countColour(img image.Image, r, g, b uint8) int {
 }
 
 func near(a uint32, b uint8) bool { return a+24 >= uint32(b) && a <= uint32(b)+24 }
+
+// TestHTMLCapacity: a capacity search's answer, its steps and their chart
+// are in the report.
+func TestHTMLCapacity(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	res := &stats.Result{Start: t0, Capacity: &stats.Capacity{Users: 55, RPS: 753.5, FailedAt: 60, Ended: "converged", Steps: []stats.CapacityStep{
+		{Users: 40, Start: t0, Requests: 7000, RPS: 750, P95MS: 73, Pass: true},
+		{Users: 80, Start: t0.Add(10 * time.Second), Requests: 7500, RPS: 754, P95MS: 135, Failed: []string{"p(95)<100: 135 ms, 35.0 ms over the limit (+35%)"}},
+	}}}
+	var b strings.Builder
+	if err := stats.WriteHTML(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{"<strong>55 users, 753.50 req/s</strong>", "60 users failed", "search ended: converged",
+		`id="capacity-steps"`, "failed: p(95)&lt;100: 135 ms", "Capacity search: each step"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+}

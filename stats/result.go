@@ -36,6 +36,8 @@ type Result struct {
 	Dropped    int64             `json:"dropped,omitempty"`
 	Series     []Point           `json:"series"`
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	// Capacity is the answer of a capacity search, when the run was one.
+	Capacity *Capacity `json:"capacity,omitempty"`
 }
 
 // Stats are the figures of one endpoint or of the totals.

@@ -57,7 +57,7 @@ start=$(date +%s)
 "$AMP" replay "$work/browse.amp" --host "$site" --find-capacity "${th[@]}" --step-duration "$STEP" --max-users 1000 \
   --think none --no-validate --json "$work/capacity.json" >"$work/capacity.log" 2>&1 || true
 grep -E "users  |CAPACITY" "$work/capacity.log" | sed 's/^/  /'
-found=$(jq -r '.config.capacity.users' "$work/capacity.json")
+found=$(jq -r '.capacity.users' "$work/capacity.json")
 echo "  search: $found users in $(( $(date +%s) - start )) s"
 ratio=$(echo "scale=3; $found / $knee" | bc -l)
 echo "capacity found / knee by hand = $ratio"

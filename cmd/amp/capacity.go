@@ -32,10 +32,6 @@ func findCapacity(c *cli.Context, setup *replaySetup, run *replay.Run) error {
 	}
 	printRuleCounts(out, run.Player.RuleCounts())
 	res.Thresholds = nil // each step was judged on its own: the whole run mixes steps that held and failed
-	if res.Config == nil {
-		res.Config = map[string]any{}
-	}
-	res.Config["capacity"] = capa
 	fmt.Fprintln(out)
 	if err := stats.NewConsole(out, false).Final(res); err != nil {
 		return err

@@ -489,9 +489,8 @@ func TestReplayFindCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	capa, _ := res.Config["capacity"].(map[string]any)
-	if users, _ := capa["users"].(float64); users != 8 || len(capa["steps"].([]any)) != 3 {
-		t.Fatalf("capacity in the result: %v", capa)
+	if capa := res.Capacity; capa == nil || capa.Users != 8 || len(capa.Steps) != 3 || capa.Ended != "max users" {
+		t.Fatalf("capacity in the result: %+v", capa)
 	}
 	for _, tc := range []struct {
 		args []string
