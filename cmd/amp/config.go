@@ -191,6 +191,9 @@ func envSettings(c *cli.Context, flags []cli.Flag) (map[string]setting, error) {
 func allFlags(cmds []*cli.Command) []cli.Flag {
 	var out []cli.Flag
 	for _, cmd := range cmds {
+		if cmd.Name == "help" {
+			continue // urfave/cli's help command is its own subcommand
+		}
 		out = append(out, cmd.Flags...)
 		out = append(out, allFlags(cmd.Subcommands)...)
 	}
@@ -321,6 +324,9 @@ func keyHint(c *cli.Context, key string, section, cmdPath []string, flags []cli.
 		var visit func(cmds []*cli.Command, path []string)
 		visit = func(cmds []*cli.Command, path []string) {
 			for _, cmd := range cmds {
+				if cmd.Name == "help" {
+					continue // its own subcommand
+				}
 				p := append(slices.Clone(path), cmd.Name)
 				if lookupFlag(configurable(cmd.Flags), key) != nil && !slices.Equal(p, cmdPath) {
 					owners = append(owners, strings.Join(p, " "))
