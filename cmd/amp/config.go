@@ -158,8 +158,8 @@ func envSettings(c *cli.Context, flags []cli.Flag) (map[string]setting, error) {
 	out := map[string]setting{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(k, envPrefix) {
-			continue
+		if !strings.HasPrefix(k, envPrefix) || v == "" {
+			continue // an empty variable counts as unset
 		}
 		f, ok := mine[k]
 		if !ok {
@@ -223,10 +223,26 @@ func setFlag(c *cli.Context, f cli.Flag, s setting) (bool, error) {
 	}
 	for _, v := range s.values {
 		if err := c.Set(name, secondsValue(c.Command.Flags, name, v)); err != nil {
-			return false, fmt.Errorf("invalid value %q: %v", v, err)
+			return false, fmt.Errorf("invalid value %q: %s", v, wantValue(f, err))
 		}
 	}
 	return len(s.values) > 0, nil
+}
+
+// wantValue explains a value f refused: what the flag's type takes, or the
+// flag's own error (which the flag package words "parse error" for numbers).
+func wantValue(f cli.Flag, err error) string {
+	switch f.(type) {
+	case *cli.DurationFlag:
+		return "want a duration such as 30s, 5m or 1h30m (a bare number is seconds)"
+	case *cli.IntFlag, *cli.Int64Flag, *cli.UintFlag, *cli.Uint64Flag:
+		return "want a whole number"
+	case *cli.Float64Flag:
+		return "want a number"
+	case *cli.BoolFlag:
+		return "want true or false"
+	}
+	return err.Error()
 }
 
 // isDefaultBool reports whether v sets the boolean flag f to its default
@@ -369,7 +385,8 @@ func readConfigFile(path string) (map[string]any, error) {
 	case ".yaml", ".yml", ".json":
 		js, err := yaml.YAMLToJSONStrict(data)
 		if err != nil {
-			return nil, errors.New(strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
+			msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
+			return nil, errors.New(strings.Join(strings.Fields(msg), " ")) // one line
 		}
 		d := json.NewDecoder(bytes.NewReader(js))
 		d.UseNumber()
