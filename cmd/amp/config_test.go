@@ -100,6 +100,19 @@ func TestConfigSections(t *testing.T) {
 			t.Errorf("kube job --print-config: exit %d, lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
 		}
 	}
+	// The values reach the pods as flags of their amp replay.
+	rec, _, _ := writeTestRecording(t)
+	t.Setenv("AMP_HOST", "http://127.0.0.1:1")
+	t.Setenv("AMP_IMAGE", "registry.example/amp:test")
+	r = runAmp(t, "kube", "job", rec, "--config", file)
+	if r.code != 0 {
+		t.Fatalf("kube job: exit %d: %s", r.code, r.stderr)
+	}
+	_, _, job := kubeObjects(t, r.stdout)
+	args := strings.Join(job.Spec.Template.Spec.Containers[0].Args, " ")
+	if *job.Spec.Completions != 4 || !strings.Contains(args, "--host http://127.0.0.1:1") || !strings.Contains(args, "--users 400") || !strings.Contains(args, "--duration 30s") {
+		t.Errorf("kube job from the file: %d shards, pod args %q", *job.Spec.Completions, args)
+	}
 }
 
 // TestConfigBadInput checks that a bad file or variable is one line naming
@@ -232,5 +245,39 @@ report:
 	}
 	if strip(r2.stdout) != strip(r.stdout) {
 		t.Errorf("read back:\n%s\nfirst:\n%s", r2.stdout, r.stdout)
+	}
+}
+
+// TestReadmeConfigExamples reads the README's example configuration files
+// (its yaml and toml blocks) with amp replay and amp kube job.
+func TestReadmeConfigExamples(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "### Configuration files and environment\n")
+	if !ok {
+		t.Fatal("README.md has no section \"Configuration files and environment\"")
+	}
+	section, _, _ = strings.Cut(section, "\n### ")
+	found := 0
+	for _, ext := range []string{"yaml", "toml"} {
+		for _, block := range strings.Split(section, "```"+ext+"\n")[1:] {
+			block, _, _ = strings.Cut(block, "```")
+			file := writeConfig(t, "amp."+ext, block)
+			found++
+			r := runAmp(t, "replay", "shop.amp", "--config", file, "--print-config")
+			if r.code != 0 || !strings.Contains(r.stdout, "users: 200 # ") || !strings.Contains(r.stdout, `  - "rate<0.01"`) {
+				t.Errorf("README %s example: exit %d: %s%s", ext, r.code, r.stderr, r.stdout)
+			}
+			if ext == "toml" {
+				if r := runAmp(t, "kube", "job", "shop.amp", "--config", file, "--print-config"); r.code != 0 || !strings.Contains(r.stdout, "shards: 8 # ") {
+					t.Errorf("README toml example, kube job: exit %d: %s%s", r.code, r.stderr, r.stdout)
+				}
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("found %d example files in README.md, want 2", found)
 	}
 }
