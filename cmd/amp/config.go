@@ -141,20 +141,24 @@ func envName(flag string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// envSettings reads the AMP_ variables of flags. A variable that names no
-// flag of any command is refused; one of another command's flags is left
-// alone (the environment of a CI job serves all its steps).
+// envSettings reads the AMP_ variables of flags. A variable of another
+// command's flag is left alone (the environment of a CI job serves all its
+// steps), and so is one far from every flag's (other tools and amp's own
+// tests have AMP_ variables); one a typo away from a flag's is refused.
 func envSettings(c *cli.Context, flags []cli.Flag) (map[string]setting, error) {
 	mine := map[string]cli.Flag{}
-	var names []string
 	for _, f := range flags {
 		mine[envName(f.Names()[0])] = f
-		names = append(names, envName(f.Names()[0]))
 	}
-	others := map[string]bool{envName(configFlagName): true}
+	known := map[string]bool{envName(configFlagName): true}
 	for _, f := range allFlags(c.App.Commands) {
-		others[envName(f.Names()[0])] = true
+		known[envName(f.Names()[0])] = true
 	}
+	names := make([]string, 0, len(known))
+	for k := range known {
+		names = append(names, k)
+	}
+	slices.Sort(names)
 	out := map[string]setting{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -163,15 +167,11 @@ func envSettings(c *cli.Context, flags []cli.Flag) (map[string]setting, error) {
 		}
 		f, ok := mine[k]
 		if !ok {
-			if others[k] {
-				continue
+			if s := suggest(k, names); s != "" && !known[k] {
+				return nil, usageError("%s: unknown variable %s: no flag of amp is called --%s (did you mean %s?)",
+					commandPath(c), k, strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(k, envPrefix), "_", "-")), s)
 			}
-			hint := ""
-			if s := suggest(k, names); s != "" {
-				hint = fmt.Sprintf(" (did you mean %s?)", s)
-			}
-			return nil, usageError("%s: unknown variable %s: no flag of amp %s or another command is called --%s%s",
-				commandPath(c), k, commandPath(c), strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(k, envPrefix), "_", "-")), hint)
+			continue
 		}
 		values := []string{v}
 		if repeatable(f) {

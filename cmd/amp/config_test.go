@@ -140,7 +140,8 @@ func TestConfigBadInput(t *testing.T) {
 		{name: "bad address", file: "amp.yaml", text: "web: localhost\n", want: `replay: FILE: web: invalid value "localhost": want HOST:PORT, got "localhost"`},
 		{name: "bad boolean", file: "amp.yaml", text: "quiet: maybe\n", want: `replay: FILE: quiet: invalid value "maybe": want true or false`},
 		{name: "config in the file", file: "amp.yaml", text: "config: other.yaml\n", want: `replay: FILE: unknown key "config"`},
-		{name: "unknown variable", env: map[string]string{"AMP_USRS": "5"}, want: "replay: unknown variable AMP_USRS: no flag of amp replay or another command is called --usrs (did you mean AMP_USERS?)"},
+		{name: "unknown variable", env: map[string]string{"AMP_USRS": "5"}, want: "replay: unknown variable AMP_USRS: no flag of amp is called --usrs (did you mean AMP_USERS?)"},
+		{name: "typo of another command's variable", env: map[string]string{"AMP_IMAGEE": "x"}, want: "replay: unknown variable AMP_IMAGEE: no flag of amp is called --imagee (did you mean AMP_IMAGE?)"},
 		{name: "bad variable", env: map[string]string{"AMP_USERS": "five"}, want: `replay: AMP_USERS: invalid value "five": want a whole number`},
 		{name: "bad variable over a good file", file: "amp.yaml", text: "users: 5\n", env: map[string]string{"AMP_USERS": "5x"}, want: `replay: AMP_USERS: invalid value "5x"`},
 		{name: "missing file", env: map[string]string{"AMP_CONFIG": "/nonexistent/amp.yaml"}, want: "replay: --config /nonexistent/amp.yaml: no such file or directory"},
@@ -180,7 +181,9 @@ func TestConfigIsSet(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "replay: --abort-on-fail has no effect here") {
 		t.Errorf("AMP_ABORT_ON_FAIL: exit %d, %q", r.code, r.stderr)
 	}
-	t.Setenv("AMP_ABORT_ON_FAIL", "false") // the default: as if not given
+	t.Setenv("AMP_ABORT_ON_FAIL", "false")        // the default: as if not given
+	t.Setenv("AMP_CHROMIUM", "/usr/bin/chromium") // not a flag's, nor close to one: left alone
+	t.Setenv("AMP_SHARDS", "3")                   // amp kube job's: left alone by amp replay
 	file = writeConfig(t, "amp.toml", "host = \"http://127.0.0.1:1\"\ndry-run = true\nquiet = false\nweb = false\n")
 	r = runAmp(t, "replay", rec, "--config", file)
 	if r.code != 0 || !strings.Contains(r.stdout, "http://127.0.0.1:1") {
