@@ -53,11 +53,11 @@ func addConfigFlags(cmds []*cli.Command) {
 		)
 		action := cmd.Action
 		cmd.Action = func(c *cli.Context) error {
-			print, err := applyConfig(c)
-			if err != nil || print {
+			sources, printed, err := applyConfig(c)
+			if err != nil || printed {
 				return err
 			}
-			return action(c)
+			return withSources(action(c), sources)
 		}
 	}
 }
@@ -70,14 +70,15 @@ type setting struct {
 }
 
 // applyConfig sets the flags of c's command not given on the command line
-// from the environment and the --config file. It prints the configuration
-// and returns true for --print-config.
-func applyConfig(c *cli.Context) (bool, error) {
+// from the environment and the --config file, and returns the source of
+// each flag set. It prints the configuration and returns true for
+// --print-config.
+func applyConfig(c *cli.Context) (map[string]string, bool, error) {
 	path := commandPath(c)
 	flags := configurable(c.Command.Flags)
 	env, err := envSettings(c, flags)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	file := c.String(configFlagName)
 	if !c.IsSet(configFlagName) {
@@ -86,7 +87,7 @@ func applyConfig(c *cli.Context) (bool, error) {
 	var fromFile map[string]setting
 	if file != "" {
 		if fromFile, err = fileSettings(c, file, flags); err != nil {
-			return false, err
+			return nil, false, err
 		}
 	}
 	sources := map[string]string{}
@@ -108,17 +109,72 @@ func applyConfig(c *cli.Context) (bool, error) {
 			if s.key != "" {
 				where += ": " + s.key
 			}
-			return false, usageError("%s: %s: %s", path, where, err)
+			return nil, false, usageError("%s: %s: %s", path, where, err)
 		}
 		if set {
 			sources[name] = s.source
 		}
 	}
 	if !c.Bool(printConfigFlagName) {
-		return false, nil
+		return sources, false, nil
 	}
 	printConfig(c, path, flags, sources)
-	return true, nil
+	return sources, true, nil
+}
+
+// sourcedError is a bad-input error whose first line ends with where the
+// flags it names were set, when not on the command line.
+type sourcedError struct {
+	err error
+	msg string
+}
+
+func (e *sourcedError) Error() string { return e.msg }
+func (e *sourcedError) Unwrap() error { return e.err }
+
+// withSources adds to a bad-input error naming a flag set by a file or a
+// variable where it was set ("--users: from amp.yaml"), so that the user
+// knows where to look.
+func withSources(err error, sources map[string]string) error {
+	if err == nil || exitCode(err) != exitBadInput {
+		return err
+	}
+	msg := err.Error()
+	first, rest, _ := strings.Cut(msg, "\n")
+	var notes []string
+	names := make([]string, 0, len(sources))
+	for name := range sources {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if src := sources[name]; src != "command line" && namesFlag(first, name) {
+			notes = append(notes, fmt.Sprintf("--%s from %s", name, src))
+		}
+	}
+	if len(notes) == 0 {
+		return err
+	}
+	msg = first + " (" + strings.Join(notes, "; ") + ")"
+	if rest != "" {
+		msg += "\n" + rest
+	}
+	return &sourcedError{err: err, msg: msg}
+}
+
+// namesFlag reports whether msg names the flag --name (not --name-more).
+func namesFlag(msg, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(msg[i:], "--"+name)
+		if j < 0 {
+			return false
+		}
+		end := i + j + 2 + len(name)
+		if end == len(msg) || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-", rune(msg[end])) {
+			return true
+		}
+		i = end
+	}
 }
 
 // configurable returns the flags a file or variable may set: all but help,

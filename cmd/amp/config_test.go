@@ -173,9 +173,15 @@ func TestConfigIsSet(t *testing.T) {
 	rec, _, _ := writeTestRecording(t)
 	file := writeConfig(t, "amp.yaml", "host: http://127.0.0.1:1\nmultiple: 3\n")
 	r := runAmp(t, "replay", rec, "--config", file)
-	if r.code != 1 || !strings.Contains(r.stderr, "replay: --multiple has no effect here") {
+	if r.code != 1 || !strings.Contains(r.stderr, "replay: --multiple has no effect here") || !strings.HasSuffix(r.stderr, " (--multiple from "+file+")\n") {
 		t.Errorf("--multiple from the file: exit %d, %q", r.code, r.stderr)
 	}
+	t.Setenv("AMP_USERS", "-5")
+	r = runAmp(t, "replay", rec, "--host", "http://127.0.0.1:1")
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "--users") || !strings.HasSuffix(r.stderr, " (--users from AMP_USERS)\n") {
+		t.Errorf("AMP_USERS=-5: exit %d, %q", r.code, r.stderr)
+	}
+	t.Setenv("AMP_USERS", "")
 	t.Setenv("AMP_ABORT_ON_FAIL", "true")
 	r = runAmp(t, "replay", rec, "--host", "http://127.0.0.1:1", "--dry-run")
 	if r.code != 1 || !strings.Contains(r.stderr, "replay: --abort-on-fail has no effect here") {
