@@ -539,7 +539,7 @@ func printConfig(c *cli.Context, path string, flags []cli.Flag, sources map[stri
 		}
 		if repeatable(f) {
 			fmt.Fprintf(w, "%s: # %s\n", name, src)
-			for _, v := range flagValues(c, name) {
+			for _, v := range flagValues(c, f) {
 				fmt.Fprintf(w, "  - %s\n", yamlString(v))
 			}
 			continue
@@ -554,25 +554,39 @@ func printConfig(c *cli.Context, path string, flags []cli.Flag, sources map[stri
 	}
 }
 
-// flagValues returns the values of a repeatable flag.
-func flagValues(c *cli.Context, name string) []string {
-	switch v := c.Value(name).(type) {
-	case *multiFlag:
-		return v.values
-	case []string:
-		return v
-	case nil:
-		return nil
+// flagValues returns the values of the repeatable flag f.
+func flagValues(c *cli.Context, f cli.Flag) []string {
+	name := f.Names()[0]
+	var out []string
+	switch f.(type) {
+	case *cli.StringSliceFlag:
+		return c.StringSlice(name)
+	case *cli.IntSliceFlag:
+		for _, v := range c.IntSlice(name) {
+			out = append(out, strconv.Itoa(v))
+		}
+	case *cli.Int64SliceFlag:
+		for _, v := range c.Int64Slice(name) {
+			out = append(out, strconv.FormatInt(v, 10))
+		}
+	case *cli.Uint64SliceFlag:
+		for _, v := range c.Uint64Slice(name) {
+			out = append(out, strconv.FormatUint(v, 10))
+		}
+	case *cli.UintSliceFlag:
+		for _, v := range c.UintSlice(name) {
+			out = append(out, strconv.FormatUint(uint64(v), 10))
+		}
+	case *cli.Float64SliceFlag:
+		for _, v := range c.Float64Slice(name) {
+			out = append(out, strconv.FormatFloat(v, 'f', -1, 64))
+		}
 	default:
-		if s, ok := v.(interface{ Value() []string }); ok {
-			return s.Value()
+		if m, ok := c.Generic(name).(*multiFlag); ok {
+			return m.values
 		}
-		var out []string
-		if vs, ok := v.(fmt.Stringer); ok {
-			out = append(out, vs.String())
-		}
-		return out
 	}
+	return out
 }
 
 // yamlValue formats the value of flag f: numbers and booleans bare,

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // writeConfig writes a configuration file named name into a new directory.
@@ -288,5 +293,52 @@ func TestReadmeConfigExamples(t *testing.T) {
 	}
 	if found != 2 {
 		t.Errorf("found %d example files in README.md, want 2", found)
+	}
+}
+
+// TestConfigAnyFlag checks that the mechanism takes flags of every kind
+// without knowing them (the flags other commands add): slices, numbers,
+// durations, booleans and amp's own repeatable and optional-value flags.
+func TestConfigAnyFlag(t *testing.T) {
+	var got []string
+	cmd := &cli.Command{
+		Name: "edit",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "tag"},
+			&cli.IntSliceFlag{Name: "port"},
+			&cli.Int64Flag{Name: "max"},
+			&cli.UintFlag{Name: "count"},
+			&cli.DurationFlag{Name: "from"},
+			&cli.BoolFlag{Name: "skip-static"},
+			&cli.GenericFlag{Name: "exclude-path", Value: &multiFlag{}},
+			&cli.GenericFlag{Name: "listen", Value: &optionalAddr{def: "127.0.0.1:1"}},
+		},
+		Action: func(c *cli.Context) error {
+			got = []string{strings.Join(c.StringSlice("tag"), ","), fmt.Sprint(c.IntSlice("port")), fmt.Sprint(c.Int64("max")),
+				fmt.Sprint(c.Uint("count")), c.Duration("from").String(), fmt.Sprint(c.Bool("skip-static")),
+				strings.Join(multi(c, "exclude-path"), ","), c.Generic("listen").(*optionalAddr).addr}
+			return nil
+		},
+	}
+	app := &cli.App{Name: "amp", Writer: io.Discard, ErrWriter: io.Discard, Commands: []*cli.Command{cmd}, ExitErrHandler: func(*cli.Context, error) {}}
+	addConfigFlags(app.Commands)
+	file := writeConfig(t, "amp.toml", "tag = [\"a\", \"b\"]\nport = [80, 443]\nmax = 9000000000\ncount = 3\nfrom = 90\nskip-static = true\nexclude-path = [\"/a,b\", \"/c\"]\nlisten = true\n")
+	t.Setenv("AMP_TAG", "x\ny")
+	if err := app.Run([]string{"amp", "edit", "--config", file, "--count", "4"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"x,y", "[80 443]", "9000000000", "4", "1m30s", "true", "/a,b,/c", "127.0.0.1:1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("values %q, want %q", got, want)
+	}
+	var out strings.Builder
+	app.Writer = &out
+	if err := app.Run([]string{"amp", "edit", "--config", file, "--print-config"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"tag: # AMP_TAG\n  - \"x\"\n  - \"y\"\n", "port: # " + file + "\n  - \"80\"\n  - \"443\"\n", "max: 9000000000 # ", `from: "1m30s" # `, `listen: "127.0.0.1:1" # `} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("--print-config lacks %q:\n%s", line, out.String())
+		}
 	}
 }
