@@ -1,11 +1,11 @@
 package proxy
 
 import (
-	"mime"
 	"net"
-	"path"
 	"regexp"
 	"strings"
+
+	"github.com/ampload/amp/capture"
 )
 
 // filter decides which exchanges are recorded. Exchanges it skips still pass
@@ -75,36 +75,13 @@ func matchAnyHost(patterns []string, host string) bool {
 	return false
 }
 
-// staticExtension reports whether the URL path names a static asset: an
-// image, font, style sheet, script or source map.
-func staticExtension(urlPath string) bool {
-	switch strings.ToLower(path.Ext(urlPath)) {
-	case ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico", ".bmp", ".tif", ".tiff",
-		".woff", ".woff2", ".ttf", ".otf", ".eot",
-		".css", ".js", ".mjs", ".map":
-		return true
-	}
-	return false
-}
+// staticExtension reports whether the URL path names a static asset
+// (capture.StaticPath, shared with amp filter --skip-static).
+func staticExtension(urlPath string) bool { return capture.StaticPath(urlPath) }
 
-// staticType reports whether a Content-Type is that of a static asset.
-func staticType(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		mt = strings.ToLower(strings.TrimSpace(contentType))
-	}
-	switch {
-	case strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "font/"):
-		return true
-	}
-	switch mt {
-	case "text/css", "text/javascript", "application/javascript", "application/x-javascript",
-		"application/ecmascript", "text/ecmascript", "application/font-woff", "application/vnd.ms-fontobject",
-		"application/x-font-ttf", "application/x-font-otf":
-		return true
-	}
-	return false
-}
+// staticType reports whether a Content-Type is that of a static asset
+// (capture.StaticType).
+func staticType(contentType string) bool { return capture.StaticType(contentType) }
 
 // skipHost reports whether the host filters leave out every request to host.
 func (f *filter) skipHost(host string) bool {

@@ -90,13 +90,27 @@ type Config struct {
 	Rate float64
 	// Duration ends the run; 0 runs until Stop, the iterations or the timeline end.
 	Duration time.Duration
-	// Iterations ends the closed model after this many sessions in all; 0: no limit.
+	// Iterations ends the closed model after this many sessions in all
+	// (the arrival-rate model: after this many arrivals); 0: no limit.
 	Iterations int
 	// Stages, when set, drive the closed model's user count instead of
 	// Users and Rate: from 0, each stage ramps linearly to its Users over
 	// its Duration (k6's ramping VUs); the run ends after the last stage
-	// unless Duration says otherwise.
+	// unless Duration says otherwise. In the arrival-rate model they ramp
+	// the rate instead, from ArrivalRate, each stage's Users being
+	// sessions a second (k6's ramping arrival rate).
 	Stages []Stage
+
+	// ArrivalRate selects the arrival-rate model (k6's constant arrival
+	// rate, Gatling's constantUsersPerSec): this many sessions start a
+	// second, each as a new user, whatever the latency, so concurrency
+	// grows when the target slows. Latency counts from each intended start.
+	// 0: the closed model or the timeline.
+	ArrivalRate float64
+	// MaxUsers caps the users running at once in the arrival-rate model; an
+	// arrival that finds MaxUsers running is dropped and counted (k6's
+	// dropped_iterations). 0: no cap.
+	MaxUsers int
 
 	// Think says how users pause between tasks.
 	Think Think
@@ -235,7 +249,19 @@ func (c Config) Validate() error {
 	if len(c.Stages) > 0 && c.Timeline {
 		bad("Stages", "", "ramps the closed model's users; {Timeline} follows the recording")
 	}
-	if c.Users < 1 && !c.Timeline && len(c.Stages) == 0 {
+	if c.ArrivalRate < 0 || math.IsNaN(c.ArrivalRate) || math.IsInf(c.ArrivalRate, 0) {
+		bad("ArrivalRate", num(c.ArrivalRate), "want sessions per second > 0")
+	}
+	if c.ArrivalRate > 0 && c.Timeline {
+		bad("ArrivalRate", "", "starts sessions at a rate, {Timeline} at their recorded offsets: give one")
+	}
+	if c.MaxUsers < 0 {
+		bad("MaxUsers", num(c.MaxUsers), "is negative")
+	}
+	if c.MaxUsers > 0 && c.ArrivalRate == 0 {
+		bad("MaxUsers", "", "caps the users of the arrival-rate model: add {ArrivalRate}")
+	}
+	if c.Users < 1 && !c.Timeline && len(c.Stages) == 0 && c.ArrivalRate == 0 {
 		bad("Users", num(c.Users), "want at least 1")
 	}
 	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {

@@ -111,7 +111,13 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 	}
 	whole := cfg
 	cfg = cfg.sharded()
-	if len(cfg.Stages) > 0 {
+	if cfg.ArrivalRate > 0 {
+		// Arrivals are dealt out by number (shardArrivals), not divided.
+		cfg.Iterations = whole.Iterations
+		if cfg.Duration == 0 && len(cfg.Stages) > 0 {
+			cfg.Duration = StagesLength(cfg.Stages)
+		}
+	} else if len(cfg.Stages) > 0 {
 		// The stages set the user count over time; users start as soon as
 		// they are asked for.
 		cfg.Users, cfg.Rate = 0, math.MaxFloat64
@@ -232,15 +238,18 @@ func (p *Player) Run(ctx context.Context) error {
 	p.state = StateSpawning
 	p.mu.Unlock()
 
-	if len(p.cfg.Stages) > 0 {
+	if len(p.cfg.Stages) > 0 && p.cfg.ArrivalRate == 0 {
 		go p.driveStages()
 	}
 	launched := make(chan struct{})
 	go func() {
 		defer close(launched)
-		if p.cfg.Timeline {
+		switch {
+		case p.cfg.ArrivalRate > 0:
+			p.launchArrivals()
+		case p.cfg.Timeline:
 			p.launchTimeline()
-		} else {
+		default:
 			p.spawnClosed()
 		}
 	}()
@@ -554,5 +563,49 @@ func (p *Player) launchTimeline() {
 		if !p.cfg.Loop {
 			return
 		}
+	}
+}
+
+// launchArrivals runs the arrival-rate model: arrival k is due at
+// ArrivalTime(k) and starts a new user replaying session k (in turn, so
+// sessions come in their recorded proportion), whatever the latency of the
+// users before it. With MaxUsers, an arrival that finds that many users
+// running is dropped and counted. A shard takes the arrivals whose number it
+// is dealt (k mod Shards), so the shards together keep the whole rate.
+func (p *Player) launchArrivals() {
+	p.mu.Lock()
+	p.state = StateRunning
+	begin := p.started
+	p.mu.Unlock()
+	shard, shards := p.cfg.Shard, max(p.cfg.Shards, 1)
+	n := len(p.plan.Scripts)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for k := shard; p.cfg.Iterations == 0 || k < p.cfg.Iterations; k += shards {
+		due, ok := ArrivalTime(p.cfg.ArrivalRate, p.cfg.Stages, k)
+		if !ok {
+			return
+		}
+		at := begin.Add(due)
+		if d := time.Until(at); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-p.stopping:
+				return
+			}
+		} else {
+			select {
+			case <-p.stopping:
+				return
+			default:
+			}
+		}
+		if p.cfg.MaxUsers > 0 && int(p.active.Load()) >= p.cfg.MaxUsers {
+			p.col.AddDropped(1)
+			continue
+		}
+		sc := p.plan.Scripts[k%n]
+		p.startUser(false, func(u *user) { u.runScript(sc, at) })
 	}
 }

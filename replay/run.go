@@ -100,6 +100,9 @@ func NewRun(ctx context.Context, rec *capture.Recording, cfg Config, opts RunOpt
 	}
 	if cfg.MaxConns == 0 && opts.FileLimit > 0 {
 		users := cfg.Users
+		if cfg.ArrivalRate > 0 {
+			users = cfg.MaxUsers // 0: no cap, so no estimate
+		}
 		if cfg.Timeline {
 			users = int(float64(len(plan.Scripts))*cfg.Multiple) + 1
 		}
@@ -219,11 +222,18 @@ func resultConfig(recording string, cfg Config, plan *Plan) map[string]any {
 	if !cfg.StartAt.IsZero() {
 		m["start_at"] = cfg.StartAt.UTC().Format(time.RFC3339)
 	}
-	if cfg.Timeline {
+	switch {
+	case cfg.ArrivalRate > 0:
+		m["model"] = "arrival-rate"
+		m["arrival_rate"] = cfg.ArrivalRate
+		if cfg.MaxUsers > 0 {
+			m["max_users"] = cfg.MaxUsers
+		}
+	case cfg.Timeline:
 		m["model"] = "timeline"
 		m["multiple"] = cfg.Multiple
 		m["loop"] = cfg.Loop
-	} else {
+	default:
 		m["model"] = "closed"
 	}
 	if len(cfg.Map) > 0 {

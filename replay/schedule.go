@@ -105,3 +105,41 @@ func shardStarts(starts []Start, i, n int) []Start {
 	}
 	return out
 }
+
+// ArrivalTime returns when arrival k (from 0) of the arrival-rate model is
+// due, counted from the start: arrivals come at rate a second, or, with
+// stages, at a rate ramping linearly from rate through each stage's Users
+// (sessions a second) over its Duration and holding the last one after.
+// It reports false when arrival k never comes (the rate falls to 0 first).
+// It is a pure function, so schedules are tested without a clock.
+func ArrivalTime(rate float64, stages []Stage, k int) (time.Duration, bool) {
+	need := float64(k) // arrivals that must have come before arrival k
+	var at float64     // seconds
+	from := rate
+	for _, st := range stages {
+		to, d := float64(st.Users), st.Duration.Seconds()
+		if d <= 0 {
+			from = to // a step
+			continue
+		}
+		if n := (from + to) / 2 * d; n < need || n == need && to == 0 {
+			need -= n
+			at += d
+			from = to
+			continue
+		}
+		slope := (to - from) / d
+		var tau float64
+		if math.Abs(slope) < 1e-12 {
+			tau = need / from
+		} else {
+			// from·τ + slope·τ²/2 = need
+			tau = (-from + math.Sqrt(max(0, from*from+2*slope*need))) / slope
+		}
+		return time.Duration((at + tau) * float64(time.Second)), true
+	}
+	if from <= 0 {
+		return 0, false
+	}
+	return time.Duration((at + need/from) * float64(time.Second)), true
+}

@@ -85,6 +85,7 @@ type Collector struct {
 	keys     []epKey
 	recorded map[Endpoint]*hdr.PackedHistogram
 	skipped  map[string]int64
+	dropped  int64
 	users    int
 	peak     int
 	usersAt  map[int64]int // Unix second → users set during it (last value)
@@ -183,6 +184,14 @@ func (c *Collector) Users() int {
 	return c.users
 }
 
+// AddDropped counts n sessions the arrival-rate model could not start:
+// every user it may have was busy (k6's dropped_iterations).
+func (c *Collector) AddDropped(n int) {
+	c.mu.Lock()
+	c.dropped += int64(n)
+	c.mu.Unlock()
+}
+
 // AddSkipped counts n tasks that were not sent, by reason (for example
 // "unmapped host api.example.com").
 func (c *Collector) AddSkipped(reason string, n int) {
@@ -225,6 +234,7 @@ func (c *Collector) Reset() {
 		sh.mu.Unlock()
 	}
 	c.skipped = map[string]int64{}
+	c.dropped = 0
 	now := c.now()
 	c.start = now
 	c.usersAt = map[int64]int{now.Unix(): c.users}

@@ -128,6 +128,9 @@ func writeReport(b *strings.Builder, r *Result) {
 			fmt.Fprintf(b, "%13d  %s\n", r.Skipped[k], k)
 		}
 	}
+	if r.Dropped > 0 {
+		fmt.Fprintf(b, "\nDropped: %d arrivals did not start: the cap on users was reached (the target is slower than the arrivals, or the cap too low)\n", r.Dropped)
+	}
 	if r.Requests > 0 {
 		fmt.Fprintf(b, "\nLatency counts from each task's intended start. Service time (from the actual send): "+
 			"p50 %s ms, p95 %s ms, p99 %s ms, max %s ms.\n",

@@ -76,6 +76,7 @@ func Merge(results ...*Result) (*Result, error) {
 				m.LastSeen = e.LastSeen
 			}
 		}
+		out.Dropped += r.Dropped
 		for k, v := range r.Skipped {
 			if out.Skipped == nil {
 				out.Skipped = map[string]int64{}

@@ -27,12 +27,15 @@ type Result struct {
 	Stats                    // totals of all endpoints
 	Users     int            `json:"users"` // peak simulated users
 
-	Percentiles []float64         `json:"percentiles"`
-	Endpoints   []EndpointStats   `json:"endpoints"`
-	Errors      []ErrorStats      `json:"errors"`
-	Skipped     map[string]int64  `json:"skipped,omitempty"`
-	Series      []Point           `json:"series"`
-	Thresholds  []ThresholdResult `json:"thresholds,omitempty"`
+	Percentiles []float64        `json:"percentiles"`
+	Endpoints   []EndpointStats  `json:"endpoints"`
+	Errors      []ErrorStats     `json:"errors"`
+	Skipped     map[string]int64 `json:"skipped,omitempty"`
+	// Dropped counts the sessions the arrival-rate model could not start
+	// because every user it may have was busy (k6's dropped_iterations).
+	Dropped    int64             `json:"dropped,omitempty"`
+	Series     []Point           `json:"series"`
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }
 
 // Stats are the figures of one endpoint or of the totals.

@@ -101,6 +101,7 @@ func (c *Collector) Snapshot() *Result {
 		Users:       c.peak,
 		Percentiles: slices.Clone(c.pcts),
 		Skipped:     maps.Clone(c.skipped),
+		Dropped:     c.dropped,
 	}
 	usersAt := maps.Clone(c.usersAt)
 	c.mu.Unlock()

@@ -91,8 +91,8 @@ func runDemo(c *cli.Context) error {
 		return fmt.Errorf("demo: reading back %s: %w", output, err)
 	}
 	fmt.Fprintf(out, "3. %s holds what the user did (amp sessions %s -v --correlations):\n\n", output, output)
-	if err := printSessions(out, output, rec, listOptions{verbose: true, correlations: true}); err != nil {
-		return err
+	if err := printRecorded(out, output); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	if rec.Exchanges() != visit.Requests {
 		return fmt.Errorf("demo: the scripted user sent %d requests but %s holds %d", visit.Requests, output, rec.Exchanges())

@@ -23,6 +23,8 @@ func replayFlag(field string) string {
 		return "--check"
 	case "DataFile":
 		return "--data"
+	case "Thresholds":
+		return "--fail-if"
 	}
 	var b strings.Builder
 	b.WriteString("--")

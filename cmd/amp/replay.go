@@ -33,12 +33,16 @@ func replayCommand() *cli.Command {
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --users 1000 --rate 50 --duration 5m\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --timeline --multiple 3 --speed 2\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --stages 1m:500,5m:500,1m:0\n" +
+			"   amp replay shop.amp --host http://127.0.0.1:5000 --arrival-rate 20 --max-users 2000 --duration 10m\n" +
 			"   amp replay shop.amp --host https://staging.shop --map cdn.shop=https://cdn.staging \\\n" +
 			"       --users 200 --iterations 1000 --fail-if 'p(95)<500' --fail-if 'rate<0.01' --json result.json",
 		Description: "Closed model (default): --users users start at --rate per second; each replays a recorded\n" +
 			"session's tasks in order with the recorded think time (--think, --speed), then the next session.\n" +
 			"Open model (--timeline): every recorded session starts at its recorded offset ÷ --speed,\n" +
-			"--multiple copies of it; latency counts from each task's intended start.\n\n" +
+			"--multiple copies of it; latency counts from each task's intended start.\n" +
+			"Arrival rate (--arrival-rate R): R sessions start a second, each as a new user, in their\n" +
+			"recorded proportion, whatever the latency; --max-users caps the users, and arrivals that\n" +
+			"find them all busy are dropped and counted.\n\n" +
 			"Each user has its own cookies and keep-alive connection, and values the server generated\n" +
 			"(CSRF tokens, ids) are correlated automatically (see amp sessions --correlations).\n" +
 			"Each response is compared with its recording (status, redirect, title, forms, JSON shape,\n" +
@@ -59,6 +63,8 @@ func replayCommand() *cli.Command {
 			&cli.Float64Flag{Name: "speed", Value: 1, Usage: "divide recorded pauses and offsets by this factor"},
 			&cli.DurationFlag{Name: "max-think", Usage: "cap recorded pauses between tasks at this (0: as recorded)"},
 			&cli.BoolFlag{Name: "timeline", Usage: "open model: start sessions at their recorded offsets"},
+			&cli.Float64Flag{Name: "arrival-rate", Usage: "open model: start this many sessions a second, each as a new user, whatever the latency (k6's arrival rate); with --stages the rate ramps from it, each stage's number being sessions a second"},
+			&cli.IntFlag{Name: "max-users", Usage: "with --arrival-rate: at most this many users at once; an arrival that finds them all busy is dropped and counted (default: no cap)"},
 			&cli.Float64Flag{Name: "multiple", Value: 1, Usage: "copies of each recorded session on the timeline (2.5 = 250 %)"},
 			&cli.BoolFlag{Name: "loop", Usage: "repeat the timeline until --duration"},
 			&cli.DurationFlag{Name: "timeout", Value: def.Timeout, Usage: "bound of one request"},
@@ -78,6 +84,8 @@ func replayCommand() *cli.Command {
 			&cli.GenericFlag{Name: "name", Value: &multiFlag{}, Usage: "endpoint naming rule `REGEX=NAME`, tried before the automatic templates (repeatable)"},
 			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (`EXPR`, repeatable); exit 99 if one fails"},
 			&cli.BoolFlag{Name: "abort-on-fail", Usage: "stop the run as soon as a --fail-if threshold fails"},
+			&cli.BoolFlag{Name: "find-capacity", Usage: "find how many users the target takes: from --users (10), double them every --step-duration while every --fail-if threshold holds, then narrow in on the last step that held; bounded by --max-users and --duration, Ctrl-C gives the best answer so far"},
+			&cli.DurationFlag{Name: "step-duration", Value: 30 * time.Second, Usage: "with --find-capacity: how long each step holds its users (the first third is not judged)"},
 			&cli.BoolFlag{Name: "no-default-thresholds", Usage: "without --fail-if, exit 0 even when nothing finished or 5 % or more failed (the default thresholds count>0 and rate<0.05)"},
 			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file (re-render it with amp report)"},
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv"},
@@ -123,6 +131,10 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 		cfg.Stages = stages
 	}
 	cfg.Timeline = c.Bool("timeline")
+	cfg.ArrivalRate = c.Float64("arrival-rate")
+	if !c.Bool("find-capacity") { // there --max-users bounds the search
+		cfg.MaxUsers = c.Int("max-users")
+	}
 	cfg.Multiple = c.Float64("multiple")
 	cfg.Loop = c.Bool("loop")
 	cfg.Timeout = c.Duration("timeout")
@@ -203,6 +215,9 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("find-capacity") {
+		return findCapacity(c, setup, run)
+	}
 	if setup.valid.only {
 		if v := run.Verification; v != nil && (len(v.Differs) > 0 || len(v.Errors) > 0) {
 			return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --validate: %s of %d differ from the recording",
@@ -252,6 +267,14 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 	ths, err := failIf(c)
 	if err != nil {
 		return nil, cfg, nil, err
+	}
+	if c.Bool("find-capacity") {
+		if err := replay.CheckCapacityThresholds(ths); err != nil {
+			return nil, cfg, nil, usageError("replay: --find-capacity: %s", describeReplay(err))
+		}
+		if d := c.Duration("step-duration"); d < replay.MinCapacityHold {
+			return nil, cfg, nil, usageError("replay: --step-duration %v is too short: a step is judged on the whole seconds after its first third (at least %v)", d, replay.MinCapacityHold)
+		}
 	}
 	path := c.Args().First()
 	if err := checkOutputs("replay", []string{path, c.String("rules"), c.String("data")}, resultFiles(c), outfile.Output{Flag: "--cpuprofile", Path: c.String("cpuprofile")},
@@ -319,6 +342,13 @@ func printReplayStart(c *cli.Context, path string, cfg replay.Config, plan *repl
 	}
 	if d := time.Until(cfg.StartAt); d > 0 {
 		fmt.Fprintf(out, "waiting %v for the shared start at %s\n", d.Round(time.Second), cfg.StartAt.Format(time.RFC3339))
+	}
+	if cfg.ArrivalRate > 0 {
+		limit := "no cap on users"
+		if cfg.MaxUsers > 0 {
+			limit = fmt.Sprintf("at most %d users; arrivals that find them all busy are dropped", cfg.MaxUsers)
+		}
+		fmt.Fprintf(out, "arrival rate: %g sessions a second, each a new user (%s)\n", cfg.ArrivalRate, limit)
 	}
 	if len(cfg.Stages) > 0 {
 		fmt.Fprintf(out, "stages: %s, %v in all\n", c.String("stages"), replay.StagesLength(cfg.Stages))
@@ -478,7 +508,7 @@ func play(ctx context.Context, run *replay.Run, quiet bool, out, errw io.Writer)
 	}, p.Kill)
 	tty := isTerminal(out)
 	console := stats.NewConsole(out, tty)
-	if tty && !cfg.Timeline && isTerminal(os.Stdin) {
+	if tty && !cfg.Timeline && cfg.ArrivalRate == 0 && isTerminal(os.Stdin) {
 		// Locust's keys: w/W add 1/10 users, s/S remove 1/10.
 		restore := watchKeys(func(k byte) {
 			step := map[byte]int{'w': 1, 'W': 10, '+': 10, 's': -1, 'S': -10, '-': -10}[k]

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/demosite"
+	"github.com/ampload/amp/stats"
 )
 
 // writeDemoRecording writes a recording of two users browsing the demo site
@@ -447,5 +448,64 @@ func TestReplayChecks(t *testing.T) {
 	if r.code != 0 || hits.Load() != sent || !strings.Contains(r.stdout, "--check GET /articles: body contains Total") ||
 		!regexp.MustCompile(`--check status in 200,302 +on 5 requests`).MatchString(r.stdout) {
 		t.Fatalf("--dry-run: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestReplayArrivalRate: --arrival-rate starts sessions at a rate, says so,
+// and the result names the model.
+func TestReplayArrivalRate(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	r := runAmp(t, "replay", rec, "--host", target.URL, "--arrival-rate", "20", "--max-users", "50", "--iterations", "30",
+		"--think", "none", "--quiet", "--json", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "arrival rate: 20 sessions a second, each a new user (at most 50 users") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	res, err := stats.ReadResult(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 30 arrivals of the recording's sessions (2 sessions, 5 requests).
+	if res.Config["model"] != "arrival-rate" || res.Requests != 75 || res.Failures != 0 {
+		t.Fatalf("model %v, %d requests, %d failures", res.Config["model"], res.Requests, res.Failures)
+	}
+}
+
+// TestReplayFindCapacity: against a demo site serving 4 requests at once,
+// 20 ms each, a search with p(95)<100 steps up, narrows in and answers.
+func TestReplayFindCapacity(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{Capacity: 4, Latency: 20 * time.Millisecond}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	out := filepath.Join(t.TempDir(), "capacity.json")
+	r := runAmp(t, "replay", rec, "--host", target.URL, "--find-capacity", "--fail-if", "p(95)<100", "--fail-if", "rate<0.01",
+		"--users", "2", "--max-users", "8", "--step-duration", "3s", "--think", "none", "--no-validate", "--json", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "CAPACITY: 8 users") || !strings.Contains(r.stdout, "held at --max-users") || !strings.Contains(r.stdout, "     4 users") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	res, err := stats.ReadResult(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	capa, _ := res.Config["capacity"].(map[string]any)
+	if users, _ := capa["users"].(float64); users != 8 || len(capa["steps"].([]any)) != 3 {
+		t.Fatalf("capacity in the result: %v", capa)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--find-capacity"}, "--find-capacity: --fail-if a capacity search needs thresholds"},
+		{[]string{"--find-capacity", "--fail-if", "GET /: p(95)<100"}, "not one endpoint's"},
+		{[]string{"--find-capacity", "--fail-if", "p(95)<100", "--timeline"}, "--find-capacity has no effect here"},
+		{[]string{"--step-duration", "5s"}, "--step-duration has no effect here"},
+		{[]string{"--find-capacity", "--fail-if", "p(95)<100", "--step-duration", "1s"}, "--step-duration 1s is too short"},
+	} {
+		r := runAmp(t, append([]string{"replay", rec, "--host", target.URL}, tc.args...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
 	}
 }

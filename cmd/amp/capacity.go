@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ampload/amp/replay"
+	"github.com/ampload/amp/stats"
+	"github.com/urfave/cli/v2"
+)
+
+// findCapacity runs amp replay --find-capacity: the search, a line per
+// step, the run's report and the answer. It exits 0 with an answer, 99 when
+// no step met the thresholds.
+func findCapacity(c *cli.Context, setup *replaySetup, run *replay.Run) error {
+	out := c.App.Writer
+	cc := replay.CapacityConfig{Thresholds: setup.opts.Thresholds, Start: c.Int("users"), Max: c.Int("max-users"), Hold: c.Duration("step-duration")}
+	if !c.IsSet("users") {
+		cc.Start = 0
+	}
+	var exprs []string
+	for _, th := range cc.Thresholds {
+		exprs = append(exprs, th.Expr)
+	}
+	fmt.Fprintf(out, "finding capacity of %s: steps of %v, doubling the users while %s hold, then narrowing in\n",
+		run.Config().Host, cc.Hold, strings.Join(exprs, " and "))
+	cc.OnStep = func(s replay.CapacityStep) { printCapacityStep(out, s) }
+	capa, res, err := run.FindCapacity(c.Context, cc)
+	if err != nil {
+		return usageError("replay: --find-capacity: %s", describeReplay(err))
+	}
+	printRuleCounts(out, run.Player.RuleCounts())
+	res.Thresholds = nil // each step was judged on its own: the whole run mixes steps that held and failed
+	if res.Config == nil {
+		res.Config = map[string]any{}
+	}
+	res.Config["capacity"] = capa
+	fmt.Fprintln(out)
+	if err := stats.NewConsole(out, false).Final(res); err != nil {
+		return err
+	}
+	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
+		return fmt.Errorf("replay: %s", err)
+	}
+	return capacityVerdict(out, capa)
+}
+
+// printCapacityStep prints one step of the search as it ends.
+func printCapacityStep(w io.Writer, s replay.CapacityStep) {
+	verdict := "held"
+	if !s.Pass {
+		verdict = "failed: " + strings.Join(s.Failed, "; ")
+	}
+	fmt.Fprintf(w, "  %6d users  %8.1f req/s  p95 %8.1f ms  failed %5.2f%%  %s\n", s.Users, s.RPS, s.P95MS, 100*s.FailureRate, verdict)
+}
+
+// capacityVerdict prints the answer and returns the exit error, if any.
+func capacityVerdict(w io.Writer, capa *replay.Capacity) error {
+	why := map[string]string{
+		"converged": "", "max users": " (it held at --max-users: the capacity may be higher)",
+		"duration": " (--duration ended the search: the best answer so far)", "stopped": " (stopped: the best answer so far)",
+	}[capa.Ended]
+	if capa.Users == 0 {
+		return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --find-capacity: no step met the thresholds (the fewest users tried, %d, failed)%s", capa.FailedAt, why)}
+	}
+	next := ""
+	if capa.FailedAt > 0 {
+		next = fmt.Sprintf("; %d users failed", capa.FailedAt)
+	}
+	fmt.Fprintf(w, "\nCAPACITY: %d users, %.1f req/s: the most users that met every threshold%s%s\n", capa.Users, capa.RPS, next, why)
+	return nil
+}
