@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Progress is what the live console shows besides the statistics.
@@ -18,12 +19,14 @@ type Progress struct {
 }
 
 // Console renders results for a terminal: a Locust-like table while the run
-// goes on (Update, every 2 s) and the end-of-run report (Final). On a TTY an
-// update redraws the previous one in place; otherwise each update is
-// appended as plain lines, without escape codes.
+// goes on (Update, every Interval) and the end-of-run report (Final). On a
+// TTY an update redraws the previous one in place; otherwise (a CI log) each
+// update is one compact progress line, without escape codes. With SetWidth
+// the tables fit a terminal narrower than their wide layout.
 type Console struct {
 	w     io.Writer
 	tty   bool
+	width int // columns of the terminal; 0 = unknown (the wide layout)
 	lines int // lines of the last update on a TTY
 
 	prev        map[string]int64 // requests and failures by endpoint at the last update
@@ -36,8 +39,24 @@ func NewConsole(w io.Writer, tty bool) *Console {
 	return &Console{w: w, tty: tty}
 }
 
-// Update shows the live table. Its req/s and failures/s are current rates:
-// those since the previous update.
+// SetWidth tells the console its terminal is cols columns wide (from
+// $COLUMNS or the terminal; 0 = unknown). When the wide tables would not fit,
+// a narrow layout drops and abbreviates columns to fit cols (a minimum of
+// about 90 columns, so 100 always fits).
+func (c *Console) SetWidth(cols int) { c.width = max(cols, 0) }
+
+// Interval is how often Update should be called: every 2 s on a terminal,
+// every 10 s otherwise (a log gets a line, not a table, each time).
+func (c *Console) Interval() time.Duration {
+	if c.tty {
+		return 2 * time.Second
+	}
+	return 10 * time.Second
+}
+
+// Update shows the live table on a terminal, or a progress line elsewhere.
+// Its req/s and failures/s are current rates: those since the previous
+// update.
 func (c *Console) Update(r *Result, p Progress) error {
 	var b strings.Builder
 	users := p.Users
@@ -46,6 +65,30 @@ func (c *Console) Update(r *Result, p Progress) error {
 		if n := len(r.Series); n > 0 {
 			users = r.Series[n-1].Users
 		}
+	}
+	dt := (p.Elapsed - c.prevElapsed).Seconds()
+	cur := map[string]int64{}
+	rate := func(key string, s *Stats) (float64, float64) {
+		cur[key+"\x00r"], cur[key+"\x00f"] = s.Requests, s.Failures
+		if c.prev == nil || dt <= 0 {
+			return s.RPS, s.FailuresPerSec
+		}
+		return float64(s.Requests-c.prev[key+"\x00r"]) / dt, float64(s.Failures-c.prev[key+"\x00f"]) / dt
+	}
+	if !c.tty {
+		rps, _ := rate("", &r.Stats)
+		c.prev, c.prevElapsed = cur, p.Elapsed
+		fmt.Fprintf(&b, "elapsed %s", clock(p.Elapsed))
+		if p.Duration > 0 {
+			fmt.Fprintf(&b, "/%s", clock(p.Duration))
+		}
+		fmt.Fprintf(&b, " | users %d | %d requests | %.1f req/s | %s failed | p95 %s ms", users, r.Requests, rps,
+			pct(r.FailureRate), fmtMS(r.Latency.P95))
+		if p.Note != "" {
+			fmt.Fprintf(&b, " | %s", p.Note)
+		}
+		b.WriteString("\n")
+		return c.emit(b.String(), true)
 	}
 	fmt.Fprintf(&b, "elapsed %s", clock(p.Elapsed))
 	if p.Duration > 0 {
@@ -56,17 +99,7 @@ func (c *Console) Update(r *Result, p Progress) error {
 		fmt.Fprintf(&b, " | %s", p.Note)
 	}
 	b.WriteString("\n")
-
-	dt := (p.Elapsed - c.prevElapsed).Seconds()
-	cur := map[string]int64{}
-	rate := func(key string, s *Stats) (float64, float64) {
-		cur[key+"\x00r"], cur[key+"\x00f"] = s.Requests, s.Failures
-		if c.prev == nil || dt <= 0 {
-			return s.RPS, s.FailuresPerSec
-		}
-		return float64(s.Requests-c.prev[key+"\x00r"]) / dt, float64(s.Failures-c.prev[key+"\x00f"]) / dt
-	}
-	writeTable(&b, r, rate)
+	c.layout(r).table(&b, r, rate)
 	b.WriteString("\n")
 	c.prev, c.prevElapsed = cur, p.Elapsed
 	return c.emit(b.String(), true)
@@ -89,55 +122,120 @@ func (c *Console) emit(s string, live bool) error {
 // against the recording, skipped tasks, thresholds and a verdict line.
 func (c *Console) Final(r *Result) error {
 	var b strings.Builder
-	writeReport(&b, r)
+	c.layout(r).report(&b, r)
 	return c.emit(b.String(), false)
 }
 
 // WriteReport writes the end-of-run report of r to w as plain text (what
-// Console.Final shows).
+// Console.Final shows), in the wide layout.
 func WriteReport(w io.Writer, r *Result) error {
 	var b strings.Builder
-	writeReport(&b, r)
+	wideLayout(r).report(&b, r)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func writeReport(b *strings.Builder, r *Result) {
+// layout is how the console's tables are laid out: wide (every column, as
+// Locust's) or narrow (fewer, slimmer columns, prose wrapped) to fit width.
+type layout struct {
+	narrow bool
+	width  int // columns the narrow layout fits
+	nw     int // width of the Name column
+	tw     int // width of the Type column
+}
+
+// Widths of the tables other than their Name column, in each layout.
+const (
+	wideTableRest   = 116
+	narrowTableRest = 77
+	narrowMinName   = 10
+)
+
+func wideLayout(r *Result) layout { return layout{nw: nameWidth(r), tw: 8} }
+
+// layout chooses the narrow layout when the wide table is wider than the
+// console's width.
+func (c *Console) layout(r *Result) layout {
+	l := wideLayout(r)
+	if c.width == 0 || l.nw+wideTableRest <= c.width {
+		return l
+	}
+	return layout{narrow: true, width: c.width, nw: max(narrowMinName, min(l.nw, c.width-narrowTableRest)), tw: 6}
+}
+
+// prose writes lead and then text, wrapped at the narrow layout's width
+// with continuation lines indented by indent spaces.
+func (l layout) prose(b *strings.Builder, lead, text string, indent int) {
+	b.WriteString(lead)
+	if !l.narrow {
+		b.WriteString(text + "\n")
+		return
+	}
+	col := utf8.RuneCountInString(lead)
+	for i, word := range strings.Fields(text) {
+		n := utf8.RuneCountInString(word)
+		switch {
+		case i == 0:
+		case col+1+n > l.width:
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			col = indent
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += n
+	}
+	b.WriteString("\n")
+}
+
+func (l layout) report(b *strings.Builder, r *Result) {
 	fmt.Fprintf(b, "Run: %s to %s (%s), peak %d users\n\n", r.Start.Format("2006-01-02 15:04:05"),
 		r.End.Format("15:04:05 MST"), clock(time.Duration(r.DurationS*float64(time.Second))), r.Users)
-	writeTable(b, r, func(_ string, s *Stats) (float64, float64) { return s.RPS, s.FailuresPerSec })
+	l.table(b, r, func(_ string, s *Stats) (float64, float64) { return s.RPS, s.FailuresPerSec })
 	b.WriteString("\n")
-	writePercentiles(b, r)
+	l.percentiles(b, r)
 	if len(r.Errors) > 0 {
 		b.WriteString("\nFailures\n")
-		nw := nameWidth(r)
-		fmt.Fprintf(b, "%13s  %-8s %-*s  %s\n", "# occurrences", "Type", nw, "Name", "Reason")
-		fmt.Fprintf(b, "%s|%s|%s|%s\n", dashes(14), dashes(9), dashes(nw+1), dashes(40))
+		nw := l.nw
+		if l.narrow {
+			fmt.Fprintf(b, "%7s  %-*s %-*s  %s\n", "# fails", l.tw, "Type", nw, "Name", "Reason")
+			fmt.Fprintf(b, "%s|%s|%s|%s\n", dashes(8), dashes(l.tw+1), dashes(nw+1), dashes(min(40, l.width-nw-l.tw-14)))
+		} else {
+			fmt.Fprintf(b, "%13s  %-8s %-*s  %s\n", "# occurrences", "Type", nw, "Name", "Reason")
+			fmt.Fprintf(b, "%s|%s|%s|%s\n", dashes(14), dashes(9), dashes(nw+1), dashes(40))
+		}
 		for _, e := range r.Errors {
 			reason := e.Reason
 			if e.Sample != "" {
 				reason += fmt.Sprintf(" (e.g. %q)", e.Sample)
 			}
-			fmt.Fprintf(b, "%13d  %-8s %-*s  %s\n", e.Count, e.Method, nw, fit(e.Name, nw), reason)
+			if l.narrow {
+				fmt.Fprintf(b, "%7d  %-*s %-*s  %s\n", e.Count, l.tw, e.Method, nw, fit(e.Name, nw), fitRunes(reason, l.width-nw-l.tw-12))
+			} else {
+				fmt.Fprintf(b, "%13d  %-8s %-*s  %s\n", e.Count, e.Method, nw, fit(e.Name, nw), reason)
+			}
 		}
 	}
-	writeSlowdown(b, r)
+	l.slowdown(b, r)
 	if len(r.Skipped) > 0 {
 		b.WriteString("\nSkipped (not sent)\n")
 		for _, k := range sortedKeys(r.Skipped) {
-			fmt.Fprintf(b, "%13d  %s\n", r.Skipped[k], k)
+			l.prose(b, fmt.Sprintf("%13d  ", r.Skipped[k]), k, 15)
 		}
 	}
 	if r.Dropped > 0 {
-		fmt.Fprintf(b, "\nDropped: %d arrivals did not start: the cap on users was reached (the target is slower than the arrivals, or the cap too low)\n", r.Dropped)
+		b.WriteString("\n")
+		l.prose(b, "", fmt.Sprintf("Dropped: %d arrivals did not start: the cap on users was reached (the target is slower than the arrivals, or the cap too low)", r.Dropped), 2)
 	}
 	if r.Requests > 0 {
-		fmt.Fprintf(b, "\nLatency counts from each task's intended start. Service time (from the actual send): "+
-			"p50 %s ms, p95 %s ms, p99 %s ms, max %s ms.\n",
-			fmtMS(r.Service.P50), fmtMS(r.Service.P95), fmtMS(r.Service.P99), fmtMS(r.Service.Max))
+		b.WriteString("\n")
+		l.prose(b, "", fmt.Sprintf("Latency counts from each task's intended start. Service time (from the actual send): "+
+			"p50 %s ms, p95 %s ms, p99 %s ms, max %s ms.",
+			fmtMS(r.Service.P50), fmtMS(r.Service.P95), fmtMS(r.Service.P99), fmtMS(r.Service.Max)), 0)
 		if r.Late > 0 {
-			fmt.Fprintf(b, "%d tasks (%s) were sent more than %v after their intended start: their latency counts that wait.\n",
-				r.Late, pct(float64(r.Late)/float64(r.Requests)), LateAfter)
+			l.prose(b, "", fmt.Sprintf("%d tasks (%s) were sent more than %v after their intended start: their latency counts that wait.",
+				r.Late, pct(float64(r.Late)/float64(r.Requests)), LateAfter), 0)
 		}
 	}
 	if len(r.Thresholds) > 0 {
@@ -147,19 +245,48 @@ func writeReport(b *strings.Builder, r *Result) {
 			if !t.Pass {
 				mark = "  FAIL  "
 			}
-			fmt.Fprintf(b, "%s%s\n", mark, t.Message)
+			l.prose(b, mark, t.Message, 8)
 		}
 	}
 	_, line := r.Verdict()
-	fmt.Fprintf(b, "\n%s\n", line)
+	b.WriteString("\n")
+	l.prose(b, "", line, 2)
 }
 
 // rateFunc returns the req/s and failures/s to show for an endpoint (key is
 // "METHOD name", or "" for the totals).
 type rateFunc func(key string, s *Stats) (rps, fps float64)
 
-func writeTable(b *strings.Builder, r *Result, rate rateFunc) {
-	nw := nameWidth(r)
+func (l layout) table(b *strings.Builder, r *Result, rate rateFunc) {
+	nw := l.nw
+	if l.narrow {
+		// Avg, Min and failures/s go; Max moves after the percentiles.
+		fmt.Fprintf(b, "%-6s %-*s %7s %14s | %6s %6s %6s %6s | %7s %6s\n",
+			"Type", nw, "Name", "# reqs", "# fails", "Med", "p95", "p99", "Max", "req/s", "slow")
+		sep := fmt.Sprintf("%s|%s|%s|%s|%s|%s\n", dashes(6), dashes(nw+1), dashes(8), dashes(15), dashes(7*4), dashes(7+7))
+		b.WriteString(sep)
+		row := func(typ, name, key string, s *Stats) {
+			rps, _ := rate(key, s)
+			slow := "-"
+			if s.Slowdown != nil {
+				slow = strconv.FormatFloat(s.Slowdown.P50, 'f', 2, 64) + "x"
+			}
+			lat := s.Latency
+			if s.Requests == 0 {
+				lat = Latency{}
+			}
+			fmt.Fprintf(b, "%-6s %-*s %7d %14s | %6s %6s %6s %6s | %7.1f %6s\n",
+				typ, nw, fit(name, nw), s.Requests, fmt.Sprintf("%d(%s)", s.Failures, pct(s.FailureRate)),
+				fmtMS(lat.P50), fmtMS(lat.P95), fmtMS(lat.P99), fmtMS(lat.Max), rps, slow)
+		}
+		for i := range r.Endpoints {
+			e := &r.Endpoints[i]
+			row(e.Method, e.Name, e.Label(), &e.Stats)
+		}
+		b.WriteString(sep)
+		row("", "Aggregated", "", &r.Stats)
+		return
+	}
 	fmt.Fprintf(b, "%-8s %-*s %8s %14s | %7s %7s %7s %7s %7s %7s | %8s %10s | %8s\n",
 		"Type", nw, "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "p95", "p99", "req/s", "failures/s", "slowdown")
 	sep := fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s\n", dashes(8), dashes(nw+1), dashes(9), dashes(15),
@@ -188,26 +315,46 @@ func writeTable(b *strings.Builder, r *Result, rate rateFunc) {
 	row("", "Aggregated", "", &r.Stats)
 }
 
-func writePercentiles(b *strings.Builder, r *Result) {
-	nw := nameWidth(r)
-	b.WriteString("Response time percentiles (ms, from the intended start; within 0.1%)\n")
-	fmt.Fprintf(b, "%-8s %-*s", "Type", nw, "Name")
-	for _, p := range r.Percentiles {
-		fmt.Fprintf(b, " %7s", pctName(p)+"%")
+// narrowPercentiles are the percentiles the narrow layout keeps, when
+// configured.
+func narrowPercentiles() []float64 { return []float64{50, 75, 90, 95, 99, 99.9, 100} }
+
+func (l layout) percentiles(b *strings.Builder, r *Result) {
+	nw, tw, cw := l.nw, l.tw, 7
+	pcts := r.Percentiles
+	if l.narrow {
+		cw = 6
+		var keep []float64
+		wanted := narrowPercentiles()
+		for _, p := range pcts {
+			if slices.Contains(wanted, p) {
+				keep = append(keep, p)
+			}
+		}
+		if len(keep) == 0 {
+			keep = pcts
+		}
+		fitN := max((l.width-tw-nw-1-(cw+2))/(cw+1), 1)
+		pcts = keep[:min(len(keep), fitN)]
 	}
-	fmt.Fprintf(b, " %8s\n", "# reqs")
-	sep := fmt.Sprintf("%s|%s|%s|%s\n", dashes(8), dashes(nw+1), dashes(8*len(r.Percentiles)-1), dashes(9))
+	b.WriteString("Response time percentiles (ms, from the intended start; within 0.1%)\n")
+	fmt.Fprintf(b, "%-*s %-*s", tw, "Type", nw, "Name")
+	for _, p := range pcts {
+		fmt.Fprintf(b, " %*s", cw, pctName(p)+"%")
+	}
+	fmt.Fprintf(b, " %*s\n", cw+1, "# reqs")
+	sep := fmt.Sprintf("%s|%s|%s|%s\n", dashes(tw), dashes(nw+1), dashes((cw+1)*len(pcts)-1), dashes(cw+2))
 	b.WriteString(sep)
 	row := func(typ, name string, s *Stats) {
-		fmt.Fprintf(b, "%-8s %-*s", typ, nw, fit(name, nw))
-		for _, p := range r.Percentiles {
+		fmt.Fprintf(b, "%-*s %-*s", tw, typ, nw, fit(name, nw))
+		for _, p := range pcts {
 			v := "N/A"
 			if s.Requests > 0 {
 				v = fmtMS(s.Latency.At(p))
 			}
-			fmt.Fprintf(b, " %7s", v)
+			fmt.Fprintf(b, " %*s", cw, v)
 		}
-		fmt.Fprintf(b, " %8d\n", s.Requests)
+		fmt.Fprintf(b, " %*d\n", cw+1, s.Requests)
 	}
 	for i := range r.Endpoints {
 		row(r.Endpoints[i].Method, r.Endpoints[i].Name, &r.Endpoints[i].Stats)
@@ -216,7 +363,7 @@ func writePercentiles(b *strings.Builder, r *Result) {
 	row("", "Aggregated", &r.Stats)
 }
 
-func writeSlowdown(b *strings.Builder, r *Result) {
+func (l layout) slowdown(b *strings.Builder, r *Result) {
 	any := false
 	for _, e := range r.Endpoints {
 		any = any || e.Slowdown != nil
@@ -224,17 +371,17 @@ func writeSlowdown(b *strings.Builder, r *Result) {
 	if !any {
 		return
 	}
-	nw := nameWidth(r)
+	nw, tw := l.nw, l.tw
 	b.WriteString("\nSlowdown vs the recording (service time, replayed / recorded)\n")
-	fmt.Fprintf(b, "%-8s %-*s %9s %9s %7s | %9s %9s %7s\n", "Type", nw, "Name", "rec p50", "now p50", "x", "rec p95", "now p95", "x")
-	sep := fmt.Sprintf("%s|%s|%s|%s\n", dashes(8), dashes(nw+1), dashes(28), dashes(28))
+	fmt.Fprintf(b, "%-*s %-*s %9s %9s %7s | %9s %9s %7s\n", tw, "Type", nw, "Name", "rec p50", "now p50", "x", "rec p95", "now p95", "x")
+	sep := fmt.Sprintf("%s|%s|%s|%s\n", dashes(tw), dashes(nw+1), dashes(28), dashes(28))
 	b.WriteString(sep)
 	row := func(typ, name string, s *Stats) {
 		d := s.Slowdown
 		if d == nil {
 			return
 		}
-		fmt.Fprintf(b, "%-8s %-*s %9s %9s %6.2fx | %9s %9s %6.2fx\n", typ, nw, fit(name, nw),
+		fmt.Fprintf(b, "%-*s %-*s %9s %9s %6.2fx | %9s %9s %6.2fx\n", tw, typ, nw, fit(name, nw),
 			fmtMS(d.RecordedP50MS), fmtMS(d.ReplayedP50MS), d.P50, fmtMS(d.RecordedP95MS), fmtMS(d.ReplayedP95MS), d.P95)
 	}
 	for i := range r.Endpoints {
@@ -291,6 +438,15 @@ func nameWidth(r *Result) int {
 		w = max(w, len(e.Name))
 	}
 	return min(w, 60)
+}
+
+// fitRunes cuts s to w characters, ending in "…" when cut.
+func fitRunes(s string, w int) string {
+	if utf8.RuneCountInString(s) <= w {
+		return s
+	}
+	rs := []rune(s)
+	return string(rs[:max(w-1, 0)]) + "…"
 }
 
 // fit cuts s to width w, ending in "..." when cut.

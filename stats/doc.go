@@ -47,10 +47,16 @@
 // # Rendering
 //
 // Every renderer writes to an io.Writer: Result.WriteJSON, WriteCSV (one of
-// Locust's four files), WriteHTML, WriteReport, Console and
-// Comparison.WriteText. Files is what a command was asked to write; its
-// Write opens each file through internal/outfile, so that a file is
-// replaced only once it is complete.
+// Locust's four files), WriteHTML, WriteReport, Console, Comparison.WriteText,
+// and for CI WriteJUnit (a test case per threshold, check and kind of
+// difference, see CIOptions) and WriteSummary (Markdown). Files is what a
+// command was asked to write; its Write opens each file through
+// internal/outfile, so that a file is replaced only once it is complete (the
+// summary is appended to, as a CI job's summary page collects steps).
+//
+// The Console shows a live table every 2 s on a terminal and one progress
+// line every 10 s elsewhere (Interval); given the terminal's width
+// (SetWidth), tables wider than it take a narrow layout.
 //
 // # The JSON result (version 1)
 //

@@ -16,12 +16,17 @@ type Files struct {
 	JSON string // the result as JSON (Result.WriteJSON)
 	CSV  string // the prefix of Locust's four CSV files (WriteCSV); directories in it are created
 	HTML string // the HTML report (WriteHTML)
+
+	JUnit   string    // JUnit XML of the thresholds and checks (WriteJUnit)
+	Summary string    // a Markdown summary (WriteSummary), appended to the file if it exists
+	CI      CIOptions // how JUnit and Summary judge the run
 }
 
 // Outputs lists every file f writes, named by their flags, for
 // outfile.Plan.Check before a run.
 func (f Files) Outputs() []outfile.Output {
-	outs := []outfile.Output{{Flag: "--json", Path: f.JSON}, {Flag: "--html", Path: f.HTML}}
+	outs := []outfile.Output{{Flag: "--json", Path: f.JSON}, {Flag: "--html", Path: f.HTML},
+		{Flag: "--junit", Path: f.JUnit}, {Flag: "--summary", Path: f.Summary}}
 	if f.CSV != "" {
 		for _, s := range CSVSuffixes() {
 			outs = append(outs, outfile.Output{Flag: "--csv", Path: f.CSV + s})
@@ -55,6 +60,20 @@ func (f Files) Write(r *Result) (written []string, err error) {
 			errs = append(errs, fmt.Errorf("--html %s: %w", f.HTML, e))
 		} else {
 			written = append(written, "report: "+f.HTML)
+		}
+	}
+	if f.JUnit != "" {
+		if e := writeFileAtomic(f.JUnit, func(w io.Writer) error { return WriteJUnit(w, r, f.CI) }); e != nil {
+			errs = append(errs, fmt.Errorf("--junit %s: %w", f.JUnit, e))
+		} else {
+			written = append(written, "junit: "+f.JUnit)
+		}
+	}
+	if f.Summary != "" {
+		if e := outfile.Append(f.Summary, 0o644, func(w io.Writer) error { return WriteSummary(w, r, f.CI) }); e != nil {
+			errs = append(errs, fmt.Errorf("--summary %s: %w", f.Summary, e))
+		} else {
+			written = append(written, "summary: "+f.Summary+" (appended)")
 		}
 	}
 	return written, errors.Join(errs...)

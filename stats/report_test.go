@@ -27,11 +27,16 @@ func TestConsoleFinalGolden(t *testing.T) {
 	}
 }
 
+// TestConsoleLiveGolden: on a terminal, the live table every 2 s (the
+// second update redraws the first).
 func TestConsoleLiveGolden(t *testing.T) {
 	t.Parallel()
 	c := fixtureCollector()
 	var buf bytes.Buffer
-	con := stats.NewConsole(&buf, false)
+	con := stats.NewConsole(&buf, true)
+	if con.Interval() != 2*time.Second {
+		t.Errorf("terminal interval %v, want 2s", con.Interval())
+	}
 	if err := con.Update(c.Snapshot(), stats.Progress{Elapsed: 2 * time.Second, Duration: time.Minute, Users: -1, Note: "spawning"}); err != nil {
 		t.Fatal(err)
 	}

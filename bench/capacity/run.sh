@@ -11,12 +11,12 @@
 # It prints both, and exits 1 when the search is more than 20 % off the knee.
 #
 #   env: CAPACITY=20 LATENCY=20ms LIMIT=100 DURATION=10s STEP=10s
-#        USERS_LIST="20 40 60 80 90 100 110 120 140 160" AMP=path/to/amp
+#        USERS_LIST="20 30 40 45 50 55 60 70 80 100" AMP=path/to/amp
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CAPACITY=${CAPACITY:-20} LATENCY=${LATENCY:-20ms} LIMIT=${LIMIT:-100}
 DURATION=${DURATION:-10s} STEP=${STEP:-10s}
-USERS_LIST=${USERS_LIST:-"20 40 60 80 90 100 110 120 140 160"}
+USERS_LIST=${USERS_LIST:-"20 30 40 45 50 55 60 70 80 100"}
 work=$(mktemp -d /tmp/ampcapacity.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }

@@ -52,7 +52,7 @@ func printCapacityStep(w io.Writer, s replay.CapacityStep) {
 	if !s.Pass {
 		verdict = "failed: " + strings.Join(s.Failed, "; ")
 	}
-	fmt.Fprintf(w, "  %6d users  %8.1f req/s  p95 %8.1f ms  failed %5.2f%%  %s\n", s.Users, s.RPS, s.P95MS, 100*s.FailureRate, verdict)
+	fmt.Fprintf(w, "  %6d users  %8.1f req/s  p95 %8.1f ms  %5.2f%% of requests failed  %s\n", s.Users, s.RPS, s.P95MS, 100*s.FailureRate, verdict)
 }
 
 // capacityVerdict prints the answer and returns the exit error, if any.

@@ -90,6 +90,8 @@ func replayCommand() *cli.Command {
 			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file (re-render it with amp report)"},
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv"},
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report with charts to this file"},
+			&cli.StringFlag{Name: "junit", Usage: "write JUnit XML to `FILE`: a test case per threshold (--fail-if, or the defaults), per --check and per kind of difference from the recording"},
+			&cli.StringFlag{Name: "summary", Usage: "append a Markdown summary (verdict, thresholds, top endpoints and failures) to `FILE`, e.g. \"$GITHUB_STEP_SUMMARY\""},
 			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics on this address while running, e.g. 127.0.0.1:9464"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be sent where (hosts, endpoints, correlations) and send nothing"},
@@ -376,7 +378,9 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 	out := c.App.Writer
 	res.Thresholds = res.CheckThresholds(ths)
 	fmt.Fprintln(out)
-	if err := stats.NewConsole(out, false).Final(res); err != nil {
+	console := stats.NewConsole(out, false)
+	console.SetWidth(termColumns(out))
+	if err := console.Final(res); err != nil {
 		return err
 	}
 	var failed []string // every output is attempted
@@ -385,7 +389,9 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 			failed = append(failed, "--print-result: "+err.Error())
 		}
 	}
-	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
+	files := resultFiles(c)
+	files.CI = stats.CIOptions{DefaultThresholds: !c.Bool("no-default-thresholds"), Checks: multi(c, "check")}
+	if err := writeOutputs(out, res, files); err != nil {
 		failed = append(failed, err.Error())
 	}
 	if len(failed) > 0 {
@@ -508,6 +514,7 @@ func play(ctx context.Context, run *replay.Run, quiet bool, out, errw io.Writer)
 	}, p.Kill)
 	tty := isTerminal(out)
 	console := stats.NewConsole(out, tty)
+	console.SetWidth(termColumns(out))
 	if tty && !cfg.Timeline && cfg.ArrivalRate == 0 && isTerminal(os.Stdin) {
 		// Locust's keys: w/W add 1/10 users, s/S remove 1/10.
 		restore := watchKeys(func(k byte) {
@@ -525,7 +532,7 @@ func play(ctx context.Context, run *replay.Run, quiet bool, out, errw io.Writer)
 		if quiet {
 			return
 		}
-		tick := time.NewTicker(2 * time.Second)
+		tick := time.NewTicker(console.Interval())
 		defer tick.Stop()
 		for {
 			select {
@@ -550,10 +557,11 @@ func play(ctx context.Context, run *replay.Run, quiet bool, out, errw io.Writer)
 	return res
 }
 
-// resultFiles are the result files the command's --json, --csv and --html
-// ask for.
+// resultFiles are the result files the command's --json, --csv, --html,
+// --junit and --summary ask for.
 func resultFiles(c *cli.Context) stats.Files {
-	return stats.Files{JSON: c.String("json"), CSV: c.String("csv"), HTML: c.String("html")}
+	return stats.Files{JSON: c.String("json"), CSV: c.String("csv"), HTML: c.String("html"),
+		JUnit: c.String("junit"), Summary: c.String("summary")}
 }
 
 // checkOutputs refuses, before anything runs, outputs that would replace an

@@ -16,13 +16,14 @@ func reportCommand() *cli.Command {
 		Name:      "report",
 		Usage:     "re-render a result (console, CSV, HTML, JSON), merge results, or compare two runs",
 		ArgsUsage: "RESULT.json [NEW.json]",
-		UsageText: "amp report RESULT.json [--csv PREFIX] [--html FILE] [--json FILE] [--fail-if EXPR]...\n" +
+		UsageText: "amp report RESULT.json [--csv PREFIX] [--html FILE] [--json FILE] [--junit FILE] [--summary FILE] [--fail-if EXPR]...\n" +
 			"   amp report BASELINE.json NEW.json [--fail-if EXPR]... [--fail-on-regression]\n" +
 			"   amp report merge PART.json... -o ALL.json [--html FILE] [--csv PREFIX]   (or --merge)\n\n" +
 			"   amp report result.json                        # the end-of-run tables again\n" +
 			"   amp report result.json --html report.html     # one self-contained HTML file with charts\n" +
 			"   amp report result.json --csv out/run          # Locust's four CSV files\n" +
 			"   amp report result.json --fail-if 'p(95)<500'  # exit 99 when a threshold fails\n" +
+			"   amp report result.json --fail-if 'p(95)<500' --junit junit.xml --summary \"$GITHUB_STEP_SUMMARY\"   # for CI\n" +
 			"   amp report monday.json tuesday.json           # p50/p95/p99 and failures, per endpoint\n" +
 			"   amp report merge shard-0.json shard-1.json shard-2.json -o all.json   # one run from several processes",
 		Description: "RESULT.json is what 'amp replay --json' writes. With one file, report prints the end-of-run\n" +
@@ -37,6 +38,8 @@ func reportCommand() *cli.Command {
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files `PREFIX`_stats.csv, _stats_history.csv, _failures.csv and _exceptions.csv"},
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report to `FILE`"},
 			&cli.StringFlag{Name: "json", Aliases: []string{"o"}, Usage: "write the result (with the thresholds' verdicts) to `FILE`"},
+			&cli.StringFlag{Name: "junit", Usage: "write JUnit XML to `FILE`: a test case per threshold and per failed --check or kind of difference from the recording"},
+			&cli.StringFlag{Name: "summary", Usage: "append a Markdown summary (verdict, thresholds, top endpoints and failures) to `FILE`, e.g. \"$GITHUB_STEP_SUMMARY\""},
 			&cli.GenericFlag{Name: "fail-if", Value: &multiFlag{}, Usage: "`EXPR`: a threshold in k6's grammar, e.g. 'p(95)<500', 'rate<0.01', 'GET /x: p(99)<800' (repeatable); exit 99 if one fails"},
 			&cli.BoolFlag{Name: "fail-on-regression", Usage: "comparing two results: exit 99 when the new one is worse"},
 			&cli.BoolFlag{Name: "merge", Usage: "merge the results given (processes of one run) into one before rendering"},
@@ -86,7 +89,9 @@ func runReport(c *cli.Context) error {
 		res.CheckThresholds(ths)
 	}
 	if !c.Bool("quiet") {
-		if err := stats.NewConsole(c.App.Writer, false).Final(res); err != nil {
+		console := stats.NewConsole(c.App.Writer, false)
+		console.SetWidth(termColumns(c.App.Writer))
+		if err := console.Final(res); err != nil {
 			return err
 		}
 	}
@@ -111,7 +116,7 @@ func reportArgs(c *cli.Context) (args []string, merge, compare bool, err error) 
 	}
 	compare = len(args) == 2 && !merge
 	if compare {
-		for _, f := range []string{"csv", "html", "json"} {
+		for _, f := range []string{"csv", "html", "json", "junit", "summary"} {
 			if c.IsSet(f) {
 				return nil, false, false, usageError("report: --%s renders one result; comparing two writes no files (render each, or use --merge)", f)
 			}
