@@ -117,6 +117,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 	}
 	app.OnUsageError = onUsageError
+	addConfigFlags(app.Commands) // --config, --print-config, AMP_ variables (config.go)
 	for _, cmd := range app.Commands {
 		setUsageErrors(cmd)
 	}
