@@ -321,7 +321,7 @@ func runSplit(c *cli.Context) error {
 	fmt.Fprintf(c.App.Writer, "wrote %s to %s\n", plural(len(parts), "recording"), dir)
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
 	for _, p := range parts {
-		fmt.Fprintf(tw, "  %s\t%s, %s\t%s\n", filepath.Base(p.Path), plural(p.Sessions, "session"), plural(p.Exchanges, "request"), p.Key)
+		fmt.Fprintf(tw, "  %s\t%s, %s\t(%s %s)\n", filepath.Base(p.Path), plural(p.Sessions, "session"), plural(p.Exchanges, "request"), c.String("by"), p.Key)
 	}
 	return tw.Flush()
 }

@@ -115,7 +115,7 @@ func TestEditCommands(t *testing.T) {
 
 	// Split, then merge back.
 	out = ampOK(t, "split", in, "--by", "session", "-o", p("sessions"))
-	if !strings.HasPrefix(out, "wrote 4 recordings to "+p("sessions")+"\n  session-1.amp  1 session, 4 requests  cookie:sid=1\n  session-2.amp") {
+	if !strings.HasPrefix(out, "wrote 4 recordings to "+p("sessions")+"\n  session-1.amp  1 session, 4 requests  (session cookie:sid=1)\n  session-2.amp") {
 		t.Errorf("split printed %q", out)
 	}
 	parts, _ := filepath.Glob(p("sessions/*.amp"))
