@@ -33,3 +33,17 @@ func TestReplayFlagOfEveryField(t *testing.T) {
 		}
 	}
 }
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{{"users", "users", 0}, {"usres", "users", 1}, {"user", "users", 1}, {"", "abc", 3}, {"kitten", "sitting", 3}, {"ab", "ba", 1}} {
+		if got := editDistance(tc.a, tc.b); got != tc.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+	if got := suggest("usres", []string{"users", "rate", "host"}); got != "users" {
+		t.Errorf("suggest(usres) = %q", got)
+	}
+}
