@@ -170,34 +170,60 @@ func roundMiB(n int64) int64 { return (n + 1<<20 - 1) &^ (1<<20 - 1) }
 // run's fields (Users, Timeline, Multiple, Shards, Streamed) are left for
 // the caller.
 func LoadOf(rec *capture.Recording, fileBytes int64) Load {
-	l := Load{Sessions: len(rec.Sessions), Bytes: fileBytes}
-	type edge struct {
-		at    time.Time
-		delta int
-	}
-	edges := make([]edge, 0, 2*len(rec.Sessions))
+	lc := NewLoadCounter(fileBytes)
 	for _, s := range rec.Sessions {
-		l.Exchanges += int64(len(s.Exchanges))
-		var session int64
-		for _, e := range s.Exchanges {
-			held := int64(e.Request.Header.Size() + e.Response.Header.Size() + len(e.Request.Body) + len(e.Response.Body))
-			l.LargestExchange = max(l.LargestExchange, held)
-			session += held
-		}
-		l.LargestSession = max(l.LargestSession, session)
-		if len(s.Exchanges) > 0 {
-			edges = append(edges, edge{s.Start(), 1}, edge{s.End(), -1})
-		}
+		lc.Add(s)
 	}
+	return lc.Load()
+}
+
+// LoadCounter adds up the counts of a Load a session at a time, so that a
+// recording read by session (capture.Open) is sized in memory that grows
+// with its sessions, not its exchanges.
+type LoadCounter struct {
+	l     Load
+	edges []loadEdge
+}
+
+// loadEdge is a session's start (+1) or end (-1).
+type loadEdge struct {
+	at    time.Time
+	delta int
+}
+
+// NewLoadCounter returns a counter for a recording of fileBytes bytes.
+func NewLoadCounter(fileBytes int64) *LoadCounter {
+	return &LoadCounter{l: Load{Bytes: fileBytes}}
+}
+
+// Add counts one session.
+func (c *LoadCounter) Add(s *capture.Session) {
+	c.l.Sessions++
+	c.l.Exchanges += int64(len(s.Exchanges))
+	var session int64
+	for _, e := range s.Exchanges {
+		held := int64(e.Request.Header.Size() + e.Response.Header.Size() + len(e.Request.Body) + len(e.Response.Body))
+		c.l.LargestExchange = max(c.l.LargestExchange, held)
+		session += held
+	}
+	c.l.LargestSession = max(c.l.LargestSession, session)
+	if len(s.Exchanges) > 0 {
+		c.edges = append(c.edges, loadEdge{s.Start(), 1}, loadEdge{s.End(), -1})
+	}
+}
+
+// Load returns the counts so far, with the most sessions that overlapped.
+func (c *LoadCounter) Load() Load {
+	l := c.l
 	// A session ending when another starts does not overlap it: ends first.
-	slices.SortFunc(edges, func(a, b edge) int {
-		if c := a.at.Compare(b.at); c != 0 {
-			return c
+	slices.SortFunc(c.edges, func(a, b loadEdge) int {
+		if d := a.at.Compare(b.at); d != 0 {
+			return d
 		}
 		return a.delta - b.delta
 	})
 	n := 0
-	for _, e := range edges {
+	for _, e := range c.edges {
 		n += e.delta
 		l.PeakSessions = max(l.PeakSessions, n)
 	}

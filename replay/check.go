@@ -352,7 +352,7 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 			var e expect
 			for j := range cfg.Checks {
 				ck := &cfg.Checks[j]
-				if ck.Name != "" && (ck.Name != name || ck.Method != "" && ck.Method != t.Method) {
+				if !ck.scopes(t.Method, name) {
 					continue
 				}
 				matched[j] = true
@@ -423,12 +423,7 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 	}
 	for j, ok := range matched {
 		if !ok {
-			ck := &cfg.Checks[j]
-			scope := ck.Name
-			if ck.Method != "" {
-				scope = ck.Method + " " + ck.Name
-			}
-			return &FieldError{Field: "Checks", Value: strconv.Quote(ck.Expr), Problem: fmt.Sprintf("no endpoint %q in the recording (amp replay --dry-run lists them)", scope)}
+			return cfg.Checks[j].unmatched()
 		}
 	}
 	return nil
@@ -964,4 +959,73 @@ func b2n(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// scopes reports whether the check applies to a request of method to the
+// endpoint name.
+func (ck *Check) scopes(method, name string) bool {
+	return ck.Name == "" || ck.Name == name && (ck.Method == "" || ck.Method == method)
+}
+
+// unmatched is the error of a check scoped to an endpoint the recording
+// does not have.
+func (ck *Check) unmatched() error {
+	scope := ck.Name
+	if ck.Method != "" {
+		scope = ck.Method + " " + ck.Name
+	}
+	return &FieldError{Field: "Checks", Value: strconv.Quote(ck.Expr), Problem: fmt.Sprintf("no endpoint %q in the recording (amp replay --dry-run lists them)", scope)}
+}
+
+// Scopes checks a recording read a session at a time (capture.Open) the
+// way NewPlan checks a whole one, in memory that does not grow with it: that
+// it holds requests and that every check scoped to an endpoint finds one.
+type Scopes struct {
+	checks   []Check
+	name     func(method, rawURL string) string
+	matched  []bool
+	requests int64
+}
+
+// NewScopes returns a Scopes for the checks of cfg, naming endpoints with
+// name (nil: by the path's template, as NewPlan does).
+func NewScopes(cfg Config, name func(method, rawURL string) string) *Scopes {
+	return &Scopes{checks: cfg.Checks, name: name, matched: make([]bool, len(cfg.Checks))}
+}
+
+// Add looks at one session.
+func (sc *Scopes) Add(s *capture.Session) {
+	for _, e := range s.Exchanges {
+		sc.requests++
+		method := e.Request.Method
+		if method == "" {
+			method = "GET"
+		}
+		name := ""
+		if sc.name != nil {
+			name = sc.name(method, e.Request.URL)
+		}
+		if name == "" {
+			name = stats.Template(ckPathString(requestTarget(e.Request.URL)))
+		}
+		for j := range sc.checks {
+			if !sc.matched[j] && sc.checks[j].scopes(method, name) {
+				sc.matched[j] = true
+			}
+		}
+	}
+}
+
+// Err returns what NewPlan would refuse of the sessions added: none with a
+// request, or a check scoped to an endpoint none of them has.
+func (sc *Scopes) Err() error {
+	if sc.requests == 0 {
+		return fmt.Errorf("replay: the recording holds no requests")
+	}
+	for j, ok := range sc.matched {
+		if !ok {
+			return sc.checks[j].unmatched()
+		}
+	}
+	return nil
 }

@@ -725,3 +725,32 @@ func FuzzCheck(f *testing.F) {
 		p.check(tk, c)
 	})
 }
+
+// TestScopes: a recording read a session at a time is refused as NewPlan
+// refuses it whole: no requests, or a check scoped to an endpoint none has.
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	rec := checkRecording(rx{"POST", "/notes", 303, []string{"Location: /notes/1"}, ""})
+	for _, tc := range []struct {
+		expr string
+		ok   bool
+	}{{"POST /notes: status == 303", true}, {"GET /nope: status == 200", false}, {"status < 500", true}} {
+		ck, err := ParseCheck(tc.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := fastConfig("http://127.0.0.1:1")
+		cfg.Checks = []Check{ck}
+		sc := NewScopes(cfg, nil)
+		for _, s := range rec.Sessions {
+			sc.Add(s)
+		}
+		_, planErr := NewPlan(rec, cfg, nil)
+		if err := sc.Err(); (err == nil) != tc.ok || (err == nil) != (planErr == nil) {
+			t.Errorf("%s: Scopes %v, NewPlan %v", tc.expr, err, planErr)
+		}
+	}
+	if err := NewScopes(fastConfig("http://127.0.0.1:1"), nil).Err(); err == nil {
+		t.Error("no sessions: no error")
+	}
+}

@@ -296,28 +296,29 @@ func kubeRecording(c *cli.Context, arg string, kc *kube.Config, cfg replay.Confi
 		return "", kube.Memory{}, usageError("kube job: %s", kubeErrorText(c, arg, err))
 	}
 	var data []byte
-	var rec *capture.Recording
+	var load kube.Load
 	if ship {
+		// At most a Secret's size: read whole, and planned as the pods will.
 		if data, err = os.ReadFile(arg); err != nil {
 			return "", kube.Memory{}, usageError("kube job: %s", readErrorText(arg, err))
 		}
-		rec, err = capture.ReadWith(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
-	} else {
-		rec, err = capture.ReadFileWith(arg, capture.ReadOptions{SkipDamaged: true})
-	}
-	if err != nil {
-		if rec == nil || errors.Is(err, capture.ErrCorrupt) {
-			return "", kube.Memory{}, usageError("kube job: %s", readErrorText(arg, err))
+		rec, err := capture.ReadWith(bytes.NewReader(data), capture.ReadOptions{SkipDamaged: true})
+		if err != nil {
+			if rec == nil || errors.Is(err, capture.ErrCorrupt) {
+				return "", kube.Memory{}, usageError("kube job: %s", readErrorText(arg, err))
+			}
+			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), rec.Exchanges())
 		}
-		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), rec.Exchanges())
+		if d := damageText(arg, rec); d != "" {
+			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, rec.Exchanges())
+		}
+		if _, err := replay.NewPlan(rec, cfg, namer.Name); err != nil {
+			return "", kube.Memory{}, usageError("kube job: %s: %s", arg, describeReplay(err))
+		}
+		load = kube.LoadOf(rec, info.Size())
+	} else if load, err = streamKubeLoad(c, arg, cfg, namer.Name, info.Size()); err != nil {
+		return "", kube.Memory{}, err
 	}
-	if d := damageText(arg, rec); d != "" {
-		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, rec.Exchanges())
-	}
-	if _, err := replay.NewPlan(rec, cfg, namer.Name); err != nil {
-		return "", kube.Memory{}, usageError("kube job: %s: %v", arg, err)
-	}
-	load := kube.LoadOf(rec, info.Size())
 	load.Users, load.Timeline, load.Multiple, load.Shards = kc.Users, cfg.Timeline, cfg.Multiple, kc.Shards
 	if ship {
 		kc.Recording = data
@@ -505,4 +506,38 @@ func printResult(w io.Writer, res *stats.Result) error {
 	}
 	shard, _ := res.Config["shard"].(string) // "I/N" when sharded
 	return kube.WriteResult(w, shard, b.Bytes())
+}
+
+// streamKubeLoad reads a recording the pods fetch or mount a session at a
+// time, in memory that does not grow with it: it counts what sizes the
+// pods and checks what replay.NewPlan would refuse.
+func streamKubeLoad(c *cli.Context, arg string, cfg replay.Config, name func(method, rawURL string) string, size int64) (kube.Load, error) {
+	status := newStatusLine(c.App.ErrWriter, false)
+	f, err := capture.OpenWith(arg, capture.OpenOptions{SkipDamaged: true, Progress: func(done, total int64) {
+		status.show(fmt.Sprintf("amp kube job: indexing %s: %d%%", arg, 100*done/max(total, 1)))
+	}})
+	status.clear()
+	if err != nil && (f == nil || errors.Is(err, capture.ErrCorrupt)) {
+		return kube.Load{}, usageError("kube job: %s", readErrorText(arg, err))
+	}
+	defer f.Close()
+	if err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d whole records before it\n", readErrorText(arg, err), f.Exchanges())
+	}
+	lc, scopes := kube.NewLoadCounter(size), replay.NewScopes(cfg, name)
+	for i := range f.Sessions() {
+		s, err := f.Session(i)
+		if err != nil {
+			return kube.Load{}, usageError("kube job: %s", readErrorText(arg, err))
+		}
+		lc.Add(s)
+		scopes.Add(s)
+	}
+	if d := damageText(arg, &capture.Recording{Damaged: f.Damaged()}); d != "" {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s; the pods replay the %d intact records\n", d, f.Exchanges())
+	}
+	if err := scopes.Err(); err != nil {
+		return kube.Load{}, usageError("kube job: %s: %s", arg, describeReplay(err))
+	}
+	return lc.Load(), nil
 }

@@ -298,9 +298,30 @@ func TestKubeJobRecordingURL(t *testing.T) {
 	if sec == nil || string(sec.Data["recording-url"]) != "http://files.svc/shop.amp" || len(sec.Data) != 1 || job.Name != "big-run" {
 		t.Errorf("--recording-url: secret %+v", sec)
 	}
-	// The memory is estimated from the local file.
+	// The memory is estimated from the local file, read a session at a time
+	// as a loaded one would be.
 	if req := job.Spec.Template.Spec.Containers[0].Resources.Requests.Memory(); req.Value() < kube.MemoryMin {
 		t.Errorf("memory request %s", req)
+	}
+	loaded, err := capture.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.stdout, fmt.Sprintf("%d exchanges", loaded.Exchanges())) {
+		t.Errorf("the YAML's header does not count the recording's %d exchanges:\n%.900s", loaded.Exchanges(), r.stdout)
+	}
+	// What the pods would refuse is refused here too, reading the file by session.
+	empty := filepath.Join(t.TempDir(), "empty.amp")
+	w, err := capture.Create(empty, capture.FileHeader{Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r = runAmp(t, append([]string{"kube", "job", empty, "--recording-url", "http://files.svc/shop.amp"}, base...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "the recording holds no requests") {
+		t.Errorf("an empty recording: exit %d, %q", r.code, r.stderr)
 	}
 
 	// A volume holding the recording: no Secret.
