@@ -112,8 +112,10 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 	whole := cfg
 	cfg = cfg.sharded()
 	if cfg.ArrivalRate > 0 {
-		// Arrivals are dealt out by number (shardArrivals), not divided.
+		// Arrivals are dealt out by number (launchArrivals), not divided;
+		// no user count is asked for, and the rate shown is the arrivals'.
 		cfg.Iterations = whole.Iterations
+		cfg.Users, cfg.Rate = cfg.MaxUsers, cfg.ArrivalRate
 		if cfg.Duration == 0 && len(cfg.Stages) > 0 {
 			cfg.Duration = StagesLength(cfg.Stages)
 		}
@@ -340,8 +342,12 @@ func (p *Player) abortAll() {
 }
 
 // SetUsers changes the number of simulated users of the closed model while it
-// runs; extra users stop after their current task.
+// runs; extra users stop after their current task. The timeline and the
+// arrival-rate model start users by their own schedule and ignore it.
 func (p *Player) SetUsers(n int) {
+	if p.cfg.Timeline || p.cfg.ArrivalRate > 0 {
+		return
+	}
 	p.mu.Lock()
 	p.wantUsers = max(0, n)
 	if p.state == StateRunning && p.wantUsers > len(p.order) {
@@ -351,9 +357,10 @@ func (p *Player) SetUsers(n int) {
 	p.wake()
 }
 
-// SetRate changes how many users start per second.
+// SetRate changes how many users of the closed model start per second; the
+// timeline and the arrival-rate model ignore it.
 func (p *Player) SetRate(r float64) {
-	if !(r > 0) {
+	if !(r > 0) || p.cfg.Timeline || p.cfg.ArrivalRate > 0 {
 		return
 	}
 	p.mu.Lock()

@@ -278,6 +278,9 @@ func (s *Server) edit(users int, rate float64, setUsers, setRate bool) error {
 	if rs.cfg.Timeline {
 		return errors.New("a timeline replay follows the recording's arrivals: its users and spawn rate cannot be edited (stop it and start a new one)")
 	}
+	if rs.cfg.ArrivalRate > 0 {
+		return errors.New("an arrival-rate replay starts sessions at its rate, whatever the users: its users and spawn rate cannot be edited (stop it and start a new one)")
+	}
 	if setUsers && users < 1 {
 		return fmt.Errorf("user_count %d: want at least 1", users)
 	}

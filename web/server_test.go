@@ -268,6 +268,25 @@ func TestTimelineCannotBeEdited(t *testing.T) {
 	}
 }
 
+// TestArrivalRateCannotBeEdited: a replay started with an arrival rate (from
+// the command line's defaults) refuses an edit of its users instead of
+// ignoring it.
+func TestArrivalRateCannotBeEdited(t *testing.T) {
+	t.Parallel()
+	s, srv, _ := newTestServer(t, func(c *web.Config) {
+		c.Defaults.ArrivalRate, c.Defaults.Duration = 20, 30*time.Second
+	})
+	code, rep := postForm(t, srv.URL, "/swarm", url.Values{})
+	if code != http.StatusOK || rep["success"] != true {
+		t.Fatalf("arrival-rate start: %d %v", code, rep)
+	}
+	code, rep = postForm(t, srv.URL, "/swarm", url.Values{"user_count": {"50"}})
+	if code != http.StatusConflict || !strings.Contains(rep["message"].(string), "arrival-rate replay") {
+		t.Errorf("edit of an arrival-rate replay: %d %v", code, rep)
+	}
+	s.Stop()
+}
+
 func TestRefusesCrossSiteAndRebinding(t *testing.T) {
 	t.Parallel()
 	s, srv, _ := newTestServer(t, nil)
