@@ -217,9 +217,6 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("find-capacity") {
-		return findCapacity(c, setup, run)
-	}
 	if setup.valid.only {
 		if v := run.Verification; v != nil && (len(v.Differs) > 0 || len(v.Errors) > 0) {
 			return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --validate: %s of %d differ from the recording",
@@ -243,6 +240,9 @@ func runReplay(c *cli.Context) error {
 			return err
 		}
 		defer stop()
+	}
+	if c.Bool("find-capacity") {
+		return findCapacity(c, setup, run)
 	}
 	res := play(c.Context, run, c.Bool("quiet"), c.App.Writer, c.App.ErrWriter)
 	printRuleCounts(c.App.Writer, run.Player.RuleCounts())
@@ -354,7 +354,7 @@ func printReplayStart(c *cli.Context, path string, cfg replay.Config, plan *repl
 	}
 	if len(cfg.Stages) > 0 {
 		fmt.Fprintf(out, "stages: %s, %v in all\n", c.String("stages"), replay.StagesLength(cfg.Stages))
-	} else if cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline {
+	} else if cfg.Duration == 0 && cfg.Iterations == 0 && !cfg.Timeline && !c.Bool("find-capacity") {
 		fmt.Fprintln(out, "running until Ctrl-C (set --duration or --iterations to stop by itself)")
 	}
 }

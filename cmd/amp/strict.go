@@ -176,6 +176,7 @@ func checkReplayFlags(c *cli.Context, cfg replay.Config) error {
 		{set("find-capacity") && (cfg.Timeline || cfg.ArrivalRate > 0 || len(cfg.Stages) > 0), "--find-capacity", "steps the users of the closed model: drop --timeline, --arrival-rate and --stages"},
 		{set("find-capacity") && (set("abort-on-fail") || set("iterations") || web), "--find-capacity", "runs its own steps and judges each: drop --abort-on-fail, --iterations and --web"},
 		{set("find-capacity") && set("dry-run"), "--dry-run", "sends nothing: drop --find-capacity"},
+		{set("find-capacity") && (set("print-result") || set("junit") || set("summary")), "--find-capacity", "answers with its steps (in --json, --html and the console): drop --print-result, --junit and --summary"},
 		{set("no-default-thresholds") && set("fail-if"), "--no-default-thresholds", "--fail-if already replaces the default thresholds"},
 		{len(cfg.Stages) > 0 && (set("users") || set("rate")), "--stages", "sets the users over time: drop --users and --rate"},
 		{cfg.ArrivalRate > 0 && (set("users") || set("rate")), "--arrival-rate", "starts sessions at a rate, each as a new user: drop --users and --rate (--max-users caps the users)"},
