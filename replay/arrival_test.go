@@ -147,3 +147,24 @@ func TestArrivalRateConfig(t *testing.T) {
 		t.Errorf("MaxUsers without ArrivalRate: %v", err)
 	}
 }
+
+// TestArrivalRateShards: the shards of an arrival-rate run take every
+// arrival once between them, and share its cap on users.
+func TestArrivalRateShards(t *testing.T) {
+	t.Parallel()
+	total := 0
+	for shard := range 3 {
+		cfg := DefaultConfig()
+		cfg.ArrivalRate, cfg.MaxUsers, cfg.Iterations, cfg.Shard, cfg.Shards = 10, 10, 100, shard, 3
+		sc := cfg.sharded()
+		if sc.MaxUsers < 3 || sc.MaxUsers > 4 {
+			t.Errorf("shard %d caps %d users of 10", shard, sc.MaxUsers)
+		}
+		for k := shard; k < cfg.Iterations; k += cfg.Shards {
+			total++
+		}
+	}
+	if total != 100 {
+		t.Errorf("the shards take %d arrivals of 100", total)
+	}
+}

@@ -343,6 +343,9 @@ func (c Config) sharded() Config {
 	c.Users = ShareOf(c.Users, c.Shard, c.Shards)
 	c.Rate /= float64(c.Shards)
 	c.Iterations = ShareOf(c.Iterations, c.Shard, c.Shards)
+	if c.MaxUsers > 0 { // the cap on the arrival-rate model's users is the whole run's
+		c.MaxUsers = max(1, ShareOf(c.MaxUsers, c.Shard, c.Shards))
+	}
 	return c
 }
 
