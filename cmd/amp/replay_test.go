@@ -22,7 +22,7 @@ import (
 
 // writeDemoRecording writes a recording of two users browsing the demo site
 // (recorded against host shop.example) and returns its path.
-func writeDemoRecording(t *testing.T) string {
+func writeDemoRecording(t testing.TB) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "shop.amp")
 	w, err := capture.Create(path, capture.FileHeader{Source: "test"})
