@@ -550,19 +550,8 @@ func (p *Player) launchTimeline() {
 	for loop := 0; ; loop++ {
 		for _, st := range starts {
 			at := begin.Add(time.Duration(loop)*period + st.At)
-			if d := time.Until(at); d > 0 {
-				timer.Reset(d)
-				select {
-				case <-timer.C:
-				case <-p.stopping:
-					return
-				}
-			} else {
-				select {
-				case <-p.stopping:
-					return
-				default:
-				}
+			if !p.waitUntil(timer, at) {
+				return
 			}
 			sc := p.plan.Scripts[st.Script]
 			p.startUser(false, func(u *user) { u.runScript(sc, at) })
@@ -570,6 +559,26 @@ func (p *Player) launchTimeline() {
 		if !p.cfg.Loop {
 			return
 		}
+	}
+}
+
+// waitUntil waits with timer until at, and reports false when the run
+// stops first (at once when at has passed and the run is stopping).
+func (p *Player) waitUntil(timer *time.Timer, at time.Time) bool {
+	if d := time.Until(at); d > 0 {
+		timer.Reset(d)
+		select {
+		case <-timer.C:
+			return true
+		case <-p.stopping:
+			return false
+		}
+	}
+	select {
+	case <-p.stopping:
+		return false
+	default:
+		return true
 	}
 }
 
@@ -594,19 +603,8 @@ func (p *Player) launchArrivals() {
 			return
 		}
 		at := begin.Add(due)
-		if d := time.Until(at); d > 0 {
-			timer.Reset(d)
-			select {
-			case <-timer.C:
-			case <-p.stopping:
-				return
-			}
-		} else {
-			select {
-			case <-p.stopping:
-				return
-			default:
-			}
+		if !p.waitUntil(timer, at) {
+			return
 		}
 		if p.cfg.MaxUsers > 0 && int(p.active.Load()) >= p.cfg.MaxUsers {
 			p.col.AddDropped(1)

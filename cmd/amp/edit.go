@@ -140,20 +140,7 @@ func openEdited(cmd, path string, stderr io.Writer) (*capture.File, error) {
 
 // editOptions are the flags given, for the output's header.
 func editOptions(c *cli.Context) map[string]string {
-	opts := map[string]string{}
-	for _, f := range c.Command.Flags {
-		name := f.Names()[0]
-		if name == "output" || !c.IsSet(name) {
-			continue
-		}
-		switch v := c.Value(name).(type) {
-		case *multiFlag:
-			opts[name] = strings.Join(v.values, ",")
-		default:
-			opts[name] = fmt.Sprint(v)
-		}
-	}
-	return opts
+	return flagOptions(c, map[string]string{}, "output")
 }
 
 // checkRecordingOutput refuses an -o that is an input or exists.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -106,3 +107,22 @@ func (o *optionalAddr) String() string {
 
 // IsBoolFlag lets the flag stand alone.
 func (o *optionalAddr) IsBoolFlag() bool { return true }
+
+// flagOptions adds to opts every flag of the command that was given, by its
+// name (a repeatable one's values joined by commas), but for skip: the
+// settings a recording's header keeps. It returns opts.
+func flagOptions(c *cli.Context, opts map[string]string, skip ...string) map[string]string {
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if slices.Contains(skip, name) || !c.IsSet(name) {
+			continue
+		}
+		switch v := c.Value(name).(type) {
+		case *multiFlag:
+			opts[name] = strings.Join(v.values, ",")
+		default:
+			opts[name] = fmt.Sprint(v)
+		}
+	}
+	return opts
+}

@@ -220,19 +220,7 @@ func recordOptions(c *cli.Context, cfg proxy.Config) map[string]string {
 	if cfg.Target != "" {
 		opts["mode"] = "reverse"
 	}
-	for _, f := range c.Command.Flags {
-		name := f.Names()[0]
-		if name == "output" || name == "force" || name == "quiet" || !c.IsSet(name) {
-			continue
-		}
-		switch v := c.Value(name).(type) {
-		case *multiFlag:
-			opts[name] = strings.Join(v.values, ",")
-		default:
-			opts[name] = fmt.Sprint(v)
-		}
-	}
-	return opts
+	return flagOptions(c, opts, "output", "force", "quiet")
 }
 
 // summaryNotes adds what the final line should mention besides the count.
