@@ -172,6 +172,11 @@ type Config struct {
 	// nonces, timestamps; see ClientValues) as recorded instead of fresh ones
 	// per user and iteration (--keep-client-values).
 	KeepClientValues bool
+	// Journeys, when set, replay only their sessions, each journey getting
+	// its weight's share of the sessions started (the closed model and the
+	// arrival rate); without them every session is replayed in turn, in its
+	// recorded proportion.
+	Journeys []Journey
 	// Rules are rule sources by session shape that a validation pass
 	// learned (Verification.Rules, or LoadRules of a --save-rules file);
 	// NewPlan adds them to every session of their shape.
@@ -311,6 +316,14 @@ func (c Config) Validate() error {
 	}
 	if c.Think.Mode == ThinkFixed && c.Think.Fixed < 0 {
 		bad("Think", num(c.Think.Fixed), "is negative")
+	}
+	for _, j := range c.Journeys {
+		if j.Name == "" || !(j.Weight > 0) || math.IsInf(j.Weight, 0) {
+			bad("Journeys", strconv.Quote(j.Name), "want a name and a weight > 0")
+		}
+	}
+	if len(c.Journeys) > 0 && c.Timeline {
+		bad("Journeys", "", "weight the sessions users start; {Timeline} replays each at its recorded offset")
 	}
 	if c.DataMode < DataNext || c.DataMode > DataLoop {
 		bad("DataMode", num(c.DataMode), "want next, random, unique or loop")

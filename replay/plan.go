@@ -90,6 +90,9 @@ type Script struct {
 	Span time.Duration
 	// Start is the recorded start of the session.
 	Start time.Time
+	// Name is the session's readable name (SessionName), Journey the
+	// journey it is replayed in ("" without Config.Journeys).
+	Name, Journey string
 
 	index    int              // in Plan.Scripts
 	session  *capture.Session // the recorded session, for the validation pass
@@ -114,6 +117,8 @@ type Plan struct {
 	Tasks, Sendable int
 	// RulesApplied is the number of rules Config.Rules added.
 	RulesApplied int
+
+	journeys []planJourney // Config.Journeys, by script
 }
 
 // NewPlan prepares rec for replay with the host mapping of cfg: cfg.Host takes
@@ -172,7 +177,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		if len(s.Exchanges) == 0 {
 			continue
 		}
-		sc := &Script{ID: s.ID, Start: s.Start(), Span: s.Duration(), session: s, index: len(p.Scripts)}
+		sc := &Script{ID: s.ID, Name: SessionName(s, name), Start: s.Start(), Span: s.Duration(), session: s, index: len(p.Scripts)}
 		if first.IsZero() || sc.Start.Before(first) {
 			first = sc.Start
 		}
@@ -240,6 +245,9 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		p.RulesApplied = p.applyRules(cfg.Rules)
 	}
 	p.checkRules()
+	if err := p.setJourneys(cfg.Journeys); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -66,6 +66,8 @@ type Player struct {
 	eps  [][]stats.Endpoint // per script and task: its endpoint in col
 	hits [][]ruleHits       // per script and rule: how often live responses had the value
 
+	journeys *journeyPicker // Config.Journeys, or nil
+
 	feed    *Feed // the --data rows, or nil
 	errMu   sync.Mutex
 	stopErr error // why the run stopped early (the data ran out), or nil
@@ -141,6 +143,7 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 		killCh:   make(chan struct{}),
 	}
 	p.hard, p.cancel = context.WithCancel(context.Background())
+	p.journeys = newJourneyPicker(plan)
 	if cfg.Data != nil {
 		p.feed = NewFeed(cfg.Data, cfg.DataMode, whole.Shard, whole.Shards, uint64(time.Now().UnixNano()))
 	}
@@ -530,7 +533,11 @@ func (p *Player) closedUser(u *user) {
 			p.wake()
 			return
 		}
-		if !u.runScript(p.plan.Scripts[(u.id+j)%n], time.Time{}) {
+		sc := p.plan.Scripts[(u.id+j)%n]
+		if p.journeys != nil {
+			sc = p.plan.Scripts[p.journeys.pick()]
+		}
+		if !u.runScript(sc, time.Time{}) {
 			return
 		}
 	}
@@ -611,6 +618,9 @@ func (p *Player) launchArrivals() {
 			continue
 		}
 		sc := p.plan.Scripts[k%n]
+		if p.journeys != nil {
+			sc = p.plan.Scripts[p.journeys.pick()]
+		}
 		p.startUser(false, func(u *user) { u.runScript(sc, at) })
 	}
 }

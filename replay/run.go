@@ -239,5 +239,12 @@ func resultConfig(recording string, cfg Config, plan *Plan) map[string]any {
 	if len(cfg.Map) > 0 {
 		m["map"] = cfg.Map
 	}
+	if js := plan.JourneyWeights(); len(js) > 0 {
+		weights := map[string]float64{}
+		for _, j := range js {
+			weights[j.Name] = j.Weight
+		}
+		m["journeys"] = weights
+	}
 	return m
 }

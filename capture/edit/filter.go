@@ -27,9 +27,13 @@ import (
 // The zero Filter keeps everything.
 type Filter struct {
 	// Sessions picks whole sessions, each by its 1-based number in the
-	// order amp sessions lists them, by its key, or by its name when the
-	// index holds one. Empty: every session.
+	// order amp sessions lists them, by its key, or by its name (the one the
+	// index holds, or Name's) or a path.Match glob over names. Empty: every
+	// session.
 	Sessions []string
+	// Name, when set, names a session for Sessions (replay.SessionName);
+	// Apply then reads each session once more to name it.
+	Name func(*capture.Session) string
 	// Hosts keeps only exchanges to one of these hosts (case-insensitive;
 	// "shop.example" matches any port, "shop.example:8080" only that one).
 	Hosts []string
@@ -210,7 +214,7 @@ func Apply(ctx context.Context, in *capture.File, f Filter, out capture.Sink) (*
 	}
 	infos := in.Sessions()
 	rep := &Report{SessionsIn: len(infos), ExchangesIn: in.Exchanges()}
-	picked, err := pickSessions(infos, f.Sessions)
+	picked, err := pickSessions(in, infos, f.Sessions, f.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -289,9 +293,20 @@ func recordingStart(infos []capture.SessionInfo) time.Time {
 }
 
 // pickSessions resolves Filter.Sessions: nil when every session is kept.
-func pickSessions(infos []capture.SessionInfo, refs []string) ([]bool, error) {
+func pickSessions(in *capture.File, infos []capture.SessionInfo, refs []string, nameOf func(*capture.Session) string) ([]bool, error) {
 	if len(refs) == 0 {
 		return nil, nil
+	}
+	names := make([]string, len(infos))
+	for i, s := range infos {
+		names[i] = s.Name
+		if nameOf != nil && s.Name == "" {
+			sess, err := in.Session(i)
+			if err != nil {
+				return nil, err
+			}
+			names[i] = nameOf(sess)
+		}
 	}
 	picked := make([]bool, len(infos))
 	for _, ref := range refs {
@@ -301,7 +316,8 @@ func pickSessions(infos []capture.SessionInfo, refs []string) ([]bool, error) {
 		}
 		found := false
 		for i, s := range infos {
-			if s.ID == ref || s.Name != "" && s.Name == ref {
+			glob, _ := path.Match(ref, names[i])
+			if s.ID == ref || names[i] != "" && (names[i] == ref || glob) {
 				picked[i], found = true, true
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/ampload/amp/capture/edit"
 	"github.com/ampload/amp/internal/fielderr"
 	"github.com/ampload/amp/internal/outfile"
+	"github.com/ampload/amp/replay"
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,8 +31,8 @@ func filterCommand() *cli.Command {
 			"   amp filter shop.amp -o first.amp --from 2026-12-01T10:00:00Z --max-sessions 100",
 		Description: "--session and --max-sessions keep or drop whole sessions; the other filters drop requests,\n" +
 			"and a session left with none is dropped. --session N picks the Nth session 'amp sessions'\n" +
-			"lists (1 = the first), --session KEY a session by its key (the SESSION column); readable\n" +
-			"session names do not exist yet (issue 14, item 1).\n" +
+			"lists (1 = the first), --session KEY a session by its key (the SESSION column), --session NAME\n" +
+			"by its name (the NAME column) or a glob over names ('home→login*').\n" +
 			"Paths are path.Match globs on the URL path without the query: '*' stays within one segment,\n" +
 			"and a GLOB without '/' matches the last segment (--exclude-path '*.js').\n" +
 			"Every kept request is written with all its data; the header of OUT.amp names the input and\n" +
@@ -170,7 +171,7 @@ func runFilter(c *cli.Context) error {
 		return usageError("filter: want one recording file, got %d arguments (run 'amp filter --help')", c.NArg())
 	}
 	in, out := c.Args().First(), c.String("output")
-	f := edit.Filter{Sessions: multi(c, "session"), IncludePaths: multi(c, "include-path"), ExcludePaths: multi(c, "exclude-path"),
+	f := edit.Filter{Sessions: multi(c, "session"), Name: func(s *capture.Session) string { return replay.SessionName(s, nil) }, IncludePaths: multi(c, "include-path"), ExcludePaths: multi(c, "exclude-path"),
 		Hosts: multi(c, "host"), Methods: multi(c, "method"), SkipStatic: c.Bool("skip-static"), MaxSessions: c.Int("max-sessions")}
 	for _, b := range []struct {
 		flag string

@@ -212,3 +212,22 @@ func TestEditCutInput(t *testing.T) {
 		t.Errorf("filter printed %q", r.stdout)
 	}
 }
+
+// TestFilterByName: amp filter --session takes a session's name, or a glob
+// over names, as amp sessions lists them.
+func TestFilterByName(t *testing.T) {
+	rec := writeDemoRecording(t) // home→articles (1) and articles→login (2)
+	out := filepath.Join(t.TempDir(), "home.amp")
+	r := runAmp(t, "filter", rec, "-o", out, "--session", "home→*")
+	if r.code != 0 || !strings.Contains(r.stdout, "kept 1 of 2 sessions") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	got, err := capture.ReadFile(out)
+	if err != nil || len(got.Sessions) != 1 || got.Sessions[0].ID != "1" {
+		t.Fatalf("kept %+v, %v", got, err)
+	}
+	r = runAmp(t, "filter", rec, "-o", filepath.Join(t.TempDir(), "x.amp"), "--session", "nowhere→*")
+	if r.code != 1 || !strings.Contains(r.stderr, `--session "nowhere→*"`) {
+		t.Errorf("no such name: exit %d %q", r.code, r.stderr)
+	}
+}

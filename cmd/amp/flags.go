@@ -26,6 +26,8 @@ func replayFlag(field string) string {
 		return "--data"
 	case "Thresholds":
 		return "--fail-if"
+	case "Journeys":
+		return "--mix"
 	}
 	var b strings.Builder
 	b.WriteString("--")

@@ -28,12 +28,13 @@ func replayCommand() *cli.Command {
 	cmd := &cli.Command{
 		Name:      "replay",
 		Usage:     "replay a recording as many concurrent simulated users",
-		ArgsUsage: "REC.amp|URL",
+		ArgsUsage: "REC.amp|URL [MORE.amp:WEIGHT ...]",
 		UsageText: "amp replay REC.amp --host URL [--users N --rate R] [--duration D | --iterations K] [flags]\n\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --users 1000 --rate 50 --duration 5m\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --timeline --multiple 3 --speed 2\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --stages 1m:500,5m:500,1m:0\n" +
 			"   amp replay shop.amp --host http://127.0.0.1:5000 --arrival-rate 20 --max-users 2000 --duration 10m\n" +
+			"   amp replay browse.amp:80 checkout.amp:20 --host http://127.0.0.1:5000 --users 500   # weighted journeys\n" +
 			"   amp replay shop.amp --host https://staging.shop --map cdn.shop=https://cdn.staging \\\n" +
 			"       --users 200 --iterations 1000 --fail-if 'p(95)<500' --fail-if 'rate<0.01' --json result.json",
 		Description: "Closed model (default): --users users start at --rate per second; each replays a recorded\n" +
@@ -63,6 +64,8 @@ func replayCommand() *cli.Command {
 			&cli.Float64Flag{Name: "speed", Value: 1, Usage: "divide recorded pauses and offsets by this factor"},
 			&cli.DurationFlag{Name: "max-think", Usage: "cap recorded pauses between tasks at this (0: as recorded)"},
 			&cli.BoolFlag{Name: "timeline", Usage: "open model: start sessions at their recorded offsets"},
+			&cli.StringFlag{Name: "mix", Usage: "weight named groups of the recording's sessions: `NAME=W,...` where NAME is a session name as amp sessions lists it, or a glob over names, e.g. 'login*=80,home→articles*=20' (sessions in no group are not replayed)"},
+			&cli.GenericFlag{Name: "session", Value: &multiFlag{}, Usage: "replay only this session: its number as amp sessions lists it (from 1), its key, or its name or a glob over names (`N|KEY|NAME`, repeatable)"},
 			&cli.Float64Flag{Name: "arrival-rate", Usage: "open model: start this many sessions a second, each as a new user, whatever the latency (k6's arrival rate); with --stages the rate ramps from it, each stage's number being sessions a second"},
 			&cli.IntFlag{Name: "max-users", Usage: "with --arrival-rate: at most this many users at once; an arrival that finds them all busy is dropped and counted (default: no cap)"},
 			&cli.Float64Flag{Name: "multiple", Value: 1, Usage: "copies of each recorded session on the timeline (2.5 = 250 %)"},
@@ -196,8 +199,8 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 }
 
 func runReplay(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("replay: want one recording file, got %d arguments (run 'amp replay --help')", c.NArg())
+	if c.NArg() < 1 {
+		return usageError("replay: want a recording file (or several, FILE:WEIGHT), got none (run 'amp replay --help')")
 	}
 	setup, cfg, bindings, err := prepareReplay(c)
 	if err != nil {
@@ -234,6 +237,7 @@ func runReplay(c *cli.Context) error {
 		return printPlan(c.App.Writer, setup.path, cfg, run.Plan)
 	}
 	printReplayStart(c, setup.path, cfg, run.Plan)
+	printJourneys(c.App.Writer, run.Plan)
 	if addr := c.String("metrics"); addr != "" {
 		stop, err := serveMetrics(c.App.Writer, addr, prom.Handler(run.Collector))
 		if err != nil {
@@ -278,8 +282,15 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 			return nil, cfg, nil, usageError("replay: --step-duration %v is too short: a step is judged on the whole seconds after its first third (at least %v)", d, replay.MinCapacityHold)
 		}
 	}
-	path := c.Args().First()
-	if err := checkOutputs("replay", []string{path, c.String("rules"), c.String("data")}, resultFiles(c), outfile.Output{Flag: "--cpuprofile", Path: c.String("cpuprofile")},
+	args, err := parseJourneyArgs(c.Args().Slice())
+	if err != nil {
+		return nil, cfg, nil, err
+	}
+	inputs := []string{c.String("rules"), c.String("data")}
+	for _, a := range args {
+		inputs = append(inputs, a.path)
+	}
+	if err := checkOutputs("replay", inputs, resultFiles(c), outfile.Output{Flag: "--cpuprofile", Path: c.String("cpuprofile")},
 		outfile.Output{Flag: "--save-rules", Path: c.String("save-rules")}); err != nil {
 		return nil, cfg, nil, err
 	}
@@ -292,11 +303,33 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 			return nil, cfg, nil, usageError("replay: --rules %s: %s", valid.rulesFrom, oneLine(err))
 		}
 	}
-	rec, err := loadReplayRecording(c, path)
+	rec, journeys, err := loadJourneys(c, args)
 	if err != nil {
 		return nil, cfg, nil, err
 	}
-	path = shownName(path) // printed from here on
+	path := shownName(args[0].path) // printed from here on
+	for _, a := range args[1:] {
+		path += " " + shownName(a.path)
+	}
+	if picks := multi(c, "session"); len(picks) > 0 {
+		if err := pickSessions(rec, picks, namer.Name); err != nil {
+			return nil, cfg, nil, err
+		}
+	}
+	if m := c.String("mix"); m != "" {
+		if len(args) > 1 {
+			return nil, cfg, nil, usageError("replay: --mix weights the sessions of one recording; several recordings are weighted as FILE:WEIGHT")
+		}
+		if journeys, err = replay.ParseMix(m); err == nil {
+			journeys, err = mixJourneys(rec, journeys, namer.Name)
+		}
+		if err != nil {
+			return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
+		}
+	}
+	if cfg.Journeys = journeys; len(journeys) > 0 && cfg.Timeline {
+		return nil, cfg, nil, usageError("replay: weighted journeys start sessions by weight; --timeline replays each at its recorded offset: give one")
+	}
 	data, bindings, err := replay.PrepareData(cfg, rec.Sessions)
 	if err != nil {
 		return nil, cfg, nil, usageError("replay: %s", describeReplay(err))

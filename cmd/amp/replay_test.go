@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -505,6 +506,67 @@ func TestReplayFindCapacity(t *testing.T) {
 		r := runAmp(t, append([]string{"replay", rec, "--host", target.URL}, tc.args...)...)
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// TestReplayJourneys: two recordings weighted 3:1 start their sessions in
+// that proportion; --mix weights one recording's sessions by name, and
+// --session picks one.
+func TestReplayJourneys(t *testing.T) {
+	var hits sync.Map
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := hits.LoadOrStore(r.URL.Path, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
+	}))
+	defer target.Close()
+	rec := writeDemoRecording(t) // sessions home→articles (3 requests) and articles→login (2)
+	count := func(p string) int64 {
+		n, ok := hits.Load(p)
+		if !ok {
+			return 0
+		}
+		return n.(*atomic.Int64).Swap(0)
+	}
+	other := filepath.Join(t.TempDir(), "other.amp")
+	if err := os.Link(rec, other); err != nil {
+		t.Fatal(err)
+	}
+	r := runAmp(t, "replay", rec+":3", other+":1", "--host", target.URL, "--iterations", "400", "--think", "none", "--quiet",
+		"--no-validate", "--checks", "status")
+	if r.code != 0 || !strings.Contains(r.stdout, "journeys: shop 75% (2 sessions), other 25% (2 sessions)") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// 400 sessions, each recording's two in turn: /login is in one session of each.
+	if n := count("/login"); n != 200 {
+		t.Errorf("/login %d times, want 200 (half the sessions of both journeys)", n)
+	}
+	count("/articles")
+	count("/")
+
+	r = runAmp(t, "replay", rec, "--host", target.URL, "--mix", "home*=1", "--iterations", "20", "--think", "none", "--quiet",
+		"--no-validate", "--checks", "status")
+	if r.code != 0 || count("/") != 20 || count("/login") != 0 {
+		t.Fatalf("--mix home*=1: exit %d %s", r.code, r.stderr)
+	}
+	r = runAmp(t, "replay", rec, "--host", target.URL, "--session", "2", "--iterations", "10", "--think", "none", "--quiet",
+		"--no-validate", "--checks", "status")
+	if r.code != 0 || count("/login") != 10 || count("/") != 0 {
+		t.Fatalf("--session 2: exit %d %s", r.code, r.stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{rec, "--mix", "nothing*=1"}, "--mix nothing*: no session's name matches it"},
+		{[]string{rec, "--session", "9"}, "--session 9: the recording has sessions 1 to 2"},
+		{[]string{rec + ":5"}, "a weight needs another recording"},
+		{[]string{rec, other, "--mix", "home*=1"}, "--mix weights the sessions of one recording"},
+		{[]string{rec, "--mix", "home*=0"}, "--mix \"home*=0\": want NAME=WEIGHT"},
+	} {
+		r := runAmp(t, append(append([]string{"replay"}, tc.args...), "--host", target.URL, "--no-validate")...)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q, want %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}
 }

@@ -176,6 +176,7 @@ type sessionsJSON struct {
 
 type sessionJSON struct {
 	ID         string     `json:"id"`
+	Name       string     `json:"name"`
 	Client     string     `json:"client"`
 	Start      time.Time  `json:"start"`
 	DurationMS float64    `json:"duration_ms"`
@@ -303,7 +304,7 @@ type sessionsHeadJSON struct {
 }
 
 func sessionToJSON(s *capture.Session, correlations bool) sessionJSON {
-	sj := sessionJSON{ID: s.ID, Client: s.Client(), Start: s.Start(), DurationMS: ms(s.Duration()), Bytes: s.Bytes(), Tasks: make([]taskJSON, 0, len(s.Exchanges))}
+	sj := sessionJSON{ID: s.ID, Name: replay.SessionName(s, nil), Client: s.Client(), Start: s.Start(), DurationMS: ms(s.Duration()), Bytes: s.Bytes(), Tasks: make([]taskJSON, 0, len(s.Exchanges))}
 	for _, e := range s.Exchanges {
 		sj.Tasks = append(sj.Tasks, taskJSON{
 			Method: e.Request.Method, URL: e.Request.URL, Status: e.Response.Status,
@@ -319,8 +320,8 @@ func sessionToJSON(s *capture.Session, correlations bool) sessionJSON {
 
 // printVerbose prints one session and every task of it.
 func printVerbose(w io.Writer, s *capture.Session) error {
-	fmt.Fprintf(w, "session %s  client %s  start %s  duration %s  %d tasks  %s\n", s.ID, s.Client(),
-		s.Start().Format("2006-01-02 15:04:05.000"), roundDuration(s.Duration()), len(s.Exchanges), formatBytes(s.Bytes()))
+	fmt.Fprintf(w, "session %s  client %s  start %s  duration %s  %d tasks  %s  %s\n", s.ID, s.Client(),
+		s.Start().Format("2006-01-02 15:04:05.000"), roundDuration(s.Duration()), len(s.Exchanges), formatBytes(s.Bytes()), replay.SessionName(s, nil))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  AT\tMETHOD\tURL\tSTATUS\tTTFB\tDURATION\tBYTES\tNOTE")
 	for _, e := range s.Exchanges {
@@ -344,22 +345,22 @@ func printVerbose(w io.Writer, s *capture.Session) error {
 
 // sessionRow is one line of the sessions table.
 type sessionRow struct {
-	id, client string
-	start      time.Time
-	duration   time.Duration
-	tasks      int
-	bytes      int64
+	id, client, name string
+	start            time.Time
+	duration         time.Duration
+	tasks            int
+	bytes            int64
 }
 
 func rowOf(s *capture.Session) sessionRow {
-	return sessionRow{id: s.ID, client: s.Client(), start: s.Start(), duration: s.Duration(), tasks: len(s.Exchanges), bytes: s.Bytes()}
+	return sessionRow{id: s.ID, client: s.Client(), name: replay.SessionName(s, nil), start: s.Start(), duration: s.Duration(), tasks: len(s.Exchanges), bytes: s.Bytes()}
 }
 
-const tableHead = "SESSION\tCLIENT\tSTART\tDURATION\tTASKS\tBYTES"
+const tableHead = "SESSION\tCLIENT\tSTART\tDURATION\tTASKS\tBYTES\tNAME"
 
 func (r sessionRow) print(w io.Writer) {
-	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", r.id, r.client, r.start.Format("2006-01-02 15:04:05.000"),
-		roundDuration(r.duration), r.tasks, formatBytes(r.bytes))
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.id, r.client, r.start.Format("2006-01-02 15:04:05.000"),
+		roundDuration(r.duration), r.tasks, formatBytes(r.bytes), r.name)
 }
 
 // printTable prints one line per session; for a big recording (without
