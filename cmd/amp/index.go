@@ -12,7 +12,7 @@ import (
 func indexCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "index",
-		Usage:     "check or build the session index of recordings (replay reads sessions by it, in bounded memory)",
+		Usage:     "check or build the session index of recordings (amp sessions, filter, merge, split and kube job read a session at a time by it)",
 		ArgsUsage: "REC.amp...",
 		UsageText: "amp index REC.amp [REC.amp...]\n\n" +
 			"   amp index shop.amp          # check it; rebuild it beside a cut or older recording\n" +
