@@ -67,6 +67,11 @@ func TestJourneyWeights(t *testing.T) {
 	if js := p.plan.JourneyWeights(); len(js) != 2 || js[0].Name != "browse" || len(js[0].Sessions) != 2 {
 		t.Fatalf("journeys %+v", js)
 	}
+	// The result breaks the totals down by journey.
+	if len(res.Journeys) != 2 || res.Journeys[0].Name != "browse" || res.Journeys[0].Requests != browse.Load() ||
+		res.Journeys[1].Requests != checkout.Load() {
+		t.Fatalf("result journeys %+v", res.Journeys)
+	}
 
 	cfg.Journeys = []Journey{{Name: "nothing", Weight: 1, Sessions: []string{"nope"}}}
 	if _, err := NewPlan(rec, cfg, nil); err == nil || !strings.Contains(err.Error(), "holds no session") {

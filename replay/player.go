@@ -168,7 +168,7 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 			if p.pools != nil && p.pools[t.Target] == nil {
 				p.pools[t.Target] = newConnPool(t.Target, cfg.MaxConns)
 			}
-			ep := col.Endpoint(t.Method, t.Name)
+			ep := col.JourneyEndpoint(sc.Journey, t.Method, t.Name)
 			p.eps[si][i] = ep
 			if t.RecordedStatus != 0 && t.RecordedLatency > 0 {
 				recorded[ep] = append(recorded[ep], t.RecordedLatency)

@@ -92,7 +92,7 @@ type Collector struct {
 	config   map[string]any
 }
 
-type epKey struct{ method, name string }
+type epKey struct{ journey, method, name string }
 
 // NewCollector returns an empty Collector.
 func NewCollector(cfg Config) *Collector {
@@ -136,7 +136,14 @@ func normPercentiles(in []float64) []float64 {
 // use. It is idempotent and safe for concurrent use; call it before
 // recording, not on the hot path.
 func (c *Collector) Endpoint(method, name string) Endpoint {
-	k := epKey{method, name}
+	return c.JourneyEndpoint("", method, name)
+}
+
+// JourneyEndpoint is Endpoint for the requests of one journey (a weighted
+// group of sessions): the result's endpoints add up every journey's, and
+// Result.Journeys breaks the totals down by journey.
+func (c *Collector) JourneyEndpoint(journey, method, name string) Endpoint {
+	k := epKey{journey, method, name}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ep, ok := c.names[k]; ok {

@@ -47,7 +47,7 @@ func Compare(a, b *Result) *Comparison {
 	rows := map[epKey]*CompareRow{}
 	var order []epKey
 	get := func(m, n string) *CompareRow {
-		k := epKey{m, n}
+		k := epKey{method: m, name: n}
 		if r := rows[k]; r != nil {
 			return r
 		}

@@ -218,6 +218,7 @@ func (l layout) report(b *strings.Builder, r *Result) {
 		}
 	}
 	l.slowdown(b, r)
+	l.journeys(b, r)
 	if len(r.Skipped) > 0 {
 		b.WriteString("\nSkipped (not sent)\n")
 		for _, k := range sortedKeys(r.Skipped) {
@@ -478,4 +479,24 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// journeys writes the totals of each journey, when the run had journeys.
+func (l layout) journeys(b *strings.Builder, r *Result) {
+	if len(r.Journeys) == 0 {
+		return
+	}
+	nw := 7
+	for _, j := range r.Journeys {
+		nw = max(nw, utf8.RuneCountInString(j.Name))
+	}
+	if l.narrow {
+		nw = min(nw, max(narrowMinName, l.width-60))
+	}
+	b.WriteString("\nJourneys\n")
+	fmt.Fprintf(b, "%-*s %9s %8s %8s %8s %8s %8s\n", nw, "Journey", "# reqs", "# fails", "req/s", "p50 ms", "p95 ms", "p99 ms")
+	for _, j := range r.Journeys {
+		fmt.Fprintf(b, "%-*s %9d %8d %8.1f %8s %8s %8s\n", nw, fitRunes(j.Name, nw), j.Requests, j.Failures, j.RPS,
+			fmtMS(j.Latency.P50), fmtMS(j.Latency.P95), fmtMS(j.Latency.P99))
+	}
 }

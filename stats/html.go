@@ -260,6 +260,10 @@ code{font-size:13px}.scroll{overflow-x:auto}
 {{range .Steps}}<tr><td>{{.Users}}</td><td>{{.Requests}}</td><td>{{f2 .RPS}}</td><td>{{ms .P95MS}}</td><td>{{pct .FailureRate}}</td><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}held{{else}}failed: {{range $i, $f := .Failed}}{{if $i}}; {{end}}{{$f}}{{end}}{{end}}</td></tr>
 {{end}}</table></div>
 {{$.CapacityChart}}{{end}}
+{{if .R.Journeys}}<h2>Journeys</h2>
+<div class="scroll"><table id="journeys"><tr><th class="l">Journey</th><th># Requests</th><th># Fails</th><th>RPS</th><th>Median (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th></tr>
+{{range .R.Journeys}}<tr><td class="l">{{.Name}}</td><td>{{.Requests}}</td><td>{{.Failures}}</td><td>{{f2 .RPS}}</td><td>{{ms .Latency.P50}}</td><td>{{ms .Latency.P95}}</td><td>{{ms .Latency.P99}}</td></tr>
+{{end}}</table></div>{{end}}
 {{if .R.Thresholds}}<h2>Thresholds</h2>
 <div class="scroll"><table id="thresholds"><tr><th class="l">Result</th><th class="l">Threshold</th><th>Observed</th><th>Limit</th><th class="l">Detail</th></tr>
 {{range .R.Thresholds}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Expr}}</code></td><td>{{num .Observed}} {{.Unit}}</td><td>{{num .Limit}} {{.Unit}}</td><td class="l">{{.Message}}</td></tr>

@@ -47,7 +47,7 @@ func Merge(results ...*Result) (*Result, error) {
 			if e.Requests > 0 && e.lat == nil {
 				return nil, fmt.Errorf("merge: result %d: endpoint %s has no histogram", i+1, e.Label())
 			}
-			k := epKey{e.Method, e.Name}
+			k := epKey{method: e.Method, name: e.Name}
 			m := eps[k]
 			if m == nil {
 				m = &EndpointStats{Method: e.Method, Name: e.Name}

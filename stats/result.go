@@ -38,6 +38,15 @@ type Result struct {
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	// Capacity is the answer of a capacity search, when the run was one.
 	Capacity *Capacity `json:"capacity,omitempty"`
+	// Journeys are the totals of each journey (a weighted group of
+	// sessions), when the run had journeys.
+	Journeys []JourneyStats `json:"journeys,omitempty"`
+}
+
+// JourneyStats are the figures of one journey.
+type JourneyStats struct {
+	Name string `json:"name"`
+	Stats
 }
 
 // Stats are the figures of one endpoint or of the totals.
@@ -67,6 +76,8 @@ type EndpointStats struct {
 	LatencyHDR  string `json:"latency_hdr,omitempty"`
 	ServiceHDR  string `json:"service_hdr,omitempty"`
 	RecordedHDR string `json:"recorded_hdr,omitempty"`
+
+	journey string // the journey of an endpoint registered per journey, until Snapshot merges them
 }
 
 // Label is "METHOD name", as thresholds and comparisons name an endpoint.
@@ -198,6 +209,9 @@ func (r *Result) finish() {
 	total.derive(r.Percentiles, dur)
 	total.Slowdown = slowdown(svcRecorded, svcRecMin, svcRecMax, recTotal)
 	r.Stats = total
+	for i := range r.Journeys {
+		r.Journeys[i].derive(r.Percentiles, dur)
+	}
 	for i := range r.Series {
 		p := &r.Series[i]
 		if !r.Start.IsZero() {

@@ -134,7 +134,7 @@ func (c *Collector) Snapshot() *Result {
 		if e == nil || i >= len(keys) {
 			continue
 		}
-		es := EndpointStats{Method: keys[i].method, Name: keys[i].name, Stats: e.Stats}
+		es := EndpointStats{Method: keys[i].method, Name: keys[i].name, Stats: e.Stats, journey: keys[i].journey}
 		es.Latency.Avg = e.latSum / float64(e.Requests) / 1e6
 		es.Service.Avg = e.svcSum / float64(e.Requests) / 1e6
 		es.rec = recorded[Endpoint(i)]
@@ -146,6 +146,7 @@ func (c *Collector) Snapshot() *Result {
 			})
 		}
 	}
+	r.splitJourneys(keys)
 	for _, p := range secs {
 		p.AvgMS = p.AvgMS / float64(p.Requests) / 1e6
 		r.Series = append(r.Series, *p)
@@ -192,4 +193,80 @@ func fillSeries(pts []Point, start time.Time, usersAt map[int64]int) []Point {
 		out = append(out, Point{T: t, Users: users})
 	}
 	return out
+}
+
+// splitJourneys turns endpoints registered per journey (JourneyEndpoint)
+// into one endpoint per method and name, their errors likewise, and the
+// totals of each journey.
+func (r *Result) splitJourneys(keys []epKey) {
+	some := false
+	for _, k := range keys {
+		some = some || k.journey != ""
+	}
+	if !some {
+		return
+	}
+	newStats := func() Stats {
+		return Stats{lat: hdr.NewPacked(lowestUS, highestUS, sigFigs), svc: hdr.NewPacked(lowestUS, highestUS, sigFigs)}
+	}
+	type mk struct{ method, name string }
+	merged := map[mk]*EndpointStats{}
+	var order []mk
+	journeys := map[string]*JourneyStats{}
+	var names []string
+	for i := range r.Endpoints {
+		e := &r.Endpoints[i]
+		k := mk{e.Method, e.Name}
+		m := merged[k]
+		if m == nil {
+			m = &EndpointStats{Method: e.Method, Name: e.Name, Stats: newStats()}
+			merged[k] = m
+			order = append(order, k)
+		}
+		m.add(&e.Stats)
+		if e.rec != nil {
+			if m.rec == nil {
+				m.rec = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+			}
+			m.rec.Merge(e.rec)
+		}
+		if e.journey == "" {
+			continue
+		}
+		j := journeys[e.journey]
+		if j == nil {
+			j = &JourneyStats{Name: e.journey, Stats: newStats()}
+			journeys[e.journey] = j
+			names = append(names, e.journey)
+		}
+		j.add(&e.Stats)
+	}
+	r.Endpoints = r.Endpoints[:0]
+	for _, k := range order {
+		r.Endpoints = append(r.Endpoints, *merged[k])
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		r.Journeys = append(r.Journeys, *journeys[n])
+	}
+	type ek struct{ method, name, reason string }
+	errs := map[ek]int{}
+	out := r.Errors[:0]
+	for _, e := range r.Errors {
+		k := ek{e.Method, e.Name, e.Reason}
+		if i, ok := errs[k]; ok {
+			o := &out[i]
+			o.Count += e.Count
+			if e.FirstSeen.Before(o.FirstSeen) {
+				o.FirstSeen, o.Sample = e.FirstSeen, e.Sample
+			}
+			if e.LastSeen.After(o.LastSeen) {
+				o.LastSeen = e.LastSeen
+			}
+			continue
+		}
+		errs[k] = len(out)
+		out = append(out, e)
+	}
+	r.Errors = out
 }
