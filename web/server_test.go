@@ -577,3 +577,37 @@ func TestEventStream(t *testing.T) {
 		}
 	}
 }
+
+// TestStateShowsJourneys: a replay with journeys carries each journey's
+// totals in the page's state.
+func TestStateShowsJourneys(t *testing.T) {
+	t.Parallel()
+	s, srv, _ := newTestServer(t, func(c *web.Config) {
+		ids := []string{}
+		for _, sess := range c.Recording.Sessions {
+			ids = append(ids, sess.ID)
+		}
+		c.Defaults.Journeys = []replay.Journey{{Name: "first", Weight: 3, Sessions: ids[:1]}, {Name: "rest", Weight: 1, Sessions: ids[1:]}}
+		c.Defaults.Think = replay.Think{Mode: replay.ThinkNone}
+	})
+	if code, rep := postForm(t, srv.URL, "/swarm", url.Values{"user_count": {"2"}}); code != http.StatusOK {
+		t.Fatalf("start: %d %v", code, rep)
+	}
+	var st struct {
+		Journeys []struct {
+			Name     string `json:"name"`
+			Requests int64  `json:"requests"`
+		} `json:"journeys"`
+	}
+	waitFor(t, 10*time.Second, "both journeys' requests", func() bool {
+		_, body := get(t, srv.URL, "/api/state")
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatal(err)
+		}
+		return len(st.Journeys) == 2 && st.Journeys[0].Requests > 0 && st.Journeys[1].Requests > 0
+	})
+	if st.Journeys[0].Name != "first" || st.Journeys[1].Name != "rest" {
+		t.Errorf("journeys %+v", st.Journeys)
+	}
+	s.Stop()
+}

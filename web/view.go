@@ -37,6 +37,7 @@ type liveView struct {
 	Message   string             `json:"message,omitempty"`
 	Totals    row                `json:"totals"`
 	Endpoints []row              `json:"endpoints"`
+	Journeys  []row              `json:"journeys,omitempty"` // the totals of each journey, when the run has journeys
 	Errors    []stats.ErrorStats `json:"errors"`
 	Skipped   map[string]int64   `json:"skipped,omitempty"`
 	Current   currentPcts        `json:"current"`
@@ -148,11 +149,19 @@ func (rs *runState) view() *liveView {
 		e := &res.Endpoints[i]
 		counts[e.Label()] = [2]int64{e.Requests, e.Failures}
 	}
+	for i := range res.Journeys {
+		j := &res.Journeys[i]
+		counts["journey\x00"+j.Name] = [2]int64{j.Requests, j.Failures}
+	}
 	rate := rs.live.rates(now, counts)
 	v.Totals = newRow("", "Aggregated", "", &res.Stats, rate)
 	for i := range res.Endpoints {
 		e := &res.Endpoints[i]
 		v.Endpoints = append(v.Endpoints, newRow(e.Method, e.Name, e.Label(), &e.Stats, rate))
+	}
+	for i := range res.Journeys {
+		j := &res.Journeys[i]
+		v.Journeys = append(v.Journeys, newRow("JOURNEY", j.Name, "journey\x00"+j.Name, &j.Stats, rate))
 	}
 	v.Errors = append(v.Errors, res.Errors...)
 	nowSec := now.Unix()

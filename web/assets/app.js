@@ -189,7 +189,12 @@
   function renderStats(v) {
     const body = $("#stats-table tbody"), foot = $("#stats-table tfoot");
     body.replaceChildren(...v.endpoints.map((r) => statsRow(r, false)));
-    foot.replaceChildren(statsRow(v.totals, true));
+    const journeys = (v.journeys || []).map((r) => {
+      const tr = statsRow(r, false);
+      tr.className = "journey";
+      return tr;
+    });
+    foot.replaceChildren(...journeys, statsRow(v.totals, true));
     $("#stats-empty").hidden = v.endpoints.length > 0;
   }
 
