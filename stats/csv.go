@@ -49,6 +49,8 @@ func WriteCSV(w io.Writer, r *Result, suffix string) error {
 		write = func(w *csv.Writer) error { return csvFailures(w, r) }
 	case "_exceptions.csv":
 		write = func(w *csv.Writer) error { return w.Write(csvExceptionsHead) }
+	case JourneysCSV:
+		write = func(w *csv.Writer) error { return csvJourneys(w, r) }
 	default:
 		return fmt.Errorf("stats: no CSV file ends in %q (want one of %s)", suffix, strings.Join(CSVSuffixes(), ", "))
 	}
@@ -61,6 +63,12 @@ func WriteCSV(w io.Writer, r *Result, suffix string) error {
 	return cw.Error()
 }
 
+// JourneysCSV is the suffix of the CSV file of a run with journeys: the
+// columns of _stats.csv, a row per journey (Type "journey") and the
+// Aggregated row. Locust's format has no place for journeys, so they go in
+// a file of their own beside its four.
+const JourneysCSV = "_journeys.csv"
+
 // PercentileColumns are the CSV column names of percentiles, as Locust
 // writes them: "50%", "99.9%", "100%".
 func PercentileColumns(pcts []float64) []string {
@@ -72,16 +80,9 @@ func PercentileColumns(pcts []float64) []string {
 }
 
 func csvStats(w *csv.Writer, r *Result) error {
-	if err := w.Write(append(append([]string{}, csvStatsHead...), PercentileColumns(r.Percentiles)...)); err != nil {
+	row, err := csvStatsRows(w, r)
+	if err != nil {
 		return err
-	}
-	row := func(typ, name string, s *Stats) error {
-		rec := []string{typ, name, itoa(s.Requests), itoa(s.Failures), medianMS(s), pyFloat(s.Latency.Avg),
-			pyFloat(s.Latency.Min), pyFloat(s.Latency.Max), pyFloat(avgSize(s.Bytes, s.Requests)), pyFloat(s.RPS), pyFloat(s.FailuresPerSec)}
-		for _, p := range r.Percentiles {
-			rec = append(rec, intPct(s, p))
-		}
-		return w.Write(rec)
 	}
 	for i := range r.Endpoints {
 		e := &r.Endpoints[i]
@@ -90,6 +91,36 @@ func csvStats(w *csv.Writer, r *Result) error {
 		}
 	}
 	return row("", "Aggregated", &r.Stats)
+}
+
+func csvJourneys(w *csv.Writer, r *Result) error {
+	row, err := csvStatsRows(w, r)
+	if err != nil {
+		return err
+	}
+	for i := range r.Journeys {
+		j := &r.Journeys[i]
+		if err := row("journey", j.Name, &j.Stats); err != nil {
+			return err
+		}
+	}
+	return row("", "Aggregated", &r.Stats)
+}
+
+// csvStatsRows writes the head of _stats.csv and returns the writer of its
+// rows.
+func csvStatsRows(w *csv.Writer, r *Result) (func(typ, name string, s *Stats) error, error) {
+	if err := w.Write(append(append([]string{}, csvStatsHead...), PercentileColumns(r.Percentiles)...)); err != nil {
+		return nil, err
+	}
+	return func(typ, name string, s *Stats) error {
+		rec := []string{typ, name, itoa(s.Requests), itoa(s.Failures), medianMS(s), pyFloat(s.Latency.Avg),
+			pyFloat(s.Latency.Min), pyFloat(s.Latency.Max), pyFloat(avgSize(s.Bytes, s.Requests)), pyFloat(s.RPS), pyFloat(s.FailuresPerSec)}
+		for _, p := range r.Percentiles {
+			rec = append(rec, intPct(s, p))
+		}
+		return w.Write(rec)
+	}, nil
 }
 
 func csvHistory(w *csv.Writer, r *Result) error {

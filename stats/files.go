@@ -28,7 +28,7 @@ func (f Files) Outputs() []outfile.Output {
 	outs := []outfile.Output{{Flag: "--json", Path: f.JSON}, {Flag: "--html", Path: f.HTML},
 		{Flag: "--junit", Path: f.JUnit}, {Flag: "--summary", Path: f.Summary}}
 	if f.CSV != "" {
-		for _, s := range CSVSuffixes() {
+		for _, s := range append(CSVSuffixes(), JourneysCSV) {
 			outs = append(outs, outfile.Output{Flag: "--csv", Path: f.CSV + s})
 		}
 	}
@@ -87,7 +87,11 @@ func writeCSVFiles(prefix string, r *Result) error {
 			return err
 		}
 	}
-	for _, suffix := range CSVSuffixes() {
+	suffixes := CSVSuffixes()
+	if len(r.Journeys) > 0 {
+		suffixes = append(suffixes, JourneysCSV)
+	}
+	for _, suffix := range suffixes {
 		if err := writeFileAtomic(prefix+suffix, func(w io.Writer) error { return WriteCSV(w, r, suffix) }); err != nil {
 			return err
 		}

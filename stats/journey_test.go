@@ -1,6 +1,9 @@
 package stats_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +56,43 @@ func TestJourneyEndpoints(t *testing.T) {
 	plain := stats.NewCollector(stats.Config{Start: t0})
 	if res := plain.Snapshot(); res.Journeys != nil {
 		t.Fatalf("journeys without any: %+v", res.Journeys)
+	}
+}
+
+// TestJourneysCSV: a run with journeys writes them in a CSV of their own
+// beside Locust's four, which stay as they are; a run without writes none.
+func TestJourneysCSV(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	c := stats.NewCollector(stats.Config{Start: t0})
+	r := c.NewRecorder()
+	for i, j := range []string{"browse", "browse", "checkout"} {
+		s := stats.Sample{Sent: t0.Add(time.Duration(i) * time.Millisecond), Status: 200}
+		s.Done = s.Sent.Add(10 * time.Millisecond)
+		r.Record(c.JourneyEndpoint(j, "GET", "/"), &s)
+	}
+	r.Flush()
+	res := c.Snapshot()
+	var b strings.Builder
+	if err := stats.WriteCSV(&b, res, stats.JourneysCSV); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\r\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[1], "journey,browse,2,0,") || !strings.HasPrefix(lines[2], "journey,checkout,1,0,") ||
+		!strings.HasPrefix(lines[3], ",Aggregated,3,0,") {
+		t.Fatalf("journeys CSV:\n%s", b.String())
+	}
+	dir := t.TempDir()
+	if _, err := (stats.Files{CSV: filepath.Join(dir, "run")}).Write(res); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run_journeys.csv")); err != nil {
+		t.Errorf("no run_journeys.csv: %v", err)
+	}
+	plain := stats.NewCollector(stats.Config{Start: t0}).Snapshot()
+	if _, err := (stats.Files{CSV: filepath.Join(dir, "plain")}).Write(plain); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "plain_journeys.csv")); err == nil {
+		t.Error("a run without journeys wrote plain_journeys.csv")
 	}
 }
