@@ -45,6 +45,10 @@ type Config struct {
 	// the cookie, or an "Authorization: Bearer" header. A UI reachable from
 	// other machines must have one.
 	Token string
+	// Capacity, when set, makes every start a capacity search
+	// (replay.Run.FindCapacity) instead of a replay; the page shows its
+	// steps as they end, and its answer.
+	Capacity *replay.CapacityConfig
 	// Hosts are the targets a start may name besides Defaults.Host; a start
 	// naming any other host is refused, so the UI cannot aim the load
 	// elsewhere than where its command line said.
@@ -178,7 +182,14 @@ func (s *Server) Start(cfg replay.Config) error {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
-		_, _ = run.Run(ctx)
+		if cc := s.cfg.Capacity; cc != nil {
+			c := *cc
+			c.OnStep = rs.addStep
+			capa, _, _ := run.FindCapacity(ctx, c)
+			rs.setCapacity(capa)
+		} else {
+			_, _ = run.Run(ctx)
+		}
 		rs.finish()
 		s.doneOnce.Do(func() { close(s.done) })
 	}()
@@ -198,13 +209,20 @@ func (s *Server) Stop() bool {
 }
 
 // Result returns the statistics of the running or last replay, with its
-// thresholds judged, or nil before the first start.
+// thresholds judged (a capacity search: with its answer instead), or nil
+// before the first start.
 func (s *Server) Result() *stats.Result {
 	rs := s.current()
 	if rs == nil {
 		return nil
 	}
-	return rs.run.Result()
+	res := rs.run.Result()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if s.cfg.Capacity != nil {
+		res.Thresholds, res.Capacity = nil, rs.capacity
+	}
+	return res
 }
 
 // Metrics returns a handler serving the running or last replay's metrics
@@ -281,6 +299,9 @@ func (s *Server) edit(users int, rate float64, setUsers, setRate bool) error {
 	if rs.cfg.ArrivalRate > 0 {
 		return errors.New("an arrival-rate replay starts sessions at its rate, whatever the users: its users and spawn rate cannot be edited (stop it and start a new one)")
 	}
+	if s.cfg.Capacity != nil {
+		return errors.New("a capacity search steps its users itself: they cannot be edited (stop it and start a new one)")
+	}
 	if setUsers && users < 1 {
 		return fmt.Errorf("user_count %d: want at least 1", users)
 	}
@@ -340,11 +361,29 @@ type runState struct {
 	started time.Time
 	done    chan struct{}
 
-	mu     sync.Mutex
-	cfg    replay.Config // as started, with edits
-	ended  time.Time
-	resets int
-	live   liveCache
+	mu       sync.Mutex
+	cfg      replay.Config // as started, with edits
+	ended    time.Time
+	resets   int
+	live     liveCache
+	steps    []stats.CapacityStep // a capacity search's steps so far
+	capacity *stats.Capacity      // its answer, once it has ended
+}
+
+// addStep keeps a capacity search's step for the page.
+func (rs *runState) addStep(st stats.CapacityStep) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.steps = append(rs.steps, st)
+	rs.live.view = nil
+}
+
+// setCapacity keeps a capacity search's answer.
+func (rs *runState) setCapacity(c *stats.Capacity) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.capacity = c
+	rs.live.view = nil
 }
 
 func newRunState(run *replay.Run, cfg replay.Config, gen int, cancel context.CancelFunc) *runState {

@@ -40,6 +40,7 @@ type liveView struct {
 	Journeys  []row              `json:"journeys,omitempty"` // the totals of each journey, when the run has journeys
 	Errors    []stats.ErrorStats `json:"errors"`
 	Skipped   map[string]int64   `json:"skipped,omitempty"`
+	Capacity  *capacityView      `json:"capacity,omitempty"` // a capacity search: its steps, and its answer once it has ended
 	Current   currentPcts        `json:"current"`
 	Series    []point            `json:"series"`
 
@@ -105,6 +106,12 @@ type countSample struct {
 	counts map[string][2]int64 // "METHOD name" (or "" for the totals) → requests, failures
 }
 
+// capacityView is a capacity search as the page shows it.
+type capacityView struct {
+	Steps  []stats.CapacityStep `json:"steps"`
+	Answer *stats.Capacity      `json:"answer,omitempty"`
+}
+
 // readyView is the view before any start.
 func (s *Server) readyView() *liveView {
 	d := s.startBase()
@@ -136,6 +143,9 @@ func (rs *runState) view() *liveView {
 		Users: st.Users, Target: st.Target, Rate: st.Rate, Multiple: rs.cfg.Multiple, Speed: rs.cfg.Speed,
 		ElapsedS: math.Round(elapsed.Seconds()*10) / 10, DurationS: rs.cfg.Duration.Seconds(),
 		Peak: res.Users, Skipped: res.Skipped, Endpoints: []row{}, Errors: []stats.ErrorStats{}, Series: []point{}, res: res,
+	}
+	if rs.steps != nil || rs.capacity != nil {
+		v.Capacity = &capacityView{Steps: append([]stats.CapacityStep{}, rs.steps...), Answer: rs.capacity}
 	}
 	if rs.cfg.Timeline {
 		v.Target = st.Users

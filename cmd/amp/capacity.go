@@ -15,10 +15,7 @@ import (
 // no step met the thresholds.
 func findCapacity(c *cli.Context, setup *replaySetup, run *replay.Run) error {
 	out := c.App.Writer
-	cc := replay.CapacityConfig{Thresholds: setup.opts.Thresholds, Start: c.Int("users"), Max: c.Int("max-users"), Hold: c.Duration("step-duration")}
-	if !c.IsSet("users") {
-		cc.Start = 0
-	}
+	cc := capacityConfig(c, setup)
 	var exprs []string
 	for _, th := range cc.Thresholds {
 		exprs = append(exprs, th.Expr)
@@ -26,11 +23,27 @@ func findCapacity(c *cli.Context, setup *replaySetup, run *replay.Run) error {
 	fmt.Fprintf(out, "finding capacity of %s: steps of %v, doubling the users while %s hold, then narrowing in\n",
 		run.Config().Host, cc.Hold, strings.Join(exprs, " and "))
 	cc.OnStep = func(s replay.CapacityStep) { printCapacityStep(out, s) }
-	capa, res, err := run.FindCapacity(c.Context, cc)
+	_, res, err := run.FindCapacity(c.Context, cc)
 	if err != nil {
 		return usageError("replay: --find-capacity: %s", describeReplay(err))
 	}
 	printRuleCounts(out, run.Player.RuleCounts())
+	return finishCapacity(c, res)
+}
+
+// capacityConfig is the search amp replay --find-capacity asks for.
+func capacityConfig(c *cli.Context, setup *replaySetup) replay.CapacityConfig {
+	cc := replay.CapacityConfig{Thresholds: setup.opts.Thresholds, Start: c.Int("users"), Max: c.Int("max-users"), Hold: c.Duration("step-duration")}
+	if !c.IsSet("users") {
+		cc.Start = 0
+	}
+	return cc
+}
+
+// finishCapacity prints the report of a capacity search's run, writes the
+// files asked for and gives the answer.
+func finishCapacity(c *cli.Context, res *stats.Result) error {
+	out := c.App.Writer
 	res.Thresholds = nil // each step was judged on its own: the whole run mixes steps that held and failed
 	fmt.Fprintln(out)
 	if err := stats.NewConsole(out, false).Final(res); err != nil {
@@ -39,7 +52,10 @@ func findCapacity(c *cli.Context, setup *replaySetup, run *replay.Run) error {
 	if err := writeOutputs(out, res, resultFiles(c)); err != nil {
 		return fmt.Errorf("replay: %s", err)
 	}
-	return capacityVerdict(out, capa)
+	if res.Capacity == nil {
+		return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --find-capacity: the search did not run")}
+	}
+	return capacityVerdict(out, res.Capacity)
 }
 
 // printCapacityStep prints one step of the search as it ends.

@@ -484,7 +484,12 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, autostart, 
 		ln.Close()
 		return err
 	}
-	ui := web.New(web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token})
+	wc := web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token}
+	if c.Bool("find-capacity") {
+		cc := capacityConfig(c, setup)
+		wc.Capacity = &cc
+	}
+	ui := web.New(wc)
 	srv := &http.Server{Handler: ui, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
@@ -523,6 +528,9 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, autostart, 
 	if res == nil {
 		fmt.Fprintln(out, "no replay was started")
 		return nil
+	}
+	if c.Bool("find-capacity") {
+		return finishCapacity(c, res)
 	}
 	return finish(c, res, setup.opts.Thresholds)
 }

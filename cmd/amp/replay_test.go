@@ -570,3 +570,57 @@ func TestReplayJourneys(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayWebFindCapacity: --web shows a capacity search's steps as they
+// end, and the command answers when it is over.
+func TestReplayWebFindCapacity(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{Capacity: 4, Latency: 20 * time.Millisecond}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(t.Context(), []string{"amp", "replay", rec, "--host", target.URL, "--web=127.0.0.1:0", "--autostart", "--find-capacity",
+			"--fail-if", "p(95)<100", "--users", "2", "--max-users", "8", "--step-duration", "3s", "--think", "none", "--no-validate"}, &stdout, &stderr)
+	}()
+	addr := regexp.MustCompile(`web UI on (http://127\.0\.0\.1:\d+)`)
+	deadline := time.Now().Add(20 * time.Second)
+	for addr.FindStringSubmatch(stdout.String()) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no UI address printed: %q %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	base := addr.FindStringSubmatch(stdout.String())[1]
+	var st struct {
+		Capacity *struct {
+			Steps []struct {
+				Users int  `json:"users"`
+				Pass  bool `json:"pass"`
+			} `json:"steps"`
+		} `json:"capacity"`
+	}
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/api/state")
+		if err != nil {
+			break // the search ended and the UI with it
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err == nil && st.Capacity != nil && len(st.Capacity.Steps) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if st.Capacity == nil || len(st.Capacity.Steps) == 0 || st.Capacity.Steps[0].Users != 2 {
+		t.Fatalf("the page's state shows no capacity step: %+v", st.Capacity)
+	}
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(stdout.String(), "CAPACITY: 8 users") {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("amp replay --web --find-capacity --autostart did not end")
+	}
+}

@@ -115,6 +115,7 @@
     renderHeader(v);
     renderKPIs(v);
     renderStats(v);
+    renderCapacity(v);
     renderFailures(v);
     if (ui.tab === "dashboard") drawCharts();
     if (v.run === 0 && !ui.startShown && ui.info && !ui.info.autostart) {
@@ -196,6 +197,25 @@
     });
     foot.replaceChildren(...journeys, statsRow(v.totals, true));
     $("#stats-empty").hidden = v.endpoints.length > 0;
+  }
+
+  function renderCapacity(v) {
+    const c = v.capacity;
+    $("#capacity-card").hidden = !c;
+    if (!c) return;
+    $("#capacity-table tbody").replaceChildren(...c.steps.map((s) => {
+      const tr = document.createElement("tr");
+      tr.appendChild(td(int(s.users), "num"));
+      tr.appendChild(td(int(s.requests), "num reqs"));
+      tr.appendChild(td(rate(s.rps), "num"));
+      tr.appendChild(td(ms(s.p95_ms), "num"));
+      tr.appendChild(td(pct(s.failure_rate), "num" + (s.failure_rate ? " fail" : "")));
+      tr.appendChild(td(s.pass ? "held" : "failed: " + (s.failed || []).join("; "), s.pass ? "" : "fail"));
+      return tr;
+    }));
+    const a = c.answer;
+    setText("#capacity-answer", !a ? "searching…" : a.users ? "Capacity: " + a.users + " users, " + rate(a.rps) + " req/s" +
+      (a.failed_at ? "; " + a.failed_at + " users failed" : "") + " (search ended: " + a.ended + ")" : "No step met the thresholds (search ended: " + a.ended + ")");
   }
 
   function renderFailures(v) {
