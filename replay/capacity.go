@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/ampload/amp/stats"
@@ -19,6 +20,9 @@ type CapacityConfig struct {
 	Start int
 	// Max bounds the users; 0 means 10,000.
 	Max int
+	// MaxRate bounds the arrival rate when the run has one (the search
+	// then steps the rate, from Config.ArrivalRate); 0 means 10,000.
+	MaxRate float64
 	// Hold is how long each step runs; 0 means 30 s, and less than
 	// MinCapacityHold is refused. Its first third (the users ramping up and
 	// settling) is not judged; the rest is, by whole seconds.
@@ -71,10 +75,14 @@ func (r *Run) FindCapacity(ctx context.Context, cc CapacityConfig) (*Capacity, *
 	if err := CheckCapacityThresholds(cc.Thresholds); err != nil {
 		return nil, nil, err
 	}
-	if r.cfg.Timeline || r.cfg.ArrivalRate > 0 || len(r.cfg.Stages) > 0 {
-		return nil, nil, errors.New("replay: a capacity search steps the users of the closed model: not with a timeline, an arrival rate or stages")
+	arrivals := r.cfg.ArrivalRate > 0
+	if r.cfg.Timeline || len(r.cfg.Stages) > 0 {
+		return nil, nil, errors.New("replay: a capacity search steps the users of the closed model or the arrival rate: not with a timeline or stages")
 	}
-	start, most, hold, precision := cc.Start, cc.Max, cc.Hold, cc.Precision
+	start, most, hold, precision := float64(cc.Start), float64(cc.Max), cc.Hold, cc.Precision
+	if arrivals {
+		start, most = r.cfg.ArrivalRate, cc.MaxRate
+	}
 	if start <= 0 {
 		start = 10
 	}
@@ -91,7 +99,21 @@ func (r *Run) FindCapacity(ctx context.Context, cc CapacityConfig) (*Capacity, *
 	if precision <= 0 {
 		precision = 0.1
 	}
-	r.Player.SetUsers(start)
+	minGap := 1.0 // a user
+	if arrivals {
+		minGap = 0.01 // a hundredth of a session a second
+	}
+	set := func(load float64) {
+		if arrivals {
+			r.Player.SetArrivalRate(load)
+			return
+		}
+		// Users start fast enough to be up within the first sixth of the
+		// step, so the judged part holds them all.
+		r.Player.SetRate(max(r.cfg.Rate, load/(hold.Seconds()/6)))
+		r.Player.SetUsers(int(load))
+	}
+	set(start)
 	done := make(chan struct{})
 	var runErr error
 	go func() {
@@ -99,15 +121,12 @@ func (r *Run) FindCapacity(ctx context.Context, cc CapacityConfig) (*Capacity, *
 		_, runErr = r.Run(ctx)
 	}()
 	capa := &Capacity{}
-	lo, hi := 0, 0 // the most users that held, the fewest that failed (0: none yet)
-	users := start
+	lo, hi := 0.0, 0.0 // the most load that held, the least that failed (0: none yet)
+	load := start
 	timer := time.NewTimer(hold)
 	defer timer.Stop()
 	for {
-		// Users start fast enough to be up within the first sixth of the
-		// step, so the judged part holds them all.
-		r.Player.SetRate(max(r.cfg.Rate, float64(users)/(hold.Seconds()/6)))
-		r.Player.SetUsers(users)
+		set(load)
 		begin := time.Now()
 		timer.Reset(hold)
 		select {
@@ -120,26 +139,35 @@ func (r *Run) FindCapacity(ctx context.Context, cc CapacityConfig) (*Capacity, *
 		if capa.Ended != "" {
 			break
 		}
-		step := r.judgeStep(users, begin, begin.Add(hold), cc.Thresholds)
+		step := r.judgeStep(begin, begin.Add(hold), cc.Thresholds)
+		if arrivals {
+			step.ArrivalRate = load
+		} else {
+			step.Users = int(load)
+		}
 		capa.Steps = append(capa.Steps, step)
 		if cc.OnStep != nil {
 			cc.OnStep(step)
 		}
 		if step.Pass {
-			if users > lo {
-				lo, capa.RPS = users, step.RPS
+			if load > lo {
+				lo, capa.RPS = load, step.RPS
 			}
-		} else if hi == 0 || users < hi {
-			hi = users
+		} else if hi == 0 || load < hi {
+			hi = load
 		}
-		next, ended := nextStep(lo, hi, most, precision)
+		next, ended := nextStep(lo, hi, most, precision, minGap)
 		if ended != "" {
 			capa.Ended = ended
 			break
 		}
-		users = next
+		load = next
 	}
-	capa.Users, capa.FailedAt = lo, hi
+	if arrivals {
+		capa.ArrivalRate, capa.FailedAtRate = lo, hi
+	} else {
+		capa.Users, capa.FailedAt = int(lo), int(hi)
+	}
 	r.Player.Stop()
 	<-done
 	res := r.Result()
@@ -147,28 +175,34 @@ func (r *Run) FindCapacity(ctx context.Context, cc CapacityConfig) (*Capacity, *
 	return capa, res, runErr
 }
 
-// nextStep is the users of the next step of a capacity search that has
-// seen lo users hold and hi fail (0: not yet), or why it ends.
-func nextStep(lo, hi, most int, precision float64) (int, string) {
+// nextStep is the load (users, or sessions a second) of the next step of a
+// capacity search that has seen lo hold and hi fail (0: not yet), or why it
+// ends: once they are within precision of lo and at least minGap apart, or
+// lo is most. Users are whole (minGap 1).
+func nextStep(lo, hi, most, precision, minGap float64) (float64, string) {
 	if hi == 0 {
 		if lo >= most {
-			return 0, "max users"
+			return 0, "max load"
 		}
 		return min(2*lo, most), ""
 	}
-	if hi-lo <= max(1, int(precision*float64(lo))) {
+	if hi-lo <= max(minGap, precision*lo) {
 		return 0, "converged"
 	}
-	return (lo + hi) / 2, ""
+	mid := (lo + hi) / 2
+	if minGap >= 1 {
+		mid = math.Floor(mid)
+	}
+	return mid, ""
 }
 
 // judgeStep judges the step of users that ran from begin to end on the
 // seconds after its first third (the ramp and the settling).
-func (r *Run) judgeStep(users int, begin, end time.Time, ths []stats.Threshold) CapacityStep {
+func (r *Run) judgeStep(begin, end time.Time, ths []stats.Threshold) CapacityStep {
 	from := begin.Add(end.Sub(begin) / 3).Unix()
 	to := end.Unix()
 	w := r.Collector.Snapshot().Window(from+1, to) // whole seconds only
-	step := CapacityStep{Users: users, Start: begin, Requests: w.Requests, RPS: w.RPS, P95MS: w.Latency.P95, FailureRate: w.FailureRate, Pass: true}
+	step := CapacityStep{Start: begin, Requests: w.Requests, RPS: w.RPS, P95MS: w.Latency.P95, FailureRate: w.FailureRate, Pass: true}
 	for _, v := range w.CheckThresholds(ths) {
 		if !v.Pass {
 			step.Pass = false
@@ -176,7 +210,7 @@ func (r *Run) judgeStep(users int, begin, end time.Time, ths []stats.Threshold) 
 		}
 	}
 	if step.Requests == 0 && step.Pass {
-		step.Pass, step.Failed = false, append(step.Failed, fmt.Sprintf("no request finished in the judged part of the step (%d users)", users))
+		step.Pass, step.Failed = false, append(step.Failed, "no request finished in the judged part of the step")
 	}
 	return step
 }

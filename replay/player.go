@@ -360,6 +360,18 @@ func (p *Player) SetUsers(n int) {
 	p.wake()
 }
 
+// SetArrivalRate changes the sessions started per second of the
+// arrival-rate model while it runs, from the next arrival on; a run with
+// stages follows them and ignores it, as does every other model.
+func (p *Player) SetArrivalRate(r float64) {
+	if !(r > 0) || math.IsInf(r, 0) || p.cfg.ArrivalRate == 0 || len(p.cfg.Stages) > 0 {
+		return
+	}
+	p.mu.Lock()
+	p.rate = r
+	p.mu.Unlock()
+}
+
 // SetRate changes how many users of the closed model start per second; the
 // timeline and the arrival-rate model ignore it.
 func (p *Player) SetRate(r float64) {
@@ -604,10 +616,22 @@ func (p *Player) launchArrivals() {
 	n := len(p.plan.Scripts)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// Without stages the rate may change while running (SetArrivalRate):
+	// each arrival comes one interval at the rate of the moment after the
+	// one before.
+	next := time.Duration(float64(shard) / p.cfg.ArrivalRate * float64(time.Second))
 	for k := shard; p.cfg.Iterations == 0 || k < p.cfg.Iterations; k += shards {
-		due, ok := ArrivalTime(p.cfg.ArrivalRate, p.cfg.Stages, k)
-		if !ok {
-			return
+		due := next
+		if len(p.cfg.Stages) > 0 {
+			var ok bool
+			if due, ok = ArrivalTime(p.cfg.ArrivalRate, p.cfg.Stages, k); !ok {
+				return
+			}
+		} else {
+			p.mu.Lock()
+			rate := p.rate
+			p.mu.Unlock()
+			next += time.Duration(float64(shards) / rate * float64(time.Second))
 		}
 		at := begin.Add(due)
 		if !p.waitUntil(timer, at) {

@@ -44,10 +44,18 @@ func WriteHTML(w io.Writer, r *Result) error {
 		var at, users, p95, steprps []float64
 		for _, s := range c.Steps {
 			at = append(at, s.Start.Sub(r.Start).Seconds())
-			users, p95, steprps = append(users, float64(s.Users)), append(p95, s.P95MS), append(steprps, s.RPS)
+			load := float64(s.Users)
+			if s.ArrivalRate > 0 {
+				load = s.ArrivalRate
+			}
+			users, p95, steprps = append(users, load), append(p95, s.P95MS), append(steprps, s.RPS)
 		}
-		data.CapacityChart = svgChart("Capacity search: each step's users, req/s and p95 (ms)", "", at,
-			[]chartSeries{{"users", "#555555", users}, {"req/s", "#2b7bb9", steprps}, {"p95 ms", "#ff7f0e", p95}})
+		name := "users"
+		if c.Steps[0].ArrivalRate > 0 {
+			name = "sessions/s"
+		}
+		data.CapacityChart = svgChart("Capacity search: each step's "+name+", req/s and p95 (ms)", "", at,
+			[]chartSeries{{name, "#555555", users}, {"req/s", "#2b7bb9", steprps}, {"p95 ms", "#ff7f0e", p95}})
 	}
 	return reportTemplate.Execute(w, data)
 }
@@ -255,9 +263,9 @@ code{font-size:13px}.scroll{overflow-x:auto}
 {{with .R.Slowdown}}<div><dt>Slowdown p50 / p95</dt><dd>{{f2 .P50}}x / {{f2 .P95}}x</dd></div>{{end}}
 </dl>
 {{with .R.Capacity}}<h2>Capacity</h2>
-<p id="capacity">{{if .Users}}<strong>{{.Users}} users, {{f2 .RPS}} req/s</strong>: the most users that met every threshold{{if .FailedAt}}; {{.FailedAt}} users failed{{end}}{{else}}<strong>No step met the thresholds</strong>{{end}} (search ended: {{.Ended}}).</p>
-<div class="scroll"><table id="capacity-steps"><tr><th>Users</th><th>Requests</th><th>Requests/s</th><th>p95 (ms)</th><th>Failed</th><th class="l">Result</th></tr>
-{{range .Steps}}<tr><td>{{.Users}}</td><td>{{.Requests}}</td><td>{{f2 .RPS}}</td><td>{{ms .P95MS}}</td><td>{{pct .FailureRate}}</td><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}held{{else}}failed: {{range $i, $f := .Failed}}{{if $i}}; {{end}}{{$f}}{{end}}{{end}}</td></tr>
+<p id="capacity">{{if .Users}}<strong>{{.Users}} users, {{f2 .RPS}} req/s</strong>: the most users that met every threshold{{if .FailedAt}}; {{.FailedAt}} users failed{{end}}{{else if .ArrivalRate}}<strong>{{f2 .ArrivalRate}} sessions a second, {{f2 .RPS}} req/s</strong>: the highest arrival rate that met every threshold{{if .FailedAtRate}}; {{f2 .FailedAtRate}} failed{{end}}{{else}}<strong>No step met the thresholds</strong>{{end}} (search ended: {{.Ended}}).</p>
+<div class="scroll"><table id="capacity-steps"><tr><th>Users or sessions/s</th><th>Requests</th><th>Requests/s</th><th>p95 (ms)</th><th>Failed</th><th class="l">Result</th></tr>
+{{range .Steps}}<tr><td>{{if .ArrivalRate}}{{f2 .ArrivalRate}}/s{{else}}{{.Users}}{{end}}</td><td>{{.Requests}}</td><td>{{f2 .RPS}}</td><td>{{ms .P95MS}}</td><td>{{pct .FailureRate}}</td><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}held{{else}}failed: {{range $i, $f := .Failed}}{{if $i}}; {{end}}{{$f}}{{end}}{{end}}</td></tr>
 {{end}}</table></div>
 {{$.CapacityChart}}{{end}}
 {{if .R.Journeys}}<h2>Journeys</h2>

@@ -20,8 +20,12 @@ func findCapacity(c *cli.Context, setup *replaySetup, run *replay.Run) error {
 	for _, th := range cc.Thresholds {
 		exprs = append(exprs, th.Expr)
 	}
-	fmt.Fprintf(out, "finding capacity of %s: steps of %v, doubling the users while %s hold, then narrowing in\n",
-		run.Config().Host, cc.Hold, strings.Join(exprs, " and "))
+	what := "the users"
+	if run.Config().ArrivalRate > 0 {
+		what = "the arrival rate"
+	}
+	fmt.Fprintf(out, "finding capacity of %s: steps of %v, doubling %s while %s hold, then narrowing in\n",
+		run.Config().Host, cc.Hold, what, strings.Join(exprs, " and "))
 	cc.OnStep = func(s replay.CapacityStep) { printCapacityStep(out, s) }
 	_, res, err := run.FindCapacity(c.Context, cc)
 	if err != nil {
@@ -33,9 +37,12 @@ func findCapacity(c *cli.Context, setup *replaySetup, run *replay.Run) error {
 
 // capacityConfig is the search amp replay --find-capacity asks for.
 func capacityConfig(c *cli.Context, setup *replaySetup) replay.CapacityConfig {
-	cc := replay.CapacityConfig{Thresholds: setup.opts.Thresholds, Start: c.Int("users"), Max: c.Int("max-users"), Hold: c.Duration("step-duration")}
+	cc := replay.CapacityConfig{Thresholds: setup.opts.Thresholds, Start: c.Int("users"), Hold: c.Duration("step-duration")}
 	if !c.IsSet("users") {
 		cc.Start = 0
+	}
+	if c.Float64("arrival-rate") == 0 {
+		cc.Max = c.Int("max-users")
 	}
 	return cc
 }
@@ -64,22 +71,30 @@ func printCapacityStep(w io.Writer, s replay.CapacityStep) {
 	if !s.Pass {
 		verdict = "failed: " + strings.Join(s.Failed, "; ")
 	}
-	fmt.Fprintf(w, "  %6d users  %8.1f req/s  p95 %8.1f ms  %5.2f%% of requests failed  %s\n", s.Users, s.RPS, s.P95MS, 100*s.FailureRate, verdict)
+	load := fmt.Sprintf("%6d users", s.Users)
+	if s.ArrivalRate > 0 {
+		load = fmt.Sprintf("%7.2f sessions/s", s.ArrivalRate)
+	}
+	fmt.Fprintf(w, "  %s  %8.1f req/s  p95 %8.1f ms  %5.2f%% of requests failed  %s\n", load, s.RPS, s.P95MS, 100*s.FailureRate, verdict)
 }
 
 // capacityVerdict prints the answer and returns the exit error, if any.
 func capacityVerdict(w io.Writer, capa *replay.Capacity) error {
 	why := map[string]string{
-		"converged": "", "max users": " (it held at --max-users: the capacity may be higher)",
+		"converged": "", "max load": " (it held at the most the search may try: the capacity may be higher)",
 		"duration": " (--duration ended the search: the best answer so far)", "stopped": " (stopped: the best answer so far)",
 	}[capa.Ended]
-	if capa.Users == 0 {
-		return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --find-capacity: no step met the thresholds (the fewest users tried, %d, failed)%s", capa.FailedAt, why)}
+	held, failed, unit := float64(capa.Users), float64(capa.FailedAt), "users"
+	if capa.ArrivalRate > 0 || capa.FailedAtRate > 0 {
+		held, failed, unit = capa.ArrivalRate, capa.FailedAtRate, "sessions a second"
+	}
+	if held == 0 {
+		return &exitError{code: exitThreshold, err: fmt.Errorf("replay: --find-capacity: no step met the thresholds (the least tried, %g %s, failed)%s", failed, unit, why)}
 	}
 	next := ""
-	if capa.FailedAt > 0 {
-		next = fmt.Sprintf("; %d users failed", capa.FailedAt)
+	if failed > 0 {
+		next = fmt.Sprintf("; %g %s failed", failed, unit)
 	}
-	fmt.Fprintf(w, "\nCAPACITY: %d users, %.1f req/s: the most users that met every threshold%s%s\n", capa.Users, capa.RPS, next, why)
+	fmt.Fprintf(w, "\nCAPACITY: %g %s, %.1f req/s: the most that met every threshold%s%s\n", held, unit, capa.RPS, next, why)
 	return nil
 }

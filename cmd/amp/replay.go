@@ -137,7 +137,7 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 	}
 	cfg.Timeline = c.Bool("timeline")
 	cfg.ArrivalRate = c.Float64("arrival-rate")
-	if !c.Bool("find-capacity") { // there --max-users bounds the search
+	if !c.Bool("find-capacity") || cfg.ArrivalRate > 0 { // a search of users is bounded by --max-users
 		cfg.MaxUsers = c.Int("max-users")
 	}
 	cfg.Multiple = c.Float64("multiple")

@@ -483,14 +483,14 @@ func TestReplayFindCapacity(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "capacity.json")
 	r := runAmp(t, "replay", rec, "--host", target.URL, "--find-capacity", "--fail-if", "p(95)<100", "--fail-if", "rate<0.01",
 		"--users", "2", "--max-users", "8", "--step-duration", "3s", "--think", "none", "--no-validate", "--json", out)
-	if r.code != 0 || !strings.Contains(r.stdout, "CAPACITY: 8 users") || !strings.Contains(r.stdout, "held at --max-users") || !strings.Contains(r.stdout, "     4 users") {
+	if r.code != 0 || !strings.Contains(r.stdout, "CAPACITY: 8 users") || !strings.Contains(r.stdout, "it held at the most the search may try") || !strings.Contains(r.stdout, "     4 users") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	res, err := stats.ReadResult(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if capa := res.Capacity; capa == nil || capa.Users != 8 || len(capa.Steps) != 3 || capa.Ended != "max users" {
+	if capa := res.Capacity; capa == nil || capa.Users != 8 || len(capa.Steps) != 3 || capa.Ended != "max load" {
 		t.Fatalf("capacity in the result: %+v", capa)
 	}
 	for _, tc := range []struct {
@@ -622,5 +622,19 @@ func TestReplayWebFindCapacity(t *testing.T) {
 		}
 	case <-time.After(40 * time.Second):
 		t.Fatal("amp replay --web --find-capacity --autostart did not end")
+	}
+}
+
+// TestReplayFindCapacityArrivalRate: with --arrival-rate the search steps
+// the rate, and --duration bounds it with the best answer so far.
+func TestReplayFindCapacityArrivalRate(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{Capacity: 4, Latency: 20 * time.Millisecond}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	r := runAmp(t, "replay", rec, "--host", target.URL, "--find-capacity", "--fail-if", "p(95)<100", "--arrival-rate", "5",
+		"--step-duration", "3s", "--duration", "7s", "--think", "none", "--no-validate")
+	if r.code != 0 || !strings.Contains(r.stdout, "doubling the arrival rate") || !strings.Contains(r.stdout, "5.00 sessions/s") ||
+		!strings.Contains(r.stdout, "CAPACITY: ") || !strings.Contains(r.stdout, "sessions a second") || !strings.Contains(r.stdout, "--duration ended the search") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }

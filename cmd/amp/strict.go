@@ -173,7 +173,7 @@ func checkReplayFlags(c *cli.Context, cfg replay.Config) error {
 		{set("web-token") && !web, "--web-token", "protects the web UI: add --web"},
 		{set("abort-on-fail") && !set("fail-if"), "--abort-on-fail", "stops when a --fail-if threshold fails: add --fail-if"},
 		{set("step-duration") && !set("find-capacity"), "--step-duration", "sets the steps of a capacity search: add --find-capacity"},
-		{set("find-capacity") && (cfg.Timeline || cfg.ArrivalRate > 0 || len(cfg.Stages) > 0), "--find-capacity", "steps the users of the closed model: drop --timeline, --arrival-rate and --stages"},
+		{set("find-capacity") && (cfg.Timeline || len(cfg.Stages) > 0), "--find-capacity", "steps the users, or the arrival rate: drop --timeline and --stages"},
 		{set("find-capacity") && (set("abort-on-fail") || set("iterations")), "--find-capacity", "runs its own steps and judges each: drop --abort-on-fail and --iterations"},
 		{set("find-capacity") && set("dry-run"), "--dry-run", "sends nothing: drop --find-capacity"},
 		{set("find-capacity") && (set("print-result") || set("junit") || set("summary")), "--find-capacity", "answers with its steps (in --json, --html and the console): drop --print-result, --junit and --summary"},

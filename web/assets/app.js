@@ -205,7 +205,7 @@
     if (!c) return;
     $("#capacity-table tbody").replaceChildren(...c.steps.map((s) => {
       const tr = document.createElement("tr");
-      tr.appendChild(td(int(s.users), "num"));
+      tr.appendChild(td(s.arrival_rate ? rate(s.arrival_rate) + "/s" : int(s.users), "num"));
       tr.appendChild(td(int(s.requests), "num reqs"));
       tr.appendChild(td(rate(s.rps), "num"));
       tr.appendChild(td(ms(s.p95_ms), "num"));
@@ -214,8 +214,10 @@
       return tr;
     }));
     const a = c.answer;
-    setText("#capacity-answer", !a ? "searching…" : a.users ? "Capacity: " + a.users + " users, " + rate(a.rps) + " req/s" +
-      (a.failed_at ? "; " + a.failed_at + " users failed" : "") + " (search ended: " + a.ended + ")" : "No step met the thresholds (search ended: " + a.ended + ")");
+    const held = a && (a.users ? a.users + " users" : a.arrival_rate ? rate(a.arrival_rate) + " sessions/s" : "");
+    const failed = a && (a.failed_at ? a.failed_at + " users" : a.failed_at_rate ? rate(a.failed_at_rate) + " sessions/s" : "");
+    setText("#capacity-answer", !a ? "searching…" : held ? "Capacity: " + held + ", " + rate(a.rps) + " req/s" +
+      (failed ? "; " + failed + " failed" : "") + " (search ended: " + a.ended + ")" : "No step met the thresholds (search ended: " + a.ended + ")");
   }
 
   function renderFailures(v) {
