@@ -78,6 +78,20 @@ func (e EndpointStats) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
+// MarshalJSON encodes the histograms with the figures.
+func (j JourneyStats) MarshalJSON() ([]byte, error) {
+	type plain JourneyStats
+	p := plain(j)
+	var err error
+	if p.LatencyHDR, err = encodeHist(j.lat); err != nil {
+		return nil, err
+	}
+	if p.ServiceHDR, err = encodeHist(j.svc); err != nil {
+		return nil, err
+	}
+	return json.Marshal(p)
+}
+
 // MarshalJSON encodes the second's histogram with its figures.
 func (p Point) MarshalJSON() ([]byte, error) {
 	type plain Point
@@ -176,6 +190,23 @@ func DecodeResult(rd io.Reader) (*Result, error) {
 			e.svc = hdr.NewPacked(lowestUS, highestUS, sigFigs)
 		}
 		e.LatencyHDR, e.ServiceHDR, e.RecordedHDR = "", "", ""
+	}
+	for i := range r.Journeys {
+		j := &r.Journeys[i]
+		var err error
+		if j.lat, err = decodeHist(j.LatencyHDR); err == nil {
+			j.svc, err = decodeHist(j.ServiceHDR)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("journey %s: bad histogram: %v", j.Name, err)
+		}
+		if j.lat == nil {
+			j.lat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+		}
+		if j.svc == nil {
+			j.svc = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+		}
+		j.LatencyHDR, j.ServiceHDR = "", ""
 	}
 	for i := range r.Series {
 		p := &r.Series[i]

@@ -96,3 +96,39 @@ func TestJourneysCSV(t *testing.T) {
 		t.Error("a run without journeys wrote plain_journeys.csv")
 	}
 }
+
+// TestJourneysMerge: journeys survive the JSON round trip with their
+// histograms, and amp report --merge adds them up.
+func TestJourneysMerge(t *testing.T) {
+	part := func(n int) *stats.Result {
+		t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+		c := stats.NewCollector(stats.Config{Start: t0})
+		r := c.NewRecorder()
+		for i := range n {
+			s := stats.Sample{Sent: t0.Add(time.Duration(i) * time.Millisecond), Status: 200}
+			s.Done = s.Sent.Add(time.Duration(10+i) * time.Millisecond)
+			r.Record(c.JourneyEndpoint("browse", "GET", "/"), &s)
+		}
+		r.Flush()
+		var b strings.Builder
+		if err := c.Snapshot().WriteJSON(&b); err != nil {
+			t.Fatal(err)
+		}
+		res, err := stats.DecodeResult(strings.NewReader(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a, b := part(10), part(30)
+	if len(a.Journeys) != 1 || a.Journeys[0].Requests != 10 || a.Journeys[0].Latency.P95 < 18 {
+		t.Fatalf("decoded journeys %+v", a.Journeys)
+	}
+	m, err := stats.Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Journeys) != 1 || m.Journeys[0].Requests != 40 || m.Journeys[0].Latency.Max < 39 {
+		t.Fatalf("merged journeys %+v", m.Journeys)
+	}
+}

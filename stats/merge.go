@@ -28,6 +28,7 @@ func Merge(results ...*Result) (*Result, error) {
 		}
 	}
 	eps := map[epKey]*EndpointStats{}
+	journeys := map[string]*JourneyStats{}
 	errs := map[[3]string]*ErrorStats{}
 	secs := map[int64]*Point{}
 	for i, r := range results {
@@ -59,6 +60,16 @@ func Merge(results ...*Result) (*Result, error) {
 			if m.rec == nil && e.rec != nil {
 				m.rec = e.rec.Clone() // the same recording: keep one copy
 			}
+		}
+		for _, j := range r.Journeys {
+			m := journeys[j.Name]
+			if m == nil {
+				m = &JourneyStats{Name: j.Name}
+				m.lat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+				m.svc = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+				journeys[j.Name] = m
+			}
+			m.Stats.add(&j.Stats)
 		}
 		for _, e := range r.Errors {
 			k := [3]string{e.Method, e.Name, e.Reason}
@@ -112,6 +123,10 @@ func Merge(results ...*Result) (*Result, error) {
 	for _, e := range errs {
 		out.Errors = append(out.Errors, *e)
 	}
+	for _, j := range journeys {
+		out.Journeys = append(out.Journeys, *j)
+	}
+	slices.SortFunc(out.Journeys, func(a, b JourneyStats) int { return cmp.Compare(a.Name, b.Name) })
 	for _, p := range secs {
 		out.Series = append(out.Series, *p)
 	}

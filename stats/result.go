@@ -47,6 +47,11 @@ type Result struct {
 type JourneyStats struct {
 	Name string `json:"name"`
 	Stats
+	// Encoded latency histograms (as EndpointStats'), filled when writing
+	// JSON and read by ReadResult, so that amp report --merge adds
+	// journeys up exactly too.
+	LatencyHDR string `json:"latency_hdr,omitempty"`
+	ServiceHDR string `json:"service_hdr,omitempty"`
 }
 
 // Stats are the figures of one endpoint or of the totals.

@@ -77,6 +77,8 @@
       { label: "p50", color: "#16a34a" }, { label: "p95", color: "#f59e0b" }, { label: "p99", color: "#7c3aed" }] }),
     users: new LineChart($("#chart-users"), { title: "Users", integer: true, series: [
       { label: "users", color: "#4f46e5", area: true }] }),
+    capacity: new LineChart($("#chart-capacity"), { title: "Capacity search: each step's load, req/s and p95 (ms)", series: [
+      { label: "users or sessions/s", color: "#4f46e5" }, { label: "req/s", color: "#2563eb" }, { label: "p95 ms", color: "#f59e0b" }] }),
   };
   function legend(sel, items) {
     const box = $(sel);
@@ -213,6 +215,11 @@
       tr.appendChild(td(s.pass ? "held" : "failed: " + (s.failed || []).join("; "), s.pass ? "" : "fail"));
       return tr;
     }));
+    if (c.steps.length) {
+      const t0 = Date.parse(c.steps[0].start) / 1000;
+      charts.capacity.setData(c.steps.map((s) => Date.parse(s.start) / 1000 - t0),
+        [c.steps.map((s) => s.arrival_rate || s.users), c.steps.map((s) => s.rps), c.steps.map((s) => s.p95_ms)]);
+    }
     const a = c.answer;
     const held = a && (a.users ? a.users + " users" : a.arrival_rate ? rate(a.arrival_rate) + " sessions/s" : "");
     const failed = a && (a.failed_at ? a.failed_at + " users" : a.failed_at_rate ? rate(a.failed_at_rate) + " sessions/s" : "");
