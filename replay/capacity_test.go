@@ -16,15 +16,7 @@ import (
 // search steps up, narrows in, and answers about 100 users.
 func TestFindCapacity(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
-		slots := make(chan struct{}, 20)
-		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			slots <- struct{}{}
-			time.Sleep(20 * time.Millisecond)
-			<-slots
-		})}
-		go srv.Serve(ln)
-		defer srv.Close()
+		ln := slotTarget(t, 20, 20*time.Millisecond)
 		rec := syntheticRecording("shop.example", 2, 3, time.Second)
 		cfg := DefaultConfig()
 		cfg.Host = "http://shop.example"
@@ -91,15 +83,7 @@ func TestNextStep(t *testing.T) {
 // three), p(95)<100 holds below about 333 sessions a second.
 func TestFindCapacityArrivalRate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := newPipeListener()
-		slots := make(chan struct{}, 20)
-		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			slots <- struct{}{}
-			time.Sleep(20 * time.Millisecond)
-			<-slots
-		})}
-		go srv.Serve(ln)
-		defer srv.Close()
+		ln := slotTarget(t, 20, 20*time.Millisecond)
 		rec := syntheticRecording("shop.example", 2, 3, time.Second)
 		cfg := DefaultConfig()
 		cfg.Host = "http://shop.example"
@@ -118,4 +102,19 @@ func TestFindCapacityArrivalRate(t *testing.T) {
 			t.Fatalf("capacity %+v", capa)
 		}
 	})
+}
+
+// slotTarget serves, on in-memory connections, n requests at once, each
+// taking d (latency grows with the load beyond n), for the rest of the test.
+func slotTarget(t *testing.T, n int, d time.Duration) *pipeListener {
+	ln := newPipeListener()
+	slots := make(chan struct{}, n)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slots <- struct{}{}
+		time.Sleep(d)
+		<-slots
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln
 }
