@@ -31,6 +31,10 @@ const (
 	fRespBodyHash
 )
 
+// fWS holds the WebSocket messages of an upgraded exchange (Exchange.WS).
+// Numbers 20 to 31 are left to other additions of the same version.
+const fWS = 32
+
 // encodeExchange writes e as a msgpack map keyed by small integers. Empty fields
 // are left out.
 func encodeExchange(enc *msgpack.Encoder, e *Exchange) error {
@@ -59,6 +63,7 @@ func encodeExchange(enc *msgpack.Encoder, e *Exchange) error {
 	count(len(e.Response.Body) > 0)
 	count(e.Response.BodySize != int64(len(e.Response.Body)))
 	count(len(e.Response.BodyHash) > 0)
+	count(len(e.WS) > 0)
 
 	w := fieldWriter{enc: enc}
 	w.err = enc.EncodeMapLen(n)
@@ -118,6 +123,9 @@ func encodeExchange(enc *msgpack.Encoder, e *Exchange) error {
 	}
 	if len(e.Response.BodyHash) > 0 {
 		w.bytes(fRespBodyHash, e.Response.BodyHash)
+	}
+	if len(e.WS) > 0 {
+		w.wsMessages(fWS, e.WS)
 	}
 	return w.err
 }
@@ -237,6 +245,8 @@ func decodeExchange(dec *msgpack.Decoder, e *Exchange, limit int) error {
 			respSizeSet = true
 		case fRespBodyHash:
 			e.Response.BodyHash, err = dec.DecodeBytes()
+		case fWS:
+			e.WS, err = decodeWSMessages(dec, limit)
 		default:
 			err = dec.Skip() // a field from a newer writer of the same version
 		}

@@ -49,6 +49,11 @@
 //	8 method           string               18 response body size int (when not len(body))
 //	9 URL (absolute)   string               19 response body hash bin (SHA-256, truncated bodies)
 //	10 request proto   string
+//	32 WebSocket messages array of [offset ns, from server 0/1, opcode, data bin, size (when not len(data))]
+//
+// Field 32 is set on an exchange that upgraded to WebSocket (status 101): the
+// messages of the conversation in both directions (Exchange.WS). Readers
+// that predate it skip it, as they skip any field number they don't know.
 //
 // Then comes the session index (kind 'I', version 2): for every session, in
 // the order GroupSessions gives, its key, a readable name, the start of its

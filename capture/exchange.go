@@ -165,6 +165,11 @@ type Exchange struct {
 	Flags Flags
 	// Error describes a transport failure (FlagFailed), e.g. "connection refused".
 	Error string
+	// WS holds the messages of a WebSocket conversation, both directions in
+	// the order they were seen, when the exchange upgraded to WebSocket
+	// (Response.Status 101); Duration then runs to the end of the
+	// conversation.
+	WS []WSMessage
 }
 
 // End returns when the last byte of the response was seen.
@@ -176,6 +181,9 @@ func (e *Exchange) Bytes() int64 {
 	n := int64(e.Request.Header.Size() + e.Response.Header.Size())
 	n += max(e.Request.BodySize, int64(len(e.Request.Body)))
 	n += max(e.Response.BodySize, int64(len(e.Response.Body)))
+	for i := range e.WS {
+		n += max(e.WS[i].Size, int64(len(e.WS[i].Data)))
+	}
 	return n
 }
 
