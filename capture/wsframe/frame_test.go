@@ -59,7 +59,7 @@ func TestReaderJoins(t *testing.T) {
 	t.Parallel()
 	mask := &[4]byte{1, 2, 3, 4}
 	long := bytes.Repeat([]byte("0123456789"), 7000) // a 64-bit length
-	mid := bytes.Repeat([]byte("ab"), 200)          // a 16-bit length
+	mid := bytes.Repeat([]byte("ab"), 200)           // a 16-bit length
 	for _, m := range []*[4]byte{nil, mask} {
 		var data []byte
 		data = wsframe.AppendFrame(data, wsframe.OpText, []byte("hello"), m)
