@@ -49,6 +49,9 @@ type Recorder struct {
 	wmu     sync.Mutex // serialises writes with stopping
 	stopped bool
 
+	wsMu   sync.Mutex // guards wsOpen
+	wsOpen map[*wsTap]struct{}
+
 	failOnce sync.Once
 	failc    chan struct{} // closed when writing fails
 	nowOnce  sync.Once
@@ -251,6 +254,8 @@ func (r *Recorder) Serve(ctx context.Context, ln net.Listener, sink capture.Sink
 	}()
 	_ = srv.Shutdown(drain) // stops accepting; waits for requests on plain connections
 	r.waitIdle(drain)       // and for exchanges on hijacked (CONNECT) connections
+	// WebSocket conversations still open are recorded as far as they went.
+	r.finishWS(drain)
 	// Stop writing before cutting the connections: exchanges that end
 	// because of the cut are lost, not recorded half-way.
 	r.wmu.Lock()
@@ -398,6 +403,8 @@ type exchange struct {
 	respHeader capture.Headers
 	respBody   *bodyTap
 
+	ws []capture.WSMessage // a WebSocket conversation's messages
+
 	flags capture.Flags
 	err   string
 	ctx   context.Context // the client request's: done when the client went away
@@ -532,8 +539,18 @@ func (u upstream) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 			if conn != nil {
 				conn.stop()
 			}
-			if c, _ := ctx.Req.Context().Value(connKey{}).(sniffer); c != nil {
+			client, _ := ctx.Req.Context().Value(connKey{}).(net.Conn)
+			if c, _ := client.(sniffer); c != nil {
 				c.stop()
+			}
+			if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && isWebSocket(resp.Header) {
+				// Recorded when the conversation ends: not in flight meanwhile,
+				// so that stopping does not wait for it.
+				r.inflight.Add(-1)
+				t := r.newWSTap(rwc, x, client)
+				r.trackWS(t)
+				resp.Body = t
+				return resp, nil
 			}
 		}
 		x.end = time.Now()
@@ -653,6 +670,7 @@ func (x *exchange) record() *capture.Exchange {
 			Proto:  x.respProto,
 			Header: x.respHeader,
 		},
+		WS: x.ws,
 	}
 	if fb := x.firstByte.Load(); fb != 0 {
 		e.TTFB = time.Unix(0, fb).Sub(x.start)
