@@ -123,6 +123,7 @@ type span struct {
 type learned struct {
 	rules []Rule
 	spans [][]span
+	ws    map[int][][]span // per WebSocket task, the spans of each of its messages (wsplan.go)
 }
 
 // Learn finds the correlations of one recorded session. The exchanges must be
@@ -192,6 +193,12 @@ func learnSpans(s *capture.Session) learned {
 			if long {
 				out.spans[j] = textSpans(out.spans[j], e, v, ri)
 			}
+		}
+		if len(e.WS) > 0 {
+			if out.ws == nil {
+				out.ws = map[int][][]span{}
+			}
+			out.ws[j] = out.learnWS(j, e, indexOf, ruleOf)
 		}
 		for _, k := range sentNow {
 			if _, ok := firstSent[k]; !ok {

@@ -71,6 +71,7 @@ type Task struct {
 	hdrFrom  []int  // for each field of Header, its index in the recorded request's fields, or -1
 
 	exp *expect // the recorded response's fingerprint and the checks (check.go); nil: status class only
+	ws  *wsTask // the WebSocket conversation of an upgrade (wsplan.go); nil for plain HTTP
 }
 
 // Cookie is one name=value pair of a Cookie header.
@@ -195,9 +196,13 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 				RecordedStatus:  e.Response.Status,
 				RecordedLatency: e.Duration,
 				index:           i,
+				ws:              newWSTask(e),
 			}
 			if t.Method == "" {
 				t.Method = "GET"
+			}
+			if t.ws != nil {
+				t.RecordedLatency = e.TTFB // the handshake; the conversation has endpoints of its own
 			}
 			if name != nil {
 				t.Name = name(t.Method, e.Request.URL)
@@ -235,6 +240,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		}
 		sc.Rules = l.rules
 		sc.attach(s, l.spans)
+		sc.attachWS(l.ws)
 		p.Scripts = append(p.Scripts, sc)
 	}
 	p.Span = last.Sub(first)
@@ -267,6 +273,7 @@ func (p *Plan) clone() *Plan {
 			t := &c.Tasks[j]
 			t.extract = slices.Clone(t.extract)
 			t.spans = slices.Clone(t.spans)
+			t.ws = t.ws.clone()
 			if t.exp != nil {
 				e := *t.exp
 				t.exp = &e

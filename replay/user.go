@@ -20,6 +20,7 @@ type user struct {
 
 	mu    sync.Mutex // guards conns' net.Conn for abort
 	conns []*conn
+	wsc   *conn // the connection of a WebSocket conversation under way (ws.go)
 
 	jar    jar
 	ran    bool       // the user has sent a task: pause before the next session too
@@ -63,6 +64,9 @@ func (u *user) abort() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	abortConns(u.conns)
+	if u.wsc != nil {
+		abortConns([]*conn{u.wsc})
+	}
 }
 
 // abortConns makes blocked reads and writes on conns fail now. The caller
@@ -178,7 +182,11 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 			p.col.AddSkipped(t.Skip, 1)
 			continue
 		}
-		u.do(sc, t, intended)
+		if t.ws != nil {
+			u.doWS(sc, t, intended)
+		} else {
+			u.do(sc, t, intended)
+		}
 		u.ran = true
 	}
 	return true
@@ -250,6 +258,9 @@ func (u *user) extract(sc *Script, t *Task, c *conn) string {
 	decoded := false
 	for _, ri := range t.extract {
 		src := &sc.Rules[ri].Source
+		if src.Kind == SourceWS {
+			continue // taken from the conversation's messages (ws.go)
+		}
 		if src.needsBody() && !decoded {
 			h := capture.Headers{{Name: "Content-Encoding", Value: string(c.header("Content-Encoding"))}}
 			body, decoded = decodedBody(h, c.body), true

@@ -1,0 +1,431 @@
+package replay
+
+import (
+	"crypto/sha1" //nolint:gosec // RFC 6455 names SHA-1 for the accept key
+	"encoding/base64"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ampload/amp/capture/wsframe"
+	"github.com/ampload/amp/stats"
+)
+
+// WebSocket failure reasons (see the vocabulary in reason.go).
+const (
+	// ReasonWSRefused is an upgrade the server did not accept with 101; the
+	// sample says what it answered ("HTTP 403").
+	ReasonWSRefused = "websocket handshake refused"
+	// ReasonWSClosedEarly is a conversation the server closed (or cut)
+	// before the client had sent its recorded messages and had its replies.
+	ReasonWSClosedEarly = "websocket closed early"
+	// ReasonWSReplyTimeout is a server message the recording shows the
+	// client waiting for that did not come within --timeout.
+	ReasonWSReplyTimeout = "websocket reply timeout"
+)
+
+// MethodWS is the method of the endpoints that count a conversation's
+// request-like client messages, named like the upgrade's ("WS /chat").
+const MethodWS = "WS"
+
+// wsGUID is RFC 6455's key suffix.
+const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// wsIn is a message the server sent, as the reader goroutine saw it.
+type wsIn struct {
+	op   byte
+	data []byte
+	at   time.Time
+}
+
+// wsConv is one live conversation of a user.
+type wsConv struct {
+	u     *user
+	c     *conn
+	wmu   sync.Mutex // serialises frames: the user's and the reader's pongs
+	out   []byte
+	rnd   *rand.Rand
+	in    chan wsIn
+	done  chan struct{} // closed when the reader stops
+	rerr  error         // why the reader stopped; read after done
+	sentC bool          // a close frame was sent (under wmu)
+}
+
+// doWS replays task t, an upgrade to WebSocket, and its conversation: the
+// handshake on a connection of its own (with the user's cookies and live
+// values), then the client's messages at their recorded pauses, waiting
+// for the server's messages where the recording shows the client waited.
+func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
+	p := u.p
+	c := &conn{target: t.Target, guard: &u.mu}
+	u.mu.Lock()
+	u.wsc = c
+	u.mu.Unlock()
+	defer func() {
+		c.close()
+		u.mu.Lock()
+		u.wsc = nil
+		u.mu.Unlock()
+	}()
+	if u.rnd == nil {
+		u.rnd = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(u.id)))
+	}
+	var nonce [16]byte
+	for i := range nonce {
+		nonce[i] = byte(u.rnd.Uint32())
+	}
+	key := base64.StdEncoding.EncodeToString(nonce[:])
+	u.req = u.wsHandshake(u.req[:0], sc, t, key)
+	sent := time.Now()
+	if intended.IsZero() {
+		intended = sent
+	}
+	err := u.wsOpen(c, sent.Add(p.cfg.Timeout))
+	done := time.Now()
+	s := &u.sample
+	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes}
+	ep := p.eps[sc.index][t.index]
+	switch {
+	case err != nil:
+		s.Status = 0
+		s.Failure, s.Detail = classify(err)
+		if p.hard.Err() != nil {
+			s.Failure, s.Detail = ReasonTimeoutAtStop, ""
+		}
+	case c.status != 101:
+		s.Failure, s.Detail = ReasonWSRefused, "HTTP "+strconv.Itoa(c.status)
+	case string(c.header("Sec-WebSocket-Accept")) != wsAccept(key):
+		s.Failure, s.Detail = reasonBadResponse+"Sec-WebSocket-Accept", string(c.header("Sec-WebSocket-Accept"))
+	}
+	if s.Failure == "" {
+		c.eachHeader("Set-Cookie", func(v []byte) { u.jar.set(t.Target, v, done) })
+		if len(t.extract) > 0 {
+			if miss := u.extract(sc, t, c); miss != "" {
+				s.Failure = miss
+			}
+		}
+	}
+	p.record(u.id, ep, s)
+	if s.Failure != "" {
+		return
+	}
+	_ = c.nc.SetDeadline(time.Time{})
+	conv := &wsConv{u: u, c: c, rnd: u.rnd, in: make(chan wsIn, 64), done: make(chan struct{})}
+	go conv.read()
+	u.converse(conv, sc, t, done)
+	conv.close()
+}
+
+// wsOpen dials c and sends the handshake in u.req, reading the answer's
+// head; bytes after it stay in c.br.
+func (u *user) wsOpen(c *conn, deadline time.Time) error {
+	if err := c.dial(u.p.hard, deadline); err != nil {
+		return err
+	}
+	if err := c.nc.SetDeadline(deadline); err != nil {
+		return err
+	}
+	if _, err := c.nc.Write(u.req); err != nil {
+		return err
+	}
+	return c.readResponse(false, false)
+}
+
+// wsAccept is the Sec-WebSocket-Accept a server answers key with.
+func wsAccept(key string) string {
+	h := sha1.Sum([]byte(key + wsGUID)) //nolint:gosec // the protocol's hash
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// wsHandshake appends the upgrade request of t: the recorded fields with the
+// live values, the user's cookies, a fresh key and no extensions (the
+// replay client does not compress).
+func (u *user) wsHandshake(b []byte, sc *Script, t *Task, key string) []byte {
+	spans := t.spans
+	part := func(p int) []span {
+		i := 0
+		for i < len(spans) && spans[i].part < p {
+			i++
+		}
+		j := i
+		for j < len(spans) && spans[j].part == p {
+			j++
+		}
+		return spans[i:j]
+	}
+	b = append(b, "GET "...)
+	b = fill(u, b, sc, t.Path, part(partTarget))
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, t.Target.Host...)
+	b = append(b, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "...)
+	b = append(b, key...)
+	b = append(b, "\r\n"...)
+	for i, f := range t.Header {
+		if asciiEqualFold([]byte(f.Name), "Sec-WebSocket-Key") || asciiEqualFold([]byte(f.Name), "Sec-WebSocket-Extensions") {
+			continue
+		}
+		b = append(b, f.Name...)
+		b = append(b, ": "...)
+		b = fill(u, b, sc, f.Value, part(i))
+		b = append(b, "\r\n"...)
+	}
+	mark := len(b)
+	b = append(b, "Cookie: "...)
+	start := len(b)
+	b = u.jar.appendHeader(b, t.Target, t.Path, t.Cookies, time.Now())
+	if len(b) == start {
+		b = b[:mark]
+	} else {
+		b = append(b, "\r\n"...)
+	}
+	return append(b, "\r\n"...)
+}
+
+// read passes the server's messages to the user until the connection ends,
+// answering pings and the server's close.
+func (cv *wsConv) read() {
+	defer close(cv.done)
+	var r wsframe.Reader
+	buf := make([]byte, 32<<10)
+	emit := func(m wsframe.Message) error {
+		switch m.Opcode {
+		case wsframe.OpPing:
+			return cv.send(wsframe.OpPong, m.Data)
+		case wsframe.OpPong:
+			return nil
+		case wsframe.OpClose:
+			_ = cv.send(wsframe.OpClose, m.Data)
+			return errWSClosed
+		}
+		cv.in <- wsIn{op: m.Opcode, data: append([]byte(nil), m.Data...), at: time.Now()}
+		return nil
+	}
+	for {
+		n, err := cv.c.br.Read(buf)
+		if n > 0 {
+			if ferr := r.Feed(buf[:n], emit); ferr != nil {
+				cv.rerr = ferr
+				return
+			}
+		}
+		if err != nil {
+			cv.rerr = err
+			return
+		}
+	}
+}
+
+// errWSClosed ends the reader at the server's close frame.
+var errWSClosed = errors.New("websocket: closed by the server")
+
+// send writes one masked frame; a close is sent once.
+func (cv *wsConv) send(op byte, payload []byte) error {
+	cv.wmu.Lock()
+	defer cv.wmu.Unlock()
+	if cv.sentC {
+		return nil
+	}
+	if op == wsframe.OpClose {
+		cv.sentC = true
+	}
+	var mask [4]byte
+	m := cv.rnd.Uint32()
+	mask[0], mask[1], mask[2], mask[3] = byte(m), byte(m>>8), byte(m>>16), byte(m>>24)
+	cv.out = wsframe.AppendFrame(cv.out[:0], op, payload, &mask)
+	_, err := cv.c.nc.Write(cv.out)
+	return err
+}
+
+// close ends the conversation: a normal close unless one was sent, a short
+// wait for the server's, then the connection.
+func (cv *wsConv) close() {
+	_ = cv.send(wsframe.OpClose, []byte{0x03, 0xe8}) // 1000, normal closure
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-cv.in:
+			continue
+		case <-cv.done:
+		case <-t.C:
+		}
+		break
+	}
+	cv.u.mu.Lock()
+	abortConns([]*conn{cv.c})
+	cv.u.mu.Unlock()
+	<-cv.done
+}
+
+// wsState is what a conversation's replay has seen so far.
+type wsState struct {
+	received int       // data messages from the server
+	pending  time.Time // when a request-like message went out that awaits its reply; zero: none
+	ep       stats.Endpoint
+	found    []bool // per rule of the script: a live value came in a server message
+}
+
+// converse sends the client's recorded messages and takes the server's.
+func (u *user) converse(cv *wsConv, sc *Script, t *Task, opened time.Time) {
+	p := u.p
+	w := t.ws
+	st := &wsState{ep: p.col.JourneyEndpoint(sc.Journey, MethodWS, t.Name), found: make([]bool, len(sc.Rules))}
+	defer u.wsHits(sc, t, st)
+	for i := range w.msgs {
+		m := &w.msgs[i]
+		if m.FromServer || !m.IsData() {
+			continue // control frames are answered live; close comes at the end
+		}
+		if !u.wsWaitFor(cv, sc, t, st, m.wait) {
+			return
+		}
+		// The recorded pause after the previous message, as --think and
+		// --speed make it.
+		if !u.wsPause(cv, sc, t, st, ThinkTime(&Task{Think: m.think}, p.cfg.Think, p.cfg.Speed)) {
+			return
+		}
+		u.body = fill(u, u.body[:0], sc, m.Data, m.spans)
+		if st.pending.IsZero() && m.replyLike {
+			st.pending = time.Now()
+		}
+		if err := cv.send(m.Opcode, u.body); err != nil {
+			u.wsFail(st, ReasonWSClosedEarly, err.Error())
+			return
+		}
+	}
+	u.wsWaitFor(cv, sc, t, st, w.server)
+}
+
+// wsWaitFor takes the server's messages until it has sent need data
+// messages, within --timeout; it reports false (after counting the failure)
+// when the conversation must end.
+func (u *user) wsWaitFor(cv *wsConv, sc *Script, t *Task, st *wsState, need int) bool {
+	if st.received >= need {
+		return true
+	}
+	timer := time.NewTimer(u.p.cfg.Timeout)
+	defer timer.Stop()
+	for st.received < need {
+		select {
+		case m := <-cv.in:
+			u.wsTake(sc, t, st, m)
+		case <-cv.done:
+			u.wsDrain(cv, sc, t, st)
+			if st.received >= need {
+				return true
+			}
+			u.wsFail(st, ReasonWSClosedEarly, wsDetail(cv.rerr))
+			return false
+		case <-timer.C:
+			u.wsFail(st, ReasonWSReplyTimeout, "")
+			return false
+		case <-u.stop:
+			return false
+		case <-u.p.stopping:
+			return false
+		}
+	}
+	return true
+}
+
+// wsPause waits d, taking the server's messages meanwhile.
+func (u *user) wsPause(cv *wsConv, sc *Script, t *Task, st *wsState, d time.Duration) bool {
+	timer := time.NewTimer(max(d, 0))
+	defer timer.Stop()
+	for {
+		select {
+		case m := <-cv.in:
+			u.wsTake(sc, t, st, m)
+		case <-cv.done:
+			u.wsDrain(cv, sc, t, st)
+			u.wsFail(st, ReasonWSClosedEarly, wsDetail(cv.rerr))
+			return false
+		case <-timer.C:
+			return true
+		case <-u.stop:
+			return false
+		case <-u.p.stopping:
+			return false
+		}
+	}
+}
+
+// wsDrain takes the messages the reader passed before it stopped.
+func (u *user) wsDrain(cv *wsConv, sc *Script, t *Task, st *wsState) {
+	for {
+		select {
+		case m := <-cv.in:
+			u.wsTake(sc, t, st, m)
+		default:
+			return
+		}
+	}
+}
+
+// wsTake counts a server message, ends the pending reply's latency and
+// takes the live values the conversation's rules find in it.
+func (u *user) wsTake(sc *Script, t *Task, st *wsState, m wsIn) {
+	st.received++
+	if !st.pending.IsZero() {
+		u.sample = stats.Sample{Sent: st.pending, Intended: st.pending, Done: m.at, Status: 101, Bytes: int64(len(m.data))}
+		u.p.record(u.id, st.ep, &u.sample)
+		st.pending = time.Time{}
+	}
+	doc := wsJSON(m.data)
+	if doc == nil {
+		return
+	}
+	for ri := range sc.Rules {
+		src := &sc.Rules[ri].Source
+		if src.Kind != SourceWS || src.Task != t.index {
+			continue
+		}
+		js := Source{Kind: SourceJSON, Name: src.Name}
+		if v, ok := liveValue(&js, func(string, func([]byte)) {}, doc, ""); ok {
+			u.slots[ri] = v
+			st.found[ri] = true
+		}
+	}
+}
+
+// wsFail counts a failed conversation on its endpoint.
+func (u *user) wsFail(st *wsState, reason, detail string) {
+	now := time.Now()
+	sent := st.pending
+	if sent.IsZero() {
+		sent = now
+	}
+	u.sample = stats.Sample{Sent: sent, Intended: sent, Done: now, Failure: reason, Detail: detail}
+	u.p.record(u.id, st.ep, &u.sample)
+	st.pending = time.Time{}
+}
+
+// wsHits counts, for each rule sourced in the conversation, whether a live
+// message carried it.
+func (u *user) wsHits(sc *Script, t *Task, st *wsState) {
+	hits := u.p.hits[sc.index]
+	for ri := range sc.Rules {
+		if sc.Rules[ri].Source.Kind != SourceWS || sc.Rules[ri].Source.Task != t.index || ri >= len(hits) {
+			continue
+		}
+		if st.found[ri] {
+			hits[ri].found.Add(1)
+		} else {
+			hits[ri].missed.Add(1)
+		}
+	}
+}
+
+// wsDetail is the sample of a conversation that ended: what ended it.
+func wsDetail(err error) string {
+	if err == nil || errors.Is(err, errWSClosed) {
+		return "closed by the server"
+	}
+	_, d := classify(err)
+	if d == "" {
+		d = err.Error()
+	}
+	return d
+}

@@ -1,0 +1,291 @@
+package replay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/proxy"
+	"github.com/coder/websocket"
+)
+
+// chatServer is a WebSocket chat whose first message must carry the token
+// its login page handed out (each token once), and whose every "ack" must
+// name the id of the message the server sent last.
+type chatServer struct {
+	mu       sync.Mutex
+	tokens   map[string]bool // issued → used
+	accepted []chatConn      // conversations that presented a valid token
+	refused  int
+}
+
+// chatConn is what the server saw on one accepted conversation.
+type chatConn struct {
+	token string
+	seen  []string // message types in order, with their numbers: hello say0 ack0 ...
+}
+
+func newChatServer() *chatServer { return &chatServer{tokens: map[string]bool{}} }
+
+func chatHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *chatServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/login":
+		tok := chatHex(16)
+		s.mu.Lock()
+		s.tokens[tok] = false
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><meta name="chat-token" content="%s"><title>Chat</title></head><body>chat</body></html>`, tok)
+	case "/chat":
+		s.chat(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+type chatMsg struct {
+	Type  string `json:"type"`
+	Token string `json:"token,omitempty"`
+	N     int    `json:"n"`
+	ID    string `json:"id,omitempty"`
+	Text  string `json:"text,omitempty"`
+}
+
+func (s *chatServer) chat(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := r.Context()
+	var m chatMsg
+	_, data, err := c.Read(ctx)
+	if err != nil || json.Unmarshal(data, &m) != nil || m.Type != "hello" {
+		return
+	}
+	s.mu.Lock()
+	used, issued := s.tokens[m.Token]
+	ok := issued && !used
+	if ok {
+		s.tokens[m.Token] = true
+	} else {
+		s.refused++
+	}
+	s.mu.Unlock()
+	if !ok {
+		_ = c.Close(websocket.StatusPolicyViolation, "bad token")
+		return
+	}
+	conv := chatConn{token: m.Token, seen: []string{"hello"}}
+	defer func() {
+		s.mu.Lock()
+		s.accepted = append(s.accepted, conv)
+		s.mu.Unlock()
+	}()
+	_ = writeJSON(ctx, c, chatMsg{Type: "welcome", Text: "room " + chatHex(4)})
+	lastID := ""
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil || json.Unmarshal(data, &m) != nil {
+			return
+		}
+		conv.seen = append(conv.seen, fmt.Sprintf("%s%d", m.Type, m.N))
+		switch m.Type {
+		case "say":
+			lastID = "m" + chatHex(8)
+			_ = writeJSON(ctx, c, chatMsg{Type: "said", N: m.N, ID: lastID, Text: m.Text})
+		case "ack":
+			if m.ID != lastID {
+				conv.seen = append(conv.seen, "bad-ack")
+				_ = c.Close(websocket.StatusPolicyViolation, "unknown id")
+				return
+			}
+		}
+	}
+}
+
+func writeJSON(ctx context.Context, c *websocket.Conn, m chatMsg) error {
+	b, _ := json.Marshal(m)
+	return c.Write(ctx, websocket.MessageText, b)
+}
+
+// wantSeen is the conversation of chatClient, as the server sees it.
+var wantSeen = "hello say0 ack0 say1 ack1 say2 ack2"
+
+// chatClient logs in at base and chats: hello with the page's token, then
+// three messages, each acknowledged with the id the server gave it.
+func chatClient(t *testing.T, base string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := http.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	tok := regexp.MustCompile(`content="([0-9a-f]+)"`).FindStringSubmatch(string(page))
+	if tok == nil {
+		t.Fatalf("no token in %q", page)
+	}
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/chat", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := writeJSON(ctx, c, chatMsg{Type: "hello", Token: tok[1]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		time.Sleep(5 * time.Millisecond)
+		if err := writeJSON(ctx, c, chatMsg{Type: "say", N: i, Text: fmt.Sprintf("hello %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		_, data, err := c.Read(ctx)
+		var m chatMsg
+		if err != nil || json.Unmarshal(data, &m) != nil {
+			t.Fatalf("said: %q %v", data, err)
+		}
+		if err := writeJSON(ctx, c, chatMsg{Type: "ack", N: i, ID: m.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // the last ack reaches the server before the close
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordChat records chatClient through amp's reverse proxy in front of a
+// chat server.
+func recordChat(t *testing.T) *capture.Recording {
+	t.Helper()
+	chat := newChatServer()
+	srv := httptest.NewServer(chat)
+	defer srv.Close()
+	cfg := proxy.DefaultConfig()
+	cfg.Target = srv.URL
+	rec, err := proxy.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "chat.amp")
+	w, err := capture.Create(path, capture.FileHeader{Source: "proxy", Created: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- rec.Serve(ctx, ln, w) }()
+	chatClient(t, "http://"+ln.Addr().String())
+	time.Sleep(50 * time.Millisecond) // the relay sees the close
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := capture.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat.mu.Lock()
+	defer chat.mu.Unlock()
+	if len(chat.accepted) != 1 || strings.Join(chat.accepted[0].seen, " ") != wantSeen {
+		t.Fatalf("the recorded conversation went wrong: %+v", chat.accepted)
+	}
+	return r
+}
+
+// TestReplayWebSocketChat is issue 17's acceptance: a chat recorded
+// through the proxy replays as 50 users, each with its own token from its
+// own login page and the ids of its own server's messages, every message in
+// order; without correlation the server refuses them all.
+func TestReplayWebSocketChat(t *testing.T) {
+	rec := recordChat(t)
+	if rec.Exchanges() != 2 {
+		t.Fatalf("recorded %d exchanges, want the login page and the upgrade", rec.Exchanges())
+	}
+	ws := rec.Sessions[0].Exchanges[1]
+	if !ws.IsWebSocket() || len(ws.WS) < 9 {
+		t.Fatalf("upgrade recorded with status %d and %d messages", ws.Response.Status, len(ws.WS))
+	}
+
+	chat := newChatServer()
+	srv := httptest.NewServer(chat)
+	defer srv.Close()
+	cfg := fastConfig(srv.URL)
+	cfg.Users, cfg.Iterations = 50, 50
+	res, _ := runReplay(t, rec, cfg)
+	if res.Failures != 0 {
+		t.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
+	}
+	chat.mu.Lock()
+	tokens := map[string]bool{}
+	for i, c := range chat.accepted {
+		tokens[c.token] = true
+		if got := strings.Join(c.seen, " "); got != wantSeen {
+			t.Errorf("conversation %d: the server saw %q, want %q", i, got, wantSeen)
+		}
+	}
+	if len(chat.accepted) != 50 || len(tokens) != 50 || chat.refused != 0 {
+		t.Errorf("the server accepted %d conversations with %d tokens and refused %d, want 50 with 50 and 0", len(chat.accepted), len(tokens), chat.refused)
+	}
+	chat.mu.Unlock()
+	var wsEp bool
+	for _, e := range res.Endpoints {
+		if e.Method == MethodWS && e.Name == "/chat" {
+			wsEp = true
+			if e.Requests != 200 || e.Failures != 0 {
+				t.Errorf("WS /chat: %d replies timed, %d failures; want 200 (hello and three says a conversation are answered) and 0", e.Requests, e.Failures)
+			}
+		}
+	}
+	if !wsEp {
+		t.Errorf("no WS endpoint among %+v", res.Endpoints)
+	}
+
+	// Without correlation every user presents the recorded, spent token.
+	chat2 := newChatServer()
+	srv2 := httptest.NewServer(chat2)
+	defer srv2.Close()
+	cfg = fastConfig(srv2.URL)
+	cfg.Users, cfg.Iterations, cfg.NoCorrelate = 5, 5, true
+	cfg.Timeout = 2 * time.Second
+	res, _ = runReplay(t, rec, cfg)
+	chat2.mu.Lock()
+	defer chat2.mu.Unlock()
+	if len(chat2.accepted) != 0 || chat2.refused != 5 {
+		t.Errorf("--no-correlate: the server accepted %d and refused %d, want 0 and 5", len(chat2.accepted), chat2.refused)
+	}
+	if !strings.Contains(describeFailures(res), ReasonWSClosedEarly) {
+		t.Errorf("--no-correlate: failures %q, want %q", describeFailures(res), ReasonWSClosedEarly)
+	}
+}
