@@ -114,7 +114,7 @@ func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
 	_ = c.nc.SetDeadline(time.Time{})
 	conv := &wsConv{u: u, c: c, rnd: u.rnd, in: make(chan wsIn, 64), done: make(chan struct{})}
 	go conv.read()
-	u.converse(conv, sc, t, done)
+	u.converse(conv, sc, t)
 	conv.close()
 }
 
@@ -262,17 +262,21 @@ func (cv *wsConv) close() {
 // wsState is what a conversation's replay has seen so far.
 type wsState struct {
 	received int       // data messages from the server
+	sent     int       // data messages to the server
 	pending  time.Time // when a request-like message went out that awaits its reply; zero: none
 	ep       stats.Endpoint
 	found    []bool // per rule of the script: a live value came in a server message
 }
 
 // converse sends the client's recorded messages and takes the server's.
-func (u *user) converse(cv *wsConv, sc *Script, t *Task, opened time.Time) {
+func (u *user) converse(cv *wsConv, sc *Script, t *Task) {
 	p := u.p
 	w := t.ws
 	st := &wsState{ep: p.col.JourneyEndpoint(sc.Journey, MethodWS, t.Name), found: make([]bool, len(sc.Rules))}
-	defer u.wsHits(sc, t, st)
+	defer func() {
+		u.wsHits(sc, t, st)
+		p.col.AddMessages(p.eps[sc.index][t.index], int64(st.sent), int64(st.received))
+	}()
 	for i := range w.msgs {
 		m := &w.msgs[i]
 		if m.FromServer || !m.IsData() {
@@ -294,6 +298,7 @@ func (u *user) converse(cv *wsConv, sc *Script, t *Task, opened time.Time) {
 			u.wsFail(st, ReasonWSClosedEarly, err.Error())
 			return
 		}
+		st.sent++
 	}
 	u.wsWaitFor(cv, sc, t, st, w.server)
 }

@@ -267,6 +267,9 @@ func TestReplayWebSocketChat(t *testing.T) {
 				t.Errorf("WS /chat: %d replies timed, %d failures; want 200 (hello and three says a conversation are answered) and 0", e.Requests, e.Failures)
 			}
 		}
+		if e.Method == "GET" && e.Name == "/chat" && (e.MessagesSent != 50*7 || e.MessagesReceived != 50*4 || e.Statuses["101"] != 50) {
+			t.Errorf("GET /chat: %d messages sent, %d received, statuses %v; want 350, 200 and 50×101", e.MessagesSent, e.MessagesReceived, e.Statuses)
+		}
 	}
 	if !wsEp {
 		t.Errorf("no WS endpoint among %+v", res.Endpoints)

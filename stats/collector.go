@@ -90,6 +90,7 @@ type Collector struct {
 	peak     int
 	usersAt  map[int64]int // Unix second → users set during it (last value)
 	config   map[string]any
+	messages map[Endpoint][2]int64 // WebSocket messages sent, received (ws.go)
 }
 
 type epKey struct{ journey, method, name string }
@@ -242,6 +243,7 @@ func (c *Collector) Reset() {
 	}
 	c.skipped = map[string]int64{}
 	c.dropped = 0
+	c.messages = nil
 	now := c.now()
 	c.start = now
 	c.usersAt = map[int64]int{now.Unix(): c.users}

@@ -219,6 +219,7 @@ func (l layout) report(b *strings.Builder, r *Result) {
 	}
 	l.slowdown(b, r)
 	l.journeys(b, r)
+	l.webSockets(b, r)
 	if len(r.Skipped) > 0 {
 		b.WriteString("\nSkipped (not sent)\n")
 		for _, k := range sortedKeys(r.Skipped) {

@@ -67,6 +67,10 @@ type Stats struct {
 	Service        Latency          `json:"service_ms"` // from the actual send
 	Statuses       map[string]int64 `json:"statuses,omitempty"`
 	Slowdown       *Slowdown        `json:"slowdown,omitempty"`
+	// MessagesSent and MessagesReceived count the WebSocket data messages
+	// of the conversations an upgrade endpoint opened.
+	MessagesSent     int64 `json:"ws_messages_sent,omitempty"`
+	MessagesReceived int64 `json:"ws_messages_received,omitempty"`
 
 	lat, svc, rec *hdr.PackedHistogram // µs; rec = the recording's durations
 }
@@ -254,6 +258,8 @@ func (s *Stats) add(e *Stats) {
 	s.Failures += e.Failures
 	s.Late += e.Late
 	s.Bytes += e.Bytes
+	s.MessagesSent += e.MessagesSent
+	s.MessagesReceived += e.MessagesReceived
 	if s.Statuses == nil {
 		s.Statuses = map[string]int64{}
 	}

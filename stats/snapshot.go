@@ -104,6 +104,7 @@ func (c *Collector) Snapshot() *Result {
 		Dropped:     c.dropped,
 	}
 	usersAt := maps.Clone(c.usersAt)
+	messages := c.messageCounts()
 	c.mu.Unlock()
 
 	if invalid > 0 {
@@ -138,6 +139,7 @@ func (c *Collector) Snapshot() *Result {
 		es.Latency.Avg = e.latSum / float64(e.Requests) / 1e6
 		es.Service.Avg = e.svcSum / float64(e.Requests) / 1e6
 		es.rec = recorded[Endpoint(i)]
+		es.MessagesSent, es.MessagesReceived = messages[Endpoint(i)][0], messages[Endpoint(i)][1]
 		r.Endpoints = append(r.Endpoints, es)
 		for reason, f := range e.failures {
 			r.Errors = append(r.Errors, ErrorStats{
