@@ -67,6 +67,22 @@ type Entry struct {
 	Timings Timings `json:"timings"`
 	// Error is a browser's reason for a failed request (Chrome's "_error").
 	Error string `json:"_error"`
+	// WebSocketMessages are the messages of a WebSocket the request opened
+	// (Chrome's "_webSocketMessages").
+	WebSocketMessages []WebSocketMessage `json:"_webSocketMessages"`
+}
+
+// WebSocketMessage is one message of a WebSocket, as Chrome's DevTools
+// export it.
+type WebSocketMessage struct {
+	// Type is "send" (by the page) or "receive".
+	Type string `json:"type"`
+	// Time is when the message was sent or received, in Unix seconds.
+	Time Number `json:"time"`
+	// Opcode is the frame's opcode: 1 text, 2 binary (Data in base64), ...
+	Opcode Number `json:"opcode"`
+	// Data is the payload.
+	Data string `json:"data"`
 }
 
 // Request is an entry's request.
@@ -263,7 +279,10 @@ type Stats struct {
 // response bodies are content.text (base64 decoded), which HAR stores
 // decoded, so a Content-Encoding field is dropped with it. HTTP/2 pseudo
 // header fields (":path") are dropped; request cookies listed without a
-// Cookie field are turned into one.
+// Cookie field are turned into one. A WebSocket (Chrome names it by its
+// ws:// or wss:// URL, recorded as http:// or https://) keeps its
+// _webSocketMessages as the exchange's WS messages, offsets from its start,
+// binary payloads base64-decoded; its duration runs to the last message.
 func (l *Log) Exchanges(cfg Config) ([]*capture.Exchange, Stats) {
 	st := Stats{Entries: len(l.Entries), Pages: len(l.Pages)}
 	out := make([]*capture.Exchange, 0, len(l.Entries))
@@ -310,6 +329,11 @@ func (en *Entry) exchange(cfg Config) *capture.Exchange {
 	rq := &en.Request
 	u := strings.TrimSpace(rq.URL)
 	lower := strings.ToLower(u)
+	// Chrome names a WebSocket's request by its ws:// or wss:// URL: the
+	// upgrade is an http(s) request.
+	if strings.HasPrefix(lower, "ws://") || strings.HasPrefix(lower, "wss://") {
+		u, lower = "http"+u[2:], "http"+lower[2:]
+	}
 	if rq.Method == "" || !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
 		return nil
 	}
@@ -387,7 +411,36 @@ func (en *Entry) exchange(cfg Config) *capture.Exchange {
 	} else if c.Size >= 0 {
 		e.Response.BodySize = int64(c.Size)
 	}
+	en.webSocket(e, cfg)
 	return e
+}
+
+// webSocket adds the entry's WebSocket messages to e, their offsets from its
+// start; binary payloads are base64 in the HAR.
+func (en *Entry) webSocket(e *capture.Exchange, cfg Config) {
+	for _, m := range en.WebSocketMessages {
+		op := uint8(m.Opcode)
+		if float64(m.Opcode) != float64(op) || op == 0 {
+			continue
+		}
+		data := []byte(m.Data)
+		if op == capture.WSBinary {
+			if dec, err := base64.StdEncoding.DecodeString(m.Data); err == nil {
+				data = dec
+			}
+		}
+		sec := float64(m.Time)
+		at := time.Unix(0, int64(sec*1e9))
+		wm := capture.WSMessage{Offset: max(0, at.Sub(e.Start)), FromServer: m.Type == "receive", Opcode: op, Data: data, Size: int64(len(data))}
+		if cfg.MaxBody > 0 && len(data) > cfg.MaxBody {
+			wm.Data = data[:cfg.MaxBody]
+		}
+		e.WS = append(e.WS, wm)
+	}
+	sort.SliceStable(e.WS, func(i, j int) bool { return e.WS[i].Offset < e.WS[j].Offset })
+	if n := len(e.WS); n > 0 {
+		e.Duration = max(e.Duration, e.WS[n-1].Offset)
+	}
 }
 
 func firstNonEmpty(s ...string) string {
