@@ -41,8 +41,9 @@ type conn struct {
 	final    bool
 	counted  bool // counted as a TCP stream
 	upgraded bool
-	first    []byte // the first payload bytes, to say why a stream is skipped
-	reason   string // why the connection is not HTTP, once known
+	ws       *wsConv // the WebSocket conversation after a 101 (ws.go)
+	first    []byte  // the first payload bytes, to say why a stream is skipped
+	reason   string  // why the connection is not HTTP, once known
 
 	client string // cached "ip:port" of the client
 }
@@ -367,6 +368,9 @@ func (c *conn) emitReady() {
 	for len(c.pending) > 0 {
 		p := c.pending[0]
 		if !c.final {
+			if c.ws != nil && p.resp == c.ws.resp {
+				return // the conversation goes on: handed over at the end
+			}
 			if !p.reqDone || p.resp != nil && !p.respDone || p.resp == nil && !p.respLost {
 				return
 			}
@@ -415,6 +419,7 @@ func (c *conn) emit(p *pair) {
 		}
 		e.TTFB = max(r.start.ts.Sub(req.start.ts), 0)
 		e.Duration = max(r.end.ts.Sub(req.start.ts), e.TTFB)
+		c.wsExchange(e, r)
 		if r.truncated {
 			e.Flags |= capture.FlagResponseTruncated
 		}

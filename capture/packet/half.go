@@ -43,6 +43,7 @@ const (
 	stUntilClose               // a response body that ends with the connection
 	stLost                     // out of sync: looking for the next message start
 	stDead                     // not HTTP, or the connection left HTTP: ignore the rest
+	stWS                       // WebSocket frames after a 101 (ws.go)
 )
 
 // clock tells which packet carried the byte at an offset of the data being
@@ -181,6 +182,9 @@ func (h *half) feed(data []byte, clk clock) {
 		switch h.state {
 		case stDead:
 			return
+		case stWS:
+			h.c.wsFeed(h, data[off:], offsetClock{clk, off})
+			return
 		case stHeader:
 			n = h.header(data[off:], clk, off)
 		case stBody, stChunkData, stUntilClose:
@@ -311,8 +315,11 @@ func (h *half) block(block []byte, start pktInfo, pos uint32, last pktInfo, size
 	kind, n := responseBody(m, method)
 	switch kind {
 	case bodyTunnel:
+		ws := h.c.startWS(m) // before responseDone, which would hand the exchange over
 		h.c.responseDone(m)
-		h.c.leaveHTTP()
+		if !ws {
+			h.c.leaveHTTP()
+		}
 	case bodyBad:
 		m.incomplete = true
 		h.c.responseDone(m)
@@ -587,6 +594,9 @@ func (h *half) gap(n int) {
 	switch h.state {
 	case stDead:
 		return
+	case stWS:
+		h.c.wsGap(h)
+		return
 	case stBody, stChunkData:
 		if int64(n) <= h.remain {
 			h.msg.skipBody(int64(n))
@@ -728,7 +738,7 @@ func (h *half) end() {
 			h.done()
 		}
 	}
-	if h.state != stDead {
+	if h.state != stDead && h.state != stWS {
 		h.state = stLost
 	}
 }
