@@ -608,6 +608,8 @@ func (s Source) Describe() string {
 		return "--data column " + strconv.Quote(s.Name)
 	case SourceClient:
 		return "made by the client (" + s.Name + "): fresh per user and session"
+	case SourceWS:
+		return "websocket message JSON " + s.Name + " (the latest the server sent)"
 	}
 	where := "body"
 	if s.Kind == SourceHeader {

@@ -78,6 +78,7 @@ func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
 	}
 	key := base64.StdEncoding.EncodeToString(nonce[:])
 	u.req = u.wsHandshake(u.req[:0], sc, t, key)
+	timeline := !intended.IsZero()
 	sent := time.Now()
 	if intended.IsZero() {
 		intended = sent
@@ -114,7 +115,11 @@ func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
 	_ = c.nc.SetDeadline(time.Time{})
 	conv := &wsConv{u: u, c: c, rnd: u.rnd, in: make(chan wsIn, 64), done: make(chan struct{})}
 	go conv.read()
-	u.converse(conv, sc, t)
+	var opened time.Time // on the timeline, messages keep their recorded offsets from the 101
+	if timeline && p.cfg.Think.Mode == ThinkRecorded {
+		opened = done
+	}
+	u.converse(conv, sc, t, opened)
 	conv.close()
 }
 
@@ -269,7 +274,10 @@ type wsState struct {
 }
 
 // converse sends the client's recorded messages and takes the server's.
-func (u *user) converse(cv *wsConv, sc *Script, t *Task) {
+// On the timeline (opened set) each message keeps its recorded offset from
+// the 101, scaled by --speed; else it follows the recorded pause after the
+// previous message, as --think and --speed make it.
+func (u *user) converse(cv *wsConv, sc *Script, t *Task, opened time.Time) {
 	p := u.p
 	w := t.ws
 	st := &wsState{ep: p.col.JourneyEndpoint(sc.Journey, MethodWS, t.Name), found: make([]bool, len(sc.Rules))}
@@ -285,9 +293,11 @@ func (u *user) converse(cv *wsConv, sc *Script, t *Task) {
 		if !u.wsWaitFor(cv, sc, t, st, m.wait) {
 			return
 		}
-		// The recorded pause after the previous message, as --think and
-		// --speed make it.
-		if !u.wsPause(cv, sc, t, st, ThinkTime(&Task{Think: m.think}, p.cfg.Think, p.cfg.Speed)) {
+		pause := ThinkTime(&Task{Think: m.think}, p.cfg.Think, p.cfg.Speed)
+		if !opened.IsZero() {
+			pause = time.Until(opened.Add(time.Duration(float64(m.Offset-w.open) / p.cfg.Speed)))
+		}
+		if !u.wsPause(cv, sc, t, st, pause) {
 			return
 		}
 		u.body = fill(u, u.body[:0], sc, m.Data, m.spans)

@@ -292,3 +292,49 @@ func TestReplayWebSocketChat(t *testing.T) {
 		t.Errorf("--no-correlate: failures %q, want %q", describeFailures(res), ReasonWSClosedEarly)
 	}
 }
+
+// TestReplayWebSocketFailures: a refused upgrade and a server that never
+// answers show as their reasons, on the upgrade's and the WS endpoint.
+func TestReplayWebSocketFailures(t *testing.T) {
+	rec := recordChat(t)
+	login := newChatServer()
+	mux := http.NewServeMux()
+	mux.Handle("/login", login)
+	mux.HandleFunc("/chat", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusForbidden) })
+	refusing := httptest.NewServer(mux)
+	defer refusing.Close()
+	cfg := fastConfig(refusing.URL)
+	cfg.Users, cfg.Iterations = 2, 2
+	res, _ := runReplay(t, rec, cfg)
+	if got := describeFailures(res); !strings.Contains(got, "GET /chat: "+ReasonWSRefused+" ×2") {
+		t.Errorf("refused upgrade: failures %q", got)
+	}
+	for _, e := range res.Errors {
+		if e.Reason == ReasonWSRefused && e.Sample != "HTTP 403" {
+			t.Errorf("sample %q, want HTTP 403", e.Sample)
+		}
+	}
+
+	silent := http.NewServeMux()
+	silent.Handle("/login", login)
+	silent.HandleFunc("/chat", func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for { // read, never answer
+			if _, _, err := c.Read(r.Context()); err != nil {
+				return
+			}
+		}
+	})
+	mute := httptest.NewServer(silent)
+	defer mute.Close()
+	cfg = fastConfig(mute.URL)
+	cfg.Users, cfg.Iterations, cfg.Timeout = 2, 2, 200*time.Millisecond
+	res, _ = runReplay(t, rec, cfg)
+	if got := describeFailures(res); !strings.Contains(got, "WS /chat: "+ReasonWSReplyTimeout+" ×2") {
+		t.Errorf("silent server: failures %q", got)
+	}
+}
