@@ -89,6 +89,8 @@ func FuzzHTTPStream(f *testing.F) {
 		{"GET http://x.test/p?q HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n", "garbage HTTP/1.1 204 N\r\n\r\n"},
 		{"\x16\x03\x01\x00\x10hello", "\x16\x03\x03"},
 		{"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x01x", "HTTP/1.1 101 S\r\n\r\n\x81\x01y"},
+		{"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x01\x81\x01\x02\x03\x04ab\x80\x81\x01\x02\x03\x04c\x88\x80\x00\x00\x00\x00",
+			"HTTP/1.1 101 S\r\nUpgrade: websocket\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00\x89\x00"},
 		{"PUT /big HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + string(bytes.Repeat([]byte("b"), 100)), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n!"},
 	}
 	for i, s := range seeds {
