@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/internal/testenv"
 	"github.com/ampload/amp/proxy"
+	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 )
 
@@ -54,13 +56,29 @@ func (s *chatServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.tokens[tok] = false
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><html><head><meta name="chat-token" content="%s"><title>Chat</title></head><body>chat</body></html>`, tok)
+		fmt.Fprintf(w, `<!doctype html><html><head><meta name="chat-token" content="%s"><title>Chat</title></head><body>chat%s</body></html>`, tok, chatScript)
 	case "/chat":
 		s.chat(w, r)
 	default:
 		http.NotFound(w, r)
 	}
 }
+
+// chatScript is the login page's chat, as chatClient does it, for a
+// browser: it sets the title to "done" after the last ack.
+const chatScript = `<script>
+const tok = document.querySelector('meta[name=chat-token]').content;
+const ws = new WebSocket('ws://' + location.host + '/chat');
+let n = 0;
+const say = () => { ws.send(JSON.stringify({type: 'say', n: n, text: 'hello ' + n})); n++; };
+ws.onopen = () => ws.send(JSON.stringify({type: 'hello', token: tok}));
+ws.onmessage = (ev) => {
+  const m = JSON.parse(ev.data);
+  if (m.type === 'said') ws.send(JSON.stringify({type: 'ack', n: m.n, id: m.id}));
+  if (n < 3) { setTimeout(say, 5); return; }
+  setTimeout(() => { ws.close(1000); document.title = 'done'; }, 50);
+};
+</script>`
 
 type chatMsg struct {
 	Type  string `json:"type"`
@@ -187,6 +205,13 @@ func recordChat(t *testing.T) *capture.Recording {
 	defer srv.Close()
 	cfg := proxy.DefaultConfig()
 	cfg.Target = srv.URL
+	return recordThrough(t, cfg, chat, func(addr string) { chatClient(t, "http://"+addr) })
+}
+
+// recordThrough records what drive does through a recorder with cfg and
+// checks that the chat server saw one whole conversation.
+func recordThrough(t *testing.T, cfg proxy.Config, chat *chatServer, drive func(addr string)) *capture.Recording {
+	t.Helper()
 	rec, err := proxy.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +228,7 @@ func recordChat(t *testing.T) *capture.Recording {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- rec.Serve(ctx, ln, w) }()
-	chatClient(t, "http://"+ln.Addr().String())
+	drive(ln.Addr().String())
 	time.Sleep(50 * time.Millisecond) // the relay sees the close
 	cancel()
 	if err := <-errc; err != nil {
@@ -229,7 +254,13 @@ func recordChat(t *testing.T) *capture.Recording {
 // own login page and the ids of its own server's messages, every message in
 // order; without correlation the server refuses them all.
 func TestReplayWebSocketChat(t *testing.T) {
-	rec := recordChat(t)
+	checkChatReplay(t, recordChat(t))
+}
+
+// checkChatReplay replays a recorded chat as 50 users, then 5 without
+// correlation.
+func checkChatReplay(t *testing.T, rec *capture.Recording) {
+	t.Helper()
 	if rec.Exchanges() != 2 {
 		t.Fatalf("recorded %d exchanges, want the login page and the upgrade", rec.Exchanges())
 	}
@@ -337,4 +368,43 @@ func TestReplayWebSocketFailures(t *testing.T) {
 	if got := describeFailures(res); !strings.Contains(got, "WS /chat: "+ReasonWSReplyTimeout+" ×2") {
 		t.Errorf("silent server: failures %q", got)
 	}
+}
+
+// TestReplayWebSocketChromium: the chat as headless Chromium runs it,
+// recorded through the forward proxy (Chromium tunnels ws:// through
+// CONNECT), replays as 50 users like the scripted client's.
+func TestReplayWebSocketChromium(t *testing.T) {
+	testenv.Chromium(t)
+	chat := newChatServer()
+	srv := httptest.NewServer(chat)
+	defer srv.Close()
+	cfg := proxy.DefaultConfig()
+	cfg.IncludeHosts = []string{strings.TrimPrefix(srv.URL, "http://")}
+	dir := t.TempDir()
+	cfg.CACert, cfg.CAKey = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca-key.pem")
+	if _, err := proxy.LoadOrCreateCA(cfg.CACert, cfg.CAKey); err != nil {
+		t.Fatal(err)
+	}
+	rec := recordThrough(t, cfg, chat, func(addr string) {
+		actx, acancel := testenv.Browser(t, 60*time.Second, chromedp.ProxyServer("http://"+addr),
+			chromedp.Flag("proxy-bypass-list", "<-loopback>"))
+		defer acancel()
+		bctx, bcancel := chromedp.NewContext(actx)
+		defer bcancel()
+		err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/login"))
+		if err == nil {
+			_, err = chromedp.Run(bctx, chromedp.Poll[bool](`document.title === "done"`, chromedp.WithPollingTimeout(20*time.Second)))
+		}
+		if err != nil {
+			t.Fatalf("chatting in Chromium: %v", err)
+		}
+	})
+	var kept []*capture.Exchange // the page and the conversation, not the favicon
+	for _, e := range rec.Sessions[0].Exchanges {
+		if e.Response.Status != http.StatusNotFound {
+			kept = append(kept, e)
+		}
+	}
+	rec.Sessions = []*capture.Session{{ID: rec.Sessions[0].ID, Exchanges: kept}}
+	checkChatReplay(t, rec)
 }
