@@ -19,6 +19,11 @@
 //   - Bodies de-chunked, up to Config.MaxBody bytes each; the rest streams
 //     through unchanged and the record is marked truncated, with the full
 //     size and, for responses, the SHA-256 of the whole body.
+//   - A WebSocket conversation (a 101 to WebSocket): the messages of both
+//     directions as they pass, joined from their frames, unmasked and
+//     inflated under permessage-deflate, with their times, as the
+//     exchange's WS messages, written when the conversation ends (or, when
+//     recording stops during it, as far as it went, flagged incomplete).
 //   - Start (the request reaching the proxy), time to the first response byte
 //     and duration up to the last byte passed to the client, the client's
 //     address, and the session key.

@@ -38,6 +38,22 @@
 // recorded order and body; Host, Content-Length, Cookie and hop-by-hop fields
 // fixed up), so a request costs next to no allocations.
 //
+// # WebSocket
+//
+// A task whose recorded request upgraded to WebSocket (capture.Exchange.WS)
+// replays its conversation: the user opens a connection of its own for the
+// upgrade (its cookies and live values, a fresh key, no extensions), then
+// sends the client's text and binary messages after their recorded pauses
+// (Config.Think and Speed apply; on the timeline each keeps its offset from
+// the 101), waiting, within Config.Timeout, for as many server messages as
+// the client had received before each one. Values in client messages are
+// correlated like those of requests, from the server's earlier messages
+// (SourceWS, a JSON member) or from earlier responses. The upgrade's
+// endpoint times the handshake and counts the messages
+// (stats.Collector.AddMessages); an endpoint of method MethodWS times each
+// message the server answered to that answer. The failure reasons are
+// ReasonWSRefused, ReasonWSClosedEarly and ReasonWSReplyTimeout.
+//
 // # Measurement
 //
 // Every task gives a stats.Sample with three times: Intended (when the plan

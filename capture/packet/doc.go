@@ -18,6 +18,13 @@
 // by the end of the capture) carries capture.FlagIncomplete. Connections that
 // are not HTTP (TLS, HTTP/2, other protocols) are counted in Stats.Skipped.
 //
+// After a 101 to WebSocket both directions are read as WebSocket frames
+// (capture/wsframe: masked or not, fragmented, permessage-deflate as the 101
+// negotiated it) into the upgrade's messages (capture.Exchange.WS), each
+// stamped with the time of the packet that completed it; the exchange is
+// handed over when the connection ends, flagged incomplete when a gap or a
+// malformed frame stopped the reading.
+//
 // Flushing and timeouts follow the capture's clock (the packet timestamps),
 // never the wall clock, so an old capture imports the same way as a fresh
 // one.
