@@ -272,6 +272,11 @@ code{font-size:13px}.scroll{overflow-x:auto}
 <div class="scroll"><table id="journeys"><tr><th class="l">Journey</th><th># Requests</th><th># Fails</th><th>RPS</th><th>Median (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th></tr>
 {{range .R.Journeys}}<tr><td class="l">{{.Name}}</td><td>{{.Requests}}</td><td>{{.Failures}}</td><td>{{f2 .RPS}}</td><td>{{ms .Latency.P50}}</td><td>{{ms .Latency.P95}}</td><td>{{ms .Latency.P99}}</td></tr>
 {{end}}</table></div>{{end}}
+{{if or .R.MessagesSent .R.MessagesReceived}}<h2>WebSocket messages</h2>
+<div class="scroll"><table id="websocket"><tr><th class="l">Type</th><th class="l">Name</th><th>Sent</th><th>Received</th></tr>
+{{range .R.Endpoints}}{{if or .MessagesSent .MessagesReceived}}<tr><td class="l">{{.Method}}</td><td class="l">{{.Name}}</td><td>{{.MessagesSent}}</td><td>{{.MessagesReceived}}</td></tr>
+{{end}}{{end}}</table></div>
+<p class="muted">Connect time is the upgrade's latency in the request statistics; the WS rows time each message the server answered to that answer.</p>{{end}}
 {{if .R.Thresholds}}<h2>Thresholds</h2>
 <div class="scroll"><table id="thresholds"><tr><th class="l">Result</th><th class="l">Threshold</th><th>Observed</th><th>Limit</th><th class="l">Detail</th></tr>
 {{range .R.Thresholds}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Expr}}</code></td><td>{{num .Observed}} {{.Unit}}</td><td>{{num .Limit}} {{.Unit}}</td><td class="l">{{.Message}}</td></tr>

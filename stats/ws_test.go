@@ -45,6 +45,13 @@ func TestMessages(t *testing.T) {
 	if !strings.Contains(buf.String(), "GET /chat: 21 sent, 12 received") {
 		t.Errorf("console report without the message counts:\n%s", buf.String())
 	}
+	buf.Reset()
+	if err := stats.WriteHTML(&buf, res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `<table id="websocket">`) || !strings.Contains(buf.String(), "<td>21</td><td>12</td>") {
+		t.Errorf("HTML report without the message counts")
+	}
 	c.Reset()
 	if got := c.Snapshot(); len(got.Endpoints) != 0 && got.Endpoints[0].MessagesSent != 0 {
 		t.Errorf("Reset kept the message counts: %+v", got.Endpoints)
