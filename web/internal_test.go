@@ -287,3 +287,14 @@ func benchHourResult() *stats.Result {
 	rec.Flush()
 	return col.Snapshot()
 }
+
+// TestRowMessages: an upgrade endpoint's WebSocket message counts reach the
+// page's statistics row.
+func TestRowMessages(t *testing.T) {
+	s := &stats.Stats{Requests: 2, MessagesSent: 14, MessagesReceived: 8}
+	r := newRow("GET", "/chat", "GET /chat", s, func(string) (float64, float64, bool) { return 0, 0, false })
+	b, err := json.Marshal(r)
+	if err != nil || !strings.Contains(string(b), `"ws_sent":14,"ws_received":8`) {
+		t.Errorf("row JSON %s (%v)", b, err)
+	}
+}

@@ -68,6 +68,10 @@ type row struct {
 	AvgFPS   float64         `json:"avg_fps"`
 	AvgSize  float64         `json:"avg_size"`
 	Slowdown *stats.Slowdown `json:"slowdown,omitempty"`
+	// WSSent and WSReceived are the WebSocket messages of an upgrade
+	// endpoint's conversations.
+	WSSent     int64 `json:"ws_sent,omitempty"`
+	WSReceived int64 `json:"ws_received,omitempty"`
 
 	st *stats.Stats
 }
@@ -220,7 +224,8 @@ func (lc *liveCache) rates(now time.Time, counts map[string][2]int64) func(key s
 
 func newRow(method, name, key string, s *stats.Stats, rate func(string) (float64, float64, bool)) row {
 	r := row{Method: method, Name: name, Requests: s.Requests, Failures: s.Failures, FailRate: s.FailureRate,
-		AvgRPS: round2(s.RPS), AvgFPS: round2(s.FailuresPerSec), Slowdown: s.Slowdown, st: s}
+		AvgRPS: round2(s.RPS), AvgFPS: round2(s.FailuresPerSec), Slowdown: s.Slowdown, st: s,
+		WSSent: s.MessagesSent, WSReceived: s.MessagesReceived}
 	if s.Requests > 0 {
 		l := s.Latency
 		r.Avg, r.Min, r.Max = round2(l.Avg), round2(l.Min), round2(l.Max)

@@ -177,7 +177,14 @@
   function statsRow(r, total) {
     const tr = document.createElement("tr");
     tr.appendChild(td(total ? "" : methodTag(r.method)));
-    tr.appendChild(td(r.name, "name"));
+    const name = td(r.name, "name");
+    if (r.ws_sent || r.ws_received) {
+      const ws = document.createElement("small");
+      ws.className = "ws";
+      ws.textContent = " websocket: " + int(r.ws_sent || 0) + " sent, " + int(r.ws_received || 0) + " received";
+      name.appendChild(ws);
+    }
+    tr.appendChild(name);
     tr.appendChild(td(int(r.requests), "num reqs"));
     tr.appendChild(td(int(r.failures) + (r.requests ? " (" + pct(r.fail_rate) + ")" : ""), "num" + (r.failures ? " fail" : "")));
     const none = !r.requests;
