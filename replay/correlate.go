@@ -124,6 +124,8 @@ type learned struct {
 	rules []Rule
 	spans [][]span
 	ws    map[int][][]span // per WebSocket task, the spans of each of its messages (wsplan.go)
+	// wsRules finds the rules sourced in conversations by source and value.
+	wsRules map[wsRuleKey]int
 }
 
 // Learn finds the correlations of one recorded session. The exchanges must be

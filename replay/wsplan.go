@@ -176,12 +176,7 @@ func (l *learned) learnWS(j int, e *capture.Exchange, indexOf func(int) *respInd
 			if !ok {
 				continue
 			}
-			ri, seen := ruleOf[src]
-			if !seen {
-				ri = len(l.rules)
-				ruleOf[src] = ri
-				l.rules = append(l.rules, Rule{Name: p.name, Value: p.value, Source: src})
-			}
+			ri := l.ruleFor(src, p, ruleOf)
 			r := &l.rules[ri]
 			if u := (Use{Task: j, Where: p.where, Name: p.name}); !slices.Contains(r.Uses, u) {
 				r.Uses = append(r.Uses, u)
@@ -191,6 +186,39 @@ func (l *learned) learnWS(j int, e *capture.Exchange, indexOf func(int) *respInd
 		slices.SortFunc(spans[k], func(a, b span) int { return a.start - b.start })
 	}
 	return spans
+}
+
+// ruleFor returns the rule of the value at p from src, adding it if new.
+// A conversation's member carries a new value in each message ("n": 1, 2,
+// 3): its rules are kept per value, so that each span keeps its own.
+func (l *learned) ruleFor(src Source, p place, ruleOf map[Source]int) int {
+	if src.Kind != SourceWS {
+		ri, ok := ruleOf[src]
+		if !ok {
+			ri = len(l.rules)
+			ruleOf[src] = ri
+			l.rules = append(l.rules, Rule{Name: p.name, Value: p.value, Source: src})
+		}
+		return ri
+	}
+	key := wsRuleKey{src, p.value}
+	ri, ok := l.wsRules[key]
+	if !ok {
+		if l.wsRules == nil {
+			l.wsRules = map[wsRuleKey]int{}
+		}
+		ri = len(l.rules)
+		l.wsRules[key] = ri
+		l.rules = append(l.rules, Rule{Name: p.name, Value: p.value, Source: src})
+	}
+	return ri
+}
+
+// wsRuleKey identifies a rule sourced in a conversation: its source and
+// recorded value.
+type wsRuleKey struct {
+	src   Source
+	value string
 }
 
 // wsSource looks for the value at p in the server's earlier messages of
