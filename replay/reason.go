@@ -21,7 +21,8 @@ import (
 //	timeout, timeout at stop, canceled, dns: ..., tls: ..., too many open files,
 //	no free local port, bad response: WHAT, HTTP NNN [(recorded NNN)],
 //	differs: WHAT (a response unlike its recording, check.go), check "EXPR" failed
-//	(a --check), error (anything else; see the sample)
+//	(a --check), websocket handshake refused, websocket closed early,
+//	websocket reply timeout (ws.go), error (anything else; see the sample)
 //
 // The collector keeps at most stats.MaxReasons of them per endpoint and
 // counts the rest as stats.OtherReason.

@@ -261,7 +261,13 @@ func (cv *wsConv) close() {
 	cv.u.mu.Lock()
 	abortConns([]*conn{cv.c})
 	cv.u.mu.Unlock()
-	<-cv.done
+	for { // the reader may be blocked handing over a message
+		select {
+		case <-cv.in:
+		case <-cv.done:
+			return
+		}
+	}
 }
 
 // wsState is what a conversation's replay has seen so far.

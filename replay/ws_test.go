@@ -408,3 +408,45 @@ func TestReplayWebSocketChromium(t *testing.T) {
 	rec.Sessions = []*capture.Session{{ID: rec.Sessions[0].ID, Exchanges: kept}}
 	checkChatReplay(t, rec)
 }
+
+// TestReplayWebSocketFlood: a server that keeps sending after the
+// recorded conversation is over does not keep its users: they close and go
+// on.
+func TestReplayWebSocketFlood(t *testing.T) {
+	rec := recordChat(t)
+	login := newChatServer()
+	mux := http.NewServeMux()
+	mux.Handle("/login", login)
+	mux.HandleFunc("/chat", func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := c.CloseRead(r.Context()) // the client's messages are read (and dropped) until it closes
+		for i := 0; ; i++ {
+			if writeJSON(ctx, c, chatMsg{Type: "news", N: i, ID: "m" + chatHex(8)}) != nil {
+				return
+			}
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	cfg := fastConfig(srv.URL)
+	cfg.Users, cfg.Iterations = 2, 4
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, _ := runReplay(t, rec, cfg)
+		for _, e := range res.Endpoints {
+			if e.Method == "GET" && e.Name == "/chat" && (e.Requests != 4 || e.MessagesReceived < 4*4) {
+				t.Errorf("GET /chat: %d upgrades, %d messages received; want 4 and at least the recorded 4 each", e.Requests, e.MessagesReceived)
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the replay did not end: users held by a flooding server")
+	}
+}
