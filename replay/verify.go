@@ -175,6 +175,11 @@ func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verific
 		if t.Target == nil || ctx.Err() != nil {
 			continue
 		}
+		if t.ws != nil { // a WebSocket conversation: its own connection, its own checks (ws.go)
+			v.Requests++
+			u.doWS(sc, t, time.Time{})
+			continue
+		}
 		c := u.conn(t.Target)
 		u.req = u.build(u.req[:0], sc, t)
 		v.Requests++

@@ -450,3 +450,29 @@ func TestReplayWebSocketFlood(t *testing.T) {
 		t.Fatal("the replay did not end: users held by a flooding server")
 	}
 }
+
+// TestVerifyWebSocket: the validation pass plays the conversation rather
+// than sending the upgrade as a plain request, and finds no difference.
+func TestVerifyWebSocket(t *testing.T) {
+	rec := recordChat(t)
+	chat := newChatServer()
+	srv := httptest.NewServer(chat)
+	defer srv.Close()
+	cfg := fastConfig(srv.URL)
+	plan, err := NewPlan(rec, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Verify(t.Context(), plan, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Errors) != 0 || len(v.Differs) != 0 {
+		t.Errorf("validation pass: errors %+v, differences %+v", v.Errors, v.Differs)
+	}
+	chat.mu.Lock()
+	defer chat.mu.Unlock()
+	if len(chat.accepted) != 1 || strings.Join(chat.accepted[0].seen, " ") != wantSeen {
+		t.Errorf("the validation pass's conversation: %+v", chat.accepted)
+	}
+}
