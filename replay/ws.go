@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -59,7 +60,7 @@ type wsConv struct {
 // for the server's messages where the recording shows the client waited.
 func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
 	p := u.p
-	c := &conn{target: t.Target, guard: &u.mu}
+	c := &conn{target: wsTarget(t.Target), guard: &u.mu}
 	u.mu.Lock()
 	u.wsc = c
 	u.mu.Unlock()
@@ -136,6 +137,18 @@ func (u *user) wsOpen(c *conn, deadline time.Time) error {
 		return err
 	}
 	return c.readResponse(false, false)
+}
+
+// wsTarget is t for an upgrade: a TLS target that offers h2 by ALPN is
+// asked for HTTP/1.1 only, where the upgrade exists.
+func wsTarget(t *Target) *Target {
+	if t.TLS == nil || !slices.Contains(t.TLS.NextProtos, "h2") {
+		return t
+	}
+	w := *t
+	w.TLS = t.TLS.Clone()
+	w.TLS.NextProtos = []string{"http/1.1"}
+	return &w
 }
 
 // wsAccept is the Sec-WebSocket-Accept a server answers key with.

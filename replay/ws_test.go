@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -474,5 +476,35 @@ func TestVerifyWebSocket(t *testing.T) {
 	defer chat.mu.Unlock()
 	if len(chat.accepted) != 1 || strings.Join(chat.accepted[0].seen, " ") != wantSeen {
 		t.Errorf("the validation pass's conversation: %+v", chat.accepted)
+	}
+}
+
+// TestReplayWebSocketTLSTimeline: the chat recorded over http replays
+// against an https target (wss), and on the timeline.
+func TestReplayWebSocketTLSTimeline(t *testing.T) {
+	rec := recordChat(t)
+	chat := newChatServer()
+	srv := httptest.NewTLSServer(chat)
+	defer srv.Close()
+	cfg := fastConfig(srv.URL)
+	cfg.Insecure = true
+	cfg.Timeline, cfg.Multiple = true, 10
+	res, _ := runReplay(t, rec, cfg)
+	if res.Failures != 0 {
+		t.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
+	}
+	chat.mu.Lock()
+	defer chat.mu.Unlock()
+	if len(chat.accepted) != 10 {
+		t.Errorf("the server accepted %d conversations, want 10", len(chat.accepted))
+	}
+	for i, c := range chat.accepted {
+		if got := strings.Join(c.seen, " "); got != wantSeen {
+			t.Errorf("conversation %d: %q", i, got)
+		}
+	}
+	h2 := &Target{TLS: &tls.Config{NextProtos: []string{"h2", "http/1.1"}}}
+	if w := wsTarget(h2); slices.Contains(w.TLS.NextProtos, "h2") || !slices.Contains(h2.TLS.NextProtos, "h2") {
+		t.Errorf("an upgrade's TLS offers %v (target's now %v)", w.TLS.NextProtos, h2.TLS.NextProtos)
 	}
 }
