@@ -411,13 +411,13 @@ func (u *user) wsTake(sc *Script, t *Task, st *wsState, m wsIn) {
 	if doc == nil {
 		return
 	}
-	for ri := range sc.Rules {
-		src := &sc.Rules[ri].Source
-		if src.Kind != SourceWS || src.Task != t.index {
+	for _, path := range t.ws.paths {
+		js := Source{Kind: SourceJSON, Name: path.name}
+		v, ok := liveValue(&js, func(string, func([]byte)) {}, doc, "")
+		if !ok {
 			continue
 		}
-		js := Source{Kind: SourceJSON, Name: src.Name}
-		if v, ok := liveValue(&js, func(string, func([]byte)) {}, doc, ""); ok {
+		for _, ri := range path.rules {
 			u.slots[ri] = v
 			st.found[ri] = true
 		}

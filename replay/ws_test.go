@@ -44,6 +44,21 @@ type chatConn struct {
 
 func newChatServer() *chatServer { return &chatServer{tokens: map[string]bool{}} }
 
+// settle waits (at most 5 s) until the server has counted n conversations,
+// accepted or refused: a handler counts its conversation as it returns,
+// which may be just after the client saw the close.
+func (s *chatServer) settle(n int) {
+	for range 500 {
+		s.mu.Lock()
+		done := len(s.accepted)+s.refused >= n
+		s.mu.Unlock()
+		if done {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func chatHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -243,6 +258,7 @@ func recordThrough(t *testing.T, cfg proxy.Config, chat *chatServer, drive func(
 	if err != nil {
 		t.Fatal(err)
 	}
+	chat.settle(1)
 	chat.mu.Lock()
 	defer chat.mu.Unlock()
 	if len(chat.accepted) != 1 || strings.Join(chat.accepted[0].seen, " ") != wantSeen {
@@ -280,6 +296,7 @@ func checkChatReplay(t *testing.T, rec *capture.Recording) {
 	if res.Failures != 0 {
 		t.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
 	}
+	chat.settle(50)
 	chat.mu.Lock()
 	tokens := map[string]bool{}
 	for i, c := range chat.accepted {
@@ -316,6 +333,7 @@ func checkChatReplay(t *testing.T, rec *capture.Recording) {
 	cfg.Users, cfg.Iterations, cfg.NoCorrelate = 5, 5, true
 	cfg.Timeout = 2 * time.Second
 	res, _ = runReplay(t, rec, cfg)
+	chat2.settle(5)
 	chat2.mu.Lock()
 	defer chat2.mu.Unlock()
 	if len(chat2.accepted) != 0 || chat2.refused != 5 {
@@ -469,6 +487,7 @@ func TestVerifyWebSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	chat.settle(1)
 	if len(v.Errors) != 0 || len(v.Differs) != 0 {
 		t.Errorf("validation pass: errors %+v, differences %+v", v.Errors, v.Differs)
 	}
@@ -493,6 +512,7 @@ func TestReplayWebSocketTLSTimeline(t *testing.T) {
 	if res.Failures != 0 {
 		t.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
 	}
+	chat.settle(10)
 	chat.mu.Lock()
 	defer chat.mu.Unlock()
 	if len(chat.accepted) != 10 {

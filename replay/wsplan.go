@@ -19,7 +19,15 @@ const SourceWS SourceKind = "websocket"
 type wsTask struct {
 	open   time.Duration // recorded time from the request to the 101
 	msgs   []wsMsg
-	server int // the server's data messages in the recording
+	server int      // the server's data messages in the recording
+	paths  []wsPath // the JSON members of the server's messages that rules take
+}
+
+// wsPath is a JSON member of the server's messages and the rules that take
+// its latest value.
+type wsPath struct {
+	name  string
+	rules []int
 }
 
 // wsMsg is one recorded message with what replaying it needs.
@@ -68,6 +76,18 @@ func newWSTask(e *capture.Exchange) *wsTask {
 // attachWS puts the spans learned in the conversations' client messages on
 // their tasks.
 func (sc *Script) attachWS(ws map[int][][]span) {
+	for ri, r := range sc.Rules {
+		if r.Source.Kind != SourceWS || r.Source.Task >= len(sc.Tasks) || sc.Tasks[r.Source.Task].ws == nil {
+			continue
+		}
+		w := sc.Tasks[r.Source.Task].ws
+		k := slices.IndexFunc(w.paths, func(p wsPath) bool { return p.name == r.Source.Name })
+		if k < 0 {
+			k = len(w.paths)
+			w.paths = append(w.paths, wsPath{name: r.Source.Name})
+		}
+		w.paths[k].rules = append(w.paths[k].rules, ri)
+	}
 	for j, spans := range ws {
 		t := &sc.Tasks[j]
 		if t.ws == nil {
@@ -151,17 +171,15 @@ func wsJSON(data []byte) []byte {
 // rules to l and returns the spans of each message.
 func (l *learned) learnWS(j int, e *capture.Exchange, indexOf func(int) *respIndex, ruleOf map[Source]int) [][]span {
 	spans := make([][]span, len(e.WS))
-	var server [][]candidate // JSON members of each server message so far
+	server := map[string][]candidate{} // JSON members of the server's messages so far, by value, oldest first
 	for k, m := range e.WS {
 		if !m.IsData() {
 			continue
 		}
 		if m.FromServer {
-			var cs []candidate
 			if doc := wsJSON(m.Data); doc != nil {
-				indexJSON(doc, func(c candidate) { cs = append(cs, c) })
+				indexJSON(doc, func(c candidate) { server[c.value] = append(server[c.value], c) })
 			}
-			server = append(server, cs)
 			continue
 		}
 		for _, p := range wsPlaces(m.Data, k) {
@@ -223,12 +241,11 @@ type wsRuleKey struct {
 
 // wsSource looks for the value at p in the server's earlier messages of
 // the conversation, the latest first.
-func wsSource(server [][]candidate, p place, long bool, task int) (Source, bool) {
-	for i := len(server) - 1; i >= 0; i-- {
-		for _, c := range server[i] {
-			if c.value == p.value && fits(c, p, long) {
-				return Source{Task: task, Kind: SourceWS, Name: c.src.Name}, true
-			}
+func wsSource(server map[string][]candidate, p place, long bool, task int) (Source, bool) {
+	cs := server[p.value]
+	for i := len(cs) - 1; i >= 0; i-- {
+		if fits(cs[i], p, long) {
+			return Source{Task: task, Kind: SourceWS, Name: cs[i].src.Name}, true
 		}
 	}
 	return Source{}, false
