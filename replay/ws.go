@@ -290,6 +290,18 @@ type wsState struct {
 	pending  time.Time // when a request-like message went out that awaits its reply; zero: none
 	ep       stats.Endpoint
 	found    []bool // per rule of the script: a live value came in a server message
+	timer    *time.Timer
+}
+
+// arm returns the conversation's timer set to fire after d (one timer for
+// all its waits).
+func (st *wsState) arm(d time.Duration) *time.Timer {
+	if st.timer == nil {
+		st.timer = time.NewTimer(d)
+	} else {
+		st.timer.Reset(d)
+	}
+	return st.timer
 }
 
 // converse sends the client's recorded messages and takes the server's.
@@ -339,7 +351,7 @@ func (u *user) wsWaitFor(cv *wsConv, sc *Script, t *Task, st *wsState, need int)
 	if st.received >= need {
 		return true
 	}
-	timer := time.NewTimer(u.p.cfg.Timeout)
+	timer := st.arm(u.p.cfg.Timeout)
 	defer timer.Stop()
 	for st.received < need {
 		select {
@@ -366,7 +378,7 @@ func (u *user) wsWaitFor(cv *wsConv, sc *Script, t *Task, st *wsState, need int)
 
 // wsPause waits d, taking the server's messages meanwhile.
 func (u *user) wsPause(cv *wsConv, sc *Script, t *Task, st *wsState, d time.Duration) bool {
-	timer := time.NewTimer(max(d, 0))
+	timer := st.arm(max(d, 0))
 	defer timer.Stop()
 	for {
 		select {
