@@ -25,6 +25,9 @@ const (
 	DefaultStopTimeout = 10 * time.Second
 	// DialTimeout bounds connecting to an upstream, TLS handshake included.
 	DialTimeout = 10 * time.Second
+	// DefaultMaxConversation is the number of payload bytes a WebSocket
+	// conversation keeps in the recording.
+	DefaultMaxConversation = 64 << 20
 )
 
 // Config configures a Recorder. The zero value is not usable; start from
@@ -56,6 +59,11 @@ type Config struct {
 	// MaxBody is how many bytes of each request and response body are kept;
 	// the rest still streams through and the record is marked truncated.
 	MaxBody int64
+	// MaxConversation bounds the payload bytes a WebSocket conversation
+	// keeps (each message also at most MaxBody): one open for hours stops
+	// being recorded there, flagged truncated, and is still relayed. 0
+	// means DefaultMaxConversation.
+	MaxConversation int64
 	// SessionCookie names the application's session cookie for grouping.
 	SessionCookie string
 	// SessionIdle is the gap after which a user's next request starts a new

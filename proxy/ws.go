@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -31,7 +32,9 @@ type wsTap struct {
 	done         bool
 	emitC, emitS func(wsframe.Message) error
 	closeOnce    sync.Once
-	closing      bool // a close frame has passed: the conversation is ending
+	closing      bool  // a close frame has passed: the conversation is ending
+	kept         int64 // payload bytes kept
+	cut          bool  // Config.MaxConversation reached
 }
 
 // newWSTap taps a WebSocket conversation whose 101 response x recorded.
@@ -50,10 +53,22 @@ func (r *Recorder) newWSTap(body io.ReadWriteCloser, x *exchange, client net.Con
 
 // add records one message (the caller holds mu).
 func (t *wsTap) add(m wsframe.Message, fromServer bool) error {
+	if m.Opcode == wsframe.OpClose {
+		t.closing = true
+	}
 	keep := m.Data
 	if int64(len(keep)) > t.r.cfg.MaxBody {
 		keep = keep[:t.r.cfg.MaxBody]
 	}
+	limit := t.r.cfg.MaxConversation
+	if limit <= 0 {
+		limit = DefaultMaxConversation
+	}
+	if t.cut || t.kept+int64(len(keep)) > limit {
+		t.cut = true
+		return nil
+	}
+	t.kept += int64(len(keep))
 	t.msgs = append(t.msgs, capture.WSMessage{
 		Offset:     time.Since(t.x.start),
 		FromServer: fromServer,
@@ -61,9 +76,6 @@ func (t *wsTap) add(m wsframe.Message, fromServer bool) error {
 		Data:       append([]byte{}, keep...),
 		Size:       int64(len(m.Data)),
 	})
-	if m.Opcode == wsframe.OpClose {
-		t.closing = true
-	}
 	return nil
 }
 
@@ -138,6 +150,12 @@ func (t *wsTap) finish(cut string) {
 	case t.fromClient.Pending() || t.fromServer.Pending():
 		x.flags |= capture.FlagIncomplete
 		x.err = "websocket connection closed inside a frame"
+	}
+	if t.cut {
+		x.flags |= capture.FlagResponseTruncated
+		if x.err == "" {
+			x.err = fmt.Sprintf("websocket conversation recorded up to its first %d messages (the cap on a conversation's bytes)", len(t.msgs))
+		}
 	}
 	t.mu.Unlock()
 	t.r.forgetWS(t)

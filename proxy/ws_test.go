@@ -197,3 +197,25 @@ func TestRecordWebSocketStop(t *testing.T) {
 		t.Fatalf("recorded %d exchanges; first: %d messages, flags %v, error %q", len(es), len(es[0].WS), es[0].Flags, es[0].Error)
 	}
 }
+
+// TestRecordWebSocketCap: a conversation past Config.MaxConversation keeps
+// its first messages, flagged truncated, and is still relayed whole.
+func TestRecordWebSocketCap(t *testing.T) {
+	up := httptest.NewServer(wsEcho(false))
+	defer up.Close()
+	cfg := proxy.DefaultConfig()
+	cfg.MaxConversation = 100
+	tr := newTestRecorder(t, cfg)
+	wsConverse(t, tr.proxyClient(nil), "ws"+strings.TrimPrefix(up.URL, "http")+"/chat", false) // fails unless every echo came back
+	es := exchanges(tr.Stop(t))
+	if len(es) != 1 {
+		t.Fatalf("%d exchanges", len(es))
+	}
+	kept := 0
+	for _, m := range es[0].WS {
+		kept += len(m.Data)
+	}
+	if kept > 100 || len(es[0].WS) < 8 || es[0].Flags&capture.FlagResponseTruncated == 0 || !strings.Contains(es[0].Error, "first 8 messages") {
+		t.Errorf("%d messages of %d bytes kept, flags %v, error %q", len(es[0].WS), kept, es[0].Flags, es[0].Error)
+	}
+}
