@@ -206,6 +206,7 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer setup.close()
 	if p := c.String("cpuprofile"); p != "" {
 		stop, err := startCPUProfile(p)
 		if err != nil {
@@ -303,13 +304,23 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 			return nil, cfg, nil, usageError("replay: --rules %s: %s", valid.rulesFrom, oneLine(err))
 		}
 	}
-	rec, journeys, err := loadJourneys(c, args)
-	if err != nil {
-		return nil, cfg, nil, err
-	}
 	path := shownName(args[0].path) // printed from here on
 	for _, a := range args[1:] {
 		path += " " + shownName(a.path)
+	}
+	if onDemand(c, args) {
+		if args[0].weight != 0 {
+			return nil, cfg, nil, usageError("replay: %s: a weight needs another recording to weigh against (or --mix, within one)", args[0].path+":"+strconv.FormatFloat(args[0].weight, 'g', -1, 64))
+		}
+		f, facts, err := openReplayFile(c, args[0].path)
+		if err != nil {
+			return nil, cfg, nil, err
+		}
+		return finishSetup(c, &replaySetup{file: f, facts: facts, path: path}, cfg, namer.Name, ths, valid, nil)
+	}
+	rec, journeys, err := loadJourneys(c, args)
+	if err != nil {
+		return nil, cfg, nil, err
 	}
 	if picks := multi(c, "session"); len(picks) > 0 {
 		if err := pickSessions(rec, picks, namer.Name); err != nil {
@@ -335,9 +346,16 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 		return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
 	}
 	cfg.Data = data
-	setup := &replaySetup{rec: rec, path: path, valid: valid, ctx: c.Context, out: c.App.Writer, errw: c.App.ErrWriter,
-		opts: replay.RunOptions{Name: namer.Name, Validate: valid.only || !valid.skip && valid.rulesFrom == "",
-			Thresholds: ths, AbortOnFail: c.Bool("abort-on-fail"), RunID: c.String("run-id"), Recording: path}}
+	return finishSetup(c, &replaySetup{rec: rec, path: path}, cfg, namer.Name, ths, valid, bindings)
+}
+
+// finishSetup completes setup (its recording and path set) with what every
+// run of it shares, and checks what can be checked before anything is sent.
+func finishSetup(c *cli.Context, setup *replaySetup, cfg replay.Config, name func(method, rawURL string) string,
+	ths []stats.Threshold, valid validPass, bindings [][]replay.DataBinding) (*replaySetup, replay.Config, [][]replay.DataBinding, error) {
+	setup.valid, setup.ctx, setup.out, setup.errw = valid, c.Context, c.App.Writer, c.App.ErrWriter
+	setup.opts = replay.RunOptions{Name: name, Validate: valid.only || !valid.skip && valid.rulesFrom == "",
+		Thresholds: ths, AbortOnFail: c.Bool("abort-on-fail"), RunID: c.String("run-id"), Recording: setup.path}
 	if !c.IsSet("max-conns") {
 		setup.opts.FileLimit = openFileLimit()
 	}
@@ -440,6 +458,8 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 // one run (the web UI starts several).
 type replaySetup struct {
 	rec     *capture.Recording
+	file    *capture.File  // instead of rec: read a session at a time (onDemand)
+	facts   *replay.Facts  // file's
 	path    string
 	opts    replay.RunOptions
 	valid   validPass // saved rules or the validation pass, before each run
@@ -449,6 +469,13 @@ type replaySetup struct {
 	out, errw io.Writer
 }
 
+// close closes the recording read on demand, if any.
+func (s *replaySetup) close() {
+	if s.file != nil {
+		s.file.Close()
+	}
+}
+
 // newRun prepares one run with cfg and says what its preparation did.
 func (s *replaySetup) newRun(cfg replay.Config) (*replay.Run, error) {
 	ctx := s.ctx
@@ -456,7 +483,13 @@ func (s *replaySetup) newRun(cfg replay.Config) (*replay.Run, error) {
 		ctx = context.Background()
 	}
 	start := time.Now()
-	run, err := replay.NewRun(ctx, s.rec, cfg, s.opts)
+	var run *replay.Run
+	var err error
+	if s.file != nil {
+		run, err = replay.NewRunFile(ctx, s.file, s.facts, cfg, s.opts)
+	} else {
+		run, err = replay.NewRun(ctx, s.rec, cfg, s.opts)
+	}
 	if err != nil {
 		return nil, usageError("replay: %s: %s", s.path, describeReplay(err))
 	}
@@ -669,7 +702,10 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 	targets := map[string]string{}
 	endpoints := map[string]int{}
 	rules := 0
-	for _, sc := range plan.Scripts {
+	var kinds ruleKinds
+	checks := replay.CheckSummary{Mode: cfg.CheckMode}
+	// One session at a time: a plan read on demand holds none of them.
+	err := plan.Each(func(sc *replay.Script) error {
 		rules += len(sc.Rules)
 		for i := range sc.Tasks {
 			t := &sc.Tasks[i]
@@ -678,6 +714,12 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 				endpoints[t.Method+" "+t.Name]++
 			}
 		}
+		kinds.add(sc)
+		checks.Add(sc)
+		return nil
+	})
+	if err != nil {
+		return describeReadError(path, err)
 	}
 	fmt.Fprintln(w, "\nhosts (recorded requests → where they go)")
 	for _, h := range hosts {
@@ -700,9 +742,9 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 		fmt.Fprintln(w, "\ncorrelation off (--no-correlate): recorded tokens and ids are sent as they are")
 	} else {
 		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists every use)\n", rules, path)
-		printRuleKinds(w, plan)
+		kinds.print(w)
 	}
-	printChecks(w, plan.CheckSummary(cfg))
+	printChecks(w, checks.Done(cfg))
 	fmt.Fprintln(w, "dry run: nothing was sent")
 	return nil
 }
