@@ -458,8 +458,8 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 // one run (the web UI starts several).
 type replaySetup struct {
 	rec     *capture.Recording
-	file    *capture.File  // instead of rec: read a session at a time (onDemand)
-	facts   *replay.Facts  // file's
+	file    *capture.File // instead of rec: read a session at a time (onDemand)
+	facts   *replay.Facts // file's
 	path    string
 	opts    replay.RunOptions
 	valid   validPass // saved rules or the validation pass, before each run
