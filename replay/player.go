@@ -63,8 +63,9 @@ type Player struct {
 	reasons sync.Map // failure strings by status pair, so judging allocates once
 	diffs   sync.Map // differences' reasons and samples by reasonKey (check.go)
 
-	eps  [][]stats.Endpoint // per script and task: its endpoint in col
-	hits [][]ruleHits       // per script and rule: how often live responses had the value
+	eps   [][]stats.Endpoint // per script and task: its endpoint in col
+	hits  [][]ruleHits       // per script and rule: how often live responses had the value
+	rules [][]Rule           // per script: its rules, once registered
 
 	registered []sync.Once // a plan read on demand: each script registered once it compiles
 
@@ -163,6 +164,7 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 	}
 	p.eps = make([][]stats.Endpoint, len(plan.Scripts))
 	p.hits = make([][]ruleHits, len(plan.Scripts))
+	p.rules = make([][]Rule, len(plan.Scripts))
 	if plan.OnDemand() {
 		p.registered = make([]sync.Once, len(plan.Scripts))
 		return p, nil
@@ -200,7 +202,7 @@ func (p *Player) register(sc *Script, recorded map[stats.Endpoint][]time.Duratio
 	}
 	hits := make([]ruleHits, len(sc.Rules))
 	p.mu.Lock()
-	p.eps[sc.index], p.hits[sc.index] = eps, hits
+	p.eps[sc.index], p.hits[sc.index], p.rules[sc.index] = eps, hits, sc.Rules
 	p.mu.Unlock()
 }
 

@@ -526,8 +526,10 @@ type RuleCount struct {
 // in the replay so far; rules whose source task never ran are left out.
 func (p *Player) RuleCounts() []RuleCount {
 	var out []RuleCount
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for si, sc := range p.plan.Scripts {
-		for i, r := range sc.Rules {
+		for i, r := range p.rules[si] {
 			if i >= len(p.hits[si]) {
 				break
 			}

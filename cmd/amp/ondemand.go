@@ -81,3 +81,23 @@ func surveyFile(ctx context.Context, c *cli.Context, f *capture.File, path strin
 	}
 	return facts, nil
 }
+
+// saveReplayFacts surveys a recording just written, so that its first
+// replay starts at once (the facts go in its index, beside it). It warns
+// rather than fails: the replay would survey it then.
+func saveReplayFacts(c *cli.Context, path string) {
+	f, err := capture.OpenWith(path, capture.OpenOptions{SkipDamaged: true})
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s: could not read it back for the replay's index: %s\n", path, oneLine(err))
+		return
+	}
+	defer f.Close()
+	if replay.FileFacts(f) == nil {
+		if _, err := surveyFile(c.Context, c, f, path); err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s\n", oneLine(err))
+		}
+	}
+}
