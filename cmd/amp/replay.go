@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -735,8 +736,20 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 	}
 	sort.Strings(names)
 	fmt.Fprintln(w, "\nendpoints (recorded requests)")
-	for _, n := range names {
+	const most = 60 // beyond, the busiest 50 and the rest summed
+	shown := names
+	if len(names) > most {
+		shown = slices.Clone(names)
+		sort.SliceStable(shown, func(i, j int) bool { return endpoints[shown[i]] > endpoints[shown[j]] })
+		shown = shown[:50]
+	}
+	rest := plan.Sendable
+	for _, n := range shown {
 		fmt.Fprintf(w, "  %-48s %6d\n", n, endpoints[n])
+		rest -= endpoints[n]
+	}
+	if len(shown) < len(names) {
+		fmt.Fprintf(w, "  … and %d more endpoints, %s\n", len(names)-len(shown), plural(rest, "request"))
 	}
 	if cfg.NoCorrelate {
 		fmt.Fprintln(w, "\ncorrelation off (--no-correlate): recorded tokens and ids are sent as they are")
