@@ -287,8 +287,14 @@ func FileFacts(f *capture.File) *Facts {
 	if raw == nil {
 		return nil
 	}
+	return decodeFacts(raw, len(f.Sessions()), f.Exchanges())
+}
+
+// decodeFacts decodes facts saved for a file of the given sessions and
+// indexed exchanges, or returns nil when they are not those of such a file.
+func decodeFacts(raw []byte, sessions, indexed int) *Facts {
 	var fa Facts
-	if err := msgpack.Unmarshal(raw, &fa); err != nil || len(fa.Spans) != len(f.Sessions()) || len(fa.Names) != len(fa.Spans) || fa.Indexed != f.Exchanges() {
+	if err := msgpack.Unmarshal(raw, &fa); err != nil || len(fa.Spans) != sessions || len(fa.Names) != sessions || fa.Indexed != indexed {
 		return nil
 	}
 	if fa.Hosts == nil {

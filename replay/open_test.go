@@ -327,3 +327,37 @@ func TestRunFileLearnsAndReplays(t *testing.T) {
 		t.Fatal("--no-correlate on demand: no failure")
 	}
 }
+
+// FuzzDecodeFacts: facts read from an index beside a recording come from a
+// file anyone could have changed: decoding never panics, and facts it
+// accepts plan and compile a recording of their size without panicking.
+func FuzzDecodeFacts(f *testing.F) {
+	rec := &capture.Recording{Sessions: capture.GroupSessions(factsFuzzExchanges())}
+	good, _ := Survey(rec).Marshal()
+	f.Add(good)
+	f.Add([]byte{0x80})
+	f.Add(good[:len(good)/2])
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fa := decodeFacts(raw, len(rec.Sessions), 2)
+		if fa == nil {
+			return
+		}
+		p, err := newPlan(fa, Config{Host: "http://127.0.0.1:1"}, nil)
+		if err != nil {
+			return
+		}
+		for i, s := range rec.Sessions {
+			sc := &Script{ID: s.ID, Start: s.Start(), index: i}
+			p.compile(sc, s)
+		}
+		_, _ = p.EndpointLabels()
+	})
+}
+
+func factsFuzzExchanges() []*capture.Exchange {
+	mk := func(session, url string) *capture.Exchange {
+		return &capture.Exchange{Session: session, Request: capture.Request{Method: "GET", URL: url},
+			Response: capture.Response{Status: 200, Header: capture.Headers{{Name: "Content-Type", Value: "text/html"}}, Body: []byte("<title>x</title><form></form>")}}
+	}
+	return []*capture.Exchange{mk("a", "http://shop.example/"), mk("b", "http://shop.example/items/1?q=2")}
+}
