@@ -22,7 +22,10 @@ type Sample struct {
 	Done     time.Time // when the response (or the error) was complete
 	Status   int       // HTTP status; 0 on a transport error
 	Bytes    int64     // response bytes received
-	Failure  string    // "" when the task succeeded, else the reason, e.g. "timeout", "HTTP 500"
+	// BytesSent is the request bytes written to the target (0 when the
+	// request never went out, e.g. a refused connection).
+	BytesSent int64
+	Failure   string // "" when the task succeeded, else the reason, e.g. "timeout", "HTTP 500"
 	// Detail is an example of what went wrong, kept with the first failure
 	// of its reason (e.g. the bytes of a malformed status line); the
 	// collector keeps it UTF-8-safe and at most MaxSampleLen bytes.
@@ -78,6 +81,9 @@ type Collector struct {
 	shards []*shard
 	next   atomic.Uint32 // round-robin shard of the next recorder
 	nEps   atomic.Int32  // endpoints registered
+
+	// Sessions that ran to their end, by outcome (SessionDone).
+	sessOK, sessFailed atomic.Int64
 
 	mu       sync.Mutex // guards the fields below
 	start    time.Time
@@ -199,6 +205,18 @@ func (c *Collector) AddDropped(n int) {
 	c.mu.Unlock()
 }
 
+// SessionDone counts one session (a recorded session replayed once) that
+// ran to its end: failed when any of its requests failed, else completed.
+// It takes no lock and does not allocate; callers count a session cut by the
+// end of the run under neither.
+func (c *Collector) SessionDone(failed bool) {
+	if failed {
+		c.sessFailed.Add(1)
+	} else {
+		c.sessOK.Add(1)
+	}
+}
+
 // AddSkipped counts n tasks that were not sent, by reason (for example
 // "unmapped host api.example.com").
 func (c *Collector) AddSkipped(reason string, n int) {
@@ -242,6 +260,8 @@ func (c *Collector) Reset() {
 	}
 	c.skipped = map[string]int64{}
 	c.dropped = 0
+	c.sessOK.Store(0)
+	c.sessFailed.Store(0)
 	now := c.now()
 	c.start = now
 	c.usersAt = map[int64]int{now.Unix(): c.users}
@@ -268,6 +288,7 @@ type rec struct {
 	intended int64 // Unix ns
 	done     int64 // Unix ns
 	bytes    int64
+	sent     int64 // request bytes
 	failure  string
 	detail   string
 }
@@ -292,6 +313,7 @@ func (r *Recorder) Record(ep Endpoint, s *Sample) {
 	x.intended = intended.UnixNano()
 	x.done = s.Done.UnixNano()
 	x.bytes = s.Bytes
+	x.sent = s.BytesSent
 	x.failure = s.Failure
 	x.detail = s.Detail
 	r.t = t + 1
@@ -346,6 +368,7 @@ func (sh *shard) reset() {
 // epAgg aggregates one endpoint in one shard.
 type epAgg struct {
 	n, fails, bytes int64
+	sent            int64          // request bytes
 	late            int64          // sent more than LateAfter after the intended start
 	lat, svc        *hdr.Histogram // µs
 	latSum, svcSum  int64          // ns
@@ -369,6 +392,7 @@ type failAgg struct {
 // secAgg aggregates one second in one shard.
 type secAgg struct {
 	n, fails, bytes int64
+	sent            int64 // request bytes
 	latSum          int64 // ns
 	latMin, latMax  int64
 	// The latency histogram (µs, seriesDigits): dense while the second is
@@ -431,6 +455,7 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 		a.late++
 	}
 	a.bytes += x.bytes
+	a.sent += x.sent
 	_ = a.lat.RecordValue(latUS)
 	_ = a.svc.RecordValue(clampUS(svc))
 	a.latSum += lat
@@ -460,6 +485,7 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 	s := sh.sec(floorDiv(x.done, 1e9))
 	s.n++
 	s.bytes += x.bytes
+	s.sent += x.sent
 	s.latSum += lat
 	s.latMin, s.latMax = min(s.latMin, lat), max(s.latMax, lat)
 	if x.failure != "" {

@@ -88,6 +88,8 @@ func Merge(results ...*Result) (*Result, error) {
 			}
 		}
 		out.Dropped += r.Dropped
+		out.Sessions.Completed += r.Sessions.Completed
+		out.Sessions.Failed += r.Sessions.Failed
 		for k, v := range r.Skipped {
 			if out.Skipped == nil {
 				out.Skipped = map[string]int64{}
@@ -112,6 +114,7 @@ func Merge(results ...*Result) (*Result, error) {
 			m.Requests += p.Requests
 			m.Failures += p.Failures
 			m.Bytes += p.Bytes
+			m.BytesSent += p.BytesSent
 			if p.hist != nil {
 				m.hist.Merge(p.hist)
 			}

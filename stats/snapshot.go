@@ -52,6 +52,7 @@ func (c *Collector) Snapshot() *Result {
 			e.Failures += a.fails
 			e.Late += a.late
 			e.Bytes += a.bytes
+			e.BytesSent += a.sent
 			e.latSum += float64(a.latSum)
 			e.svcSum += float64(a.svcSum)
 			e.Latency.Min = min(e.Latency.Min, nsMS(a.latMin))
@@ -80,6 +81,7 @@ func (c *Collector) Snapshot() *Result {
 			p.Requests += s.n
 			p.Failures += s.fails
 			p.Bytes += s.bytes
+			p.BytesSent += s.sent
 			p.AvgMS += float64(s.latSum) // a sum until finished below
 			p.MinMS = min(p.MinMS, nsMS(s.latMin))
 			p.MaxMS = max(p.MaxMS, nsMS(s.latMax))
@@ -102,6 +104,7 @@ func (c *Collector) Snapshot() *Result {
 		Percentiles: slices.Clone(c.pcts),
 		Skipped:     maps.Clone(c.skipped),
 		Dropped:     c.dropped,
+		Sessions:    SessionCounts{Completed: c.sessOK.Load(), Failed: c.sessFailed.Load()},
 	}
 	usersAt := maps.Clone(c.usersAt)
 	c.mu.Unlock()
