@@ -28,7 +28,7 @@ func (f Files) Outputs() []outfile.Output {
 	outs := []outfile.Output{{Flag: "--json", Path: f.JSON}, {Flag: "--html", Path: f.HTML},
 		{Flag: "--junit", Path: f.JUnit}, {Flag: "--summary", Path: f.Summary}}
 	if f.CSV != "" {
-		for _, s := range append(CSVSuffixes(), JourneysCSV) {
+		for _, s := range append(CSVSuffixes(), JourneysCSV, TrafficCSV) {
 			outs = append(outs, outfile.Output{Flag: "--csv", Path: f.CSV + s})
 		}
 	}
@@ -52,7 +52,7 @@ func (f Files) Write(r *Result) (written []string, err error) {
 			errs = append(errs, fmt.Errorf("--csv %s: %w", f.CSV, e))
 		} else {
 			p := f.CSV
-			written = append(written, fmt.Sprintf("csv: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, %s_exceptions.csv", p, p, p, p))
+			written = append(written, fmt.Sprintf("csv: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, %s_exceptions.csv, %s%s", p, p, p, p, p, TrafficCSV))
 		}
 	}
 	if f.HTML != "" {
@@ -80,14 +80,15 @@ func (f Files) Write(r *Result) (written []string, err error) {
 }
 
 // writeCSVFiles writes Locust's four CSV files, prefix + each of
-// CSVSuffixes, creating the directories in prefix.
+// CSVSuffixes, and amp's TrafficCSV (and JourneysCSV with journeys),
+// creating the directories in prefix.
 func writeCSVFiles(prefix string, r *Result) error {
 	if dir := filepath.Dir(prefix); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
 	}
-	suffixes := CSVSuffixes()
+	suffixes := append(CSVSuffixes(), TrafficCSV)
 	if len(r.Journeys) > 0 {
 		suffixes = append(suffixes, JourneysCSV)
 	}
