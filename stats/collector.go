@@ -376,6 +376,7 @@ type epAgg struct {
 	svcMin, svcMax  int64
 	statuses        []statusCount
 	failures        map[string]*failAgg
+	failLat         *hdr.PackedHistogram // µs, of the failed tasks; nil until one fails
 }
 
 type statusCount struct {
@@ -476,6 +477,10 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 	if x.failure != "" {
 		a.fails++
 		addFailure(a.failures, x.failure, x.detail, 1, x.done, x.done)
+		if a.failLat == nil {
+			a.failLat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+		}
+		_ = a.failLat.RecordValue(latUS)
 	}
 	if sh.first == 0 || x.intended < sh.first {
 		sh.first = x.intended

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ampload/amp/internal/outfile"
 )
@@ -16,6 +17,8 @@ type Files struct {
 	JSON string // the result as JSON (Result.WriteJSON)
 	CSV  string // the prefix of Locust's four CSV files (WriteCSV); directories in it are created
 	HTML string // the HTML report (WriteHTML)
+	// Bands are the HTML report's latency band limits (HTMLOptions.Bands).
+	Bands []time.Duration
 
 	JUnit   string    // JUnit XML of the thresholds and checks (WriteJUnit)
 	Summary string    // a Markdown summary (WriteSummary), appended to the file if it exists
@@ -56,7 +59,7 @@ func (f Files) Write(r *Result) (written []string, err error) {
 		}
 	}
 	if f.HTML != "" {
-		if e := writeFileAtomic(f.HTML, func(w io.Writer) error { return WriteHTML(w, r) }); e != nil {
+		if e := writeFileAtomic(f.HTML, func(w io.Writer) error { return WriteHTMLOptions(w, r, HTMLOptions{Bands: f.Bands}) }); e != nil {
 			errs = append(errs, fmt.Errorf("--html %s: %w", f.HTML, e))
 		} else {
 			written = append(written, "report: "+f.HTML)

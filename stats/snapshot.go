@@ -61,6 +61,7 @@ func (c *Collector) Snapshot() *Result {
 			e.Service.Max = max(e.Service.Max, nsMS(a.svcMax))
 			e.lat.MergeFrom(a.lat)
 			e.svc.MergeFrom(a.svc)
+			e.mergeFailed(a.failLat)
 			for _, s := range a.statuses {
 				e.Statuses[strconv.Itoa(int(s.status))] += s.n
 			}
