@@ -485,7 +485,8 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, autostart, 
 		ln.Close()
 		return err
 	}
-	wc := web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token}
+	wc := web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token,
+		Thresholds: setup.opts.Thresholds}
 	if c.Bool("find-capacity") {
 		cc := capacityConfig(c, setup)
 		wc.Capacity = &cc
