@@ -188,6 +188,9 @@ func DecodeResult(rd io.Reader) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("endpoint %s: bad histogram: %v", e.Label(), err)
 		}
+		if err := e.Series.check(); err != nil {
+			return nil, fmt.Errorf("endpoint %s: %v", e.Label(), err)
+		}
 		if e.lat == nil {
 			e.lat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
 		}

@@ -400,6 +400,7 @@ type secAgg struct {
 	// among the last denseSeconds (fast to record into), then packed.
 	dense *hdr.Histogram
 	hist  *hdr.PackedHistogram
+	eps   []epSec // by Endpoint: each endpoint's tasks done in the second
 }
 
 // denseSeconds is how many recent seconds keep a dense histogram per shard.
@@ -500,6 +501,16 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 		_ = s.dense.RecordValue(latUS)
 	} else {
 		_ = s.hist.RecordValue(latUS)
+	}
+	for int(x.ep) >= len(s.eps) {
+		s.eps = append(s.eps, epSec{})
+	}
+	e := &s.eps[x.ep]
+	e.n++
+	e.latSum += lat
+	e.latMax = max(e.latMax, lat)
+	if x.failure != "" {
+		e.fails++
 	}
 }
 

@@ -67,7 +67,8 @@ func WriteHTMLOptions(w io.Writer, r *Result, opt HTMLOptions) error {
 	for i := range r.Endpoints {
 		e := &r.Endpoints[i]
 		data.Endpoints = append(data.Endpoints, endpointSection{E: e, Bands: e.Bands(limits),
-			Distribution: svgBars("Latency distribution of "+e.Label()+" (ms)", e.Distribution(40))})
+			Distribution: svgBars("Latency distribution of "+e.Label()+" (ms)", e.Distribution(40)),
+			Charts:       endpointCharts(r, e)})
 	}
 	if c := r.Capacity; c != nil && len(c.Steps) > 0 {
 		data.CapacityChart = capacityChart(r, c)
@@ -115,6 +116,29 @@ type endpointSection struct {
 	E            *EndpointStats
 	Bands        []Band
 	Distribution template.HTML
+	Charts       []template.HTML // its own time series
+}
+
+// endpointCharts draws an endpoint's time series: requests and failures a
+// second, average and maximum latency.
+func endpointCharts(r *Result, e *EndpointStats) []template.HTML {
+	s := e.Series
+	if s.Len() == 0 {
+		return nil
+	}
+	xs := make([]float64, s.Len())
+	for i := range xs {
+		xs[i] = float64(s.T0 + int64(i) - r.Start.Unix())
+	}
+	req, fail := make([]float64, len(xs)), make([]float64, len(xs))
+	for i := range xs {
+		req[i], fail[i] = float64(s.Requests[i]), float64(s.Failures[i])
+	}
+	return []template.HTML{
+		svgChart("Requests per second of "+e.Label(), "req/s", xs, []chartSeries{{"req/s", "#2b7bb9", req}, {"failures/s", "#d62728", fail}}),
+		svgChart("Response time of "+e.Label()+" (ms, average and maximum each second)", "ms", xs,
+			[]chartSeries{{"avg", "#2ca02c", s.AvgMS}, {"max", "#9467bd", s.MaxMS}}),
+	}
 }
 
 type htmlData struct {
@@ -330,6 +354,7 @@ td.l,th.l{white-space:normal;overflow-wrap:anywhere;min-width:4em}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:baseline}
 details.endpoint{background:#fff;border:1px solid #e1e4ea;border-radius:6px;margin:6px 0;padding:6px 12px}
 details.endpoint summary{cursor:pointer;font-weight:600;overflow-wrap:anywhere}
+.ep-charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:0 10px}
 details.endpoint summary span{font-weight:400;color:#5b6475;margin-left:8px}
 </style>
 </head>
@@ -393,7 +418,8 @@ details.endpoint summary span{font-weight:400;color:#5b6475;margin-left:8px}
 <div class="scroll"><table><tr><th># Requests</th><th># Fails</th><th>RPS</th><th>Median (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>Max (ms)</th><th>Bytes sent</th><th>Bytes received</th><th class="l">Status codes</th></tr>
 <tr><td>{{.E.Requests}}</td><td>{{.E.Failures}}</td><td>{{f2 .E.RPS}}</td><td>{{ms .E.Latency.P50}}</td><td>{{ms .E.Latency.P95}}</td><td>{{ms .E.Latency.P99}}</td><td>{{ms .E.Latency.Max}}</td><td>{{bytes .E.BytesSent}}</td><td>{{bytes .E.Bytes}}</td><td class="l">{{$s := .E.Stats}}{{range $i, $k := keys .E.Statuses}}{{if $i}}, {{end}}{{label $k}} ×{{index $s.Statuses $k}}{{end}}</td></tr></table></div>
 {{template "bands" .Bands}}
-{{.Distribution}}
+<div class="ep-charts">{{range .Charts}}{{.}}
+{{end}}{{.Distribution}}</div>
 </details>
 {{end}}</div>
 <h2>Failures</h2>

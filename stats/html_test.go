@@ -51,9 +51,13 @@ func TestHTMLContent(t *testing.T) {
 		}
 	}
 	// 3 line charts, response time against users, the distribution of
-	// all requests and of each of the 3 endpoints
-	if n, lines := strings.Count(page, `<svg class="chart"`), strings.Count(page, "<polyline"); n != 8 || lines != 6 {
-		t.Errorf("%d charts with %d lines, want 8 charts with 6 lines", n, lines)
+	// all requests, and for each of the 3 endpoints 2 line charts of its
+	// own (2 lines each) and its distribution
+	if n, lines := strings.Count(page, `<svg class="chart"`), strings.Count(page, "<polyline"); n != 5+3*3 || lines != 6+3*4 {
+		t.Errorf("%d charts with %d lines, want 14 charts with 18 lines", n, lines)
+	}
+	if !strings.Contains(page, `aria-label="Requests per second of GET /articles/{id}"`) {
+		t.Error("no time series of GET /articles/{id}")
 	}
 	if thr, charts := strings.Index(page, `id="thresholds"`), strings.Index(page, `id="charts"`); thr < 0 || thr > charts {
 		t.Error("the thresholds should come before the charts, at the top")
@@ -99,8 +103,8 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(charts) != 8 {
-		t.Fatalf("%d charts rendered, want 8", len(charts))
+	if len(charts) != 14 {
+		t.Fatalf("%d charts rendered, want 14", len(charts))
 	}
 	for i, c := range charts {
 		if i >= 1 && i <= 3 && len(c.Points) == 0 { // after the distribution, the 3 line charts

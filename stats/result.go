@@ -108,6 +108,9 @@ type EndpointStats struct {
 	ServiceHDR  string `json:"service_hdr,omitempty"`
 	RecordedHDR string `json:"recorded_hdr,omitempty"`
 	FailedHDR   string `json:"failed_hdr,omitempty"` // latency of the failed tasks
+	// Series is the endpoint's own time series (requests, failures, average
+	// and maximum latency each second).
+	Series *EndpointSeries `json:"series,omitempty"`
 
 	journey string // the journey of an endpoint registered per journey, until Snapshot merges them
 }
