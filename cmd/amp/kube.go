@@ -40,7 +40,7 @@ func kubeRefusal(flag string) string {
 		return "each pod gets its own --shard I/N; give the number of pods with --shards N"
 	case "metrics":
 		return "each pod serves /metrics on --metrics-port"
-	case "json", "csv", "html", "junit", "summary":
+	case "json", "csv", "html", "bands", "junit", "summary":
 		return "files written inside the pods are lost; collect the results with amp kube collect and render them with amp report --merge ... --" + flag
 	case "fail-if":
 		return "thresholds judge the merged result: give them to amp report --merge after amp kube collect"

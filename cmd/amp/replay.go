@@ -94,6 +94,7 @@ func replayCommand() *cli.Command {
 			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file (re-render it with amp report)"},
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv"},
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report with charts to this file"},
+			&cli.StringFlag{Name: "bands", Usage: "the HTML report's latency bands, `LIMITS` such as 800ms,1200ms (default: the --fail-if latency limits, else 800ms,1200ms)"},
 			&cli.StringFlag{Name: "junit", Usage: "write JUnit XML to `FILE`: a test case per threshold (--fail-if, or the defaults), per --check and per kind of difference from the recording"},
 			&cli.StringFlag{Name: "summary", Usage: "append a Markdown summary (verdict, thresholds, top endpoints and failures) to `FILE`, e.g. \"$GITHUB_STEP_SUMMARY\""},
 			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics on this address while running, e.g. 127.0.0.1:9464"},
@@ -518,7 +519,8 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, autostart, 
 		ln.Close()
 		return err
 	}
-	wc := web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token}
+	wc := web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token,
+		Thresholds: setup.opts.Thresholds}
 	if c.Bool("find-capacity") {
 		cc := capacityConfig(c, setup)
 		wc.Capacity = &cc
@@ -635,8 +637,21 @@ func play(ctx context.Context, run *replay.Run, quiet bool, out, errw io.Writer)
 // resultFiles are the result files the command's --json, --csv, --html,
 // --junit and --summary ask for.
 func resultFiles(c *cli.Context) stats.Files {
-	return stats.Files{JSON: c.String("json"), CSV: c.String("csv"), HTML: c.String("html"),
+	bands, _ := htmlBands(c) // checked with the flags, by failIf
+	return stats.Files{JSON: c.String("json"), CSV: c.String("csv"), HTML: c.String("html"), Bands: bands,
 		JUnit: c.String("junit"), Summary: c.String("summary")}
+}
+
+// htmlBands reads --bands, where the command has it.
+func htmlBands(c *cli.Context) ([]time.Duration, error) {
+	if !c.IsSet("bands") {
+		return nil, nil
+	}
+	bands, err := stats.ParseBands(c.String("bands"))
+	if err != nil {
+		return nil, usageError("%s: --bands: %v", c.Command.Name, err)
+	}
+	return bands, nil
 }
 
 // checkOutputs refuses, before anything runs, outputs that would replace an
@@ -677,8 +692,11 @@ func serveMetrics(out io.Writer, addr string, h http.Handler) (stop func(), err 
 	return func() { _ = srv.Close() }, nil
 }
 
-// failIf parses the command's --fail-if thresholds.
+// failIf parses the command's --fail-if thresholds, and checks its --bands.
 func failIf(c *cli.Context) ([]stats.Threshold, error) {
+	if _, err := htmlBands(c); err != nil {
+		return nil, err // read with the thresholds, which give its default
+	}
 	var ths []stats.Threshold
 	for _, expr := range multi(c, "fail-if") {
 		th, err := stats.ParseThreshold(expr)

@@ -186,7 +186,7 @@ func checkReplayFlags(c *cli.Context, cfg replay.Config) error {
 		{set("quiet") && web, "--quiet", "applies to the console: the web UI shows the statistics"},
 		{set("insecure") && !hasHTTPS(cfg), "--insecure", "skips TLS verification, but no --host or --map target is https"},
 	}
-	for _, f := range []string{"json", "csv", "html", "junit", "summary", "metrics", "fail-if", "print-result"} {
+	for _, f := range []string{"json", "csv", "html", "bands", "junit", "summary", "metrics", "fail-if", "print-result"} {
 		rules = append(rules, rule{set("dry-run") && set(f), "--dry-run", "sends nothing, so --" + f + " would have nothing to show"})
 	}
 	for _, r := range rules {
