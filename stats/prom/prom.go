@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/ampload/amp/stats"
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,12 +66,12 @@ type descs struct {
 	requests, failures, latency, late  *prometheus.Desc
 	bytesSent, bytesReceived, slowdown *prometheus.Desc
 	users, target, skipped, dropped    *prometheus.Desc
-	sessions, buildInfo                *prometheus.Desc
+	sessions, buildInfo, start, end    *prometheus.Desc
 }
 
 func (d *descs) all() []*prometheus.Desc {
 	return []*prometheus.Desc{d.requests, d.failures, d.latency, d.late, d.bytesSent, d.bytesReceived,
-		d.slowdown, d.users, d.target, d.skipped, d.dropped, d.sessions, d.buildInfo}
+		d.slowdown, d.users, d.target, d.skipped, d.dropped, d.sessions, d.buildInfo, d.start, d.end}
 }
 
 func newDescs() descs {
@@ -91,6 +92,9 @@ func newDescs() descs {
 		skipped:  prometheus.NewDesc("amp_skipped_total", "Tasks not sent, by reason.", []string{"run", "reason"}, nil),
 		dropped:  prometheus.NewDesc("amp_dropped_sessions_total", "Sessions the arrival-rate model could not start: every user it may have was busy.", run, nil),
 		sessions: prometheus.NewDesc("amp_sessions_total", "Sessions that ran to their end, by result (completed; failed: one of its requests failed).", []string{"run", "result"}, nil),
+		start:    prometheus.NewDesc("amp_run_start_timestamp_seconds", "When the run started (Unix seconds): the intended start of its first task.", run, nil),
+		end: prometheus.NewDesc("amp_run_end_timestamp_seconds", "When the last task of the run finished so far (Unix seconds); with the start, the duration its rates are of.",
+			run, nil),
 		buildInfo: prometheus.NewDesc("amp_build_info", "Always 1: the amp build serving these metrics.",
 			[]string{"run", "version", "goversion", "revision"}, nil),
 	}
@@ -200,7 +204,12 @@ func (p *Collector) Collect(ch chan<- prometheus.Metric) {
 	if p.opts.TargetUsers != nil {
 		s.send(d.target, prometheus.GaugeValue, float64(p.opts.TargetUsers()))
 	}
+	s.send(d.start, prometheus.GaugeValue, unixSeconds(r.Start))
+	s.send(d.end, prometheus.GaugeValue, unixSeconds(r.End))
 	s.send(d.buildInfo, prometheus.GaugeValue, 1, p.build[:]...)
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
+
+// unixSeconds is t in Unix seconds, to the microsecond.
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
