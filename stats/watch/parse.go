@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,12 +11,31 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
+// MaxBody bounds what Decode reads of one /metrics response (64 MiB).
+const MaxBody = 64 << 20
+
 // Decode reads the metric families of one /metrics response (in format,
-// as expfmt.ResponseFormat gives it) into a shard's figures.
+// as expfmt.ResponseFormat gives it) into a shard's figures, with the run
+// ids and the amp version it names. It reads at most MaxBody bytes, and
+// refuses a protobuf frame longer than what follows it before decoding, so
+// that a garbage response cannot make it allocate more.
 func Decode(r io.Reader, format expfmt.Format) (Figures, []string, string, error) {
-	dec := expfmt.NewDecoder(r, format)
+	data, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
+	if err != nil {
+		return Figures{}, nil, "", fmt.Errorf("reading /metrics: %w", err)
+	}
+	if len(data) > MaxBody {
+		return Figures{}, nil, "", fmt.Errorf("reading /metrics: more than %d MiB", MaxBody>>20)
+	}
+	if format.FormatType() == expfmt.TypeProtoDelim {
+		if err := checkFrames(data); err != nil {
+			return Figures{}, nil, "", fmt.Errorf("reading /metrics: %w", err)
+		}
+	}
+	dec := expfmt.NewDecoder(bytes.NewReader(data), format)
 	var fams []*dto.MetricFamily
 	for {
 		mf := &dto.MetricFamily{}
@@ -33,6 +53,22 @@ func Decode(r io.Reader, format expfmt.Format) (Figures, []string, string, error
 		return f, nil, "", errors.New("not amp's /metrics: no amp_build_info")
 	}
 	return f, runs, version, nil
+}
+
+// checkFrames walks the length-delimited frames of a protobuf body.
+func checkFrames(data []byte) error {
+	for len(data) > 0 {
+		n, k := protowire.ConsumeVarint(data)
+		if k < 0 {
+			return errors.New("a protobuf frame with a bad length")
+		}
+		data = data[k:]
+		if n > uint64(len(data)) {
+			return fmt.Errorf("a protobuf frame of %d bytes with %d left", n, len(data))
+		}
+		data = data[n:]
+	}
+	return nil
 }
 
 // fromFamilies sums amp's metric families into figures.

@@ -35,7 +35,7 @@ func Render(w io.Writer, v, prev *View) error {
 	fmt.Fprintf(b, "latency p50 %s · p95 %s · p99 %s\n", ms(v.Latency.Quantile(0.5)), ms(v.Latency.Quantile(0.95)), ms(v.Latency.Quantile(0.99)))
 	fmt.Fprintf(b, "users %.0f of %.0f · sessions %.0f completed, %.0f failed", v.Users, v.TargetUsers, v.SessionsCompleted, v.SessionsFailed)
 	if prev != nil {
-		fmt.Fprintf(b, " · sent %s/s · received %s/s", bytes(r.BytesSent), bytes(r.BytesReceived))
+		fmt.Fprintf(b, " · sent %s/s · received %s/s", byteSize(r.BytesSent), byteSize(r.BytesReceived))
 	}
 	b.WriteString("\n")
 	if len(v.Reasons) > 0 {
@@ -93,8 +93,8 @@ func ms(s float64) string {
 	return fmt.Sprintf("%.1f ms", s*1000)
 }
 
-// bytes formats a byte count with a decimal unit.
-func bytes(n float64) string {
+// byteSize formats a byte count with a decimal unit.
+func byteSize(n float64) string {
 	switch {
 	case n >= 1e9:
 		return fmt.Sprintf("%.1f GB", n/1e9)

@@ -15,9 +15,6 @@ import (
 // histograms, and takes the text format from anything else.
 const accept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3"
 
-// maxBody bounds what one scrape reads (64 MiB).
-const maxBody = 64 << 20
-
 // Scraper reads the shards' /metrics.
 type Scraper struct {
 	// URLs are the shards' /metrics.
@@ -65,7 +62,7 @@ func scrapeOne(ctx context.Context, client *http.Client, url string) Shard {
 		sh.Err = fmt.Errorf("GET %s: %s", url, resp.Status)
 		return sh
 	}
-	sh.Figures, sh.Runs, sh.Version, sh.Err = Decode(io.LimitReader(resp.Body, maxBody), expfmt.ResponseFormat(resp.Header))
+	sh.Figures, sh.Runs, sh.Version, sh.Err = Decode(resp.Body, expfmt.ResponseFormat(resp.Header))
 	if sh.Err != nil {
 		sh.Err = fmt.Errorf("%s: %w", url, sh.Err)
 	}
