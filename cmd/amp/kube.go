@@ -26,7 +26,7 @@ import (
 func kubePassed(flag string) bool {
 	switch flag {
 	case "host", "map", "insecure", "users", "rate", "duration", "iterations", "stages", "think", "max-think", "speed",
-		"timeline", "multiple", "loop", "timeout", "stop-timeout", "no-correlate", "header", "max-conns", "name", "quiet":
+		"timeline", "multiple", "loop", "timeout", "stop-timeout", "no-correlate", "header", "max-conns", "name", "quiet", "metrics-linger":
 		return true
 	}
 	return false

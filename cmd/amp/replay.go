@@ -98,6 +98,7 @@ func replayCommand() *cli.Command {
 			&cli.StringFlag{Name: "junit", Usage: "write JUnit XML to `FILE`: a test case per threshold (--fail-if, or the defaults), per --check and per kind of difference from the recording"},
 			&cli.StringFlag{Name: "summary", Usage: "append a Markdown summary (verdict, thresholds, top endpoints and failures) to `FILE`, e.g. \"$GITHUB_STEP_SUMMARY\""},
 			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics on this address while running, e.g. 127.0.0.1:9464"},
+			&cli.DurationFlag{Name: "metrics-linger", Value: defaultMetricsLinger, Usage: "with --metrics: keep /metrics up this long after the run, so that the next scrape reads the final figures (Ctrl-C ends it sooner; 0: stop with the run)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be sent where (hosts, endpoints, correlations) and send nothing"},
 			&cli.BoolFlag{Name: "print-result", Usage: "end the output with the result in a marked block (gzip, base64) that amp kube collect reads from pod logs"},
@@ -242,7 +243,7 @@ func runReplay(c *cli.Context) error {
 	printReplayStart(c, setup.path, cfg, run.Plan)
 	printJourneys(c.App.Writer, run.Plan)
 	if addr := c.String("metrics"); addr != "" {
-		stop, err := serveMetrics(c.App.Writer, addr, prom.Handler(run.Collector))
+		stop, err := serveMetrics(c, addr, prom.NewHandler(run.Collector, metricsOptions(run)))
 		if err != nil {
 			return err
 		}
@@ -530,7 +531,7 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, autostart, 
 	go srv.Serve(ln)
 	defer srv.Close()
 	if maddr := c.String("metrics"); maddr != "" {
-		stop, err := serveMetrics(out, maddr, ui.Metrics())
+		stop, err := serveMetrics(c, maddr, ui.Metrics())
 		if err != nil {
 			ui.Close()
 			return err
@@ -677,9 +678,23 @@ func writeOutputs(out io.Writer, res *stats.Result, files stats.Files) error {
 	return nil
 }
 
-// serveMetrics serves Prometheus /metrics from h on addr (--metrics) until
-// stop, and says where.
-func serveMetrics(out io.Writer, addr string, h http.Handler) (stop func(), err error) {
+// defaultMetricsLinger is how long /metrics stays up after the run: one
+// scrape at the common 15 s interval reads the final figures.
+const defaultMetricsLinger = 15 * time.Second
+
+// metricsOptions are the /metrics options of a run: its target users.
+func metricsOptions(run *replay.Run) prom.Options {
+	return prom.Options{TargetUsers: func() int { return run.Player.Status().Target }}
+}
+
+// serveMetrics serves Prometheus /metrics from h on --metrics addr until
+// stop, and says where. Unless the command was interrupted, stop keeps it
+// up for --metrics-linger first, so that the last scrape sees the end.
+func serveMetrics(c *cli.Context, addr string, h http.Handler) (stop func(), err error) {
+	out, linger := c.App.Writer, c.Duration("metrics-linger")
+	if linger < 0 {
+		return nil, usageError("replay: --metrics-linger %v: want 0 or more", linger)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, usageError("replay: --metrics %s: %v", addr, err)
@@ -688,8 +703,21 @@ func serveMetrics(out io.Writer, addr string, h http.Handler) (stop func(), err 
 	mux.Handle("/metrics", h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	fmt.Fprintf(out, "Prometheus metrics on http://%s/metrics\n", ln.Addr())
-	return func() { _ = srv.Close() }, nil
+	url := fmt.Sprintf("http://%s/metrics", ln.Addr())
+	fmt.Fprintf(out, "Prometheus metrics on %s\n", url)
+	return func() {
+		defer srv.Close()
+		if linger == 0 || c.Context.Err() != nil {
+			return
+		}
+		fmt.Fprintf(out, "%s stays up for %v (--metrics-linger); Ctrl-C ends it\n", url, linger)
+		t := time.NewTimer(linger)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-c.Context.Done():
+		}
+	}, nil
 }
 
 // failIf parses the command's --fail-if thresholds, and checks its --bands.
