@@ -88,7 +88,7 @@ func indexOne(stdout, stderr io.Writer, path string) string {
 	}
 	// What a replay needs to know across the sessions, so that it starts
 	// at once.
-	pl = &progressLine{w: stderr, path: path, last: -1}
+	pl = &progressLine{w: stderr, path: path, last: -1, sessions: true}
 	facts, err := replay.SurveyFile(context.Background(), f, func(done, total int) { pl.update(int64(done), int64(total)) })
 	pl.end()
 	if err != nil {
@@ -108,9 +108,10 @@ func indexOne(stdout, stderr io.Writer, path string) string {
 // progressLine shows a pass over a recording as one line on stderr,
 // rewritten at each new percent.
 type progressLine struct {
-	w    io.Writer
-	path string
-	last int64
+	w        io.Writer
+	path     string
+	last     int64
+	sessions bool // counting sessions, not bytes
 }
 
 func (p *progressLine) update(done, total int64) {
@@ -125,6 +126,10 @@ func (p *progressLine) update(done, total int64) {
 		fmt.Fprint(p.w, "\r") // rewrite the line
 	}
 	p.last = pct
+	if p.sessions {
+		fmt.Fprintf(p.w, "amp: index: reading the %d sessions of %s for the replay's facts: %d%%", total, p.path, pct)
+		return
+	}
 	fmt.Fprintf(p.w, "amp: index: reading %s (%s): %d%%", p.path, formatBytes(total), pct)
 }
 
