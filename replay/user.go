@@ -30,6 +30,7 @@ type user struct {
 	rnd    *rand.Rand // makes the client's values afresh
 	timer  *time.Timer
 	sample stats.Sample
+	failed bool // a request of the current session failed
 
 	backoff time.Duration // pause after a refused connection; 0 after a response
 }
@@ -161,6 +162,7 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 	if !u.startScript(sc) {
 		return false
 	}
+	u.failed = false
 	for i := range sc.Tasks {
 		t := &sc.Tasks[i]
 		var intended time.Time
@@ -189,7 +191,15 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 		}
 		u.ran = true
 	}
+	// Only a session that ran to its end counts: failed if any request did.
+	p.col.SessionDone(u.failed)
 	return true
+}
+
+// record adds the sample of task t, noting a failure for the session.
+func (u *user) record(sc *Script, t *Task, s *stats.Sample) {
+	u.failed = u.failed || s.Failure != ""
+	u.p.record(u.id, u.p.eps[sc.index][t.index], s)
 }
 
 // do sends one task and records its sample.
@@ -217,7 +227,7 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 	err := c.roundTrip(p.hard, u.req, t.Method == "HEAD", t.keepBody, sent.Add(p.cfg.Timeout))
 	done := time.Now()
 	s := &u.sample
-	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes}
+	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes, BytesSent: c.sent}
 	if err != nil {
 		s.Status = 0
 		s.Failure, s.Detail = classify(err)
@@ -229,7 +239,7 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 			// A dead target: back off (per user, doubling, capped) so that
 			// --think none does not reconnect tens of thousands of times a second.
 			u.backoff = min(max(2*u.backoff, minBackoff), maxBackoff)
-			p.record(u.id, p.eps[sc.index][t.index], s)
+			u.record(sc, t, s)
 			u.sleep(u.backoff)
 			return
 		}
@@ -245,7 +255,7 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 			}
 		}
 	}
-	p.record(u.id, p.eps[sc.index][t.index], s)
+	u.record(sc, t, s)
 }
 
 // extract stores the live values of the rules whose source is task t, and

@@ -88,7 +88,6 @@ func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
 	done := time.Now()
 	s := &u.sample
 	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes}
-	ep := p.eps[sc.index][t.index]
 	switch {
 	case err != nil:
 		s.Status = 0
@@ -109,7 +108,7 @@ func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
 			}
 		}
 	}
-	p.record(u.id, ep, s)
+	u.record(sc, t, s)
 	if s.Failure != "" {
 		return
 	}
@@ -444,6 +443,7 @@ func (u *user) wsFail(st *wsState, reason, detail string) {
 		sent = now
 	}
 	u.sample = stats.Sample{Sent: sent, Intended: sent, Done: now, Failure: reason, Detail: detail}
+	u.failed = true // the session fails with its conversation
 	u.p.record(u.id, st.ep, &u.sample)
 	st.pending = time.Time{}
 }
