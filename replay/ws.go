@@ -88,6 +88,9 @@ func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
 	done := time.Now()
 	s := &u.sample
 	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes}
+	if c.status != 0 {
+		s.BytesSent = int64(len(u.req))
+	}
 	switch {
 	case err != nil:
 		s.Status = 0
@@ -209,11 +212,12 @@ func (cv *wsConv) read() {
 	emit := func(m wsframe.Message) error {
 		switch m.Opcode {
 		case wsframe.OpPing:
-			return cv.send(wsframe.OpPong, m.Data)
+			_, err := cv.send(wsframe.OpPong, m.Data)
+			return err
 		case wsframe.OpPong:
 			return nil
 		case wsframe.OpClose:
-			_ = cv.send(wsframe.OpClose, m.Data)
+			_, _ = cv.send(wsframe.OpClose, m.Data)
 			return errWSClosed
 		}
 		cv.in <- wsIn{op: m.Opcode, data: append([]byte(nil), m.Data...), at: time.Now()}
@@ -237,12 +241,12 @@ func (cv *wsConv) read() {
 // errWSClosed ends the reader at the server's close frame.
 var errWSClosed = errors.New("websocket: closed by the server")
 
-// send writes one masked frame; a close is sent once.
-func (cv *wsConv) send(op byte, payload []byte) error {
+// send writes one masked frame and returns its size; a close is sent once.
+func (cv *wsConv) send(op byte, payload []byte) (int, error) {
 	cv.wmu.Lock()
 	defer cv.wmu.Unlock()
 	if cv.sentC {
-		return nil
+		return 0, nil
 	}
 	if op == wsframe.OpClose {
 		cv.sentC = true
@@ -251,14 +255,13 @@ func (cv *wsConv) send(op byte, payload []byte) error {
 	m := cv.rnd.Uint32()
 	mask[0], mask[1], mask[2], mask[3] = byte(m), byte(m>>8), byte(m>>16), byte(m>>24)
 	cv.out = wsframe.AppendFrame(cv.out[:0], op, payload, &mask)
-	_, err := cv.c.nc.Write(cv.out)
-	return err
+	return cv.c.nc.Write(cv.out)
 }
 
 // close ends the conversation: a normal close unless one was sent, a short
 // wait for the server's, then the connection.
 func (cv *wsConv) close() {
-	_ = cv.send(wsframe.OpClose, []byte{0x03, 0xe8}) // 1000, normal closure
+	_, _ = cv.send(wsframe.OpClose, []byte{0x03, 0xe8}) // 1000, normal closure
 	t := time.NewTimer(time.Second)
 	defer t.Stop()
 	for {
@@ -287,6 +290,7 @@ type wsState struct {
 	received int       // data messages from the server
 	sent     int       // data messages to the server
 	pending  time.Time // when a request-like message went out that awaits its reply; zero: none
+	out      int64     // bytes of frames sent since the last reply
 	ep       stats.Endpoint
 	found    []bool // per rule of the script: a live value came in a server message
 	timer    *time.Timer
@@ -334,11 +338,13 @@ func (u *user) converse(cv *wsConv, sc *Script, t *Task, opened time.Time) {
 		if st.pending.IsZero() && m.replyLike {
 			st.pending = time.Now()
 		}
-		if err := cv.send(m.Opcode, u.body); err != nil {
+		n, err := cv.send(m.Opcode, u.body)
+		if err != nil {
 			u.wsFail(st, ReasonWSClosedEarly, err.Error())
 			return
 		}
 		st.sent++
+		st.out += int64(n)
 	}
 	u.wsWaitFor(cv, sc, t, st, w.server)
 }
@@ -414,9 +420,9 @@ func (u *user) wsDrain(cv *wsConv, sc *Script, t *Task, st *wsState) {
 func (u *user) wsTake(sc *Script, t *Task, st *wsState, m wsIn) {
 	st.received++
 	if !st.pending.IsZero() {
-		u.sample = stats.Sample{Sent: st.pending, Intended: st.pending, Done: m.at, Status: 101, Bytes: int64(len(m.data))}
+		u.sample = stats.Sample{Sent: st.pending, Intended: st.pending, Done: m.at, Status: 101, Bytes: int64(len(m.data)), BytesSent: st.out}
 		u.p.record(u.id, st.ep, &u.sample)
-		st.pending = time.Time{}
+		st.pending, st.out = time.Time{}, 0
 	}
 	doc := wsJSON(m.data)
 	if doc == nil {

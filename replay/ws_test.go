@@ -317,6 +317,9 @@ func checkChatReplay(t *testing.T, rec *capture.Recording) {
 				t.Errorf("WS /chat: %d replies timed, %d failures; want 200 (hello and three says a conversation are answered) and 0", e.Requests, e.Failures)
 			}
 		}
+		if e.Name == "/chat" && (e.BytesSent == 0 || e.Bytes == 0) {
+			t.Errorf("%s /chat: %d bytes sent, %d received", e.Method, e.BytesSent, e.Bytes)
+		}
 		if e.Method == "GET" && e.Name == "/chat" && (e.MessagesSent != 50*7 || e.MessagesReceived != 50*4 || e.Statuses["101"] != 50) {
 			t.Errorf("GET /chat: %d messages sent, %d received, statuses %v; want 350, 200 and 50×101", e.MessagesSent, e.MessagesReceived, e.Statuses)
 		}
