@@ -67,11 +67,12 @@ type descs struct {
 	bytesSent, bytesReceived, slowdown *prometheus.Desc
 	users, target, skipped, dropped    *prometheus.Desc
 	sessions, buildInfo, start, end    *prometheus.Desc
+	wsMessages                         *prometheus.Desc
 }
 
 func (d *descs) all() []*prometheus.Desc {
 	return []*prometheus.Desc{d.requests, d.failures, d.latency, d.late, d.bytesSent, d.bytesReceived,
-		d.slowdown, d.users, d.target, d.skipped, d.dropped, d.sessions, d.buildInfo, d.start, d.end}
+		d.slowdown, d.users, d.target, d.skipped, d.dropped, d.sessions, d.buildInfo, d.start, d.end, d.wsMessages}
 }
 
 func newDescs() descs {
@@ -85,6 +86,8 @@ func newDescs() descs {
 		late:          prometheus.NewDesc("amp_late_total", "Tasks sent more than 10 ms after their intended start, by endpoint.", ep, nil),
 		bytesSent:     prometheus.NewDesc("amp_bytes_sent_total", "Request bytes sent to the target, by endpoint.", ep, nil),
 		bytesReceived: prometheus.NewDesc("amp_bytes_received_total", "Response bytes received from the target, by endpoint.", ep, nil),
+		wsMessages: prometheus.NewDesc("amp_websocket_messages_total", "WebSocket data messages of the conversations an upgrade endpoint opened, by direction (sent, received).",
+			with("direction"), nil),
 		slowdown: prometheus.NewDesc("amp_slowdown_ratio", "Replayed service time ÷ recorded duration, by endpoint, of the medians (quantile 0.5) and of p95 (0.95).",
 			with("quantile"), nil),
 		users:    prometheus.NewDesc("amp_users", "Simulated users running now.", run, nil),
@@ -181,6 +184,10 @@ func (p *Collector) Collect(ch chan<- prometheus.Metric) {
 		s.send(d.late, prometheus.CounterValue, float64(e.Late), e.Method, e.Name)
 		s.send(d.bytesSent, prometheus.CounterValue, float64(e.BytesSent), e.Method, e.Name)
 		s.send(d.bytesReceived, prometheus.CounterValue, float64(e.Bytes), e.Method, e.Name)
+		if e.MessagesSent > 0 || e.MessagesReceived > 0 {
+			s.send(d.wsMessages, prometheus.CounterValue, float64(e.MessagesSent), e.Method, e.Name, "sent")
+			s.send(d.wsMessages, prometheus.CounterValue, float64(e.MessagesReceived), e.Method, e.Name, "received")
+		}
 		if sd := e.Slowdown; sd != nil {
 			s.send(d.slowdown, prometheus.GaugeValue, sd.P50, e.Method, e.Name, "0.5")
 			s.send(d.slowdown, prometheus.GaugeValue, sd.P95, e.Method, e.Name, "0.95")

@@ -122,6 +122,7 @@ func TestScrapeRunFigures(t *testing.T) {
 	for range 4 {
 		rec.Record(ep, &stats.Sample{Sent: t0, Done: t0.Add(20 * time.Millisecond), Status: 200, Bytes: 1500, BytesSent: 300})
 	}
+	c.AddMessages(ep, 9, 4)
 	c.SessionDone(false)
 	c.SessionDone(false)
 	c.SessionDone(true)
@@ -133,6 +134,8 @@ func TestScrapeRunFigures(t *testing.T) {
 	for _, line := range []string{
 		`amp_bytes_sent_total{method="GET",name="/",run="r2"} 1200`,
 		`amp_bytes_received_total{method="GET",name="/",run="r2"} 6000`,
+		`amp_websocket_messages_total{direction="sent",method="GET",name="/",run="r2"} 9`,
+		`amp_websocket_messages_total{direction="received",method="GET",name="/",run="r2"} 4`,
 		`amp_sessions_total{result="completed",run="r2"} 2`,
 		`amp_sessions_total{result="failed",run="r2"} 1`,
 		`amp_dropped_sessions_total{run="r2"} 5`,
