@@ -20,7 +20,8 @@ type user struct {
 
 	mu    sync.Mutex // guards conns' net.Conn for abort
 	conns []*conn
-	wsc   *conn // the connection of a WebSocket conversation under way (ws.go)
+	wsc   []*conn  // the connections of the WebSocket conversations under way (ws.go)
+	convs []*wsRun // those conversations, played between the session's tasks
 
 	jar    jar
 	ran    bool       // the user has sent a task: pause before the next session too
@@ -65,9 +66,7 @@ func (u *user) abort() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	abortConns(u.conns)
-	if u.wsc != nil {
-		abortConns([]*conn{u.wsc})
-	}
+	abortConns(u.wsc)
 }
 
 // abortConns makes blocked reads and writes on conns fail now. The caller
@@ -163,8 +162,13 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 		return false
 	}
 	u.failed = false
+	defer u.endWS() // conversations still open when the user stops (ws.go)
 	for i := range sc.Tasks {
 		t := &sc.Tasks[i]
+		// A WebSocket conversation under way sends what it has before this task.
+		if len(u.convs) > 0 && !u.advanceWS(t.Offset) {
+			return false
+		}
 		var intended time.Time
 		if !at.IsZero() {
 			intended = at.Add(time.Duration(float64(t.Offset) / p.cfg.Speed))
@@ -185,12 +189,15 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 			continue
 		}
 		if t.ws != nil {
-			u.doWS(sc, t, intended)
+			if r := u.startWS(sc, t, intended); r != nil {
+				u.convs = append(u.convs, r)
+			}
 		} else {
 			u.do(sc, t, intended)
 		}
 		u.ran = true
 	}
+	u.endWS()
 	// Only a session that ran to its end counts: failed if any request did.
 	p.col.SessionDone(u.failed)
 	return true

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1" //nolint:gosec // RFC 6455 names SHA-1 for the accept key
 	"encoding/base64"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -54,22 +55,40 @@ type wsConv struct {
 	sentC bool          // a close frame was sent (under wmu)
 }
 
-// doWS replays task t, an upgrade to WebSocket, and its conversation: the
-// handshake on a connection of its own (with the user's cookies and live
-// values), then the client's messages at their recorded pauses, waiting
-// for the server's messages where the recording shows the client waited.
+// wsRun is a conversation under way, played on its user's goroutine
+// between the session's other tasks (advanceWS) and to its end (endWS).
+type wsRun struct {
+	cv     *wsConv
+	sc     *Script
+	t      *Task
+	st     *wsState
+	opened time.Time // on the timeline, messages keep their recorded offsets from the 101
+	next   int       // the next of t.ws.msgs to send
+	ended  bool      // failed or stopped: nothing more is sent
+	seen   int       // t.ws.msgs scanned for the server's messages before a task (advance)
+	before int       // the server's data messages among them
+}
+
+// doWS replays task t, an upgrade to WebSocket, and its whole conversation
+// (the validation pass).
 func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
+	if r := u.startWS(sc, t, intended); r != nil {
+		u.finishWS(r)
+	}
+}
+
+// startWS sends the upgrade of task t on a connection of its own (with the
+// user's cookies and live values) and returns the conversation, or nil
+// when the upgrade failed (its sample says why). The client's messages go
+// out as the session's tasks go on (advanceWS): each after its recorded
+// pause, once the server has sent what the recording shows the client
+// waited for.
+func (u *user) startWS(sc *Script, t *Task, intended time.Time) *wsRun {
 	p := u.p
 	c := &conn{target: wsTarget(t.Target), guard: &u.mu}
 	u.mu.Lock()
-	u.wsc = c
+	u.wsc = append(u.wsc, c)
 	u.mu.Unlock()
-	defer func() {
-		c.close()
-		u.mu.Lock()
-		u.wsc = nil
-		u.mu.Unlock()
-	}()
 	if u.rnd == nil {
 		u.rnd = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(u.id)))
 	}
@@ -113,17 +132,62 @@ func (u *user) doWS(sc *Script, t *Task, intended time.Time) {
 	}
 	u.record(sc, t, s)
 	if s.Failure != "" {
-		return
+		u.dropWS(c)
+		return nil
 	}
 	_ = c.nc.SetDeadline(time.Time{})
 	conv := &wsConv{u: u, c: c, rnd: u.rnd, in: make(chan wsIn, 64), done: make(chan struct{})}
 	go conv.read()
-	var opened time.Time // on the timeline, messages keep their recorded offsets from the 101
+	r := &wsRun{cv: conv, sc: sc, t: t,
+		st: &wsState{ep: p.col.JourneyEndpoint(sc.Journey, MethodWS, t.Name), found: make([]bool, len(sc.Rules))}}
 	if timeline && p.cfg.Think.Mode == ThinkRecorded {
-		opened = done
+		r.opened = done
 	}
-	u.converse(conv, sc, t, opened)
-	conv.close()
+	return r
+}
+
+// dropWS closes a conversation's connection and forgets it.
+func (u *user) dropWS(c *conn) {
+	c.close()
+	u.mu.Lock()
+	if i := slices.Index(u.wsc, c); i >= 0 {
+		u.wsc = slices.Delete(u.wsc, i, i+1)
+	}
+	u.mu.Unlock()
+}
+
+// advanceWS sends the messages of the user's open conversations that the
+// recording has before session offset until. It reports false when the
+// user was stopped.
+func (u *user) advanceWS(until time.Duration) bool {
+	for _, r := range u.convs {
+		u.advance(r, until)
+	}
+	return !u.stopped()
+}
+
+// endWS plays the user's open conversations to their end and closes them.
+func (u *user) endWS() {
+	for _, r := range u.convs {
+		u.finishWS(r)
+	}
+	clear(u.convs)
+	u.convs = u.convs[:0]
+}
+
+// finishWS sends what is left of r, waits for the server's remaining
+// messages, counts the conversation and closes it.
+func (u *user) finishWS(r *wsRun) {
+	if !u.stopped() {
+		u.advance(r, time.Duration(math.MaxInt64))
+		if !r.ended {
+			u.wsWaitFor(r.cv, r.sc, r.t, r.st, r.t.ws.server)
+		}
+	}
+	u.wsHits(r.sc, r.t, r.st)
+	u.p.col.AddMessages(u.p.eps[r.sc.index][r.t.index], int64(r.st.sent), int64(r.st.received))
+	r.cv.close()
+	u.dropWS(r.cv.c)
 }
 
 // wsOpen dials c and sends the handshake in u.req, reading the answer's
@@ -307,46 +371,58 @@ func (st *wsState) arm(d time.Duration) *time.Timer {
 	return st.timer
 }
 
-// converse sends the client's recorded messages and takes the server's.
-// On the timeline (opened set) each message keeps its recorded offset from
-// the 101, scaled by --speed; else it follows the recorded pause after the
-// previous message, as --think and --speed make it.
-func (u *user) converse(cv *wsConv, sc *Script, t *Task, opened time.Time) {
-	p := u.p
-	w := t.ws
-	st := &wsState{ep: p.col.JourneyEndpoint(sc.Journey, MethodWS, t.Name), found: make([]bool, len(sc.Rules))}
-	defer func() {
-		u.wsHits(sc, t, st)
-		p.col.AddMessages(p.eps[sc.index][t.index], int64(st.sent), int64(st.received))
-	}()
-	for i := range w.msgs {
-		m := &w.msgs[i]
+// advance sends the client messages of r up to session offset until: each
+// once the server has sent as many messages as the recording shows before
+// it, after its recorded pause (on the timeline, at its recorded offset from
+// the 101).
+func (u *user) advance(r *wsRun, until time.Duration) {
+	p, w, cv, st := u.p, r.t.ws, r.cv, r.st
+	for ; r.next < len(w.msgs) && !r.ended; r.next++ {
+		m := &w.msgs[r.next]
 		if m.FromServer || !m.IsData() {
 			continue // control frames are answered live; close comes at the end
 		}
-		if !u.wsWaitFor(cv, sc, t, st, m.wait) {
+		if r.t.Offset+m.Offset > until {
+			break // later than the task: sent after it
+		}
+		if !u.wsWaitFor(cv, r.sc, r.t, st, m.wait) {
+			r.ended = true
 			return
 		}
 		pause := ThinkTime(&Task{Think: m.think}, p.cfg.Think, p.cfg.Speed)
-		if !opened.IsZero() {
-			pause = time.Until(opened.Add(time.Duration(float64(m.Offset-w.open) / p.cfg.Speed)))
+		if !r.opened.IsZero() {
+			pause = time.Until(r.opened.Add(time.Duration(float64(m.Offset-w.open) / p.cfg.Speed)))
 		}
-		if !u.wsPause(cv, sc, t, st, pause) {
+		if !u.wsPause(cv, r.sc, r.t, st, pause) {
+			r.ended = true
 			return
 		}
-		u.body = fill(u, u.body[:0], sc, m.Data, m.spans)
+		u.body = fill(u, u.body[:0], r.sc, m.Data, m.spans)
 		if st.pending.IsZero() && m.replyLike {
 			st.pending = time.Now()
 		}
 		n, err := cv.send(m.Opcode, u.body)
 		if err != nil {
 			u.wsFail(st, ReasonWSClosedEarly, err.Error())
+			r.ended = true
 			return
 		}
 		st.sent++
 		st.out += int64(n)
 	}
-	u.wsWaitFor(cv, sc, t, st, w.server)
+	if r.ended || until == time.Duration(math.MaxInt64) {
+		return
+	}
+	// The session's next task waits, as the recorded client did, for the
+	// server's messages that came before it.
+	for ; r.seen < len(w.msgs) && r.t.Offset+w.msgs[r.seen].Offset < until; r.seen++ {
+		if m := &w.msgs[r.seen]; m.FromServer && m.IsData() {
+			r.before++
+		}
+	}
+	if !u.wsWaitFor(cv, r.sc, r.t, st, r.before) {
+		r.ended = true
+	}
 }
 
 // wsWaitFor takes the server's messages until it has sent need data

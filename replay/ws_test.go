@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -257,6 +258,9 @@ func recordThrough(t *testing.T, cfg proxy.Config, chat *chatServer, drive func(
 	r, err := capture.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if chat == nil {
+		return r
 	}
 	chat.settle(1)
 	chat.mu.Lock()
@@ -529,5 +533,138 @@ func TestReplayWebSocketTLSTimeline(t *testing.T) {
 	h2 := &Target{TLS: &tls.Config{NextProtos: []string{"h2", "http/1.1"}}}
 	if w := wsTarget(h2); slices.Contains(w.TLS.NextProtos, "h2") || !slices.Contains(h2.TLS.NextProtos, "h2") {
 		t.Errorf("an upgrade's TLS offers %v (target's now %v)", w.TLS.NextProtos, h2.TLS.NextProtos)
+	}
+}
+
+// pushServer is a chat where messages are posted over HTTP and arrive over
+// the WebSocket: the conversation waits for what a request made during it
+// causes.
+type pushServer struct {
+	mu     sync.Mutex
+	conns  map[string]*websocket.Conn // by token
+	lastID map[string]string
+	acked  int
+}
+
+func (s *pushServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/login":
+		fmt.Fprintf(w, `<html><head><meta name="chat-token" content="%s"></head></html>`, chatHex(16))
+	case "/say":
+		tok := r.FormValue("token")
+		s.mu.Lock()
+		c := s.conns[tok]
+		id := "m" + chatHex(8)
+		s.lastID[tok] = id
+		s.mu.Unlock()
+		if c == nil {
+			http.Error(w, "no conversation", http.StatusNotFound)
+			return
+		}
+		_ = writeJSON(r.Context(), c, chatMsg{Type: "said", ID: id, Text: r.FormValue("text")})
+		_, _ = io.WriteString(w, "ok")
+	case "/chat":
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		var m chatMsg
+		_, data, err := c.Read(r.Context())
+		if err != nil || json.Unmarshal(data, &m) != nil {
+			return
+		}
+		tok := m.Token
+		s.mu.Lock()
+		s.conns[tok] = c
+		s.mu.Unlock()
+		_ = writeJSON(r.Context(), c, chatMsg{Type: "welcome"})
+		for {
+			_, data, err := c.Read(r.Context())
+			if err != nil || json.Unmarshal(data, &m) != nil {
+				return
+			}
+			s.mu.Lock()
+			if m.Type == "ack" && m.ID == s.lastID[tok] {
+				s.acked++
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// TestReplayWebSocketInterleaved: a request the session made during the
+// conversation goes out in its place, between the conversation's messages,
+// so the server message it causes arrives and the client's answer to it
+// carries its id.
+func TestReplayWebSocketInterleaved(t *testing.T) {
+	newPush := func() *pushServer { return &pushServer{conns: map[string]*websocket.Conn{}, lastID: map[string]string{}} }
+	push := newPush()
+	srv := httptest.NewServer(push)
+	defer srv.Close()
+	cfg := proxy.DefaultConfig()
+	cfg.Target = srv.URL
+	rec := recordThrough(t, cfg, nil, func(addr string) {
+		base := "http://" + addr
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := http.Get(base + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		tok := regexp.MustCompile(`content="([0-9a-f]+)"`).FindStringSubmatch(string(page))[1]
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/chat", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		_ = writeJSON(ctx, c, chatMsg{Type: "hello", Token: tok})
+		if _, _, err := c.Read(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		resp, err = http.PostForm(base+"/say", url.Values{"token": {tok}, "text": {"hi"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		_, data, err := c.Read(ctx)
+		var m chatMsg
+		if err != nil || json.Unmarshal(data, &m) != nil {
+			t.Fatalf("said: %q %v", data, err)
+		}
+		_ = writeJSON(ctx, c, chatMsg{Type: "ack", ID: m.ID})
+		time.Sleep(20 * time.Millisecond)
+		_ = c.Close(websocket.StatusNormalClosure, "")
+	})
+	if push.acked != 1 || rec.Exchanges() != 3 {
+		t.Fatalf("recording: %d acks, %d exchanges", push.acked, rec.Exchanges())
+	}
+
+	live := newPush()
+	srv2 := httptest.NewServer(live)
+	defer srv2.Close()
+	rcfg := fastConfig(srv2.URL)
+	rcfg.Think = Think{Mode: ThinkRecorded}
+	rcfg.Users, rcfg.Iterations, rcfg.Timeout = 10, 10, 5*time.Second
+	res, _ := runReplay(t, rec, rcfg)
+	if res.Failures != 0 {
+		t.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
+	}
+	for range 500 {
+		live.mu.Lock()
+		n := live.acked
+		live.mu.Unlock()
+		if n >= 10 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	live.mu.Lock()
+	defer live.mu.Unlock()
+	if live.acked != 10 {
+		t.Errorf("the server had %d acks naming the id it pushed, want 10", live.acked)
 	}
 }
