@@ -598,7 +598,9 @@ func (s *pushServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // so the server message it causes arrives and the client's answer to it
 // carries its id.
 func TestReplayWebSocketInterleaved(t *testing.T) {
-	newPush := func() *pushServer { return &pushServer{conns: map[string]*websocket.Conn{}, lastID: map[string]string{}} }
+	newPush := func() *pushServer {
+		return &pushServer{conns: map[string]*websocket.Conn{}, lastID: map[string]string{}}
+	}
 	push := newPush()
 	srv := httptest.NewServer(push)
 	defer srv.Close()
