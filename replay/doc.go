@@ -46,7 +46,10 @@
 // sends the client's text and binary messages after their recorded pauses
 // (Config.Think and Speed apply; on the timeline each keeps its offset from
 // the 101), waiting, within Config.Timeout, for as many server messages as
-// the client had received before each one. Values in client messages are
+// the client had received before each one. The conversation plays between
+// the session's later tasks, on the user's goroutine: before each task the
+// messages recorded before it go out and the server's recorded before it
+// are waited for; the rest plays at the session's end. Values in client messages are
 // correlated like those of requests, from the server's earlier messages
 // (SourceWS, a JSON member) or from earlier responses. The upgrade's
 // endpoint times the handshake and counts the messages
