@@ -64,6 +64,11 @@ func WriteHTMLOptions(w io.Writer, r *Result, opt HTMLOptions) error {
 		Duration:     clock(time.Duration(r.DurationS * float64(time.Second))),
 		Config:       configRows(r.Config),
 	}
+	for _, c := range r.ciCases(CIOptions{}) {
+		if c.class != "thresholds" {
+			data.Checks = append(data.Checks, htmlCheck{Name: c.name, Pass: c.pass, Message: c.message, Detail: c.detail})
+		}
+	}
 	for i := range r.Endpoints {
 		e := &r.Endpoints[i]
 		data.Endpoints = append(data.Endpoints, endpointSection{E: e, Bands: e.Bands(limits),
@@ -111,6 +116,13 @@ func capacityChart(r *Result, c *Capacity) template.HTML {
 		[]chartSeries{{name, "#555555", users}, {"req/s", "#2b7bb9", steprps}, {"p95 ms", "#ff7f0e", p95}})
 }
 
+// htmlCheck is a --check or a kind of difference from the recording that
+// responses failed (the result knows of those only).
+type htmlCheck struct {
+	Name, Message, Detail string
+	Pass                  bool
+}
+
 // endpointSection is one endpoint's collapsed section of the report.
 type endpointSection struct {
 	E            *EndpointStats
@@ -151,6 +163,7 @@ type htmlData struct {
 	Bands         []Band
 	StatusCols    []string
 	Endpoints     []endpointSection
+	Checks        []htmlCheck
 	CapacityChart template.HTML
 	Duration      string
 	Config        [][2]string
@@ -379,6 +392,10 @@ details.endpoint summary span{font-weight:400;color:#5b6475;margin-left:8px}
 {{if .R.Thresholds}}<h2>Thresholds</h2>
 <div class="scroll"><table id="thresholds"><tr><th class="l">Result</th><th class="l">Threshold</th><th>Observed</th><th>Limit</th><th class="l">Detail</th></tr>
 {{range .R.Thresholds}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Expr}}</code></td><td>{{num .Observed}} {{.Unit}}</td><td>{{num .Limit}} {{.Unit}}</td><td class="l">{{.Message}}</td></tr>
+{{end}}</table></div>{{end}}
+{{if .Checks}}<h2>Checks</h2>
+<div class="scroll"><table id="checks"><tr><th class="l">Result</th><th class="l">Check</th><th class="l">Observed</th><th class="l">Where</th></tr>
+{{range .Checks}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Name}}</code></td><td class="l">{{.Message}}</td><td class="l">{{.Detail}}</td></tr>
 {{end}}</table></div>{{end}}
 <h2>Response time bands</h2>
 {{template "bands" .Bands}}

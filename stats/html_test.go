@@ -193,3 +193,27 @@ func TestHTMLCapacity(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLChecksAndTitle: the checks and differences from the recording
+// that responses failed are listed after the thresholds, and the title
+// names the recording, the target and the run id.
+func TestHTMLChecksAndTitle(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := stats.WriteHTML(&b, ciFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{
+		`<title>amp report · shop.amp → http://127.0.0.1:8080 · run 0123456789abcdef · `,
+		`id="checks"`, `<code>status == 302</code>`, "observed 3 failed responses", "failed on POST /login (3)",
+		`<code>like the recording: status</code>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if th, ck, bands := strings.Index(page, `id="thresholds"`), strings.Index(page, `id="checks"`), strings.Index(page, "Response time bands"); th < 0 || th > ck || ck > bands {
+		t.Error("want the thresholds, then the checks, then the bands")
+	}
+}
