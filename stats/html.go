@@ -64,11 +64,7 @@ func WriteHTMLOptions(w io.Writer, r *Result, opt HTMLOptions) error {
 		Duration:     clock(time.Duration(r.DurationS * float64(time.Second))),
 		Config:       configRows(r.Config),
 	}
-	for _, c := range r.ciCases(CIOptions{}) {
-		if c.class != "thresholds" {
-			data.Checks = append(data.Checks, htmlCheck{Name: c.name, Pass: c.pass, Message: c.message, Detail: c.detail})
-		}
-	}
+	data.Checks = r.Checks(nil)
 	for i := range r.Endpoints {
 		e := &r.Endpoints[i]
 		data.Endpoints = append(data.Endpoints, endpointSection{E: e, Bands: e.Bands(limits),
@@ -116,13 +112,6 @@ func capacityChart(r *Result, c *Capacity) template.HTML {
 		[]chartSeries{{name, "#555555", users}, {"req/s", "#2b7bb9", steprps}, {"p95 ms", "#ff7f0e", p95}})
 }
 
-// htmlCheck is a --check or a kind of difference from the recording that
-// responses failed (the result knows of those only).
-type htmlCheck struct {
-	Name, Message, Detail string
-	Pass                  bool
-}
-
 // endpointSection is one endpoint's collapsed section of the report.
 type endpointSection struct {
 	E            *EndpointStats
@@ -163,7 +152,7 @@ type htmlData struct {
 	Bands         []Band
 	StatusCols    []string
 	Endpoints     []endpointSection
-	Checks        []htmlCheck
+	Checks        []CheckResult // those responses failed: the result knows of no others
 	CapacityChart template.HTML
 	Duration      string
 	Config        [][2]string
