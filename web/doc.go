@@ -41,6 +41,7 @@
 //	GET  /stats/requests/csv    Locust's _stats.csv
 //	GET  /stats/requests_full_history/csv   _stats_history.csv
 //	GET  /stats/failures/csv    _failures.csv
+//	GET  /stats/traffic/csv     amp's _traffic.csv: bytes and status codes per endpoint, sessions
 //	GET  /stats/report          the HTML report (?download=1 as a file)
 //
 // Response times are milliseconds from each task's intended start; current
