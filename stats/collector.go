@@ -179,6 +179,28 @@ func (c *Collector) SetRecorded(ep Endpoint, latencies []time.Duration) {
 	c.recorded[ep] = h
 }
 
+// AddRecorded adds recorded latencies of endpoint ep to those it has (see
+// SetRecorded): a replay that reads its sessions on demand adds each
+// session's as it first replays it.
+func (c *Collector) AddRecorded(ep Endpoint, latencies []time.Duration) {
+	if len(latencies) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A snapshot may be reading the one the map holds: replace it.
+	var h *hdr.PackedHistogram
+	if old := c.recorded[ep]; old != nil {
+		h = old.Clone()
+	} else {
+		h = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+	}
+	for _, d := range latencies {
+		_ = h.RecordValue(clampUS(int64(d)))
+	}
+	c.recorded[ep] = h
+}
+
 // SetUsers sets the current number of simulated users, shown in the time
 // series (at the current second of Config.Now) and on /metrics.
 func (c *Collector) SetUsers(n int) {

@@ -242,7 +242,8 @@ func (s *Server) Metrics() http.Handler {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 			return
 		}
-		prom.Handler(rs.run.Collector).ServeHTTP(w, r)
+		run := rs.run
+		prom.NewHandler(run.Collector, prom.Options{TargetUsers: func() int { return run.Player.Status().Target }}).ServeHTTP(w, r)
 	})
 }
 

@@ -26,7 +26,7 @@ import (
 func kubePassed(flag string) bool {
 	switch flag {
 	case "host", "map", "insecure", "users", "rate", "duration", "iterations", "stages", "think", "max-think", "speed",
-		"timeline", "multiple", "loop", "timeout", "stop-timeout", "no-correlate", "header", "max-conns", "name", "quiet":
+		"timeline", "multiple", "loop", "timeout", "stop-timeout", "no-correlate", "header", "max-conns", "name", "quiet", "metrics-linger":
 		return true
 	}
 	return false
@@ -320,6 +320,7 @@ func kubeRecording(c *cli.Context, arg string, kc *kube.Config, cfg replay.Confi
 		return "", kube.Memory{}, err
 	}
 	load.Users, load.Timeline, load.Multiple, load.Shards = kc.Users, cfg.Timeline, cfg.Multiple, kc.Shards
+	load.Streamed = kc.RecordingURL == "" // a file in the pod (a Secret or a volume) is read on demand
 	if ship {
 		kc.Recording = data
 		kc.RecordingKey = path.Base(arg)

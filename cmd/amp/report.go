@@ -18,7 +18,8 @@ func reportCommand() *cli.Command {
 		ArgsUsage: "RESULT.json [NEW.json]",
 		UsageText: "amp report RESULT.json [--csv PREFIX] [--html FILE] [--json FILE] [--junit FILE] [--summary FILE] [--fail-if EXPR]...\n" +
 			"   amp report BASELINE.json NEW.json [--fail-if EXPR]... [--fail-on-regression]\n" +
-			"   amp report merge PART.json... -o ALL.json [--html FILE] [--csv PREFIX]   (or --merge)\n\n" +
+			"   amp report merge PART.json... -o ALL.json [--html FILE] [--csv PREFIX]   (or --merge)\n" +
+			"   amp report watch URL|FILE... [--interval 2s]   (a sharded run's /metrics, live and merged)\n\n" +
 			"   amp report result.json                        # the end-of-run tables again\n" +
 			"   amp report result.json --html report.html     # one self-contained HTML file with charts\n" +
 			"   amp report result.json --csv out/run          # Locust's four CSV files\n" +
@@ -47,7 +48,8 @@ func reportCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no report, only the files written and errors"},
 			&cli.BoolFlag{Name: "force", Usage: "merging: take results of different runs or recordings together"},
 		},
-		Action: runReport,
+		Subcommands: []*cli.Command{watchCommand()},
+		Action:      runReport,
 	}
 }
 
