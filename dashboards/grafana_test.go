@@ -18,6 +18,7 @@ import (
 	"github.com/ampload/amp/internal/promtest"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats/prom"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -139,7 +140,7 @@ func metricNames(n parser.Node) []string {
 		}
 		name := vs.Name
 		for _, m := range vs.LabelMatchers {
-			if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+			if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 				name = m.Value
 			}
 		}

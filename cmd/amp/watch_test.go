@@ -32,7 +32,9 @@ func TestReportWatch(t *testing.T) {
 	}
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(t.Context(), []string{"amp", "report", "watch", list, "--interval", "50ms"}, &stdout, &stderr) }()
+	go func() {
+		done <- run(t.Context(), []string{"amp", "report", "watch", list, "--interval", "50ms"}, &stdout, &stderr)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stdout.String(), "2/2 shards up · run w1") {
 		if time.Now().After(deadline) {
