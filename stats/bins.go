@@ -5,9 +5,9 @@ import (
 	"math/bits"
 )
 
-// Bin is one populated bin of a latency histogram: N tasks took from Lo
+// HistBin is one populated bin of a latency histogram: N tasks took from Lo
 // (inclusive) to Hi (exclusive) seconds.
-type Bin struct {
+type HistBin struct {
 	Lo, Hi float64
 	N      int64
 }
@@ -16,14 +16,14 @@ type Bin struct {
 // the intended start), in ascending order: each is 1 µs wide below 2.048 ms
 // and at most 0.1 % of its value wide above, so that exporters (the native
 // histograms of /metrics) can re-bin it without losing precision.
-func (s *Stats) LatencyBins() iter.Seq[Bin] {
-	return func(yield func(Bin) bool) {
+func (s *Stats) LatencyBins() iter.Seq[HistBin] {
+	return func(yield func(HistBin) bool) {
 		if s.lat == nil {
 			return
 		}
 		for v, n := range s.lat.ForEachBucket {
 			w := binWidthUS(v)
-			if !yield(Bin{Lo: float64(v) / 1e6, Hi: float64(v+w) / 1e6, N: n}) {
+			if !yield(HistBin{Lo: float64(v) / 1e6, Hi: float64(v+w) / 1e6, N: n}) {
 				return
 			}
 		}

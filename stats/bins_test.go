@@ -42,7 +42,7 @@ func TestLatencyBinsCountEveryTask(t *testing.T) {
 		rec.Record(ep, &Sample{Sent: t0, Done: t0.Add(d), Status: 200})
 	}
 	r := c.Snapshot()
-	var bins []Bin
+	var bins []HistBin
 	for b := range r.Endpoints[0].LatencyBins() {
 		bins = append(bins, b)
 	}

@@ -179,6 +179,28 @@ func (c *Collector) SetRecorded(ep Endpoint, latencies []time.Duration) {
 	c.recorded[ep] = h
 }
 
+// AddRecorded adds recorded latencies of endpoint ep to those it has (see
+// SetRecorded): a replay that reads its sessions on demand adds each
+// session's as it first replays it.
+func (c *Collector) AddRecorded(ep Endpoint, latencies []time.Duration) {
+	if len(latencies) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A snapshot may be reading the one the map holds: replace it.
+	var h *hdr.PackedHistogram
+	if old := c.recorded[ep]; old != nil {
+		h = old.Clone()
+	} else {
+		h = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+	}
+	for _, d := range latencies {
+		_ = h.RecordValue(clampUS(int64(d)))
+	}
+	c.recorded[ep] = h
+}
+
 // SetUsers sets the current number of simulated users, shown in the time
 // series (at the current second of Config.Now) and on /metrics.
 func (c *Collector) SetUsers(n int) {
@@ -376,6 +398,7 @@ type epAgg struct {
 	svcMin, svcMax  int64
 	statuses        []statusCount
 	failures        map[string]*failAgg
+	failLat         *hdr.PackedHistogram // µs, of the failed tasks; nil until one fails
 }
 
 type statusCount struct {
@@ -399,6 +422,7 @@ type secAgg struct {
 	// among the last denseSeconds (fast to record into), then packed.
 	dense *hdr.Histogram
 	hist  *hdr.PackedHistogram
+	eps   []epSec // by Endpoint: each endpoint's tasks done in the second
 }
 
 // denseSeconds is how many recent seconds keep a dense histogram per shard.
@@ -476,6 +500,10 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 	if x.failure != "" {
 		a.fails++
 		addFailure(a.failures, x.failure, x.detail, 1, x.done, x.done)
+		if a.failLat == nil {
+			a.failLat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+		}
+		_ = a.failLat.RecordValue(latUS)
 	}
 	if sh.first == 0 || x.intended < sh.first {
 		sh.first = x.intended
@@ -495,6 +523,16 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 		_ = s.dense.RecordValue(latUS)
 	} else {
 		_ = s.hist.RecordValue(latUS)
+	}
+	for int(x.ep) >= len(s.eps) {
+		s.eps = append(s.eps, epSec{})
+	}
+	e := &s.eps[x.ep]
+	e.n++
+	e.latSum += lat
+	e.latMax = max(e.latMax, lat)
+	if x.failure != "" {
+		e.fails++
 	}
 }
 

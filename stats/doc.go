@@ -82,7 +82,10 @@
 //	users           peak simulated users
 //	percentiles     the percentiles reported, e.g. [50, 66, ..., 100]
 //	endpoints[]     {method, name, and the fields above for that endpoint,
-//	                 latency_hdr, service_hdr, recorded_hdr}
+//	                 latency_hdr, service_hdr, recorded_hdr, failed_hdr (the latency of
+//	                 its failed tasks, for the HTML report's bands), series (its own
+//	                 time series: t0, then requests, failures, avg_ms and max_ms arrays
+//	                 of one value a second)}
 //	errors[]        {method, name, reason, sample, count, first_seen, last_seen}; at most
 //	                MaxReasons reasons per endpoint, the rest as "other"; sample is
 //	                an example (valid UTF-8, at most MaxSampleLen bytes), may be absent

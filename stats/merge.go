@@ -57,6 +57,10 @@ func Merge(results ...*Result) (*Result, error) {
 				eps[k] = m
 			}
 			m.Stats.add(&e.Stats)
+			var ok bool
+			if m.Series, ok = m.Series.add(e.Series); !ok {
+				return nil, fmt.Errorf("merge: result %d: the series of endpoint %s is over %d days from the others'", i+1, e.Label(), MaxEndpointSeries/86400)
+			}
 			if m.rec == nil && e.rec != nil {
 				m.rec = e.rec.Clone() // the same recording: keep one copy
 			}

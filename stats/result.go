@@ -83,6 +83,18 @@ type Stats struct {
 	Slowdown       *Slowdown        `json:"slowdown,omitempty"`
 
 	lat, svc, rec *hdr.PackedHistogram // µs; rec = the recording's durations
+	failLat       *hdr.PackedHistogram // µs, latency of the failed tasks; nil = none failed
+}
+
+// mergeFailed adds h to the latency histogram of the failed tasks.
+func (s *Stats) mergeFailed(h *hdr.PackedHistogram) {
+	if h == nil || h.TotalCount() == 0 {
+		return
+	}
+	if s.failLat == nil {
+		s.failLat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+	}
+	s.failLat.Merge(h)
 }
 
 // EndpointStats are the figures of one endpoint (method and name).
@@ -95,6 +107,10 @@ type EndpointStats struct {
 	LatencyHDR  string `json:"latency_hdr,omitempty"`
 	ServiceHDR  string `json:"service_hdr,omitempty"`
 	RecordedHDR string `json:"recorded_hdr,omitempty"`
+	FailedHDR   string `json:"failed_hdr,omitempty"` // latency of the failed tasks
+	// Series is the endpoint's own time series (requests, failures, average
+	// and maximum latency each second).
+	Series *EndpointSeries `json:"series,omitempty"`
 
 	journey string // the journey of an endpoint registered per journey, until Snapshot merges them
 }
@@ -283,6 +299,7 @@ func (s *Stats) add(e *Stats) {
 	if e.svc != nil {
 		s.svc.Merge(e.svc)
 	}
+	s.mergeFailed(e.failLat)
 }
 
 // derive computes rates, percentiles and slowdown of s.
