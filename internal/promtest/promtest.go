@@ -226,9 +226,6 @@ func (s sample) Copy() chunks.Sample {
 	return c
 }
 
-// Label returns the value of label name of a query's result, for messages.
-func Label(smp promql.Sample, name string) string { return smp.Metric.Get(name) }
-
 // String renders a query's result, for messages.
 func String(v promql.Vector) string {
 	var b strings.Builder
