@@ -287,6 +287,9 @@ func (p *Plan) compile(sc *Script, s *capture.Session) int {
 // change (the recorded requests, headers, targets) is shared.
 func (p *Plan) clone() *Plan {
 	q := *p
+	if p.cache != nil {
+		q.cache = newScriptCache(p.cache.limit) // its scripts may take other rules
+	}
 	q.Scripts = make([]*Script, len(p.Scripts))
 	for i, sc := range p.Scripts {
 		c := *sc

@@ -319,7 +319,13 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 		if err != nil {
 			return nil, cfg, nil, err
 		}
-		return finishSetup(c, &replaySetup{file: f, facts: facts, path: path}, cfg, namer.Name, ths, valid, nil)
+		data, bindings, err := replay.PrepareDataFile(cfg, f)
+		if err != nil {
+			f.Close()
+			return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
+		}
+		cfg.Data = data
+		return finishSetup(c, &replaySetup{file: f, facts: facts, path: path}, cfg, namer.Name, ths, valid, bindings)
 	}
 	rec, journeys, err := loadJourneys(c, args)
 	if err != nil {
