@@ -251,7 +251,15 @@ func replayAndScrape(t *testing.T) (*promtest.Storage, string, float64) {
 		done <- outcome{p95: res.Latency.P95 / 1000}
 	}()
 	store := promtest.New()
-	time.Sleep(time.Second) // mid-run
+	// Scrape mid-run once every kind of series exists (failures, skips and
+	// sessions appear with their first), so that rate() has two samples.
+	deadline := time.Now().Add(20 * time.Second)
+	for r := run.Collector.Snapshot(); r.Failures == 0 || len(r.Skipped) == 0 || r.Sessions.Total() == 0; r = run.Collector.Snapshot() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failures, skips or sessions counted yet: %+v", r.Stats)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err := store.Scrape(t.Context(), metrics.URL, promtest.AcceptProto, time.Now()); err != nil {
 		t.Fatal(err)
 	}
