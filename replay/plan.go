@@ -27,6 +27,7 @@ type Target struct {
 	TLS *tls.Config
 
 	dial func(ctx context.Context) (net.Conn, error) // tests: in-memory connections
+	h2   *h2Target                                   // how it speaks HTTP/2 (h2.go); nil: HTTP/1.1 only
 }
 
 // Task is one request of a script, prepared for replay.
@@ -143,7 +144,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		if err != nil {
 			return nil, &FieldError{Field: "Host", Value: cfg.Host, Problem: err.Error()}
 		}
-		targets[p.MainHost] = t
+		targets[p.MainHost] = t.withProtocol(cfg)
 	}
 	for _, m := range cfg.Map {
 		if m.From == "" || m.To == "" {
@@ -153,7 +154,7 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		if err != nil {
 			return nil, &FieldError{Field: "Map", Value: m.String(), Problem: err.Error()}
 		}
-		targets[mapHost(m.From)] = t
+		targets[mapHost(m.From)] = t.withProtocol(cfg)
 	}
 
 	// The target of a recorded origin ("" if the host is recorded but not
