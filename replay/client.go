@@ -177,7 +177,7 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		}
 		nc = tlsConn
 	}
-	if err := c.startH2(nc); err != nil {
+	if err := c.startH2(ctx, nc); err != nil {
 		nc.Close()
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/http2"
+	"github.com/ampload/amp/stats"
 )
 
 // HTTP/2 in replay. A target speaks it when it is https (offered by ALPN
@@ -31,8 +31,20 @@ import (
 
 // h2Target is how a target speaks HTTP/2.
 type h2Target struct {
-	prior bool             // h2c with prior knowledge; else negotiated by ALPN
-	tr    *http2.Transport // makes the client connections; safe for concurrent use
+	prior bool            // h2c with prior knowledge; else negotiated by ALPN
+	tr    *http.Transport // makes the client connections on conns dialled here; safe for concurrent use
+}
+
+// dialledKey is the context key of a connection the user dialled, which
+// the h2Target's transport takes instead of dialling.
+type dialledKey struct{}
+
+// dialled returns the connection NewClientConn was given through ctx.
+func dialled(ctx context.Context, _, _ string) (net.Conn, error) {
+	if nc, ok := ctx.Value(dialledKey{}).(net.Conn); ok {
+		return nc, nil
+	}
+	return nil, errors.New("replay: no connection to take") // cannot happen: startH2 gives one
 }
 
 // withProtocol returns t set up for HTTP/2 as cfg asks (see h2Target).
@@ -49,8 +61,17 @@ func (t *Target) withProtocol(cfg Config) *Target {
 		return t
 	}
 	// Bodies stay as the server sent them (the checks decode them), and no
-	// field the recording lacks is added.
-	t.h2.tr = &http2.Transport{AllowHTTP: true, DisableCompression: true, TLSClientConfig: t.TLS}
+	// field the recording lacks is added. The transport never dials: it
+	// takes the connection the user dialled (and handshook).
+	protos := new(http.Protocols)
+	if t.h2.prior {
+		protos.SetUnencryptedHTTP2(true)
+	} else {
+		protos.SetHTTP1(true)
+		protos.SetHTTP2(true)
+	}
+	t.h2.tr = &http.Transport{Protocols: protos, DisableCompression: true, TLSClientConfig: t.TLS,
+		DialContext: dialled, DialTLSContext: dialled}
 	return t
 }
 
@@ -67,22 +88,25 @@ func (t *Target) Protocol() string {
 }
 
 // h2conn is the HTTP/2 client connection of a conn.
-type h2conn struct{ cc *http2.ClientConn }
+type h2conn struct{ cc *http.ClientConn }
 
 // startH2 makes nc, just dialled (and TLS-handshaken), the conn's HTTP/2
 // connection when the target speaks it on nc: always with prior knowledge,
 // when the server chose h2 by ALPN otherwise.
-func (c *conn) startH2(nc net.Conn) error {
+func (c *conn) startH2(ctx context.Context, nc net.Conn) error {
 	h := c.target.h2
 	if h == nil {
 		return nil
 	}
-	if tc, ok := nc.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol != http2.NextProtoTLS {
+	scheme := "http"
+	if tc, ok := nc.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol != "h2" {
 		return nil
 	} else if !ok && !h.prior {
 		return nil
+	} else if ok {
+		scheme = "https"
 	}
-	cc, err := h.tr.NewClientConn(nc)
+	cc, err := h.tr.NewClientConn(context.WithValue(ctx, dialledKey{}, nc), scheme, c.target.Addr)
 	if err != nil {
 		return err
 	}
@@ -95,7 +119,7 @@ func (c *conn) startH2(nc net.Conn) error {
 // user.build) as one stream and waits for its response. It reports false
 // when the connection is HTTP/1.1 after all, for the caller to go on.
 func (c *conn) roundTripH2(ctx context.Context, req []byte, head, keepBody bool, deadline time.Time) (bool, error) {
-	if c.h2 != nil && !c.h2.cc.CanTakeNewRequest() {
+	if c.h2 != nil && c.h2.cc.Err() != nil {
 		c.close()
 	}
 	if c.nc == nil {
@@ -114,14 +138,14 @@ func (c *conn) roundTripH2(ctx context.Context, req []byte, head, keepBody bool,
 		return true, err
 	}
 	err = c.h2Exchange(c.h2.cc, r, head, keepBody)
-	if err != nil && !c.h2.cc.CanTakeNewRequest() {
+	if err != nil && c.h2.cc.Err() != nil {
 		c.close()
 	}
 	return true, err
 }
 
 // h2Exchange sends r on cc and reads the response into c, like readResponse.
-func (c *conn) h2Exchange(cc *http2.ClientConn, r *http.Request, head, keepBody bool) error {
+func (c *conn) h2Exchange(cc *http.ClientConn, r *http.Request, head, keepBody bool) error {
 	c.bytes, c.bodyN, c.status = 0, 0, 0
 	c.body = c.body[:0]
 	c.hbuf, c.hoffs = c.hbuf[:0], c.hoffs[:0]
@@ -262,7 +286,7 @@ func (u *user) doH2(sc *Script, t *Task, c *conn, intended time.Time) bool {
 		intended = sent
 	}
 	deadline := sent.Add(p.cfg.Timeout)
-	if c.h2 != nil && !c.h2.cc.CanTakeNewRequest() {
+	if c.h2 != nil && c.h2.cc.Err() != nil {
 		u.settleAll() // the streams in flight are on the connection that ends
 		c.close()
 	}
@@ -289,7 +313,7 @@ func (u *user) doH2(sc *Script, t *Task, c *conn, intended time.Time) bool {
 		return true
 	}
 	u.flight = append(u.flight, st)
-	go func(cc *http2.ClientConn) {
+	go func(cc *http.ClientConn) {
 		st.err = st.c.h2Exchange(cc, r, t.Method == "HEAD", t.keepBody)
 		st.done = time.Now()
 		cancel()
@@ -368,14 +392,19 @@ func grpcCodeName(code string) string {
 	return "status " + code
 }
 
-// classifyH2 names the HTTP/2 errors of a stream or a connection.
+// classifyH2 names the HTTP/2 errors of a stream or a connection. net/http
+// does not export their types; their texts are RFC 9113's names.
 func classifyH2(err error) (string, bool) {
-	var se http2.StreamError
-	var ga http2.GoAwayError
+	msg := err.Error()
 	switch {
-	case errors.As(err, &se):
-		return "h2: stream reset (" + se.Code.String() + ")", true
-	case errors.As(err, &ga):
+	case strings.Contains(msg, "stream error: stream ID "):
+		// "stream error: stream ID 1; INTERNAL_ERROR; received from peer"
+		code := "?"
+		if parts := strings.Split(msg[strings.Index(msg, "stream error: "):], "; "); len(parts) > 1 {
+			code = parts[1]
+		}
+		return stats.CapText("h2: stream reset ("+code+")", stats.MaxReasonLen), true
+	case strings.Contains(msg, "GOAWAY"):
 		return "h2: connection closed by GOAWAY", true
 	}
 	return "", false

@@ -2,6 +2,8 @@ package replay
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -252,6 +254,24 @@ func TestReplayGRPCStatus(t *testing.T) {
 	res, _ = runReplay(t, rec, cfg)
 	if res.Failures != 10 || len(res.Errors) != 1 || res.Errors[0].Reason != "grpc: UNAVAILABLE" || res.Errors[0].Sample != "backend down" {
 		t.Fatalf("grpc-status 14: %d failures: %s %+v", res.Failures, describeFailures(res), res.Errors)
+	}
+}
+
+// TestReplayH2StreamReset: a stream the server resets fails with the
+// reset's code.
+func TestReplayH2StreamReset(t *testing.T) {
+	t.Parallel()
+	srv, _ := h2cServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	cfg := fastConfig(srv.URL)
+	cfg.H2C, cfg.Users, cfg.Iterations = true, 1, 2
+	res, _ := runReplay(t, syntheticRecording("shop.example", 1, 1, time.Second), cfg)
+	if res.Failures != 2 || len(res.Errors) != 1 || res.Errors[0].Reason != "h2: stream reset (INTERNAL_ERROR)" {
+		t.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
 	}
 }
 

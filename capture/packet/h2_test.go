@@ -18,7 +18,7 @@ import (
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/capture/packet"
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
+	"golang.org/x/net/http2/h2c" //lint:ignore SA1019 see TestH2CUpgrade
 	"golang.org/x/net/http2/hpack"
 )
 
@@ -189,6 +189,7 @@ func TestH2CPriorKnowledge(t *testing.T) {
 // handler; the client written frame by frame): the upgrading request is
 // answered on stream 1 after the 101, a second request on stream 3.
 func TestH2CUpgrade(t *testing.T) {
+	//lint:ignore SA1019 net/http has no Upgrade: h2c; x/net's handler is the server that speaks it
 	srv := httptest.NewServer(h2c.NewHandler(h2cHandler(), &http2.Server{}))
 	defer srv.Close()
 	var mu sync.Mutex
