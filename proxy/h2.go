@@ -7,18 +7,18 @@ import (
 	"time"
 )
 
-// HTTP/2 in the recorder. Clients that want it get it: the MITM tunnel's TLS
-// offers h2 beside http/1.1 by ALPN, and the reverse proxy (and a tunnel) also
-// accepts HTTP/2 with prior knowledge (h2c, as gRPC clients speak to a
-// cleartext server). Go's server detects the HTTP/2 preface on the
-// connection; the requests then take the same path as HTTP/1.1 ones through
-// goproxy and are recorded the same way, with Proto "HTTP/2.0", their fields
-// in name order (HPACK has no wire order worth keeping) and the response's
-// trailers. Upstream, a request that came over HTTP/2 goes over HTTP/2 where
-// the upstream offers it (ALPN for https, falling back to HTTP/1.1); over
-// cleartext only a gRPC call is sent with prior knowledge (a gRPC server
-// speaks nothing else), other requests over HTTP/1.1, which every server
-// speaks.
+// HTTP/2 in the recorder. Clients that want it get it: the MITM tunnel's
+// TLS offers h2 beside http/1.1 by ALPN, and the reverse proxy (and a
+// tunnel) also accepts HTTP/2 with prior knowledge (h2c, as gRPC clients
+// speak to a cleartext server). Go's server detects the HTTP/2 preface on
+// the connection; the requests then take the same path as HTTP/1.1 ones
+// through goproxy and are recorded the same way, with Proto "HTTP/2.0", the
+// request fields in the client's order and case (h2wire.go decodes its
+// header blocks) and the response's trailers. Upstream, a request that came
+// over HTTP/2 goes over HTTP/2 where the upstream offers it (ALPN for https,
+// falling back to HTTP/1.1); over cleartext only a gRPC call is sent with
+// prior knowledge (a gRPC server speaks nothing else), other requests over
+// HTTP/1.1, which every server speaks.
 
 // serverProtocols are the protocols the recorder's servers accept on a
 // connection that is not TLS to them (the listener, a decrypted tunnel):

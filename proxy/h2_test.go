@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,8 @@ import (
 	"github.com/ampload/amp/internal/testenv"
 	"github.com/ampload/amp/proxy"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 // h2Upstream is a TLS server speaking h2 and HTTP/1.1 that notes the
@@ -269,5 +272,69 @@ func TestChromiumHTTP2(t *testing.T) {
 	sorted := func(all []string) []string { s := slices.Clone(all); slices.Sort(s); return s }
 	if len(pages(h1)) < 6 || !slices.Equal(pages(h1), pages(h2)) || !slices.Equal(sorted(h1), sorted(h2)) {
 		t.Fatalf("over HTTP/1.1:\n%s\nover h2:\n%s", strings.Join(h1, "\n"), strings.Join(h2, "\n"))
+	}
+}
+
+// TestReverseH2FieldOrder: the request fields an HTTP/2 client sent are
+// recorded in its order and case, its cookie crumbs joined as net/http
+// joins them, like HTTP/1.1 heads (the client here writes its frames by
+// hand, so the order is known).
+func TestReverseH2FieldOrder(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(t, false)
+	cfg := proxy.DefaultConfig()
+	cfg.Target = up.URL
+	tr := newTestRecorder(t, cfg)
+	nc, err := net.Dial("tcp", tr.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(nc, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	fr := http2.NewFramer(nc, nc)
+	_ = fr.WriteSettings()
+	sent := [][2]string{{"x-b", "2"}, {"accept", "*/*"}, {"cookie", "a=1"}, {"x-a", "1"}, {"cookie", "b=2"}, {"user-agent", "frames/1"}}
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	for i, path := range []string{"/hello?first", "/hello?second"} { // the second uses HPACK's dynamic table
+		hb.Reset()
+		for _, f := range append([][2]string{{":method", "GET"}, {":scheme", "http"}, {":authority", tr.Addr}, {":path", path}}, sent...) {
+			_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+		}
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: uint32(1 + 2*i), BlockFragment: hb.Bytes(), EndStream: true, EndHeaders: true})
+	}
+	ended := 0
+	for ended < 2 {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				_ = fr.WriteSettingsAck()
+			}
+		case *http2.DataFrame:
+			if f.StreamEnded() {
+				ended++
+			}
+		case *http2.HeadersFrame:
+			if f.StreamEnded() {
+				ended++
+			}
+		}
+	}
+	nc.Close()
+	rec := tr.Stop(t)
+	u, _ := url.Parse(up.URL)
+	want := fmt.Sprintf("host: %s | x-b: 2 | accept: */* | cookie: a=1; b=2 | x-a: 1 | user-agent: frames/1 | ", u.Host)
+	for _, path := range []string{"/hello?first", "/hello?second"} {
+		e := one(t, rec, path)
+		if got := fmtHeaders(e.Request.Header); got != want || e.Request.Proto != "HTTP/2.0" {
+			t.Errorf("%s recorded over %s with fields\n got %s\nwant %s", path, e.Request.Proto, got, want)
+		}
 	}
 }

@@ -416,9 +416,6 @@ type exchange struct {
 func (r *Recorder) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
 	ctx.RoundTripper = upstream{r}
 	ctx.UserData = nil
-	if c, ok := req.Context().Value(connKey{}).(sniffer); ok && req.ProtoMajor == 2 {
-		c.stop() // HTTP/2 frames: no HTTP/1 head to recover
-	}
 	fields := r.requestFields(req) // consumes the head from the connection's window
 	if r.filter.skipRequest(req.URL.Host, req.URL.Path) {
 		r.skipped.Add(1)
