@@ -638,3 +638,45 @@ func TestReplayFindCapacityArrivalRate(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestReplayCommandH2C: amp replay --h2c reaches a server that speaks only
+// cleartext HTTP/2, and every request arrives as HTTP/2.0; without the flag
+// the same replay fails (the server refuses HTTP/1.1). (The validation
+// pass adds requests of its own.)
+func TestReplayCommandH2C(t *testing.T) {
+	var h2, other atomic.Int64
+	site := demosite.New(demosite.Config{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Proto == "HTTP/2.0" {
+			h2.Add(1)
+		} else {
+			other.Add(1)
+		}
+		site.ServeHTTP(w, r)
+	}))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	defer srv.Close()
+	rec := writeDemoRecording(t)
+	out := filepath.Join(t.TempDir(), "result.json")
+	var res struct {
+		Requests int64 `json:"requests"`
+		Failures int64 `json:"failures"`
+	}
+	for _, h2c := range []bool{true, false} {
+		args := []string{"replay", rec, "--host", srv.URL, "--users", "5", "--iterations", "10", "--think", "none", "--quiet", "--json", out,
+			"--no-default-thresholds"}
+		if h2c {
+			args = append(args, "--h2c")
+		}
+		r := runAmp(t, args...)
+		data, _ := os.ReadFile(out)
+		if err := json.Unmarshal(data, &res); r.code != 0 || err != nil {
+			t.Fatalf("--h2c %v: exit %d, %v\n%s\n%s", h2c, r.code, err, r.stdout, r.stderr)
+		}
+		if want := int64(25); res.Requests != want || h2c && (res.Failures != 0 || h2.Load() < want || other.Load() != 0) || !h2c && res.Failures != want {
+			t.Fatalf("--h2c %v: %d requests, %d failures; the server saw %d over HTTP/2, %d otherwise", h2c, res.Requests, res.Failures, h2.Load(), other.Load())
+		}
+	}
+}
