@@ -16,6 +16,7 @@ import (
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/demosite"
 	"github.com/ampload/amp/stats"
+	"go.uber.org/goleak"
 )
 
 // protoCounter counts the requests a server saw by protocol and the
@@ -309,4 +310,18 @@ func BenchmarkH2UserDo(b *testing.B) {
 		u.do(sc, &sc.Tasks[0], time.Time{})
 		u.settleAll()
 	}
+}
+
+// TestReplayH2NoLeak: an HTTP/2 replay leaves no goroutine behind, its
+// streams' and connections' included.
+func TestReplayH2NoLeak(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv, _ := h2cServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	cfg := fastConfig(srv.URL)
+	cfg.H2C, cfg.Users, cfg.Iterations = true, 5, 20
+	res, _ := runReplay(t, syntheticRecording("shop.example", 2, 3, 10*time.Millisecond), cfg)
+	if res.Failures != 0 || res.Requests != 60 {
+		t.Fatalf("%d requests, %d failures: %s", res.Requests, res.Failures, describeFailures(res))
+	}
+	srv.Close()
 }
