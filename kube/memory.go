@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/replay"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -41,6 +42,10 @@ const (
 	// (Load.Streamed) holds per session in flight: the one playing and the
 	// one read ahead.
 	MemoryReadAhead = 2
+	// MemoryPerIndexedExchange is what each recorded exchange costs a
+	// streaming replay: its place in the session index and the replay's
+	// facts (measured 13 bytes on 692k exchanges, bench/scale).
+	MemoryPerIndexedExchange = 32
 	// MemoryMin is the smallest request PodMemory returns.
 	MemoryMin = 128 << 20
 	// MemoryLimitPercent is the limit as a percentage of the request: room
@@ -74,7 +79,8 @@ type Load struct {
 	Multiple float64 // timeline copies (0 counts as 1)
 	Shards   int     // pods sharing the run (0 counts as 1)
 	// Streamed says the pods' amp replay reads sessions on demand instead of
-	// holding the whole recording (issue 15); today's holds it.
+	// holding the whole recording: it does from a file (a Secret or a
+	// volume), not from a URL.
 	Streamed bool
 }
 
@@ -106,7 +112,8 @@ type Memory struct {
 //
 //	need    = MemoryBase
 //	        + MemoryPerExchange × Exchanges + Bytes × MemoryRecordingPercent / 100   (recording held whole)
-//	          or, when Streamed, InFlight × MemoryReadAhead × LargestSession
+//	          or, when Streamed, replay.DefaultScriptCache + MemoryPerIndexedExchange × Exchanges
+//	                             + InFlight × MemoryReadAhead × LargestSession
 //	        + InFlight × (MemoryPerSession + MemoryResponseCopies × min(LargestExchange, MemoryMaxResponse))
 //	request = need rounded up to a MiB, at least MemoryMin
 //	limit   = request × MemoryLimitPercent / 100, rounded up to a MiB
@@ -119,8 +126,9 @@ func PodMemory(l Load) Memory {
 	need := int64(MemoryBase)
 	formula := Size(MemoryBase)
 	if l.Streamed {
-		need += inFlight * MemoryReadAhead * l.LargestSession
-		formula += fmt.Sprintf(" + %d in flight × %d × %s (largest session)", inFlight, MemoryReadAhead, Size(l.LargestSession))
+		need += replay.DefaultScriptCache + MemoryPerIndexedExchange*l.Exchanges + inFlight*MemoryReadAhead*l.LargestSession
+		formula += fmt.Sprintf(" + %s (compiled sessions' cache) + %d exchanges × %d B (index) + %d in flight × %d × %s (largest session)",
+			Size(replay.DefaultScriptCache), l.Exchanges, MemoryPerIndexedExchange, inFlight, MemoryReadAhead, Size(l.LargestSession))
 	} else {
 		need += MemoryPerExchange*l.Exchanges + l.Bytes/100*MemoryRecordingPercent
 		formula += fmt.Sprintf(" + %d exchanges × %s + %d %% of %s (recording)", l.Exchanges, Size(MemoryPerExchange), MemoryRecordingPercent, Size(l.Bytes))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ampload/amp/capture"
 	"github.com/ampload/amp/kube"
+	"github.com/ampload/amp/replay"
 )
 
 func TestInFlight(t *testing.T) {
@@ -78,16 +79,19 @@ func TestPodMemoryFormula(t *testing.T) {
 		t.Errorf("a 1 GiB exchange: request %d, want %d as for one of MemoryMaxResponse", a.Request, b.Request)
 	}
 
-	// Streamed: the recording's size no longer counts, its largest session does.
+	// Streamed: the recording's size no longer counts, its largest session
+	// and the compiled sessions' cache do, and its exchanges only by their
+	// place in the index.
 	st := load
 	st.Streamed = true
-	need = int64(kube.MemoryBase) + 250*kube.MemoryReadAhead*load.LargestSession + 250*(kube.MemoryPerSession+kube.MemoryResponseCopies*load.LargestExchange)
+	need = int64(kube.MemoryBase) + replay.DefaultScriptCache + kube.MemoryPerIndexedExchange*load.Exchanges +
+		250*kube.MemoryReadAhead*load.LargestSession + 250*(kube.MemoryPerSession+kube.MemoryResponseCopies*load.LargestExchange)
 	if got := kube.PodMemory(st); got.Request != roundUp(need) || !strings.Contains(got.Formula, "(largest session)") {
 		t.Errorf("streamed: %+v, want request %d", got, roundUp(need))
 	}
-	st.Bytes, st.Exchanges = 100<<30, 1e9
+	st.Bytes = 100 << 30
 	if got := kube.PodMemory(st); got.Request != roundUp(need) {
-		t.Errorf("streamed: a bigger recording changed the request: %d", got.Request)
+		t.Errorf("streamed: a bigger file changed the request: %d", got.Request)
 	}
 
 	// A small run gets the minimum.

@@ -314,119 +314,89 @@ func sizeText(n int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
-// prepareChecks computes every task's expectation from the recording once,
-// at plan time: the recorded fingerprints (unless cfg.CheckMode is
-// CheckStatus) and the explicit checks that apply. A check scoped to an
-// endpoint that no task has is an error naming --check.
-func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
-	sessions := map[string]*capture.Session{}
-	for _, s := range rec.Sessions {
-		sessions[s.ID] = s
-	}
-	matched := make([]bool, len(cfg.Checks))
-	type group struct {
-		titles map[string]bool
-		urls   map[string]bool
-		forms  map[uint64]bool
-		sizes  []int64
-		static bool
-		tasks  []*Task
-	}
-	groups := map[string]*group{}
-	var order []string
-	for _, sc := range p.Scripts {
-		s := sc.session
-		if s == nil {
-			s = sessions[sc.ID]
+// prepareChecks computes the expectation of every task of sc from its
+// recorded session s once, when sc compiles: the recorded fingerprints
+// (unless cfg.CheckMode is CheckStatus), checked as far as the recording's
+// endpoint groups agree (f.Groups), and the explicit checks that apply.
+func (sc *Script) prepareChecks(s *capture.Session, cfg Config, f *Facts) {
+	var sent [][]byte // values the session's requests sent so far, normalised
+	for i := range sc.Tasks {
+		t := &sc.Tasks[i]
+		tmpl := stats.Template(ckPathString(t.Path))
+		name := t.Name
+		if name == "" {
+			name = tmpl
 		}
-		if s != nil && len(s.Exchanges) != len(sc.Tasks) {
-			s = nil // not the tasks' exchanges: nothing to compare with
-		}
-		var sent [][]byte // values the session's requests sent so far, normalised
-		for i := range sc.Tasks {
-			t := &sc.Tasks[i]
-			name := t.Name
-			if name == "" {
-				name = stats.Template(ckPathString(t.Path))
-			}
-			var e expect
-			for j := range cfg.Checks {
-				ck := &cfg.Checks[j]
-				if !ck.scopes(t.Method, name) {
-					continue
-				}
-				matched[j] = true
+		var e expect
+		for j := range cfg.Checks {
+			if ck := &cfg.Checks[j]; ck.scopes(t.Method, name) {
 				e.checks = append(e.checks, ck)
 			}
-			if s != nil {
-				sent = sentValues(sent, &s.Exchanges[i].Request)
-			}
-			if cfg.CheckMode == CheckAuto && s != nil && s.Exchanges[i].Response.Status != 0 {
-				e.fingerprint(s.Exchanges[i], sent)
-			}
-			if !e.auto && len(e.checks) == 0 {
-				continue
-			}
-			t.exp = &e
-			if !e.auto {
-				continue
-			}
-			// Pages of one endpoint routed by their query (index.php?title=X&action=edit)
-			// are grouped apart; a title that shows a query value has it as a wildcard.
-			_, query, _ := strings.Cut(t.Path, "?")
-			key := t.Method + " " + name + "?" + string(shapeWords(nil, []byte(query), false)) + " " + strconv.Itoa(e.status)
-			g := groups[key]
-			if g == nil {
-				g = &group{titles: map[string]bool{}, urls: map[string]bool{}, forms: map[uint64]bool{}, static: true}
-				groups[key] = g
-				order = append(order, key)
-			}
-			g.tasks = append(g.tasks, t)
-			g.urls[t.Path] = true
-			if e.checkTitle {
-				g.titles[e.title] = true
-			}
-			if e.checkForms {
-				g.forms[e.forms] = true
-			}
-			g.sizes = append(g.sizes, e.size)
-			if strings.Contains(name, "{") {
-				g.static = false
-			}
 		}
-	}
-	// A title is checked only where the recording shows it is stable for
-	// the endpoint, a form set only where the recorded pages agree, and the
-	// size only where the endpoint was recorded more than once with bodies
-	// of similar size.
-	for _, key := range order {
-		g := groups[key]
-		titleOK := len(g.titles) == 1 && (g.static || len(g.urls) >= 2)
-		lo, hi := slices.Min(g.sizes), slices.Max(g.sizes)
-		sizeOK := len(g.sizes) >= 2 && lo >= minCheckedSize && hi <= 2*lo
-		for _, t := range g.tasks {
-			e := t.exp
-			e.checkTitle = e.checkTitle && titleOK
-			e.checkForms = e.checkForms && len(g.forms) == 1
+		ex := s.Exchanges[i]
+		sent = sentValues(sent, &ex.Request)
+		if cfg.CheckMode == CheckAuto && ex.Response.Status != 0 {
+			e.fingerprint(ex, sent)
+		}
+		if !e.auto && len(e.checks) == 0 {
+			continue
+		}
+		t.exp = &e
+		if e.auto {
+			g, ok := f.Groups[groupKey(t.Method, tmpl, t.Path, e.status)]
+			e.checkTitle = e.checkTitle && ok && g.TitleOK
+			e.checkForms = e.checkForms && ok && g.FormsOK
 			e.minSize = -1
-			if sizeOK {
-				e.minSize = lo
+			if ok {
+				e.minSize = g.MinSize
 			}
 		}
-	}
-	for _, sc := range p.Scripts {
-		for i := range sc.Tasks {
-			if e := sc.Tasks[i].exp; e != nil && e.needBody() {
-				sc.Tasks[i].keepBody = true
-			}
+		if e.needBody() {
+			t.keepBody = true
 		}
 	}
-	for j, ok := range matched {
-		if !ok {
-			return cfg.Checks[j].unmatched()
+}
+
+// matchChecks refuses a check scoped to an endpoint that no task has, naming
+// --check: in compiled scripts, or for a plan read on demand in the
+// recording's endpoints (Facts.Endpoints, named as the run names them).
+func (p *Plan) matchChecks() error {
+	for j := range p.cfg.Checks {
+		ck := &p.cfg.Checks[j]
+		if !p.checkMatches(ck) {
+			return ck.unmatched()
 		}
 	}
 	return nil
+}
+
+func (p *Plan) checkMatches(ck *Check) bool {
+	if p.file == nil {
+		for _, sc := range p.Scripts {
+			for i := range sc.Tasks {
+				if e := sc.Tasks[i].exp; e != nil && slices.Contains(e.checks, ck) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if p.facts.EndpointsCapped {
+		return true // not every endpoint is known: the check may match one
+	}
+	for _, ep := range p.facts.Endpoints {
+		name := ""
+		if p.name != nil {
+			name = p.name(ep.Method, ep.URL)
+		}
+		if name == "" {
+			name = ep.Template
+		}
+		if ck.scopes(ep.Method, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkRules makes the recorded values of every script's rules wildcards in
@@ -436,30 +406,35 @@ func (p *Plan) prepareChecks(rec *capture.Recording, cfg Config) error {
 // NewPlan count too; it recomputes the patterns from the recorded ones.
 func (p *Plan) checkRules() {
 	for _, sc := range p.Scripts {
-		var vals [][]byte
-		var raw []string
-		for _, r := range sc.Rules {
-			v := shapeTitle(nil, []byte(r.Value))
-			if len(v) >= 2 && bytes.ContainsFunc(v, func(r rune) bool { return r != '#' }) {
-				vals = append(vals, v) // not a bare number: that is templated anyway
-			}
-			// In a Location every value counts, even one that shapes to
-			// numbers only: its fresh value may not ("…-bcea-…").
-			if len(r.Value) >= 2 {
-				raw = append(raw, r.Value)
-			}
+		sc.checkRules()
+	}
+}
+
+// checkRules does Plan.checkRules for one script.
+func (sc *Script) checkRules() {
+	var vals [][]byte
+	var raw []string
+	for _, r := range sc.Rules {
+		v := shapeTitle(nil, []byte(r.Value))
+		if len(v) >= 2 && bytes.ContainsFunc(v, func(r rune) bool { return r != '#' }) {
+			vals = append(vals, v) // not a bare number: that is templated anyway
 		}
-		for i := range sc.Tasks {
-			e := sc.Tasks[i].exp
-			if e == nil || !e.auto {
-				continue
-			}
-			if e.hasLoc {
-				e.location = string(locationPattern(e.locRaw, raw))
-			}
-			if e.checkTitle {
-				e.title = string(titlePattern([]byte(e.titleBase), vals))
-			}
+		// In a Location every value counts, even one that shapes to
+		// numbers only: its fresh value may not ("…-bcea-…").
+		if len(r.Value) >= 2 {
+			raw = append(raw, r.Value)
+		}
+	}
+	for i := range sc.Tasks {
+		e := sc.Tasks[i].exp
+		if e == nil || !e.auto {
+			continue
+		}
+		if e.hasLoc {
+			e.location = string(locationPattern(e.locRaw, raw))
+		}
+		if e.checkTitle {
+			e.title = string(titlePattern([]byte(e.titleBase), vals))
 		}
 	}
 }
@@ -913,6 +888,8 @@ type CheckSummary struct {
 	Redirects, Titles, Forms, JSON int
 	// Checks are the explicit checks with the number of tasks each applies to.
 	Checks []CheckUse
+
+	uses map[string]int // Add's count by check expression, for Done
 }
 
 // CheckUse is one explicit check and the number of tasks it applies to.
@@ -921,35 +898,52 @@ type CheckUse struct {
 	Tasks int
 }
 
-// CheckSummary returns what the replay of p will compare.
+// CheckSummary returns what the replay of p will compare. A plan read on
+// demand compiles every session for it, one at a time: where that can
+// fail, Each with CheckSummary.Add says why.
 func (p *Plan) CheckSummary(cfg Config) CheckSummary {
 	sum := CheckSummary{Mode: cfg.CheckMode}
-	uses := map[string]int{}
-	for _, sc := range p.Scripts {
-		for i := range sc.Tasks {
-			t := &sc.Tasks[i]
-			if t.Target == nil {
-				continue
-			}
-			sum.Tasks++
-			e := t.exp
-			if e == nil {
-				continue
-			}
-			if e.auto {
-				sum.Compared++
-				sum.Redirects += b2n(e.hasLoc)
-				sum.Titles += b2n(e.checkTitle)
-				sum.Forms += b2n(e.checkForms)
-				sum.JSON += b2n(e.json != nil)
-			}
-			for _, ck := range e.checks {
-				uses[ck.Expr]++
-			}
+	_ = p.Each(func(sc *Script) error {
+		sum.Add(sc)
+		return nil
+	})
+	return sum.Done(cfg)
+}
+
+// Add counts what the replay of sc will compare.
+func (sum *CheckSummary) Add(sc *Script) {
+	if sum.uses == nil {
+		sum.uses = map[string]int{}
+	}
+	for i := range sc.Tasks {
+		t := &sc.Tasks[i]
+		if t.Target == nil {
+			continue
+		}
+		sum.Tasks++
+		e := t.exp
+		if e == nil {
+			continue
+		}
+		if e.auto {
+			sum.Compared++
+			sum.Redirects += b2n(e.hasLoc)
+			sum.Titles += b2n(e.checkTitle)
+			sum.Forms += b2n(e.checkForms)
+			sum.JSON += b2n(e.json != nil)
+		}
+		for _, ck := range e.checks {
+			sum.uses[ck.Expr]++
 		}
 	}
+}
+
+// Done returns the summary with the uses of each of cfg's checks, once
+// every script is added.
+func (sum CheckSummary) Done(cfg Config) CheckSummary {
+	sum.Checks = nil
 	for _, ck := range cfg.Checks {
-		sum.Checks = append(sum.Checks, CheckUse{Expr: ck.Expr, Tasks: uses[ck.Expr]})
+		sum.Checks = append(sum.Checks, CheckUse{Expr: ck.Expr, Tasks: sum.uses[ck.Expr]})
 	}
 	return sum
 }

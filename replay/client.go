@@ -33,6 +33,7 @@ type conn struct {
 	body    []byte   // the body when kept
 	bodyN   int64    // body bytes read (as sent: compressed, de-chunked)
 	bytes   int64    // response bytes read (status line, header, body)
+	sent    int64    // request bytes written for it (0: never went out)
 	first   time.Time
 	closing bool // the server asked to close
 
@@ -118,6 +119,7 @@ func (c *conn) roundTrip(ctx context.Context, req []byte, head, keepBody bool, d
 }
 
 func (c *conn) try(ctx context.Context, req []byte, head, keepBody bool, deadline time.Time) error {
+	c.sent = 0
 	if c.nc == nil {
 		if err := c.dial(ctx, deadline); err != nil {
 			return err
@@ -134,6 +136,7 @@ func (c *conn) try(ctx context.Context, req []byte, head, keepBody bool, deadlin
 		}
 		return err
 	}
+	c.sent = int64(len(req))
 	err := c.readResponse(head, keepBody)
 	if err != nil && reused && c.bytes == 0 && isConnLoss(err) {
 		c.close()

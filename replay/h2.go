@@ -119,6 +119,7 @@ func (c *conn) startH2(ctx context.Context, nc net.Conn) error {
 // user.build) as one stream and waits for its response. It reports false
 // when the connection is HTTP/1.1 after all, for the caller to go on.
 func (c *conn) roundTripH2(ctx context.Context, req []byte, head, keepBody bool, deadline time.Time) (bool, error) {
+	c.sent, c.bytes = 0, 0
 	if c.h2 != nil && c.h2.cc.Err() != nil {
 		c.close()
 	}
@@ -137,6 +138,7 @@ func (c *conn) roundTripH2(ctx context.Context, req []byte, head, keepBody bool,
 	if err != nil {
 		return true, err
 	}
+	c.sent = int64(len(req)) // as HTTP/1.1 would frame it, like the response's bytes
 	err = c.h2Exchange(c.h2.cc, r, head, keepBody)
 	if err != nil && c.h2.cc.Err() != nil {
 		c.close()
@@ -293,6 +295,7 @@ func (u *user) doH2(sc *Script, t *Task, c *conn, intended time.Time) bool {
 	if c.nc == nil {
 		if err := c.dial(p.hard, deadline); err != nil {
 			c.close()
+			c.sent, c.bytes = 0, 0
 			u.finish(sc, t, c, intended, sent, time.Now(), err)
 			return true
 		}
@@ -303,7 +306,7 @@ func (u *user) doH2(sc *Script, t *Task, c *conn, intended time.Time) bool {
 	u.req = u.build(u.req[:0], sc, t)
 	st := u.newStream()
 	st.sc, st.t, st.intended, st.sent, st.err = sc, t, intended, sent, nil
-	st.c.target = c.target
+	st.c.target, st.c.sent = c.target, int64(len(u.req))
 	ctx, cancel := context.WithDeadline(p.hard, deadline)
 	r, err := h2Request(ctx, c.target, u.req)
 	if err != nil {

@@ -96,6 +96,8 @@ type Script struct {
 	Name, Journey string
 
 	index    int              // in Plan.Scripts
+	number   int              // the session's number in the recording
+	tasks    int              // how many tasks it compiles to (OpenPlan's scripts before they compile)
 	session  *capture.Session // the recorded session, for the validation pass
 	dataCols []dataSlot       // rules filled from the user's --data row
 	client   []int            // rules of values the client generates
@@ -120,31 +122,54 @@ type Plan struct {
 	RulesApplied int
 
 	journeys []planJourney // Config.Journeys, by script
+
+	cfg     Config                             // what compile builds with
+	name    func(method, rawURL string) string // endpoint names, or nil
+	targets map[string]*Target                 // by recorded host
+	facts   *Facts
+	file    *capture.File // OpenPlan's recording, its scripts compiled on demand; nil: compiled by NewPlan
+	cache   *scriptCache  // OpenPlan's compiled scripts
 }
 
 // NewPlan prepares rec for replay with the host mapping of cfg: cfg.Host takes
 // the main host, cfg.Map the others; requests to other hosts are skipped.
+// Every session is compiled at once (OpenPlan reads them on demand).
 func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string) string) (*Plan, error) {
-	p := &Plan{Hosts: map[string]int{}}
-	for _, s := range rec.Sessions {
-		for _, e := range s.Exchanges {
-			if h := hostOf(e.Request.URL); h != "" {
-				p.Hosts[h]++
-			}
-		}
+	p, err := newPlan(Survey(rec), cfg, name)
+	if err != nil {
+		return nil, err
 	}
+	for si, s := range rec.Sessions {
+		if len(s.Exchanges) == 0 {
+			continue
+		}
+		sc := &Script{ID: s.ID, Name: SessionName(s, name), Start: s.Start(), Span: s.Duration(), index: len(p.Scripts), number: si}
+		p.RulesApplied += p.compile(sc, s)
+		p.Scripts = append(p.Scripts, sc)
+	}
+	if err := p.matchChecks(); err != nil {
+		return nil, err
+	}
+	if err := p.setJourneys(cfg.Journeys); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// newPlan readies a plan of a recording with facts f: its hosts and
+// targets, its counts and span; it has no scripts yet.
+func newPlan(f *Facts, cfg Config, name func(method, rawURL string) string) (*Plan, error) {
+	p := &Plan{Hosts: f.Hosts, Tasks: f.Tasks, cfg: cfg, name: name, facts: f, targets: map[string]*Target{}}
 	if len(p.Hosts) == 0 {
 		return nil, fmt.Errorf("replay: the recording holds no requests")
 	}
 	p.MainHost = mainHost(p.Hosts)
-
-	targets := map[string]*Target{}
 	if cfg.Host != "" {
 		t, err := newTarget(cfg.Host, cfg.Insecure)
 		if err != nil {
 			return nil, &FieldError{Field: "Host", Value: cfg.Host, Problem: err.Error()}
 		}
-		targets[p.MainHost] = t.withProtocol(cfg)
+		p.targets[p.MainHost] = t.withProtocol(cfg)
 	}
 	for _, m := range cfg.Map {
 		if m.From == "" || m.To == "" {
@@ -154,102 +179,108 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 		if err != nil {
 			return nil, &FieldError{Field: "Map", Value: m.String(), Problem: err.Error()}
 		}
-		targets[mapHost(m.From)] = t.withProtocol(cfg)
+		p.targets[mapHost(m.From)] = t.withProtocol(cfg)
 	}
-
-	// The target of a recorded origin ("" if the host is recorded but not
-	// mapped); false if no request went to that host.
-	originTarget := func(origin string) (string, bool) {
-		h := hostOf(origin)
-		if _, ok := p.Hosts[h]; !ok {
-			return "", false
+	for h, n := range p.Hosts {
+		if p.targets[h] != nil {
+			p.Sendable += n
 		}
-		if tg := targets[h]; tg != nil {
-			return tg.Origin, true
-		}
-		return "", true
 	}
-	var clientValues [][]ClientValue
-	if !cfg.KeepClientValues && !cfg.NoCorrelate {
-		clientValues = ClientValuesOf(rec.Sessions)
-	}
-	var first, last time.Time
-	for si, s := range rec.Sessions {
-		if len(s.Exchanges) == 0 {
-			continue
-		}
-		sc := &Script{ID: s.ID, Name: SessionName(s, name), Start: s.Start(), Span: s.Duration(), session: s, index: len(p.Scripts)}
-		if first.IsZero() || sc.Start.Before(first) {
-			first = sc.Start
-		}
-		if end := s.End(); end.After(last) {
-			last = end
-		}
-		var prevEnd time.Time
-		for i, e := range s.Exchanges {
-			t := Task{
-				Method:          e.Request.Method,
-				RecordedURL:     e.Request.URL,
-				Path:            requestTarget(e.Request.URL),
-				Body:            e.Request.Body,
-				Offset:          e.Start.Sub(sc.Start),
-				RecordedStatus:  e.Response.Status,
-				RecordedLatency: e.Duration,
-				index:           i,
-			}
-			if t.Method == "" {
-				t.Method = "GET"
-			}
-			if name != nil {
-				t.Name = name(t.Method, e.Request.URL)
-			}
-			if i > 0 {
-				t.Think = max(0, e.Start.Sub(prevEnd))
-			}
-			if end := e.End(); end.After(prevEnd) {
-				prevEnd = end
-			}
-			host := hostOf(e.Request.URL)
-			t.Host = host
-			if tg := targets[host]; tg != nil {
-				t.Target = tg
-				p.Sendable++
-			} else {
-				t.Skip = "unmapped host " + host
-			}
-			t.Header, t.Cookies, t.cookieAt, t.hdrFrom = fixHeaders(e.Request.Header, t.Target, originOf(e.Request.URL), originTarget)
-			t.setHeaders(cfg.Headers)
-			sc.Tasks = append(sc.Tasks, t)
-			p.Tasks++
-		}
-		var l learned
-		if !cfg.NoCorrelate {
-			l = learnSpans(s)
-		} else {
-			l.spans = make([][]span, len(s.Exchanges))
-		}
-		if cfg.Data != nil {
-			l.addData(s, BindSession(cfg.Data, s), cfg.Data)
-		}
-		if !cfg.KeepClientValues && !cfg.NoCorrelate {
-			l.addClient(s, clientValues[si])
-		}
-		sc.Rules = l.rules
-		sc.attach(s, l.spans)
-		p.Scripts = append(p.Scripts, sc)
-	}
-	p.Span = last.Sub(first)
-	if err := p.prepareChecks(rec, cfg); err != nil {
-		return nil, err
-	}
-	if len(cfg.Rules) > 0 {
-		p.RulesApplied = p.applyRules(cfg.Rules)
-	}
-	p.checkRules()
-	if err := p.setJourneys(cfg.Journeys); err != nil {
-		return nil, err
+	if f.Last > f.First {
+		p.Span = time.Duration(f.Last - f.First)
 	}
 	return p, nil
+}
+
+// targetList returns the plan's distinct targets, by origin.
+func (p *Plan) targetList() []*Target {
+	var out []*Target
+	for _, t := range p.targets {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
+	return out
+}
+
+// originTarget is the target of a recorded origin ("" if the host is
+// recorded but not mapped); false if no request went to that host.
+func (p *Plan) originTarget(origin string) (string, bool) {
+	h := hostOf(origin)
+	if _, ok := p.Hosts[h]; !ok {
+		return "", false
+	}
+	if tg := p.targets[h]; tg != nil {
+		return tg.Origin, true
+	}
+	return "", true
+}
+
+// compile turns recorded session s into the tasks and rules of sc: the
+// requests with their headers fixed for their targets, the correlations
+// learned from s, the --data and client-made values, the checks, and the
+// rules of Config.Rules for its shape. It returns how many of those rules
+// it added. sc keeps s for the validation pass.
+func (p *Plan) compile(sc *Script, s *capture.Session) int {
+	cfg := p.cfg
+	sc.session = s
+	sc.Tasks = make([]Task, 0, len(s.Exchanges))
+	var prevEnd time.Time
+	for i, e := range s.Exchanges {
+		t := Task{
+			Method:          e.Request.Method,
+			RecordedURL:     e.Request.URL,
+			Path:            requestTarget(e.Request.URL),
+			Body:            e.Request.Body,
+			Offset:          e.Start.Sub(sc.Start),
+			RecordedStatus:  e.Response.Status,
+			RecordedLatency: e.Duration,
+			index:           i,
+		}
+		if t.Method == "" {
+			t.Method = "GET"
+		}
+		if p.name != nil {
+			t.Name = p.name(t.Method, e.Request.URL)
+		}
+		if i > 0 {
+			t.Think = max(0, e.Start.Sub(prevEnd))
+		}
+		if end := e.End(); end.After(prevEnd) {
+			prevEnd = end
+		}
+		t.Host = hostOf(e.Request.URL)
+		if tg := p.targets[t.Host]; tg != nil {
+			t.Target = tg
+		} else {
+			t.Skip = "unmapped host " + t.Host
+		}
+		t.Header, t.Cookies, t.cookieAt, t.hdrFrom = fixHeaders(e.Request.Header, t.Target, originOf(e.Request.URL), p.originTarget)
+		t.setHeaders(cfg.Headers)
+		sc.Tasks = append(sc.Tasks, t)
+	}
+	var l learned
+	if !cfg.NoCorrelate {
+		l = learnSpans(s)
+	} else {
+		l.spans = make([][]span, len(s.Exchanges))
+	}
+	if cfg.Data != nil {
+		l.addData(s, BindSession(cfg.Data, s), cfg.Data)
+	}
+	if !cfg.KeepClientValues && !cfg.NoCorrelate {
+		l.addClient(s, p.facts.unshared(ClientValues(s)))
+	}
+	sc.Rules = l.rules
+	sc.attach(s, l.spans)
+	sc.prepareChecks(s, cfg, p.facts)
+	n := 0
+	if len(cfg.Rules) > 0 {
+		n = sc.applyRules(cfg.Rules)
+	}
+	sc.checkRules()
+	return n
 }
 
 // clone returns a copy of p whose scripts may take rules of their own (the
@@ -257,6 +288,9 @@ func NewPlan(rec *capture.Recording, cfg Config, name func(method, rawURL string
 // change (the recorded requests, headers, targets) is shared.
 func (p *Plan) clone() *Plan {
 	q := *p
+	if p.cache != nil {
+		q.cache = newScriptCache(p.cache.limit) // its scripts may take other rules
+	}
 	q.Scripts = make([]*Script, len(p.Scripts))
 	for i, sc := range p.Scripts {
 		c := *sc

@@ -63,8 +63,11 @@ type Player struct {
 	reasons sync.Map // failure strings by status pair, so judging allocates once
 	diffs   sync.Map // differences' reasons and samples by reasonKey (check.go)
 
-	eps  [][]stats.Endpoint // per script and task: its endpoint in col
-	hits [][]ruleHits       // per script and rule: how often live responses had the value
+	eps   [][]stats.Endpoint // per script and task: its endpoint in col
+	hits  [][]ruleHits       // per script and rule: how often live responses had the value
+	rules [][]Rule           // per script: its rules, once registered
+
+	registered []sync.Once // a plan read on demand: each script registered once it compiles
 
 	journeys *journeyPicker // Config.Journeys, or nil
 
@@ -154,26 +157,21 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 	if cfg.MaxConns > 0 {
 		p.pools = map[*Target]*connPool{}
 	}
-	recorded := map[stats.Endpoint][]time.Duration{}
+	if p.pools != nil {
+		for _, t := range plan.targetList() {
+			p.pools[t] = newConnPool(t, cfg.MaxConns)
+		}
+	}
 	p.eps = make([][]stats.Endpoint, len(plan.Scripts))
 	p.hits = make([][]ruleHits, len(plan.Scripts))
-	for si, sc := range plan.Scripts {
-		p.eps[si] = make([]stats.Endpoint, len(sc.Tasks))
-		p.hits[si] = make([]ruleHits, len(sc.Rules))
-		for i := range sc.Tasks {
-			t := &sc.Tasks[i]
-			if t.Target == nil {
-				continue
-			}
-			if p.pools != nil && p.pools[t.Target] == nil {
-				p.pools[t.Target] = newConnPool(t.Target, cfg.MaxConns)
-			}
-			ep := col.JourneyEndpoint(sc.Journey, t.Method, t.Name)
-			p.eps[si][i] = ep
-			if t.RecordedStatus != 0 && t.RecordedLatency > 0 {
-				recorded[ep] = append(recorded[ep], t.RecordedLatency)
-			}
-		}
+	p.rules = make([][]Rule, len(plan.Scripts))
+	if plan.OnDemand() {
+		p.registered = make([]sync.Once, len(plan.Scripts))
+		return p, nil
+	}
+	recorded := map[stats.Endpoint][]time.Duration{}
+	for _, sc := range plan.Scripts {
+		p.register(sc, recorded)
 	}
 	eps := make([]stats.Endpoint, 0, len(recorded))
 	for ep := range recorded {
@@ -184,6 +182,49 @@ func NewPlayer(plan *Plan, cfg Config, col *stats.Collector) (*Player, error) {
 		col.SetRecorded(ep, recorded[ep])
 	}
 	return p, nil
+}
+
+// register gives the tasks of sc their endpoints in the collector and
+// their rules their hit counters, and adds their recorded latencies to
+// recorded by endpoint.
+func (p *Player) register(sc *Script, recorded map[stats.Endpoint][]time.Duration) {
+	eps := make([]stats.Endpoint, len(sc.Tasks))
+	for i := range sc.Tasks {
+		t := &sc.Tasks[i]
+		if t.Target == nil {
+			continue
+		}
+		ep := p.col.JourneyEndpoint(sc.Journey, t.Method, t.Name)
+		eps[i] = ep
+		if t.RecordedStatus != 0 && t.RecordedLatency > 0 {
+			recorded[ep] = append(recorded[ep], t.RecordedLatency)
+		}
+	}
+	hits := make([]ruleHits, len(sc.Rules))
+	p.mu.Lock()
+	p.eps[sc.index], p.hits[sc.index], p.rules[sc.index] = eps, hits, sc.Rules
+	p.mu.Unlock()
+}
+
+// script returns script i of the plan compiled and registered (register),
+// or nil when its session cannot be read, which stops the run with that
+// error (a damaged record is only left out).
+func (p *Player) script(i int) *Script {
+	sc, err := p.plan.script(i)
+	if err != nil {
+		p.fail(err)
+		return nil
+	}
+	if p.registered != nil {
+		p.registered[i].Do(func() {
+			recorded := map[stats.Endpoint][]time.Duration{}
+			p.register(sc, recorded)
+			for ep, lat := range recorded {
+				p.col.AddRecorded(ep, lat)
+			}
+		})
+	}
+	return sc
 }
 
 // record adds a sample through the user's shard.
@@ -545,11 +586,12 @@ func (p *Player) closedUser(u *user) {
 			p.wake()
 			return
 		}
-		sc := p.plan.Scripts[(u.id+j)%n]
+		i := (u.id + j) % n
 		if p.journeys != nil {
-			sc = p.plan.Scripts[p.journeys.pick()]
+			i = p.journeys.pick()
 		}
-		if !u.runScript(sc, time.Time{}) {
+		sc := p.script(i)
+		if sc == nil || !u.runScript(sc, time.Time{}) {
 			return
 		}
 	}
@@ -572,8 +614,12 @@ func (p *Player) launchTimeline() {
 			if !p.waitUntil(timer, at) {
 				return
 			}
-			sc := p.plan.Scripts[st.Script]
-			p.startUser(false, func(u *user) { u.runScript(sc, at) })
+			i := st.Script
+			p.startUser(false, func(u *user) {
+				if sc := p.script(i); sc != nil {
+					u.runScript(sc, at)
+				}
+			})
 		}
 		if !p.cfg.Loop {
 			return
@@ -641,10 +687,14 @@ func (p *Player) launchArrivals() {
 			p.col.AddDropped(1)
 			continue
 		}
-		sc := p.plan.Scripts[k%n]
+		i := k % n
 		if p.journeys != nil {
-			sc = p.plan.Scripts[p.journeys.pick()]
+			i = p.journeys.pick()
 		}
-		p.startUser(false, func(u *user) { u.runScript(sc, at) })
+		p.startUser(false, func(u *user) {
+			if sc := p.script(i); sc != nil {
+				u.runScript(sc, at)
+			}
+		})
 	}
 }

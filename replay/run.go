@@ -88,6 +88,26 @@ func NewRun(ctx context.Context, rec *capture.Recording, cfg Config, opts RunOpt
 	if err != nil {
 		return nil, err
 	}
+	return newRun(ctx, plan, rec.ID, cfg, opts)
+}
+
+// NewRunFile is NewRun for a recording read on demand (OpenPlan) with its
+// facts: the first request leaves once the first session has compiled,
+// however big the file. f must stay open until the run has ended.
+func NewRunFile(ctx context.Context, f *capture.File, facts *Facts, cfg Config, opts RunOptions) (*Run, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	plan, err := OpenPlan(f, facts, cfg, opts.Name)
+	if err != nil {
+		return nil, err
+	}
+	return newRun(ctx, plan, f.ID(), cfg, opts)
+}
+
+// newRun is NewRun once the plan is built; recID is the recording's id.
+func newRun(ctx context.Context, plan *Plan, recID string, cfg Config, opts RunOptions) (*Run, error) {
+	var err error
 	r := &Run{Plan: plan, opts: opts}
 	if opts.Validate && !cfg.NoCorrelate && len(cfg.Rules) == 0 {
 		if r.Verification, err = Verify(ctx, plan, cfg); err != nil {
@@ -95,8 +115,7 @@ func NewRun(ctx context.Context, rec *capture.Recording, cfg Config, opts RunOpt
 		}
 		cfg.Rules = r.Verification.Rules
 		// The plan is not handed out yet: it is still being built.
-		plan.RulesApplied += plan.applyRules(cfg.Rules)
-		plan.checkRules()
+		plan.addRules(cfg.Rules)
 	}
 	if cfg.MaxConns == 0 && opts.FileLimit > 0 {
 		users := cfg.Users
@@ -117,9 +136,9 @@ func NewRun(ctx context.Context, rec *capture.Recording, cfg Config, opts RunOpt
 	r.cfg = cfg
 	r.Collector = stats.NewCollector(stats.Config{})
 	m := resultConfig(opts.Recording, cfg, plan)
-	m[stats.ConfigRunID] = runID(opts.RunID, cfg, rec.ID)
-	if rec.ID != "" {
-		m[stats.ConfigRecordingID] = rec.ID
+	m[stats.ConfigRunID] = runID(opts.RunID, cfg, recID)
+	if recID != "" {
+		m[stats.ConfigRecordingID] = recID
 	}
 	r.Collector.SetConfig(m)
 	if r.Player, err = NewPlayer(plan, cfg, r.Collector); err != nil {

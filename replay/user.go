@@ -29,6 +29,7 @@ type user struct {
 	rnd    *rand.Rand // makes the client's values afresh
 	timer  *time.Timer
 	sample stats.Sample
+	failed bool // a request of the current session failed
 
 	backoff time.Duration // pause after a refused connection; 0 after a response
 
@@ -159,6 +160,7 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 	if !u.startScript(sc) {
 		return false
 	}
+	u.failed = false
 	defer u.settleAll()
 	for i := range sc.Tasks {
 		t := &sc.Tasks[i]
@@ -187,7 +189,16 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 		u.do(sc, t, intended)
 		u.ran = true
 	}
+	u.settleAll() // the session's last HTTP/2 responses count in it
+	// Only a session that ran to its end counts: failed if any request did.
+	p.col.SessionDone(u.failed)
 	return true
+}
+
+// record adds the sample of task t, noting a failure for the session.
+func (u *user) record(sc *Script, t *Task, s *stats.Sample) {
+	u.failed = u.failed || s.Failure != ""
+	u.p.record(u.id, u.p.eps[sc.index][t.index], s)
 }
 
 // do sends one task and records its sample.
@@ -224,7 +235,7 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 func (u *user) finish(sc *Script, t *Task, c *conn, intended, sent, done time.Time, err error) {
 	p := u.p
 	s := &u.sample
-	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes}
+	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes, BytesSent: c.sent}
 	if err != nil {
 		s.Status = 0
 		s.Failure, s.Detail = classify(err)
@@ -236,7 +247,7 @@ func (u *user) finish(sc *Script, t *Task, c *conn, intended, sent, done time.Ti
 			// A dead target: back off (per user, doubling, capped) so that
 			// --think none does not reconnect tens of thousands of times a second.
 			u.backoff = min(max(2*u.backoff, minBackoff), maxBackoff)
-			p.record(u.id, p.eps[sc.index][t.index], s)
+			u.record(sc, t, s)
 			u.sleep(u.backoff)
 			return
 		}
@@ -254,7 +265,7 @@ func (u *user) finish(sc *Script, t *Task, c *conn, intended, sent, done time.Ti
 			}
 		}
 	}
-	p.record(u.id, p.eps[sc.index][t.index], s)
+	u.record(sc, t, s)
 }
 
 // extract stores the live values of the rules whose source is task t, and

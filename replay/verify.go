@@ -134,6 +134,9 @@ func Verify(ctx context.Context, plan *Plan, cfg Config) (*Verification, error) 
 	ctx, cancel := context.WithTimeout(ctx, verifyPassBudget)
 	defer cancel()
 	v := &Verification{Rules: RuleSet{}}
+	if plan.OnDemand() {
+		return v, verifyOnDemand(ctx, p, v)
+	}
 	byShape := map[string][]*Script{}
 	var shapes []string
 	for _, sc := range plan.Scripts {
@@ -158,6 +161,43 @@ func Verify(ctx context.Context, plan *Plan, cfg Config) (*Verification, error) 
 		}
 	}
 	return v, nil
+}
+
+// verifyOnDemand is Verify's pass for a plan read on demand: the first
+// session of each shape the recording's Facts list, read and compiled in
+// turn.
+func verifyOnDemand(ctx context.Context, p *Player, v *Verification) error {
+	plan := p.plan
+	first := make(map[int]int, len(plan.facts.Shapes)) // session number → script
+	for _, sc := range plan.Scripts {
+		first[sc.number] = sc.index
+	}
+	seen := map[string]bool{}
+	for n, number := range plan.facts.Shapes {
+		if ctx.Err() != nil {
+			v.Unfinished = len(plan.facts.Shapes) - n
+			break
+		}
+		i, ok := first[number]
+		if !ok {
+			continue
+		}
+		sc, err := plan.load(i)
+		if err != nil {
+			return err
+		}
+		k := sc.shape()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		p.register(sc, map[stats.Endpoint][]time.Duration{})
+		v.Sessions++
+		if learned := p.verifyScript(ctx, sc, n, v); len(learned) > 0 {
+			v.Rules[k] = learned
+		}
+	}
+	return nil
 }
 
 // verifyScript replays sc once as one user and returns the sources of the
@@ -217,7 +257,7 @@ func (p *Player) verifyScript(ctx context.Context, sc *Script, n int, v *Verific
 			}
 		}
 		if relearned {
-			p.plan.checkRules() // what is now a rule is a per-user value in the checks too
+			sc.checkRules() // what is now a rule is a per-user value in the checks too
 			relearned = false
 		}
 	judge:
@@ -409,10 +449,17 @@ func sortSpans(spans []span) {
 func (plan *Plan) applyRules(rs RuleSet) int {
 	n := 0
 	for _, sc := range plan.Scripts {
-		for _, src := range rs[sc.shape()] {
-			if _, ok := sc.addRule(src, nil); ok {
-				n++
-			}
+		n += sc.applyRules(rs)
+	}
+	return n
+}
+
+// applyRules adds the rules of rs for sc's shape to sc.
+func (sc *Script) applyRules(rs RuleSet) int {
+	n := 0
+	for _, src := range rs[sc.shape()] {
+		if _, ok := sc.addRule(src, nil); ok {
+			n++
 		}
 	}
 	return n
@@ -479,8 +526,10 @@ type RuleCount struct {
 // in the replay so far; rules whose source task never ran are left out.
 func (p *Player) RuleCounts() []RuleCount {
 	var out []RuleCount
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for si, sc := range p.plan.Scripts {
-		for i, r := range sc.Rules {
+		for i, r := range p.rules[si] {
 			if i >= len(p.hits[si]) {
 				break
 			}

@@ -48,6 +48,24 @@ func BenchmarkRecord(b *testing.B) {
 	}
 }
 
+// BenchmarkSessionDone counts session ends from 8 goroutines; 0 allocs.
+func BenchmarkSessionDone(b *testing.B) {
+	c := stats.NewCollector(stats.Config{})
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			c.SessionDone(i%10 == 0)
+			i++
+		}
+	})
+	b.StopTimer()
+	if got := c.Snapshot().Sessions.Total(); got != int64(b.N) {
+		b.Fatalf("%d sessions counted, want %d", got, b.N)
+	}
+}
+
 func benchSamples() []stats.Sample {
 	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	samples := make([]stats.Sample, 1024)

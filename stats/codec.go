@@ -75,6 +75,9 @@ func (e EndpointStats) MarshalJSON() ([]byte, error) {
 	if p.RecordedHDR, err = encodeHist(e.rec); err != nil {
 		return nil, err
 	}
+	if p.FailedHDR, err = encodeHist(e.failLat); err != nil {
+		return nil, err
+	}
 	return json.Marshal(p)
 }
 
@@ -177,11 +180,16 @@ func DecodeResult(rd io.Reader) (*Result, error) {
 		var err error
 		if e.lat, err = decodeHist(e.LatencyHDR); err == nil {
 			if e.svc, err = decodeHist(e.ServiceHDR); err == nil {
-				e.rec, err = decodeHist(e.RecordedHDR)
+				if e.rec, err = decodeHist(e.RecordedHDR); err == nil {
+					e.failLat, err = decodeHist(e.FailedHDR)
+				}
 			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("endpoint %s: bad histogram: %v", e.Label(), err)
+		}
+		if err := e.Series.check(); err != nil {
+			return nil, fmt.Errorf("endpoint %s: %v", e.Label(), err)
 		}
 		if e.lat == nil {
 			e.lat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
@@ -189,7 +197,7 @@ func DecodeResult(rd io.Reader) (*Result, error) {
 		if e.svc == nil {
 			e.svc = hdr.NewPacked(lowestUS, highestUS, sigFigs)
 		}
-		e.LatencyHDR, e.ServiceHDR, e.RecordedHDR = "", "", ""
+		e.LatencyHDR, e.ServiceHDR, e.RecordedHDR, e.FailedHDR = "", "", "", ""
 	}
 	for i := range r.Journeys {
 		j := &r.Journeys[i]

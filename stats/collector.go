@@ -22,7 +22,10 @@ type Sample struct {
 	Done     time.Time // when the response (or the error) was complete
 	Status   int       // HTTP status; 0 on a transport error
 	Bytes    int64     // response bytes received
-	Failure  string    // "" when the task succeeded, else the reason, e.g. "timeout", "HTTP 500"
+	// BytesSent is the request bytes written to the target (0 when the
+	// request never went out, e.g. a refused connection).
+	BytesSent int64
+	Failure   string // "" when the task succeeded, else the reason, e.g. "timeout", "HTTP 500"
 	// Detail is an example of what went wrong, kept with the first failure
 	// of its reason (e.g. the bytes of a malformed status line); the
 	// collector keeps it UTF-8-safe and at most MaxSampleLen bytes.
@@ -78,6 +81,9 @@ type Collector struct {
 	shards []*shard
 	next   atomic.Uint32 // round-robin shard of the next recorder
 	nEps   atomic.Int32  // endpoints registered
+
+	// Sessions that ran to their end, by outcome (SessionDone).
+	sessOK, sessFailed atomic.Int64
 
 	mu       sync.Mutex // guards the fields below
 	start    time.Time
@@ -173,6 +179,28 @@ func (c *Collector) SetRecorded(ep Endpoint, latencies []time.Duration) {
 	c.recorded[ep] = h
 }
 
+// AddRecorded adds recorded latencies of endpoint ep to those it has (see
+// SetRecorded): a replay that reads its sessions on demand adds each
+// session's as it first replays it.
+func (c *Collector) AddRecorded(ep Endpoint, latencies []time.Duration) {
+	if len(latencies) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A snapshot may be reading the one the map holds: replace it.
+	var h *hdr.PackedHistogram
+	if old := c.recorded[ep]; old != nil {
+		h = old.Clone()
+	} else {
+		h = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+	}
+	for _, d := range latencies {
+		_ = h.RecordValue(clampUS(int64(d)))
+	}
+	c.recorded[ep] = h
+}
+
 // SetUsers sets the current number of simulated users, shown in the time
 // series (at the current second of Config.Now) and on /metrics.
 func (c *Collector) SetUsers(n int) {
@@ -197,6 +225,18 @@ func (c *Collector) AddDropped(n int) {
 	c.mu.Lock()
 	c.dropped += int64(n)
 	c.mu.Unlock()
+}
+
+// SessionDone counts one session (a recorded session replayed once) that
+// ran to its end: failed when any of its requests failed, else completed.
+// It takes no lock and does not allocate; callers count a session cut by the
+// end of the run under neither.
+func (c *Collector) SessionDone(failed bool) {
+	if failed {
+		c.sessFailed.Add(1)
+	} else {
+		c.sessOK.Add(1)
+	}
 }
 
 // AddSkipped counts n tasks that were not sent, by reason (for example
@@ -242,6 +282,8 @@ func (c *Collector) Reset() {
 	}
 	c.skipped = map[string]int64{}
 	c.dropped = 0
+	c.sessOK.Store(0)
+	c.sessFailed.Store(0)
 	now := c.now()
 	c.start = now
 	c.usersAt = map[int64]int{now.Unix(): c.users}
@@ -268,6 +310,7 @@ type rec struct {
 	intended int64 // Unix ns
 	done     int64 // Unix ns
 	bytes    int64
+	sent     int64 // request bytes
 	failure  string
 	detail   string
 }
@@ -292,6 +335,7 @@ func (r *Recorder) Record(ep Endpoint, s *Sample) {
 	x.intended = intended.UnixNano()
 	x.done = s.Done.UnixNano()
 	x.bytes = s.Bytes
+	x.sent = s.BytesSent
 	x.failure = s.Failure
 	x.detail = s.Detail
 	r.t = t + 1
@@ -346,6 +390,7 @@ func (sh *shard) reset() {
 // epAgg aggregates one endpoint in one shard.
 type epAgg struct {
 	n, fails, bytes int64
+	sent            int64          // request bytes
 	late            int64          // sent more than LateAfter after the intended start
 	lat, svc        *hdr.Histogram // µs
 	latSum, svcSum  int64          // ns
@@ -353,6 +398,7 @@ type epAgg struct {
 	svcMin, svcMax  int64
 	statuses        []statusCount
 	failures        map[string]*failAgg
+	failLat         *hdr.PackedHistogram // µs, of the failed tasks; nil until one fails
 }
 
 type statusCount struct {
@@ -369,12 +415,14 @@ type failAgg struct {
 // secAgg aggregates one second in one shard.
 type secAgg struct {
 	n, fails, bytes int64
+	sent            int64 // request bytes
 	latSum          int64 // ns
 	latMin, latMax  int64
 	// The latency histogram (µs, seriesDigits): dense while the second is
 	// among the last denseSeconds (fast to record into), then packed.
 	dense *hdr.Histogram
 	hist  *hdr.PackedHistogram
+	eps   []epSec // by Endpoint: each endpoint's tasks done in the second
 }
 
 // denseSeconds is how many recent seconds keep a dense histogram per shard.
@@ -431,6 +479,7 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 		a.late++
 	}
 	a.bytes += x.bytes
+	a.sent += x.sent
 	_ = a.lat.RecordValue(latUS)
 	_ = a.svc.RecordValue(clampUS(svc))
 	a.latSum += lat
@@ -451,6 +500,10 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 	if x.failure != "" {
 		a.fails++
 		addFailure(a.failures, x.failure, x.detail, 1, x.done, x.done)
+		if a.failLat == nil {
+			a.failLat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+		}
+		_ = a.failLat.RecordValue(latUS)
 	}
 	if sh.first == 0 || x.intended < sh.first {
 		sh.first = x.intended
@@ -460,6 +513,7 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 	s := sh.sec(floorDiv(x.done, 1e9))
 	s.n++
 	s.bytes += x.bytes
+	s.sent += x.sent
 	s.latSum += lat
 	s.latMin, s.latMax = min(s.latMin, lat), max(s.latMax, lat)
 	if x.failure != "" {
@@ -469,6 +523,16 @@ func (sh *shard) apply(x *rec, registered Endpoint) {
 		_ = s.dense.RecordValue(latUS)
 	} else {
 		_ = s.hist.RecordValue(latUS)
+	}
+	for int(x.ep) >= len(s.eps) {
+		s.eps = append(s.eps, epSec{})
+	}
+	e := &s.eps[x.ep]
+	e.n++
+	e.latSum += lat
+	e.latMax = max(e.latMax, lat)
+	if x.failure != "" {
+		e.fails++
 	}
 }
 

@@ -151,6 +151,7 @@ func randomSamples(seed int64, n int, off time.Duration) []stats.Sample {
 		out[i] = sample(off+time.Duration(rng.Int63n(int64(10*time.Second))), time.Duration(rng.Int63n(int64(time.Millisecond))),
 			time.Duration(rng.ExpFloat64()*float64(20*time.Millisecond)), status, failure)
 		out[i].Bytes = rng.Int63n(10000)
+		out[i].BytesSent = rng.Int63n(2000)
 	}
 	return out
 }
@@ -339,11 +340,19 @@ func TestReset(t *testing.T) {
 	c.AddSkipped("x", 1)
 	r := c.NewRecorder()
 	s := sample(0, 0, 2*time.Millisecond, 500, "HTTP 500")
+	s.BytesSent = 99
 	r.Record(ep, &s)
+	c.SessionDone(true)
+	c.SessionDone(false)
+	if got := c.Snapshot().Sessions; got != (stats.SessionCounts{Completed: 1, Failed: 1}) {
+		t.Fatalf("sessions before reset %+v, want 1 completed, 1 failed", got)
+	}
 	c.Reset()
 	res := c.Snapshot()
-	if res.Requests != 0 || len(res.Errors) != 0 || len(res.Skipped) != 0 || !res.Start.Equal(now) {
-		t.Fatalf("after reset: %d requests, %d errors, skipped %v, start %v", res.Requests, len(res.Errors), res.Skipped, res.Start)
+	if res.Requests != 0 || len(res.Errors) != 0 || len(res.Skipped) != 0 || !res.Start.Equal(now) ||
+		res.BytesSent != 0 || res.Sessions.Total() != 0 {
+		t.Fatalf("after reset: %d requests, %d errors, skipped %v, start %v, %d bytes sent, sessions %+v",
+			res.Requests, len(res.Errors), res.Skipped, res.Start, res.BytesSent, res.Sessions)
 	}
 	s = sample(11*time.Second, 0, 4*time.Millisecond, 200, "")
 	r.Record(ep, &s)

@@ -118,7 +118,8 @@ func (c *Console) emit(s string, live bool) error {
 }
 
 // Final shows the end-of-run report: the table (average rates over the
-// run), the percentiles, the failures by endpoint and reason, the slowdown
+// run), the percentiles, the status codes and bytes by endpoint, the
+// sessions, the failures by endpoint and reason, the slowdown
 // against the recording, skipped tasks, thresholds and a verdict line.
 func (c *Console) Final(r *Result) error {
 	var b strings.Builder
@@ -195,6 +196,7 @@ func (l layout) report(b *strings.Builder, r *Result) {
 	l.table(b, r, func(_ string, s *Stats) (float64, float64) { return s.RPS, s.FailuresPerSec })
 	b.WriteString("\n")
 	l.percentiles(b, r)
+	l.statuses(b, r)
 	if len(r.Errors) > 0 {
 		b.WriteString("\nFailures\n")
 		nw := l.nw

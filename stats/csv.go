@@ -51,6 +51,8 @@ func WriteCSV(w io.Writer, r *Result, suffix string) error {
 		write = func(w *csv.Writer) error { return w.Write(csvExceptionsHead) }
 	case JourneysCSV:
 		write = func(w *csv.Writer) error { return csvJourneys(w, r) }
+	case TrafficCSV:
+		write = func(w *csv.Writer) error { return csvTraffic(w, r) }
 	default:
 		return fmt.Errorf("stats: no CSV file ends in %q (want one of %s)", suffix, strings.Join(CSVSuffixes(), ", "))
 	}
@@ -68,6 +70,38 @@ func WriteCSV(w io.Writer, r *Result, suffix string) error {
 // Aggregated row. Locust's format has no place for journeys, so they go in
 // a file of their own beside its four.
 const JourneysCSV = "_journeys.csv"
+
+// TrafficCSV is the suffix of the CSV file of what Locust's files have no
+// columns for: per endpoint and in the Aggregated row, the bytes sent and
+// received and a column per status code ("Status 200", "Status 0" for no
+// response); the Aggregated row adds the sessions completed and failed.
+const TrafficCSV = "_traffic.csv"
+
+func csvTraffic(w *csv.Writer, r *Result) error {
+	codes := r.StatusColumns(0)
+	head := []string{"Type", "Name", "Request Count", "Failure Count", "Bytes Sent", "Bytes Received"}
+	for _, c := range codes {
+		head = append(head, "Status "+c)
+	}
+	head = append(head, "Sessions Completed", "Sessions Failed")
+	if err := w.Write(head); err != nil {
+		return err
+	}
+	row := func(typ, name string, s *Stats, sessions []string) error {
+		rec := []string{typ, name, itoa(s.Requests), itoa(s.Failures), itoa(s.BytesSent), itoa(s.Bytes)}
+		for _, c := range codes {
+			rec = append(rec, itoa(s.Statuses[c]))
+		}
+		return w.Write(append(rec, sessions...))
+	}
+	for i := range r.Endpoints {
+		e := &r.Endpoints[i]
+		if err := row(e.Method, e.Name, &e.Stats, []string{"", ""}); err != nil {
+			return err
+		}
+	}
+	return row("", "Aggregated", &r.Stats, []string{itoa(r.Sessions.Completed), itoa(r.Sessions.Failed)})
+}
 
 // PercentileColumns are the CSV column names of percentiles, as Locust
 // writes them: "50%", "99.9%", "100%".

@@ -73,6 +73,7 @@
 //	failures        tasks that failed; failure_rate = failures / requests
 //	rps             requests per second over duration_s; failures_per_s likewise
 //	bytes           response bytes received
+//	bytes_sent      request bytes sent
 //	latency_ms      {avg, min, max, p50, p95, p99, and each configured percentile "pN"}
 //	service_ms      the same for the service time
 //	statuses        {"200": n, ...}; "0" counts transport errors
@@ -81,12 +82,18 @@
 //	users           peak simulated users
 //	percentiles     the percentiles reported, e.g. [50, 66, ..., 100]
 //	endpoints[]     {method, name, and the fields above for that endpoint,
-//	                 latency_hdr, service_hdr, recorded_hdr}
+//	                 latency_hdr, service_hdr, recorded_hdr, failed_hdr (the latency of
+//	                 its failed tasks, for the HTML report's bands), series (its own
+//	                 time series: t0, then requests, failures, avg_ms and max_ms arrays
+//	                 of one value a second)}
 //	errors[]        {method, name, reason, sample, count, first_seen, last_seen}; at most
 //	                MaxReasons reasons per endpoint, the rest as "other"; sample is
 //	                an example (valid UTF-8, at most MaxSampleLen bytes), may be absent
 //	skipped         {reason: tasks not sent}
-//	series[]        {t (Unix second), elapsed_s, users, requests, failures, bytes,
+//	sessions        {completed, failed}: sessions that ran to their end, failed when any
+//	                of their requests failed (Collector.SessionDone); a session cut by the
+//	                end of the run counts under neither
+//	series[]        {t (Unix second), elapsed_s, users, requests, failures, bytes, bytes_sent,
 //	                 avg_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms, hdr}
 //	thresholds[]    {expr, pass, observed, limit, unit, over, message}
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ampload/amp/internal/outfile"
 )
@@ -16,6 +17,8 @@ type Files struct {
 	JSON string // the result as JSON (Result.WriteJSON)
 	CSV  string // the prefix of Locust's four CSV files (WriteCSV); directories in it are created
 	HTML string // the HTML report (WriteHTML)
+	// Bands are the HTML report's latency band limits (HTMLOptions.Bands).
+	Bands []time.Duration
 
 	JUnit   string    // JUnit XML of the thresholds and checks (WriteJUnit)
 	Summary string    // a Markdown summary (WriteSummary), appended to the file if it exists
@@ -28,7 +31,7 @@ func (f Files) Outputs() []outfile.Output {
 	outs := []outfile.Output{{Flag: "--json", Path: f.JSON}, {Flag: "--html", Path: f.HTML},
 		{Flag: "--junit", Path: f.JUnit}, {Flag: "--summary", Path: f.Summary}}
 	if f.CSV != "" {
-		for _, s := range append(CSVSuffixes(), JourneysCSV) {
+		for _, s := range append(CSVSuffixes(), JourneysCSV, TrafficCSV) {
 			outs = append(outs, outfile.Output{Flag: "--csv", Path: f.CSV + s})
 		}
 	}
@@ -52,11 +55,11 @@ func (f Files) Write(r *Result) (written []string, err error) {
 			errs = append(errs, fmt.Errorf("--csv %s: %w", f.CSV, e))
 		} else {
 			p := f.CSV
-			written = append(written, fmt.Sprintf("csv: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, %s_exceptions.csv", p, p, p, p))
+			written = append(written, fmt.Sprintf("csv: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, %s_exceptions.csv, %s%s", p, p, p, p, p, TrafficCSV))
 		}
 	}
 	if f.HTML != "" {
-		if e := writeFileAtomic(f.HTML, func(w io.Writer) error { return WriteHTML(w, r) }); e != nil {
+		if e := writeFileAtomic(f.HTML, func(w io.Writer) error { return WriteHTMLOptions(w, r, HTMLOptions{Bands: f.Bands}) }); e != nil {
 			errs = append(errs, fmt.Errorf("--html %s: %w", f.HTML, e))
 		} else {
 			written = append(written, "report: "+f.HTML)
@@ -80,14 +83,15 @@ func (f Files) Write(r *Result) (written []string, err error) {
 }
 
 // writeCSVFiles writes Locust's four CSV files, prefix + each of
-// CSVSuffixes, creating the directories in prefix.
+// CSVSuffixes, and amp's TrafficCSV (and JourneysCSV with journeys),
+// creating the directories in prefix.
 func writeCSVFiles(prefix string, r *Result) error {
 	if dir := filepath.Dir(prefix); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
 	}
-	suffixes := CSVSuffixes()
+	suffixes := append(CSVSuffixes(), TrafficCSV)
 	if len(r.Journeys) > 0 {
 		suffixes = append(suffixes, JourneysCSV)
 	}

@@ -51,20 +51,25 @@ func fixtureCollector() *stats.Collector {
 			off := time.Duration(sec)*time.Second + time.Duration(i)*40*time.Millisecond
 			d := time.Duration(5+i) * time.Millisecond
 			s := sample(off, 0, d, 200, "")
-			s.Bytes = int64(1000 + i)
+			s.Bytes, s.BytesSent = int64(1000+i), 120
 			r.Record(home, &s)
 			s = sample(off+time.Millisecond, time.Duration(i%3)*time.Millisecond, 2*d, 200, "")
-			if i == 7 {
+			s.BytesSent = 150
+			failed := i == 7
+			if failed {
 				s.Status, s.Failure = 500, "HTTP 500"
 			}
 			r.Record(art, &s)
 			if i%5 == 0 {
 				s = sample(off+2*time.Millisecond, 0, 40*time.Millisecond, 302, "")
+				s.BytesSent = 300
 				if sec == 3 {
-					s.Status, s.Failure = 0, "connection refused"
+					s.Status, s.Failure, s.BytesSent = 0, "connection refused", 0
+					failed = true
 				}
 				r.Record(login, &s)
 			}
+			c.SessionDone(failed) // each i is one session: 80, 8 of them failed
 		}
 	}
 	r.Flush()

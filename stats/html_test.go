@@ -26,7 +26,13 @@ func TestHTMLContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := buf.String()
+	golden(t, "report.html.golden", buf.Bytes())
 	for _, want := range []string{
+		`<h1 id="title">amp report · shop.amp → http://127.0.0.1:8080</h1>`,
+		`id="statuses"`, `<th>no resp</th>`, `<td>156</td><td>12</td><td>4</td><td>4</td><td>25.2 kB</td><td>90.4 kB</td>`,
+		`id="bytes-sent">25.2 kB<`, `id="sessions-completed">72<`, `id="sessions-failed">8<`,
+		"72 completed, 8 failed", `<details class="endpoint"><summary>GET /articles/{id}`,
+		"Response time bands", "≤ 100 ms", "Latency distribution", "Response time against active users",
 		`id="verdict"`, "FAIL: 2 of 3 thresholds failed", `id="thresholds"`, `id="requests"`, `id="percentiles"`,
 		`id="failures"`, "connection refused", `id="slowdown"`, `id="skipped"`, "unmapped host cdn.example.com",
 		`id="config"`, "shop.amp", "Requests per second", "Response times", "Users", "/articles/{id}",
@@ -44,15 +50,25 @@ func TestHTMLContent(t *testing.T) {
 			t.Errorf("report contains %q: it must be self-contained", bad)
 		}
 	}
-	if strings.Count(page, `<svg class="chart"`) != 3 || strings.Count(page, "<polyline") != 6 {
-		t.Errorf("want 3 charts with 6 lines")
+	// 3 line charts, response time against users, the distribution of
+	// all requests, and for each of the 3 endpoints 2 line charts of its
+	// own (2 lines each) and its distribution
+	if n, lines := strings.Count(page, `<svg class="chart"`), strings.Count(page, "<polyline"); n != 5+3*3 || lines != 6+3*4 {
+		t.Errorf("%d charts with %d lines, want 14 charts with 18 lines", n, lines)
+	}
+	if !strings.Contains(page, `aria-label="Requests per second of GET /articles/{id}"`) {
+		t.Error("no time series of GET /articles/{id}")
+	}
+	if thr, charts := strings.Index(page, `id="thresholds"`), strings.Index(page, `id="charts"`); thr < 0 || thr > charts {
+		t.Error("the thresholds should come before the charts, at the top")
 	}
 }
 
 // TestHTMLRendersInChromium opens the report in headless Chromium with the
-// network emulated offline and checks that the three charts render (a
-// non-blank screenshot with the series colours), that no request left the
-// page and that the console stayed free of errors.
+// network emulated offline and checks that the charts render (a non-blank
+// screenshot with the series colours), that nothing overflows the 1280 px
+// window (the endpoints' sections closed, as by default, and open), that no
+// request left the page and that the console stayed free of errors.
 func TestHTMLRendersInChromium(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "report.html")
@@ -87,11 +103,14 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(charts) != 3 {
-		t.Fatalf("%d charts rendered, want 3", len(charts))
+	if len(charts) != 14 {
+		t.Fatalf("%d charts rendered, want 14", len(charts))
 	}
 	for i, c := range charts {
-		if c.Width < 400 || c.Height < 100 || len(c.Points) == 0 {
+		if i >= 1 && i <= 3 && len(c.Points) == 0 { // after the distribution, the 3 line charts
+			t.Errorf("chart %d has no line: %+v", i, c)
+		}
+		if i < 5 && (c.Width < 400 || c.Height < 100) { // those in the endpoints' closed sections are not laid out
 			t.Errorf("chart %d: %+v", i, c)
 		}
 		for _, n := range c.Points {
@@ -100,7 +119,25 @@ func TestHTMLRendersInChromium(t *testing.T) {
 			}
 		}
 	}
-	shot, err := chromedp.Run(bctx, chromedp.Screenshot("svg.chart"))
+	overflow := `({scroll: document.documentElement.scrollWidth, open: [...document.querySelectorAll("details")].filter(d => d.open).length,
+		cut: [...document.querySelectorAll(".scroll")].filter(d => d.scrollWidth > d.clientWidth).map(d => d.firstElementChild.id || d.firstElementChild.className)})`
+	type widths struct {
+		Scroll, Open int
+		Cut          []string // tables wider than their box
+	}
+	closed, err := chromedp.Run(bctx, chromedp.Evaluate[widths](overflow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := chromedp.Run(bctx, chromedp.Evaluate[widths](`document.querySelectorAll("details").forEach(d => d.open = true), `+overflow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if closed.Open != 0 || opened.Open != 3 || closed.Scroll > 1280 || opened.Scroll > 1280 || len(opened.Cut) > 0 {
+		t.Errorf("at 1280 px: scrollWidth %d with %d sections open, %d with %d open, tables scrolled %q; want ≤ 1280, 0 then 3 open, none scrolled",
+			closed.Scroll, closed.Open, opened.Scroll, opened.Open, opened.Cut)
+	}
+	shot, err := chromedp.Run(bctx, chromedp.Screenshot("#charts svg.chart"))
 	if err != nil {
 		t.Fatal(err)
 	}

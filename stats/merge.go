@@ -57,6 +57,10 @@ func Merge(results ...*Result) (*Result, error) {
 				eps[k] = m
 			}
 			m.Stats.add(&e.Stats)
+			var ok bool
+			if m.Series, ok = m.Series.add(e.Series); !ok {
+				return nil, fmt.Errorf("merge: result %d: the series of endpoint %s is over %d days from the others'", i+1, e.Label(), MaxEndpointSeries/86400)
+			}
 			if m.rec == nil && e.rec != nil {
 				m.rec = e.rec.Clone() // the same recording: keep one copy
 			}
@@ -88,6 +92,8 @@ func Merge(results ...*Result) (*Result, error) {
 			}
 		}
 		out.Dropped += r.Dropped
+		out.Sessions.Completed += r.Sessions.Completed
+		out.Sessions.Failed += r.Sessions.Failed
 		for k, v := range r.Skipped {
 			if out.Skipped == nil {
 				out.Skipped = map[string]int64{}
@@ -112,6 +118,7 @@ func Merge(results ...*Result) (*Result, error) {
 			m.Requests += p.Requests
 			m.Failures += p.Failures
 			m.Bytes += p.Bytes
+			m.BytesSent += p.BytesSent
 			if p.hist != nil {
 				m.hist.Merge(p.hist)
 			}

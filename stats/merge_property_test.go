@@ -12,13 +12,15 @@ import (
 // TestMergeShardsProperty: for random traffic dealt out at random over N
 // shards (2 to 8, as `amp replay --shard I/N` processes would measure it),
 // merging the shards' results equals measuring all of it in one process:
-// counts, failures, histograms, percentiles and the per-second series.
+// counts, failures, bytes sent and received, sessions, histograms,
+// percentiles and the per-second series.
 func TestMergeShardsProperty(t *testing.T) {
 	t.Parallel()
 	names := [][2]string{{"GET", "/"}, {"GET", "/articles/{id}"}, {"POST", "/login"}}
 	type task struct {
-		ep int // which endpoint the sample belongs to, fixed before dealing
-		s  stats.Sample
+		ep          int // which endpoint the sample belongs to, fixed before dealing
+		s           stats.Sample
+		endsSession bool // a session ends with this task, failed if it failed
 	}
 	collect := func(tasks []task) *stats.Result {
 		c := stats.NewCollector(stats.Config{})
@@ -29,6 +31,9 @@ func TestMergeShardsProperty(t *testing.T) {
 		r := c.NewRecorder()
 		for i := range tasks {
 			r.Record(eps[tasks[i].ep], &tasks[i].s)
+			if tasks[i].endsSession {
+				c.SessionDone(tasks[i].s.Failure != "")
+			}
 		}
 		r.Close()
 		return roundTrip(t, c.Snapshot())
@@ -37,7 +42,7 @@ func TestMergeShardsProperty(t *testing.T) {
 		rng := rand.New(rand.NewSource(seed))
 		var all []task
 		for _, s := range randomSamples(100+seed, 500+rng.Intn(3000), time.Duration(rng.Intn(5))*time.Second) {
-			all = append(all, task{ep: rng.Intn(len(names)), s: s})
+			all = append(all, task{ep: rng.Intn(len(names)), s: s, endsSession: rng.Intn(4) == 0})
 		}
 		n := 2 + rng.Intn(7)
 		parts := make([][]task, n)
@@ -56,6 +61,9 @@ func TestMergeShardsProperty(t *testing.T) {
 		merged = roundTrip(t, merged)
 		delete(merged.Config, "merged_results")
 		one := collect(all)
+		if one.Sessions.Total() == 0 || one.Sessions.Failed == 0 || one.BytesSent == 0 {
+			t.Fatalf("seed %d: the fixture has no sessions, failed sessions or bytes sent: %+v, %d", seed, one.Sessions, one.BytesSent)
+		}
 		if diff := jsonDiff(t, merged, one); diff != "" {
 			t.Fatalf("seed %d, %d shards: merged result differs from one process: %s", seed, n, diff)
 		}

@@ -114,6 +114,11 @@ func TestCSVLocustHeadersAndGolden(t *testing.T) {
 			t.Errorf("WriteCSV %s to a writer differs from the file Files.Write wrote:\n%s", suffix, buf.Bytes())
 		}
 	}
+	traffic, err := os.ReadFile(prefix + stats.TrafficCSV)
+	if err != nil {
+		t.Fatalf("amp's own %s: %v", stats.TrafficCSV, err)
+	}
+	golden(t, "csv"+stats.TrafficCSV+".golden", traffic)
 	err = stats.WriteCSV(io.Discard, r, "_stats.json")
 	if err == nil || !strings.Contains(err.Error(), `"_stats.json"`) {
 		t.Errorf("WriteCSV of an unknown suffix: %v, want an error naming it", err)

@@ -33,7 +33,9 @@ type Result struct {
 	Skipped     map[string]int64 `json:"skipped,omitempty"`
 	// Dropped counts the sessions the arrival-rate model could not start
 	// because every user it may have was busy (k6's dropped_iterations).
-	Dropped    int64             `json:"dropped,omitempty"`
+	Dropped int64 `json:"dropped,omitempty"`
+	// Sessions counts the sessions that ran to their end (Collector.SessionDone).
+	Sessions   SessionCounts     `json:"sessions"`
 	Series     []Point           `json:"series"`
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	// Capacity is the answer of a capacity search, when the run was one.
@@ -42,6 +44,17 @@ type Result struct {
 	// sessions), when the run had journeys.
 	Journeys []JourneyStats `json:"journeys,omitempty"`
 }
+
+// SessionCounts counts the sessions (recorded sessions replayed once) that
+// ran to their end: Failed when any of their requests failed, else
+// Completed. A session cut by the end of the run counts under neither.
+type SessionCounts struct {
+	Completed int64 `json:"completed"`
+	Failed    int64 `json:"failed"`
+}
+
+// Total is Completed + Failed.
+func (s SessionCounts) Total() int64 { return s.Completed + s.Failed }
 
 // JourneyStats are the figures of one journey.
 type JourneyStats struct {
@@ -62,13 +75,26 @@ type Stats struct {
 	FailureRate    float64          `json:"failure_rate"`
 	RPS            float64          `json:"rps"`
 	FailuresPerSec float64          `json:"failures_per_s"`
-	Bytes          int64            `json:"bytes"`
+	Bytes          int64            `json:"bytes"`      // response bytes received
+	BytesSent      int64            `json:"bytes_sent"` // request bytes sent
 	Latency        Latency          `json:"latency_ms"` // from the intended start (corrected)
 	Service        Latency          `json:"service_ms"` // from the actual send
 	Statuses       map[string]int64 `json:"statuses,omitempty"`
 	Slowdown       *Slowdown        `json:"slowdown,omitempty"`
 
 	lat, svc, rec *hdr.PackedHistogram // µs; rec = the recording's durations
+	failLat       *hdr.PackedHistogram // µs, latency of the failed tasks; nil = none failed
+}
+
+// mergeFailed adds h to the latency histogram of the failed tasks.
+func (s *Stats) mergeFailed(h *hdr.PackedHistogram) {
+	if h == nil || h.TotalCount() == 0 {
+		return
+	}
+	if s.failLat == nil {
+		s.failLat = hdr.NewPacked(lowestUS, highestUS, sigFigs)
+	}
+	s.failLat.Merge(h)
 }
 
 // EndpointStats are the figures of one endpoint (method and name).
@@ -81,6 +107,10 @@ type EndpointStats struct {
 	LatencyHDR  string `json:"latency_hdr,omitempty"`
 	ServiceHDR  string `json:"service_hdr,omitempty"`
 	RecordedHDR string `json:"recorded_hdr,omitempty"`
+	FailedHDR   string `json:"failed_hdr,omitempty"` // latency of the failed tasks
+	// Series is the endpoint's own time series (requests, failures, average
+	// and maximum latency each second).
+	Series *EndpointSeries `json:"series,omitempty"`
 
 	journey string // the journey of an endpoint registered per journey, until Snapshot merges them
 }
@@ -150,19 +180,21 @@ type ErrorStats struct {
 // Point is one wall-clock second of the time series. Requests, Failures and
 // Bytes are per second; latencies are those of the tasks done in that second.
 type Point struct {
-	T        int64   `json:"t"`         // Unix second
-	Elapsed  int64   `json:"elapsed_s"` // seconds since the start of the run
-	Users    int     `json:"users"`
-	Requests int64   `json:"requests"`
-	Failures int64   `json:"failures"`
-	Bytes    int64   `json:"bytes"`
-	AvgMS    float64 `json:"avg_ms"`
-	MinMS    float64 `json:"min_ms"`
-	MaxMS    float64 `json:"max_ms"`
-	P50MS    float64 `json:"p50_ms"`
-	P95MS    float64 `json:"p95_ms"`
-	P99MS    float64 `json:"p99_ms"`
-	HDR      string  `json:"hdr,omitempty"` // base64 HdrHistogram V2 of µs, 2 significant digits
+	T        int64 `json:"t"`         // Unix second
+	Elapsed  int64 `json:"elapsed_s"` // seconds since the start of the run
+	Users    int   `json:"users"`
+	Requests int64 `json:"requests"`
+	Failures int64 `json:"failures"`
+	Bytes    int64 `json:"bytes"`
+	// BytesSent is the request bytes sent by the tasks done in that second.
+	BytesSent int64   `json:"bytes_sent,omitempty"`
+	AvgMS     float64 `json:"avg_ms"`
+	MinMS     float64 `json:"min_ms"`
+	MaxMS     float64 `json:"max_ms"`
+	P50MS     float64 `json:"p50_ms"`
+	P95MS     float64 `json:"p95_ms"`
+	P99MS     float64 `json:"p99_ms"`
+	HDR       string  `json:"hdr,omitempty"` // base64 HdrHistogram V2 of µs, 2 significant digits
 
 	hist *hdr.PackedHistogram
 }
@@ -254,6 +286,7 @@ func (s *Stats) add(e *Stats) {
 	s.Failures += e.Failures
 	s.Late += e.Late
 	s.Bytes += e.Bytes
+	s.BytesSent += e.BytesSent
 	if s.Statuses == nil {
 		s.Statuses = map[string]int64{}
 	}
@@ -266,6 +299,7 @@ func (s *Stats) add(e *Stats) {
 	if e.svc != nil {
 		s.svc.Merge(e.svc)
 	}
+	s.mergeFailed(e.failLat)
 }
 
 // derive computes rates, percentiles and slowdown of s.

@@ -20,6 +20,7 @@ func (c *Collector) Snapshot() *Result {
 		failures       map[string]*failAgg
 	}
 	var eps []*acc
+	var epSecs []*epSeriesAcc // by Endpoint
 	secs := map[int64]*Point{}
 	var first, last, invalid int64
 	for _, sh := range c.shards {
@@ -52,6 +53,7 @@ func (c *Collector) Snapshot() *Result {
 			e.Failures += a.fails
 			e.Late += a.late
 			e.Bytes += a.bytes
+			e.BytesSent += a.sent
 			e.latSum += float64(a.latSum)
 			e.svcSum += float64(a.svcSum)
 			e.Latency.Min = min(e.Latency.Min, nsMS(a.latMin))
@@ -60,6 +62,7 @@ func (c *Collector) Snapshot() *Result {
 			e.Service.Max = max(e.Service.Max, nsMS(a.svcMax))
 			e.lat.MergeFrom(a.lat)
 			e.svc.MergeFrom(a.svc)
+			e.mergeFailed(a.failLat)
 			for _, s := range a.statuses {
 				e.Statuses[strconv.Itoa(int(s.status))] += s.n
 			}
@@ -80,12 +83,22 @@ func (c *Collector) Snapshot() *Result {
 			p.Requests += s.n
 			p.Failures += s.fails
 			p.Bytes += s.bytes
+			p.BytesSent += s.sent
 			p.AvgMS += float64(s.latSum) // a sum until finished below
 			p.MinMS = min(p.MinMS, nsMS(s.latMin))
 			p.MaxMS = max(p.MaxMS, nsMS(s.latMax))
 			p.hist.Merge(s.hist)
 			if s.dense != nil {
 				p.hist.MergeFrom(s.dense)
+			}
+			for ep := range s.eps {
+				if s.eps[ep].n == 0 {
+					continue
+				}
+				for ep >= len(epSecs) {
+					epSecs = append(epSecs, &epSeriesAcc{secs: make([]epSec, 0, len(sh.secs))})
+				}
+				epSecs[ep].add(t, &s.eps[ep])
 			}
 		}
 		sh.mu.Unlock()
@@ -102,6 +115,7 @@ func (c *Collector) Snapshot() *Result {
 		Percentiles: slices.Clone(c.pcts),
 		Skipped:     maps.Clone(c.skipped),
 		Dropped:     c.dropped,
+		Sessions:    SessionCounts{Completed: c.sessOK.Load(), Failed: c.sessFailed.Load()},
 	}
 	usersAt := maps.Clone(c.usersAt)
 	c.mu.Unlock()
@@ -138,6 +152,9 @@ func (c *Collector) Snapshot() *Result {
 		es.Latency.Avg = e.latSum / float64(e.Requests) / 1e6
 		es.Service.Avg = e.svcSum / float64(e.Requests) / 1e6
 		es.rec = recorded[Endpoint(i)]
+		if i < len(epSecs) {
+			es.Series = epSecs[i].series()
+		}
 		r.Endpoints = append(r.Endpoints, es)
 		for reason, f := range e.failures {
 			r.Errors = append(r.Errors, ErrorStats{
@@ -211,6 +228,7 @@ func (r *Result) splitJourneys(keys []epKey) {
 	}
 	type mk struct{ method, name string }
 	merged := map[mk]*EndpointStats{}
+	noSeries := map[mk]bool{}
 	var order []mk
 	journeys := map[string]*JourneyStats{}
 	var names []string
@@ -224,6 +242,12 @@ func (r *Result) splitJourneys(keys []epKey) {
 			order = append(order, k)
 		}
 		m.add(&e.Stats)
+		if !noSeries[k] {
+			var ok bool
+			if m.Series, ok = m.Series.add(e.Series); !ok {
+				m.Series, noSeries[k] = nil, true // its journeys' seconds are days apart: no series rather than a huge one
+			}
+		}
 		if e.rec != nil {
 			if m.rec == nil {
 				m.rec = hdr.NewPacked(lowestUS, highestUS, sigFigs)

@@ -29,6 +29,7 @@ func (r *Result) Window(from, to int64) *Result {
 		w.Requests += p.Requests
 		w.Failures += p.Failures
 		w.Bytes += p.Bytes
+		w.BytesSent += p.BytesSent
 		if p.Requests == 0 {
 			continue
 		}

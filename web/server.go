@@ -53,6 +53,10 @@ type Config struct {
 	// naming any other host is refused, so the UI cannot aim the load
 	// elsewhere than where its command line said.
 	Hosts []string
+	// Thresholds are the run's --fail-if thresholds (or the defaults),
+	// judged on the live statistics and shown passing or failing as the
+	// run goes; a capacity search shows its steps' verdicts instead.
+	Thresholds []stats.Threshold
 }
 
 // TokenCookie is the cookie that carries Config.Token after the first
@@ -177,6 +181,9 @@ func (s *Server) Start(cfg replay.Config) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.gen++
 	rs := newRunState(run, cfg, s.gen, cancel)
+	if s.cfg.Capacity == nil {
+		rs.thresholds = s.cfg.Thresholds
+	}
 	s.cur, s.base, s.message = rs, cfg, ""
 	s.wg.Add(1)
 	go func() {
@@ -235,7 +242,8 @@ func (s *Server) Metrics() http.Handler {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 			return
 		}
-		prom.Handler(rs.run.Collector).ServeHTTP(w, r)
+		run := rs.run
+		prom.NewHandler(run.Collector, prom.Options{TargetUsers: func() int { return run.Player.Status().Target }}).ServeHTTP(w, r)
 	})
 }
 
@@ -368,6 +376,8 @@ type runState struct {
 	live     liveCache
 	steps    []stats.CapacityStep // a capacity search's steps so far
 	capacity *stats.Capacity      // its answer, once it has ended
+
+	thresholds []stats.Threshold // judged live for the page; none in a capacity search
 }
 
 // addStep keeps a capacity search's step for the page.

@@ -41,8 +41,13 @@ type liveView struct {
 	Errors    []stats.ErrorStats `json:"errors"`
 	Skipped   map[string]int64   `json:"skipped,omitempty"`
 	Capacity  *capacityView      `json:"capacity,omitempty"` // a capacity search: its steps, and its answer once it has ended
-	Current   currentPcts        `json:"current"`
-	Series    []point            `json:"series"`
+	// Thresholds are the --fail-if thresholds judged on the statistics so
+	// far (none in a capacity search, whose steps judge them).
+	Thresholds []stats.ThresholdResult `json:"thresholds"`
+	Sessions   stats.SessionCounts     `json:"sessions"`    // sessions that ran to their end
+	StatusCols []string                `json:"status_cols"` // the status codes seen, in order ("0": no response)
+	Current    currentPcts             `json:"current"`
+	Series     []point                 `json:"series"`
 
 	res *stats.Result
 }
@@ -51,23 +56,26 @@ type liveView struct {
 // intended start; RPS and FPS are current rates, AvgRPS and AvgFPS the
 // averages over the run.
 type row struct {
-	Method   string          `json:"method"`
-	Name     string          `json:"name"`
-	Requests int64           `json:"requests"`
-	Failures int64           `json:"failures"`
-	FailRate float64         `json:"fail_rate"`
-	Avg      float64         `json:"avg_ms"`
-	Min      float64         `json:"min_ms"`
-	Max      float64         `json:"max_ms"`
-	P50      float64         `json:"p50_ms"`
-	P95      float64         `json:"p95_ms"`
-	P99      float64         `json:"p99_ms"`
-	RPS      float64         `json:"rps"`
-	FPS      float64         `json:"fps"`
-	AvgRPS   float64         `json:"avg_rps"`
-	AvgFPS   float64         `json:"avg_fps"`
-	AvgSize  float64         `json:"avg_size"`
-	Slowdown *stats.Slowdown `json:"slowdown,omitempty"`
+	Method   string           `json:"method"`
+	Name     string           `json:"name"`
+	Requests int64            `json:"requests"`
+	Failures int64            `json:"failures"`
+	FailRate float64          `json:"fail_rate"`
+	Avg      float64          `json:"avg_ms"`
+	Min      float64          `json:"min_ms"`
+	Max      float64          `json:"max_ms"`
+	P50      float64          `json:"p50_ms"`
+	P95      float64          `json:"p95_ms"`
+	P99      float64          `json:"p99_ms"`
+	RPS      float64          `json:"rps"`
+	FPS      float64          `json:"fps"`
+	AvgRPS   float64          `json:"avg_rps"`
+	AvgFPS   float64          `json:"avg_fps"`
+	AvgSize  float64          `json:"avg_size"`
+	Slowdown *stats.Slowdown  `json:"slowdown,omitempty"`
+	Statuses map[string]int64 `json:"statuses,omitempty"` // requests by status code ("0": no response)
+	Sent     int64            `json:"bytes_sent"`
+	Received int64            `json:"bytes_received"`
 
 	st *stats.Stats
 }
@@ -117,7 +125,7 @@ func (s *Server) readyView() *liveView {
 	d := s.startBase()
 	v := &liveView{State: string(replay.StateReady), Model: model(d), Host: d.Host, Target: d.Users, Rate: d.Rate,
 		Multiple: d.Multiple, Speed: d.Speed, DurationS: d.Duration.Seconds(), Endpoints: []row{}, Errors: []stats.ErrorStats{},
-		Series: []point{}}
+		Series: []point{}, Thresholds: []stats.ThresholdResult{}, StatusCols: []string{}}
 	v.Totals.Name = "Aggregated"
 	return v
 }
@@ -143,6 +151,10 @@ func (rs *runState) view() *liveView {
 		Users: st.Users, Target: st.Target, Rate: st.Rate, Multiple: rs.cfg.Multiple, Speed: rs.cfg.Speed,
 		ElapsedS: math.Round(elapsed.Seconds()*10) / 10, DurationS: rs.cfg.Duration.Seconds(),
 		Peak: res.Users, Skipped: res.Skipped, Endpoints: []row{}, Errors: []stats.ErrorStats{}, Series: []point{}, res: res,
+		Sessions: res.Sessions, StatusCols: res.StatusColumns(0), Thresholds: []stats.ThresholdResult{},
+	}
+	if len(rs.thresholds) > 0 {
+		v.Thresholds = res.CheckThresholds(rs.thresholds)
 	}
 	if rs.steps != nil || rs.capacity != nil {
 		v.Capacity = &capacityView{Steps: append([]stats.CapacityStep{}, rs.steps...), Answer: rs.capacity}
@@ -220,7 +232,8 @@ func (lc *liveCache) rates(now time.Time, counts map[string][2]int64) func(key s
 
 func newRow(method, name, key string, s *stats.Stats, rate func(string) (float64, float64, bool)) row {
 	r := row{Method: method, Name: name, Requests: s.Requests, Failures: s.Failures, FailRate: s.FailureRate,
-		AvgRPS: round2(s.RPS), AvgFPS: round2(s.FailuresPerSec), Slowdown: s.Slowdown, st: s}
+		AvgRPS: round2(s.RPS), AvgFPS: round2(s.FailuresPerSec), Slowdown: s.Slowdown, st: s,
+		Statuses: s.Statuses, Sent: s.BytesSent, Received: s.Bytes}
 	if s.Requests > 0 {
 		l := s.Latency
 		r.Avg, r.Min, r.Max = round2(l.Avg), round2(l.Min), round2(l.Max)

@@ -280,8 +280,8 @@ func TestImportReplacesOnlyOnSuccess(t *testing.T) {
 	if st, _ := os.Stat(out); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", st.Mode())
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
-		t.Errorf("%d files, want the HAR and the recording", len(ents))
+	if ents, _ := os.ReadDir(dir); len(ents) != 3 {
+		t.Errorf("%d files, want the HAR, the recording and its index for the replay", len(ents))
 	}
 }
 

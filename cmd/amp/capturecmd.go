@@ -95,6 +95,9 @@ func runCapture(c *cli.Context) error {
 	case closeErr != nil:
 		return &exitError{code: exitBadInput, err: fmt.Errorf("capture: closing %s: %v; the recording is in %s", set.out, closeErr, capture.PartialPath(set.out))}
 	}
+	if is.Requests > 0 {
+		saveReplayFacts(c, set.out)
+	}
 	return nil
 }
 

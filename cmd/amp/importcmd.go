@@ -162,6 +162,7 @@ func runImport(c *cli.Context) error {
 		}
 		return &exitError{code: exitBadInput, err: fmt.Errorf("import: no HTTP exchange found in %s%s; %s", strings.Join(c.Args().Slice(), ", "), why, unchanged)}
 	}
+	saveReplayFacts(c, set.out)
 	return nil
 }
 

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/replay"
 	"github.com/urfave/cli/v2"
 )
 
@@ -81,15 +83,35 @@ func indexOne(stdout, stderr io.Writer, path string) string {
 	if info.SaveError != nil {
 		return fmt.Sprintf("%s: cannot save the index: %v", path, info.SaveError)
 	}
+	if errors.Is(err, capture.ErrCorrupt) || replay.FileFacts(f) != nil {
+		return ""
+	}
+	// What a replay needs to know across the sessions, so that it starts
+	// at once.
+	pl = &progressLine{w: stderr, path: path, last: -1, sessions: true}
+	facts, err := replay.SurveyFile(context.Background(), f, func(done, total int) { pl.update(int64(done), int64(total)) })
+	pl.end()
+	if err != nil {
+		return readErrorText(path, err)
+	}
+	b, err := facts.Marshal()
+	if err == nil {
+		err = f.SaveIndex(nil, map[string][]byte{replay.FactsExtra: b})
+	}
+	if err != nil {
+		return fmt.Sprintf("%s: cannot save the replay's facts: %v", path, err)
+	}
+	fmt.Fprintf(stdout, "%s: the replay's facts (%s, %s) saved to %s\n", path, plural(len(facts.Endpoints), "endpoint"), plural(len(facts.Shapes), "session shape"), capture.SidecarPath(path))
 	return ""
 }
 
 // progressLine shows a pass over a recording as one line on stderr,
 // rewritten at each new percent.
 type progressLine struct {
-	w    io.Writer
-	path string
-	last int64
+	w        io.Writer
+	path     string
+	last     int64
+	sessions bool // counting sessions, not bytes
 }
 
 func (p *progressLine) update(done, total int64) {
@@ -104,6 +126,10 @@ func (p *progressLine) update(done, total int64) {
 		fmt.Fprint(p.w, "\r") // rewrite the line
 	}
 	p.last = pct
+	if p.sessions {
+		fmt.Fprintf(p.w, "amp: index: reading the %d sessions of %s for the replay's facts: %d%%", total, p.path, pct)
+		return
+	}
 	fmt.Fprintf(p.w, "amp: index: reading %s (%s): %d%%", p.path, formatBytes(total), pct)
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ampload/amp/capture"
+	"github.com/ampload/amp/replay"
 )
 
 // writeIndexed writes a recording of n exchanges in 3 sessions and returns
@@ -46,13 +47,25 @@ func TestIndexCommand(t *testing.T) {
 	dir := t.TempDir()
 	path, data := writeIndexed(t, dir, "shop.amp", 30)
 	progress := `^amp: index: reading .*\.amp \([0-9.]+ KiB\): \d+%(\ramp: index: reading .*: \d+%)*\n`
+	factsProgress := `amp: index: reading the 3 sessions of .*\.amp for the replay's facts: \d+%(\ramp: index: reading the 3 sessions.*: \d+%)*\n`
+	factsLine := func(p string) string {
+		return p + ": the replay's facts (1 endpoint, 1 session shape) saved to " + p + ".idx\n"
+	}
 
 	r := runAmp(t, "index", path)
-	if r.code != 0 || r.stdout != path+": 3 sessions, 30 exchanges; the index in the recording is intact\n" || !regexp.MustCompile(progress+`$`).MatchString(r.stderr) {
+	if r.code != 0 || r.stdout != path+": 3 sessions, 30 exchanges; the index in the recording is intact\n"+factsLine(path) ||
+		!regexp.MustCompile(progress+factsProgress+`$`).MatchString(r.stderr) {
 		t.Fatalf("%q %q", r.stdout, r.stderr)
 	}
-	if _, err := os.Stat(path + ".idx"); err == nil {
-		t.Fatal("a sidecar beside a recording with its index")
+	// The sidecar holds only what the replay needs; the next index finds it.
+	f, err := capture.Open(path)
+	if err != nil || replay.FileFacts(f) == nil {
+		t.Fatalf("no facts beside the recording: %v", err)
+	}
+	f.Close()
+	r = runAmp(t, "index", path)
+	if r.code != 0 || r.stdout != path+": 3 sessions, 30 exchanges; the index in "+path+".idx is intact\n" {
+		t.Fatalf("again: %q %q", r.stdout, r.stderr)
 	}
 
 	// Cut short: built once, saved beside it, then found intact.
@@ -61,9 +74,9 @@ func TestIndexCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = runAmp(t, "index", cut)
-	built := regexp.MustCompile(`^` + regexp.QuoteMeta(cut) + `: 3 sessions, (\d+) exchanges; index built \(no end marker\), saved to ` + regexp.QuoteMeta(cut+".idx") + "\n$")
+	built := regexp.MustCompile(`^` + regexp.QuoteMeta(cut) + `: 3 sessions, (\d+) exchanges; index built \(no end marker\), saved to ` + regexp.QuoteMeta(cut+".idx") + "\n" + regexp.QuoteMeta(factsLine(cut)) + "$")
 	m := built.FindStringSubmatch(r.stdout)
-	warn := `amp: warning: .*cut\.amp: truncated after record (\d+) .*; indexed the (\d+) whole records before it\n$`
+	warn := `amp: warning: .*cut\.amp: truncated after record (\d+) .*; indexed the (\d+) whole records before it\n`
 	w := regexp.MustCompile(warn).FindStringSubmatch(r.stderr)
 	if r.code != 0 || m == nil || w == nil || w[1] != m[1] || w[2] != m[1] || !regexp.MustCompile(progress).MatchString(r.stderr) {
 		t.Fatalf("cut: %+v", r)

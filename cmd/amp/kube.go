@@ -26,7 +26,7 @@ import (
 func kubePassed(flag string) bool {
 	switch flag {
 	case "host", "map", "insecure", "http1", "h2c", "users", "rate", "duration", "iterations", "stages", "think", "max-think", "speed",
-		"timeline", "multiple", "loop", "timeout", "stop-timeout", "no-correlate", "header", "max-conns", "name", "quiet":
+		"timeline", "multiple", "loop", "timeout", "stop-timeout", "no-correlate", "header", "max-conns", "name", "quiet", "metrics-linger":
 		return true
 	}
 	return false
@@ -40,7 +40,7 @@ func kubeRefusal(flag string) string {
 		return "each pod gets its own --shard I/N; give the number of pods with --shards N"
 	case "metrics":
 		return "each pod serves /metrics on --metrics-port"
-	case "json", "csv", "html", "junit", "summary":
+	case "json", "csv", "html", "bands", "junit", "summary":
 		return "files written inside the pods are lost; collect the results with amp kube collect and render them with amp report --merge ... --" + flag
 	case "fail-if":
 		return "thresholds judge the merged result: give them to amp report --merge after amp kube collect"
@@ -320,6 +320,7 @@ func kubeRecording(c *cli.Context, arg string, kc *kube.Config, cfg replay.Confi
 		return "", kube.Memory{}, err
 	}
 	load.Users, load.Timeline, load.Multiple, load.Shards = kc.Users, cfg.Timeline, cfg.Multiple, kc.Shards
+	load.Streamed = kc.RecordingURL == "" // a file in the pod (a Secret or a volume) is read on demand
 	if ship {
 		kc.Recording = data
 		kc.RecordingKey = path.Base(arg)

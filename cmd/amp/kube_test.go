@@ -356,6 +356,7 @@ func TestKubeJobMemory(t *testing.T) {
 	info, _ := os.Stat(rec)
 	load := kube.LoadOf(loaded, info.Size())
 	load.Users, load.Shards = 8000, 4
+	load.Streamed = true // the pods read the Secret's file on demand
 	est := kube.PodMemory(load)
 	if est.Request <= kube.MemoryMin {
 		t.Fatalf("estimate %+v: want one above the minimum, to see it", est)

@@ -134,6 +134,9 @@ func runRecord(c *cli.Context) error {
 	case closeErr != nil:
 		return &exitError{code: exitBadInput, err: fmt.Errorf("record: closing %s: %v; the recording is in %s", out, closeErr, capture.PartialPath(out))}
 	}
+	if st.Requests > 0 {
+		saveReplayFacts(c, out)
+	}
 	return nil
 }
 

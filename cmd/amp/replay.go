@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,9 +96,11 @@ func replayCommand() *cli.Command {
 			&cli.StringFlag{Name: "json", Usage: "write the full result as JSON to this file (re-render it with amp report)"},
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv"},
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report with charts to this file"},
+			&cli.StringFlag{Name: "bands", Usage: "the HTML report's latency bands, `LIMITS` such as 800ms,1200ms (default: the --fail-if latency limits, else 800ms,1200ms)"},
 			&cli.StringFlag{Name: "junit", Usage: "write JUnit XML to `FILE`: a test case per threshold (--fail-if, or the defaults), per --check and per kind of difference from the recording"},
 			&cli.StringFlag{Name: "summary", Usage: "append a Markdown summary (verdict, thresholds, top endpoints and failures) to `FILE`, e.g. \"$GITHUB_STEP_SUMMARY\""},
 			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics on this address while running, e.g. 127.0.0.1:9464"},
+			&cli.DurationFlag{Name: "metrics-linger", Value: defaultMetricsLinger, Usage: "with --metrics: keep /metrics up this long after the run, so that the next scrape reads the final figures (Ctrl-C ends it sooner; 0: stop with the run)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no live statistics, only the final report"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be sent where (hosts, endpoints, correlations) and send nothing"},
 			&cli.BoolFlag{Name: "print-result", Usage: "end the output with the result in a marked block (gzip, base64) that amp kube collect reads from pod logs"},
@@ -209,6 +212,7 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer setup.close()
 	if p := c.String("cpuprofile"); p != "" {
 		stop, err := startCPUProfile(p)
 		if err != nil {
@@ -242,7 +246,7 @@ func runReplay(c *cli.Context) error {
 	printReplayStart(c, setup.path, cfg, run.Plan)
 	printJourneys(c.App.Writer, run.Plan)
 	if addr := c.String("metrics"); addr != "" {
-		stop, err := serveMetrics(c.App.Writer, addr, prom.Handler(run.Collector))
+		stop, err := serveMetrics(c, addr, prom.NewHandler(run.Collector, metricsOptions(run)))
 		if err != nil {
 			return err
 		}
@@ -306,13 +310,23 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 			return nil, cfg, nil, usageError("replay: --rules %s: %s", valid.rulesFrom, oneLine(err))
 		}
 	}
-	rec, journeys, err := loadJourneys(c, args)
-	if err != nil {
-		return nil, cfg, nil, err
-	}
 	path := shownName(args[0].path) // printed from here on
 	for _, a := range args[1:] {
 		path += " " + shownName(a.path)
+	}
+	if onDemand(c, args) {
+		if args[0].weight != 0 {
+			return nil, cfg, nil, usageError("replay: %s: a weight needs another recording to weigh against (or --mix, within one)", args[0].path+":"+strconv.FormatFloat(args[0].weight, 'g', -1, 64))
+		}
+		f, facts, err := openReplayFile(c, args[0].path)
+		if err != nil {
+			return nil, cfg, nil, err
+		}
+		return finishSetup(c, &replaySetup{file: f, facts: facts, path: path}, cfg, namer.Name, ths, valid, nil)
+	}
+	rec, journeys, err := loadJourneys(c, args)
+	if err != nil {
+		return nil, cfg, nil, err
 	}
 	if picks := multi(c, "session"); len(picks) > 0 {
 		if err := pickSessions(rec, picks, namer.Name); err != nil {
@@ -338,9 +352,16 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 		return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
 	}
 	cfg.Data = data
-	setup := &replaySetup{rec: rec, path: path, valid: valid, ctx: c.Context, out: c.App.Writer, errw: c.App.ErrWriter,
-		opts: replay.RunOptions{Name: namer.Name, Validate: valid.only || !valid.skip && valid.rulesFrom == "",
-			Thresholds: ths, AbortOnFail: c.Bool("abort-on-fail"), RunID: c.String("run-id"), Recording: path}}
+	return finishSetup(c, &replaySetup{rec: rec, path: path}, cfg, namer.Name, ths, valid, bindings)
+}
+
+// finishSetup completes setup (its recording and path set) with what every
+// run of it shares, and checks what can be checked before anything is sent.
+func finishSetup(c *cli.Context, setup *replaySetup, cfg replay.Config, name func(method, rawURL string) string,
+	ths []stats.Threshold, valid validPass, bindings [][]replay.DataBinding) (*replaySetup, replay.Config, [][]replay.DataBinding, error) {
+	setup.valid, setup.ctx, setup.out, setup.errw = valid, c.Context, c.App.Writer, c.App.ErrWriter
+	setup.opts = replay.RunOptions{Name: name, Validate: valid.only || !valid.skip && valid.rulesFrom == "",
+		Thresholds: ths, AbortOnFail: c.Bool("abort-on-fail"), RunID: c.String("run-id"), Recording: setup.path}
 	if !c.IsSet("max-conns") {
 		setup.opts.FileLimit = openFileLimit()
 	}
@@ -443,6 +464,8 @@ func finish(c *cli.Context, res *stats.Result, ths []stats.Threshold) error {
 // one run (the web UI starts several).
 type replaySetup struct {
 	rec     *capture.Recording
+	file    *capture.File // instead of rec: read a session at a time (onDemand)
+	facts   *replay.Facts // file's
 	path    string
 	opts    replay.RunOptions
 	valid   validPass // saved rules or the validation pass, before each run
@@ -452,6 +475,13 @@ type replaySetup struct {
 	out, errw io.Writer
 }
 
+// close closes the recording read on demand, if any.
+func (s *replaySetup) close() {
+	if s.file != nil {
+		s.file.Close()
+	}
+}
+
 // newRun prepares one run with cfg and says what its preparation did.
 func (s *replaySetup) newRun(cfg replay.Config) (*replay.Run, error) {
 	ctx := s.ctx
@@ -459,7 +489,13 @@ func (s *replaySetup) newRun(cfg replay.Config) (*replay.Run, error) {
 		ctx = context.Background()
 	}
 	start := time.Now()
-	run, err := replay.NewRun(ctx, s.rec, cfg, s.opts)
+	var run *replay.Run
+	var err error
+	if s.file != nil {
+		run, err = replay.NewRunFile(ctx, s.file, s.facts, cfg, s.opts)
+	} else {
+		run, err = replay.NewRun(ctx, s.rec, cfg, s.opts)
+	}
 	if err != nil {
 		return nil, usageError("replay: %s: %s", s.path, describeReplay(err))
 	}
@@ -487,7 +523,8 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, autostart, 
 		ln.Close()
 		return err
 	}
-	wc := web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token}
+	wc := web.Config{Defaults: cfg, Recording: setup.rec, Path: setup.path, NewRun: setup.newRun, Autostart: autostart, Token: token,
+		Thresholds: setup.opts.Thresholds}
 	if c.Bool("find-capacity") {
 		cc := capacityConfig(c, setup)
 		wc.Capacity = &cc
@@ -497,7 +534,7 @@ func serveWeb(c *cli.Context, setup *replaySetup, cfg replay.Config, autostart, 
 	go srv.Serve(ln)
 	defer srv.Close()
 	if maddr := c.String("metrics"); maddr != "" {
-		stop, err := serveMetrics(out, maddr, ui.Metrics())
+		stop, err := serveMetrics(c, maddr, ui.Metrics())
 		if err != nil {
 			ui.Close()
 			return err
@@ -604,8 +641,21 @@ func play(ctx context.Context, run *replay.Run, quiet bool, out, errw io.Writer)
 // resultFiles are the result files the command's --json, --csv, --html,
 // --junit and --summary ask for.
 func resultFiles(c *cli.Context) stats.Files {
-	return stats.Files{JSON: c.String("json"), CSV: c.String("csv"), HTML: c.String("html"),
+	bands, _ := htmlBands(c) // checked with the flags, by failIf
+	return stats.Files{JSON: c.String("json"), CSV: c.String("csv"), HTML: c.String("html"), Bands: bands,
 		JUnit: c.String("junit"), Summary: c.String("summary")}
+}
+
+// htmlBands reads --bands, where the command has it.
+func htmlBands(c *cli.Context) ([]time.Duration, error) {
+	if !c.IsSet("bands") {
+		return nil, nil
+	}
+	bands, err := stats.ParseBands(c.String("bands"))
+	if err != nil {
+		return nil, usageError("%s: --bands: %v", c.Command.Name, err)
+	}
+	return bands, nil
 }
 
 // checkOutputs refuses, before anything runs, outputs that would replace an
@@ -631,9 +681,23 @@ func writeOutputs(out io.Writer, res *stats.Result, files stats.Files) error {
 	return nil
 }
 
-// serveMetrics serves Prometheus /metrics from h on addr (--metrics) until
-// stop, and says where.
-func serveMetrics(out io.Writer, addr string, h http.Handler) (stop func(), err error) {
+// defaultMetricsLinger is how long /metrics stays up after the run: one
+// scrape at the common 15 s interval reads the final figures.
+const defaultMetricsLinger = 15 * time.Second
+
+// metricsOptions are the /metrics options of a run: its target users.
+func metricsOptions(run *replay.Run) prom.Options {
+	return prom.Options{TargetUsers: func() int { return run.Player.Status().Target }}
+}
+
+// serveMetrics serves Prometheus /metrics from h on --metrics addr until
+// stop, and says where. Unless the command was interrupted, stop keeps it
+// up for --metrics-linger first, so that the last scrape sees the end.
+func serveMetrics(c *cli.Context, addr string, h http.Handler) (stop func(), err error) {
+	out, linger := c.App.Writer, c.Duration("metrics-linger")
+	if linger < 0 {
+		return nil, usageError("replay: --metrics-linger %v: want 0 or more", linger)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, usageError("replay: --metrics %s: %v", addr, err)
@@ -642,12 +706,28 @@ func serveMetrics(out io.Writer, addr string, h http.Handler) (stop func(), err 
 	mux.Handle("/metrics", h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	fmt.Fprintf(out, "Prometheus metrics on http://%s/metrics\n", ln.Addr())
-	return func() { _ = srv.Close() }, nil
+	url := fmt.Sprintf("http://%s/metrics", ln.Addr())
+	fmt.Fprintf(out, "Prometheus metrics on %s\n", url)
+	return func() {
+		defer srv.Close()
+		if linger == 0 || c.Context.Err() != nil {
+			return
+		}
+		fmt.Fprintf(out, "%s stays up for %v (--metrics-linger); Ctrl-C ends it\n", url, linger)
+		t := time.NewTimer(linger)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-c.Context.Done():
+		}
+	}, nil
 }
 
-// failIf parses the command's --fail-if thresholds.
+// failIf parses the command's --fail-if thresholds, and checks its --bands.
 func failIf(c *cli.Context) ([]stats.Threshold, error) {
+	if _, err := htmlBands(c); err != nil {
+		return nil, err // read with the thresholds, which give its default
+	}
 	var ths []stats.Threshold
 	for _, expr := range multi(c, "fail-if") {
 		th, err := stats.ParseThreshold(expr)
@@ -672,7 +752,10 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 	targets := map[string]string{}
 	endpoints := map[string]int{}
 	rules := 0
-	for _, sc := range plan.Scripts {
+	var kinds ruleKinds
+	checks := replay.CheckSummary{Mode: cfg.CheckMode}
+	// One session at a time: a plan read on demand holds none of them.
+	err := plan.Each(func(sc *replay.Script) error {
 		rules += len(sc.Rules)
 		for i := range sc.Tasks {
 			t := &sc.Tasks[i]
@@ -681,6 +764,12 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 				endpoints[t.Method+" "+t.Name]++
 			}
 		}
+		kinds.add(sc)
+		checks.Add(sc)
+		return nil
+	})
+	if err != nil {
+		return describeReadError(path, err)
 	}
 	fmt.Fprintln(w, "\nhosts (recorded requests → where they go)")
 	for _, h := range hosts {
@@ -696,16 +785,28 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 	}
 	sort.Strings(names)
 	fmt.Fprintln(w, "\nendpoints (recorded requests)")
-	for _, n := range names {
+	const most = 60 // beyond, the busiest 50 and the rest summed
+	shown := names
+	if len(names) > most {
+		shown = slices.Clone(names)
+		sort.SliceStable(shown, func(i, j int) bool { return endpoints[shown[i]] > endpoints[shown[j]] })
+		shown = shown[:50]
+	}
+	rest := plan.Sendable
+	for _, n := range shown {
 		fmt.Fprintf(w, "  %-48s %6d\n", n, endpoints[n])
+		rest -= endpoints[n]
+	}
+	if len(shown) < len(names) {
+		fmt.Fprintf(w, "  … and %d more endpoints, %s\n", len(names)-len(shown), plural(rest, "request"))
 	}
 	if cfg.NoCorrelate {
 		fmt.Fprintln(w, "\ncorrelation off (--no-correlate): recorded tokens and ids are sent as they are")
 	} else {
 		fmt.Fprintf(w, "\n%d values correlated per user (amp sessions %s --correlations lists every use)\n", rules, path)
-		printRuleKinds(w, plan)
+		kinds.print(w)
 	}
-	printChecks(w, plan.CheckSummary(cfg))
+	printChecks(w, checks.Done(cfg))
 	fmt.Fprintln(w, "dry run: nothing was sent")
 	return nil
 }

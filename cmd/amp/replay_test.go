@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -301,7 +302,7 @@ func testReplayMetrics(t *testing.T, mode ...string) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(t.Context(), append([]string{"amp", "replay", rec, "--host", target.URL, "--metrics", "127.0.0.1:0",
-			"--users", "3", "--think", "20ms", "--duration", "3s"}, mode...), &stdout, &stderr)
+			"--users", "3", "--think", "20ms", "--duration", "3s", "--metrics-linger", "0"}, mode...), &stdout, &stderr)
 	}()
 	addr := regexp.MustCompile(`Prometheus metrics on (http://127\.0\.0\.1:\d+/metrics)`)
 	deadline := time.Now().Add(10 * time.Second)
@@ -312,7 +313,8 @@ func testReplayMetrics(t *testing.T, mode ...string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	url := addr.FindStringSubmatch(stdout.String())[1]
-	requests := regexp.MustCompile(`(?m)^amp_requests_total\{method="GET",name="/articles",status="200"\} (\d+)`)
+	requests := regexp.MustCompile(`(?m)^amp_requests_total\{method="GET",name="/articles",run="[0-9a-f]+",status="200"\} (\d+)`)
+	users3 := regexp.MustCompile(`(?m)^amp_users\{run="[0-9a-f]+"\} 3$`)
 	scrape := func() (int, string) {
 		t.Helper()
 		resp, err := http.Get(url)
@@ -331,11 +333,11 @@ func testReplayMetrics(t *testing.T, mode ...string) {
 	// Poll (bounded) until the run has counted requests with all users up,
 	// then until the counter moves again.
 	first, body := scrape()
-	for (first == 0 || !strings.Contains(body, "amp_users 3")) && time.Now().Before(deadline) {
+	for (first == 0 || !users3.MatchString(body)) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 		first, body = scrape()
 	}
-	if first == 0 || !strings.Contains(body, "amp_users 3") {
+	if first == 0 || !users3.MatchString(body) {
 		t.Fatalf("no requests or users on /metrics:\n%s", body)
 	}
 	second, body := scrape()
@@ -348,6 +350,72 @@ func testReplayMetrics(t *testing.T, mode ...string) {
 	}
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// TestReplayMetricsLinger: after the run, --metrics-linger keeps /metrics
+// up with the final figures (the requests of the JSON result, the sessions,
+// the target users, the build), and Ctrl-C ends the wait at once.
+func TestReplayMetricsLinger(t *testing.T) {
+	target := httptest.NewServer(demosite.New(demosite.Config{}))
+	defer target.Close()
+	rec := writeDemoRecording(t)
+	out := filepath.Join(t.TempDir(), "res.json")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"amp", "replay", rec, "--host", target.URL, "--metrics", "127.0.0.1:0", "--metrics-linger", "1m",
+			"--users", "2", "--think", "10ms", "--duration", "1s", "--quiet", "--json", out}, &stdout, &stderr)
+	}()
+	linger := regexp.MustCompile(`(http://127\.0\.0\.1:\d+/metrics) stays up for 1m0s \(--metrics-linger\)`)
+	deadline := time.Now().Add(20 * time.Second)
+	for linger.FindStringSubmatch(stdout.String()) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no linger line: %q %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get(linger.FindStringSubmatch(stdout.String())[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	res, err := stats.ReadResult(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scraped int64
+	for _, m := range regexp.MustCompile(`(?m)^amp_requests_total\{.*\} (\d+)$`).FindAllStringSubmatch(string(body), -1) {
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		scraped += n
+	}
+	if scraped == 0 || scraped != res.Requests {
+		t.Errorf("the lingering /metrics counts %d requests, the result %d:\n%s", scraped, res.Requests, body)
+	}
+	run := res.RunID()
+	for _, line := range []string{
+		fmt.Sprintf(`amp_target_users{run="%s"} 2`, run),
+		fmt.Sprintf(`amp_users{run="%s"} 0`, run),
+		fmt.Sprintf(`amp_sessions_total{result="completed",run="%s"} %d`, run, res.Sessions.Completed),
+	} {
+		if !strings.Contains(string(body), line+"\n") {
+			t.Errorf("no %q in:\n%s", line, body)
+		}
+	}
+	if !strings.Contains(string(body), "amp_build_info{") {
+		t.Errorf("no amp_build_info in:\n%s", body)
+	}
+	cancel() // Ctrl-C
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ctrl-C did not end the linger")
 	}
 }
 

@@ -18,7 +18,8 @@ func reportCommand() *cli.Command {
 		ArgsUsage: "RESULT.json [NEW.json]",
 		UsageText: "amp report RESULT.json [--csv PREFIX] [--html FILE] [--json FILE] [--junit FILE] [--summary FILE] [--fail-if EXPR]...\n" +
 			"   amp report BASELINE.json NEW.json [--fail-if EXPR]... [--fail-on-regression]\n" +
-			"   amp report merge PART.json... -o ALL.json [--html FILE] [--csv PREFIX]   (or --merge)\n\n" +
+			"   amp report merge PART.json... -o ALL.json [--html FILE] [--csv PREFIX]   (or --merge)\n" +
+			"   amp report watch URL|FILE... [--interval 2s]   (a sharded run's /metrics, live and merged)\n\n" +
 			"   amp report result.json                        # the end-of-run tables again\n" +
 			"   amp report result.json --html report.html     # one self-contained HTML file with charts\n" +
 			"   amp report result.json --csv out/run          # Locust's four CSV files\n" +
@@ -37,6 +38,7 @@ func reportCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "csv", Usage: "write Locust's four CSV files `PREFIX`_stats.csv, _stats_history.csv, _failures.csv and _exceptions.csv"},
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report to `FILE`"},
+			&cli.StringFlag{Name: "bands", Usage: "the HTML report's latency bands, `LIMITS` such as 800ms,1200ms (default: the --fail-if latency limits, else 800ms,1200ms)"},
 			&cli.StringFlag{Name: "json", Aliases: []string{"o"}, Usage: "write the result (with the thresholds' verdicts) to `FILE`"},
 			&cli.StringFlag{Name: "junit", Usage: "write JUnit XML to `FILE`: a test case per threshold and per failed --check or kind of difference from the recording"},
 			&cli.StringFlag{Name: "summary", Usage: "append a Markdown summary (verdict, thresholds, top endpoints and failures) to `FILE`, e.g. \"$GITHUB_STEP_SUMMARY\""},
@@ -46,7 +48,8 @@ func reportCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no report, only the files written and errors"},
 			&cli.BoolFlag{Name: "force", Usage: "merging: take results of different runs or recordings together"},
 		},
-		Action: runReport,
+		Subcommands: []*cli.Command{watchCommand()},
+		Action:      runReport,
 	}
 }
 
@@ -116,7 +119,7 @@ func reportArgs(c *cli.Context) (args []string, merge, compare bool, err error) 
 	}
 	compare = len(args) == 2 && !merge
 	if compare {
-		for _, f := range []string{"csv", "html", "json", "junit", "summary"} {
+		for _, f := range []string{"csv", "html", "bands", "json", "junit", "summary"} {
 			if c.IsSet(f) {
 				return nil, false, false, usageError("report: --%s renders one result; comparing two writes no files (render each, or use --merge)", f)
 			}

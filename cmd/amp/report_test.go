@@ -227,3 +227,28 @@ func TestReportOfAReplay(t *testing.T) {
 		t.Errorf("compare two replays: %+v", r)
 	}
 }
+
+// TestReportBands: --bands sets the HTML report's latency bands; a bad
+// value is one line naming the flag.
+func TestReportBands(t *testing.T) {
+	res := writeResult(t, "run.json", 50, 20*time.Millisecond, 0)
+	page := filepath.Join(t.TempDir(), "report.html")
+	r := runAmp(t, "report", res, "--quiet", "--bands", "10ms,30ms", "--html", page)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"≤ 10 ms", "10–30 ms", "&gt; 30 ms"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the report lacks the band %q", want)
+		}
+	}
+	r = runAmp(t, "report", res, "--bands", "1200ms,800ms", "--html", page)
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 ||
+		!strings.Contains(r.stderr, `report: --bands: invalid latency bands "1200ms,800ms": the limits must ascend (800ms after 1.2s)`) {
+		t.Errorf("descending bands: %+v", r)
+	}
+}

@@ -188,7 +188,7 @@ func checkReplayFlags(c *cli.Context, cfg replay.Config) error {
 		{set("http1") && !hasHTTPS(cfg), "--http1", "turns off h2 to https targets, but no --host or --map target is https"},
 		{set("h2c") && !hasHTTP(cfg), "--h2c", "speaks cleartext HTTP/2 to http targets, but every --host and --map target is https"},
 	}
-	for _, f := range []string{"json", "csv", "html", "junit", "summary", "metrics", "fail-if", "print-result"} {
+	for _, f := range []string{"json", "csv", "html", "bands", "junit", "summary", "metrics", "fail-if", "print-result"} {
 		rules = append(rules, rule{set("dry-run") && set(f), "--dry-run", "sends nothing, so --" + f + " would have nothing to show"})
 	}
 	for _, r := range rules {
@@ -228,18 +228,10 @@ func hasHTTP(cfg replay.Config) bool {
 // checkThresholdScopes refuses thresholds scoped to an endpoint the plan
 // does not send, before the run rather than as a failure after it.
 func checkThresholdScopes(ths []stats.Threshold, plan *replay.Plan) error {
-	seen := map[string]bool{}
-	var labels []string
-	for _, sc := range plan.Scripts {
-		for i := range sc.Tasks {
-			t := &sc.Tasks[i]
-			if l := t.Method + " " + t.Name; t.Target != nil && !seen[l] {
-				seen[l] = true
-				labels = append(labels, l)
-			}
-		}
+	labels, complete := plan.EndpointLabels()
+	if !complete {
+		return nil // a recording of too many endpoints to know them all before it runs
 	}
-	sort.Strings(labels)
 	for _, th := range ths {
 		if th.HasEndpoint(labels) {
 			continue
@@ -303,7 +295,12 @@ func warnUnmatchedMaps(c *cli.Context, cfg replay.Config, plan *replay.Plan) {
 func (s *replaySetup) check(c *cli.Context, cfg replay.Config, plan *replay.Plan) error {
 	if plan == nil {
 		var err error
-		if plan, err = replay.NewPlan(s.rec, cfg, s.opts.Name); err != nil {
+		if s.file != nil {
+			plan, err = replay.OpenPlan(s.file, s.facts, cfg, s.opts.Name)
+		} else {
+			plan, err = replay.NewPlan(s.rec, cfg, s.opts.Name)
+		}
+		if err != nil {
 			return usageError("replay: %s: %s", s.path, describeReplay(err))
 		}
 	}

@@ -135,44 +135,54 @@ func printRuleCounts(w io.Writer, counts []replay.RuleCount) {
 	}
 }
 
-// printRuleKinds lists the plan's rules by name and source, with how many
+// ruleKinds groups a plan's rules by name and source, with how many
 // sessions have each and how many places it fills: where every value comes
-// from, and why that place is trusted.
-func printRuleKinds(w io.Writer, plan *replay.Plan) {
-	type group struct {
-		name, source, from string
-		sessions, uses     int
+// from, and why that place is trusted. Scripts are added one at a time.
+type ruleKinds struct {
+	order  []string
+	groups map[string]*ruleKind
+}
+
+type ruleKind struct {
+	name, source, from string
+	sessions, uses     int
+}
+
+// add counts the rules of sc.
+func (rk *ruleKinds) add(sc *replay.Script) {
+	if rk.groups == nil {
+		rk.groups = map[string]*ruleKind{}
 	}
-	var order []string
-	groups := map[string]*group{}
-	for _, sc := range plan.Scripts {
-		seen := map[string]bool{}
-		for _, r := range sc.Rules {
-			from := ""
-			if t := r.Source.Task; t >= 0 && t < len(sc.Tasks) {
-				from = "from " + sc.Tasks[t].Method + " " + sc.Tasks[t].Name + ": "
-			}
-			k := r.Name + "\x00" + from + r.Source.Describe()
-			g := groups[k]
-			if g == nil {
-				g = &group{name: r.Name, source: r.Source.Describe(), from: from}
-				groups[k] = g
-				order = append(order, k)
-			}
-			if !seen[k] {
-				g.sessions++
-				seen[k] = true
-			}
-			g.uses += len(r.Uses)
+	seen := map[string]bool{}
+	for _, r := range sc.Rules {
+		from := ""
+		if t := r.Source.Task; t >= 0 && t < len(sc.Tasks) {
+			from = "from " + sc.Tasks[t].Method + " " + sc.Tasks[t].Name + ": "
 		}
+		k := r.Name + "\x00" + from + r.Source.Describe()
+		g := rk.groups[k]
+		if g == nil {
+			g = &ruleKind{name: r.Name, source: r.Source.Describe(), from: from}
+			rk.groups[k] = g
+			rk.order = append(rk.order, k)
+		}
+		if !seen[k] {
+			g.sessions++
+			seen[k] = true
+		}
+		g.uses += len(r.Uses)
 	}
+}
+
+// print lists the groups, the first 40 of them.
+func (rk *ruleKinds) print(w io.Writer) {
 	const most = 40
-	for i, k := range order {
+	for i, k := range rk.order {
 		if i == most {
-			fmt.Fprintf(w, "  … and %d more\n", len(order)-most)
+			fmt.Fprintf(w, "  … and %d more\n", len(rk.order)-most)
 			break
 		}
-		g := groups[k]
+		g := rk.groups[k]
 		fmt.Fprintf(w, "  %-22s %s%s  (%s, %s)\n", abbreviate(g.name, 22), g.from, g.source, plural(g.sessions, "session"), plural(g.uses, "use"))
 	}
 }

@@ -14,6 +14,7 @@ import (
 // Serve a collector's metrics on /metrics (amp replay --metrics does this).
 func ExampleHandler() {
 	c := stats.NewCollector(stats.Config{})
+	c.SetConfig(map[string]any{stats.ConfigRunID: "4f1c"})
 	ep := c.Endpoint("GET", "/")
 	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	s := stats.Sample{Sent: t0, Done: t0.Add(20 * time.Millisecond), Status: 200}
@@ -32,5 +33,5 @@ func ExampleHandler() {
 			fmt.Println(line)
 		}
 	}
-	// Output: amp_requests_total{method="GET",name="/",status="200"} 1
+	// Output: amp_requests_total{method="GET",name="/",run="4f1c",status="200"} 1
 }

@@ -1,6 +1,8 @@
 // amp web UI: start, watch and steer a replay. Live state comes from the
 // server-sent events of /api/events (polling /api/state when a browser or
-// proxy cannot stream); commands go to Locust's REST paths.
+// proxy cannot stream); commands go to Locust's REST paths. With ?snapshot=1
+// the page loads the state once and draws it without streaming (for a
+// headless browser's screenshot), marking <html data-snapshot="ready">.
 "use strict";
 
 (function () {
@@ -37,6 +39,18 @@
     if (n < 1 << 20) return (n / 1024).toFixed(1) + " KiB";
     return (n / (1 << 20)).toFixed(1) + " MiB";
   }
+  // si formats a byte count as the console and the HTML report do.
+  function si(n) {
+    n = n || 0;
+    const units = ["B", "kB", "MB", "GB", "TB"];
+    let f = n, i = 0;
+    while (f >= 1000 && i < units.length - 1) { f /= 1000; i++; }
+    if (i === 0) return n + " B";
+    return f.toFixed(f < 10 ? 2 : f < 100 ? 1 : 0) + " " + units[i];
+  }
+  // limitNum keeps 3 significant digits of small limits (rate<0.001).
+  function limitNum(v) { return Math.abs(v) >= 100 ? fmtNum(v) : String(Number((v || 0).toPrecision(3))); }
+  function statusLabel(code) { return code === "0" ? "no resp" : code; }
   function timeOf(iso) {
     if (!iso || iso.startsWith("0001")) return "–";
     return new Date(iso).toLocaleTimeString();
@@ -117,6 +131,8 @@
     renderHeader(v);
     renderKPIs(v);
     renderStats(v);
+    renderThresholds(v);
+    renderStatuses(v);
     renderCapacity(v);
     renderFailures(v);
     if (ui.tab === "dashboard") drawCharts();
@@ -169,6 +185,12 @@
     slow.className = "kpi-value " + (!sd ? "" : sd.p50 < 1.25 ? "good" : sd.p50 < 2 ? "warn" : "bad");
     setText("#kpi-slow-sub", sd ? "p95 " + sd.p95.toFixed(2) + "×" : "vs the recording (p50)");
     $("#kpi-slow").title = sd ? "replayed service time ÷ recorded duration: p50 " + sd.p50.toFixed(2) + "×, p95 " + sd.p95.toFixed(2) + "× (recorded p50 " + ms(sd.recorded_p50_ms) + " ms)" : "";
+    const ss = v.sessions || { completed: 0, failed: 0 };
+    setText("#kpi-sessions", int(ss.completed + ss.failed));
+    $("#kpi-sessions").className = "kpi-value " + (ss.failed ? "bad" : "");
+    setText("#kpi-sessions-sub", int(ss.completed) + " completed · " + int(ss.failed) + " failed");
+    setText("#kpi-traffic", si(t.bytes_received));
+    setText("#kpi-traffic-sub", "in · " + si(t.bytes_sent) + " out");
     setText("#kpi-elapsed", clock(v.elapsed_s));
     setText("#kpi-elapsed-sub", v.duration_s ? "of " + clock(v.duration_s) + (v.state === "running" || v.state === "spawning" ? " · " + clock(Math.max(0, v.duration_s - v.elapsed_s)) + " left" : "") : v.run ? "until stopped" : " ");
     $("#kpi-progress").style.width = v.duration_s ? Math.min(100, (100 * v.elapsed_s) / v.duration_s) + "%" : "0";
@@ -199,6 +221,51 @@
     });
     foot.replaceChildren(...journeys, statsRow(v.totals, true));
     $("#stats-empty").hidden = v.endpoints.length > 0;
+  }
+
+  function renderThresholds(v) {
+    const ths = v.thresholds || [];
+    $("#thresholds-card").hidden = ths.length === 0;
+    if (!ths.length) return;
+    const failed = ths.filter((t) => !t.pass).length;
+    const verdict = $("#thresholds-verdict");
+    verdict.className = "verdict " + (failed ? "fail" : "pass");
+    setText("#thresholds-verdict", failed ? failed + " of " + ths.length + " failing" : "all " + ths.length + " holding");
+    $("#thresholds-table tbody").replaceChildren(...ths.map((t) => {
+      const tr = document.createElement("tr");
+      tr.appendChild(td(t.pass ? "pass" : "FAIL", t.pass ? "pass" : "fail"));
+      const code = document.createElement("code");
+      code.textContent = t.expr;
+      tr.appendChild(td(code));
+      tr.appendChild(td(limitNum(t.observed) + (t.unit ? " " + t.unit : ""), "num"));
+      tr.appendChild(td(limitNum(t.limit) + (t.unit ? " " + t.unit : ""), "num"));
+      tr.appendChild(td(t.message, "name"));
+      return tr;
+    }));
+  }
+
+  function renderStatuses(v) {
+    const cols = v.status_cols || [];
+    const head = document.createElement("tr");
+    const th = (text, cls) => { const h = document.createElement("th"); h.textContent = text; if (cls) h.className = cls; return h; };
+    head.append(th("Type"), th("Name", "name"), ...cols.map((c) => th(statusLabel(c), "num")), th("Sent", "num"), th("Received", "num"));
+    $("#statuses-table thead").replaceChildren(head);
+    const row = (r, total) => {
+      const tr = document.createElement("tr");
+      tr.appendChild(td(total ? "" : methodTag(r.method)));
+      tr.appendChild(td(r.name, "name"));
+      for (const c of cols) {
+        const n = (r.statuses || {})[c] || 0;
+        const cls = c === "0" || c >= "5" ? " fail" : "";
+        tr.appendChild(td(n ? int(n) : "–", "num" + (n ? cls : " muted")));
+      }
+      tr.appendChild(td(si(r.bytes_sent), "num"));
+      tr.appendChild(td(si(r.bytes_received), "num"));
+      return tr;
+    };
+    $("#statuses-table tbody").replaceChildren(...v.endpoints.map((r) => row(r, false)));
+    $("#statuses-table tfoot").replaceChildren(row(v.totals, true));
+    $("#statuses-empty").hidden = v.endpoints.length > 0;
   }
 
   function renderCapacity(v) {
@@ -268,6 +335,7 @@
     pollTimer = setInterval(poll, 1500);
   }
   function connect() {
+    if (new URLSearchParams(location.search).get("snapshot") === "1") return snapshot();
     if (!window.EventSource) return startPolling();
     const es = new EventSource("/api/events");
     let got = false, failures = 0;
@@ -278,6 +346,64 @@
       if (!got && failures >= 3) { es.close(); startPolling(); }
     };
   }
+
+  // snapshot draws the current state once, without streaming: a headless
+  // browser's screenshot then returns, and shows current figures.
+  function snapshot() {
+    ui.startShown = true; // no start form over the figures
+    fetch("/api/state").then((r) => r.json()).then((v) => {
+      apply(v);
+      drawCharts();
+      document.documentElement.dataset.snapshot = "ready";
+    }).catch((err) => {
+      $("#conn").hidden = false;
+      document.documentElement.dataset.snapshot = "error: " + err;
+    });
+  }
+
+  // ---- chart PNG download ----
+  // The chart's SVG is cloned with the computed styles its CSS gives it,
+  // drawn on a canvas at twice its size on white, and saved as a PNG.
+  const STYLE_PROPS = ["fill", "stroke", "stroke-width", "stroke-dasharray", "opacity", "fill-opacity", "font-size", "font-family", "font-weight", "text-anchor"];
+  function chartPNG(name) {
+    const src = $("#chart-" + name + " svg");
+    const box = src.getBoundingClientRect();
+    const copy = src.cloneNode(true);
+    const from = [src, ...src.querySelectorAll("*")], to = [copy, ...copy.querySelectorAll("*")];
+    from.forEach((e, i) => {
+      const cs = getComputedStyle(e);
+      for (const p of STYLE_PROPS) to[i].style.setProperty(p, cs.getPropertyValue(p));
+    });
+    copy.setAttribute("width", box.width);
+    copy.setAttribute("height", box.height);
+    const img = new Image();
+    return new Promise((resolve, reject) => {
+      img.onload = () => {
+        const c = document.createElement("canvas");
+        c.width = Math.round(box.width * 2);
+        c.height = Math.round(box.height * 2);
+        const g = c.getContext("2d");
+        g.fillStyle = "#fff";
+        g.fillRect(0, 0, c.width, c.height);
+        g.scale(2, 2);
+        g.drawImage(img, 0, 0, box.width, box.height);
+        resolve(c.toDataURL("image/png"));
+      };
+      img.onerror = () => reject(new Error("the chart could not be drawn"));
+      img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(new XMLSerializer().serializeToString(copy));
+    });
+  }
+  window.ampChartPNG = chartPNG; // for tests and the console
+  document.querySelectorAll("button.png").forEach((b) => b.addEventListener("click", () => {
+    chartPNG(b.dataset.chart).then((url) => {
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = "amp-" + b.dataset.chart + ".png";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    });
+  }));
 
   function send(method, url, form) {
     const init = { method };
@@ -476,13 +602,13 @@
         tr.appendChild(td(g.name));
         tr.appendChild(td(g.from, ""));
         tr.appendChild(td(g.source, "name"));
-        const used = td("");
+        const used = td("", "uses");
         for (const u of g.used_in || []) used.appendChild(span(u, "pill"));
         tr.appendChild(used);
         tr.appendChild(td(int(g.sessions), "num"));
         tr.appendChild(td(int(g.uses), "num"));
-        const ex = td(g.example);
-        ex.className = "muted";
+        const ex = td(g.example, "muted example");
+        ex.title = g.example;
         tr.appendChild(ex);
         return tr;
       }));
