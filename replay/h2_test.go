@@ -245,15 +245,16 @@ func TestReplayGRPCStatus(t *testing.T) {
 	cfg := fastConfig(srv.URL)
 	cfg.H2C, cfg.Users, cfg.Iterations = true, 2, 10
 	res, _ := runReplay(t, rec, cfg)
-	if res.Failures != 0 || res.Requests != 10 {
-		t.Fatalf("grpc-status 0: %d requests, %d failures: %s", res.Requests, res.Failures, describeFailures(res))
+	if res.Failures != 0 || res.Requests != 10 || res.Sessions.Completed != 10 || res.BytesSent == 0 {
+		t.Fatalf("grpc-status 0: %d requests, %d failures (%s), sessions %+v, %d bytes sent", res.Requests, res.Failures, describeFailures(res),
+			res.Sessions, res.BytesSent)
 	}
 	if got := te.Load(); got != "trailers" {
 		t.Fatalf("the call's TE field is %q, want trailers", got)
 	}
 	down.Store(true)
 	res, _ = runReplay(t, rec, cfg)
-	if res.Failures != 10 || len(res.Errors) != 1 || res.Errors[0].Reason != "grpc: UNAVAILABLE" || res.Errors[0].Sample != "backend down" {
+	if res.Failures != 10 || res.Sessions.Failed != 10 || len(res.Errors) != 1 || res.Errors[0].Reason != "grpc: UNAVAILABLE" || res.Errors[0].Sample != "backend down" {
 		t.Fatalf("grpc-status 14: %d failures: %s %+v", res.Failures, describeFailures(res), res.Errors)
 	}
 }
