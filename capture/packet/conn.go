@@ -211,7 +211,7 @@ func (c *conn) finish() {
 // Skip reasons reported in Stats.Skipped.
 const (
 	SkipTLS       = "tls"        // TLS (HTTPS): encrypted, use amp record instead
-	SkipHTTP2     = "http2"      // HTTP/2 whose preface the capture cut
+	SkipHTTP2     = "http2"      // an HTTP/2 preface the importer could not follow
 	SkipHTTP2Lost = "http2-gap"  // HTTP/2 left after a gap lost its HPACK state (what came before is imported)
 	SkipNotHTTP   = "not-http"   // another protocol
 	SkipMidStream = "mid-stream" // no SYN and no message start found
