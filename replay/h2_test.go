@@ -326,3 +326,16 @@ func TestReplayH2NoLeak(t *testing.T) {
 	}
 	srv.Close()
 }
+
+// TestReplayH2MaxConns: with --max-conns, users share that many HTTP/2
+// connections, and every request still succeeds over HTTP/2.
+func TestReplayH2MaxConns(t *testing.T) {
+	t.Parallel()
+	srv, pc := h2cServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	cfg := fastConfig(srv.URL)
+	cfg.H2C, cfg.Users, cfg.Iterations, cfg.MaxConns = true, 10, 40, 2
+	res, _ := runReplay(t, syntheticRecording("shop.example", 4, 3, 10*time.Millisecond), cfg)
+	if res.Requests != 120 || res.Failures != 0 || pc.count("HTTP/2.0") != 120 || pc.conns.Load() > 2 {
+		t.Fatalf("%d requests, %d failures (%s); the server saw %v on %d connections", res.Requests, res.Failures, describeFailures(res), pc, pc.conns.Load())
+	}
+}
