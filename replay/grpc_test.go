@@ -2,7 +2,11 @@ package replay
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/pem"
 	"net"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -12,6 +16,7 @@ import (
 	"github.com/ampload/amp/proxy"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -33,15 +38,20 @@ func (h *countingHealth) Check(_ context.Context, req *healthpb.HealthCheckReque
 	return &healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING}, nil
 }
 
-// grpcServer starts a gRPC server on loopback.
-func grpcServer(t *testing.T) (*countingHealth, string) {
+// grpcServer starts a gRPC server on loopback, over TLS with the
+// certificate cert when it is given.
+func grpcServer(t *testing.T, cert ...tls.Certificate) (*countingHealth, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &countingHealth{}
-	srv := grpc.NewServer()
+	var opts []grpc.ServerOption
+	if len(cert) > 0 {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: cert})))
+	}
+	srv := grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(srv, h)
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(srv.Stop)
@@ -49,11 +59,11 @@ func grpcServer(t *testing.T) (*countingHealth, string) {
 }
 
 // recordGRPC records calls gRPC health checks through the reverse proxy in
-// front of target (amp record --target) and returns the recording.
-func recordGRPC(t *testing.T, target string, calls int) *capture.Recording {
+// front of target, a URL (amp record --target; cfg gives the other
+// settings), and returns the recording.
+func recordGRPC(t *testing.T, cfg proxy.Config, target string, calls int) *capture.Recording {
 	t.Helper()
-	cfg := proxy.DefaultConfig()
-	cfg.Target = "http://" + target
+	cfg.Target = target
 	rec, err := proxy.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +117,7 @@ func recordGRPC(t *testing.T, target string, calls int) *capture.Recording {
 func TestGRPCRecordReplay(t *testing.T) {
 	t.Parallel()
 	h, addr := grpcServer(t)
-	rec := recordGRPC(t, addr, 5)
+	rec := recordGRPC(t, proxy.DefaultConfig(), "http://"+addr, 5)
 	if n := rec.Exchanges(); n != 5 {
 		t.Fatalf("%d exchanges recorded, want 5", n)
 	}
@@ -136,5 +146,32 @@ func TestGRPCRecordReplay(t *testing.T) {
 	res, _ = runReplay(t, rec, cfg)
 	if res.Failures != 20 || len(res.Errors) != 1 || res.Errors[0].Reason != "grpc: UNAVAILABLE" || res.Errors[0].Sample != "going away" {
 		t.Fatalf("a server answering UNAVAILABLE: %d failures: %s", res.Failures, describeFailures(res))
+	}
+}
+
+// TestGRPCOverTLS: a gRPC server on TLS (h2 by ALPN) behind the reverse
+// proxy: the calls go upstream over h2, are recorded, and replay to the
+// https target over h2, all counted.
+func TestGRPCOverTLS(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewTLSServer(nil) // only for its loopback certificate
+	cert, pemPath := ts.TLS.Certificates[0], filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(pemPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts.Close()
+	h, addr := grpcServer(t, cert)
+	pcfg := proxy.DefaultConfig()
+	pcfg.UpstreamCA = pemPath
+	rec := recordGRPC(t, pcfg, "https://"+addr, 3)
+	if e := rec.Sessions[0].Exchanges[0]; e.Response.Proto != "HTTP/2.0" || e.Response.Trailer.Get("Grpc-Status") != "0" {
+		t.Fatalf("recorded %s, trailers %v", e.Response.Proto, e.Response.Trailer)
+	}
+	before := h.calls.Load()
+	cfg := fastConfig("https://" + addr)
+	cfg.Insecure, cfg.Users, cfg.Iterations = true, 5, 10
+	res, _ := runReplay(t, rec, cfg)
+	if res.Failures != 0 || res.Requests != 30 || h.calls.Load()-before != 30 {
+		t.Fatalf("%d requests, %d failures (%s); the server counted %d", res.Requests, res.Failures, describeFailures(res), h.calls.Load()-before)
 	}
 }
