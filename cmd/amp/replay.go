@@ -760,7 +760,7 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 		for i := range sc.Tasks {
 			t := &sc.Tasks[i]
 			if t.Target != nil {
-				targets[t.Host] = t.Target.Origin
+				targets[t.Host] = t.Target.Origin + " (" + t.Target.Protocol() + ")"
 				endpoints[t.Method+" "+t.Name]++
 			}
 		}

@@ -478,11 +478,16 @@ func TestReplayDryRun(t *testing.T) {
 	if r.code != 0 || hits.Load() != 0 {
 		t.Fatalf("exit %d, %d requests sent: %s", r.code, hits.Load(), r.stderr)
 	}
-	for _, want := range []string{"2 sessions, 5 requests", "shop.example", "→ " + srv.URL, "GET /articles", "nothing was sent",
+	for _, want := range []string{"2 sessions, 5 requests", "shop.example", "→ " + srv.URL + " (HTTP/1.1)", "GET /articles", "nothing was sent",
 		"5 of 5 requests compared with their recording"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("--dry-run output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	// The protocol each target is spoken to in.
+	r = runAmp(t, "replay", rec, "--host", srv.URL, "--h2c", "--dry-run")
+	if want := "→ " + srv.URL + " (h2c)"; r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("--h2c --dry-run: exit %d, output lacks %q:\n%s", r.code, want, r.stdout)
 	}
 }
 
