@@ -29,6 +29,7 @@ const (
 	fRespBody
 	fRespBodySize
 	fRespBodyHash
+	fRespTrailer // 20: Response.Trailer; readers that predate it skip it
 )
 
 // encodeExchange writes e as a msgpack map keyed by small integers. Empty fields
@@ -59,6 +60,7 @@ func encodeExchange(enc *msgpack.Encoder, e *Exchange) error {
 	count(len(e.Response.Body) > 0)
 	count(e.Response.BodySize != int64(len(e.Response.Body)))
 	count(len(e.Response.BodyHash) > 0)
+	count(len(e.Response.Trailer) > 0)
 
 	w := fieldWriter{enc: enc}
 	w.err = enc.EncodeMapLen(n)
@@ -118,6 +120,9 @@ func encodeExchange(enc *msgpack.Encoder, e *Exchange) error {
 	}
 	if len(e.Response.BodyHash) > 0 {
 		w.bytes(fRespBodyHash, e.Response.BodyHash)
+	}
+	if len(e.Response.Trailer) > 0 {
+		w.headers(fRespTrailer, e.Response.Trailer)
 	}
 	return w.err
 }
@@ -237,6 +242,8 @@ func decodeExchange(dec *msgpack.Decoder, e *Exchange, limit int) error {
 			respSizeSet = true
 		case fRespBodyHash:
 			e.Response.BodyHash, err = dec.DecodeBytes()
+		case fRespTrailer:
+			e.Response.Trailer, err = decodeHeaders(dec, limit)
 		default:
 			err = dec.Skip() // a field from a newer writer of the same version
 		}

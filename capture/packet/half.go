@@ -43,6 +43,7 @@ const (
 	stUntilClose               // a response body that ends with the connection
 	stLost                     // out of sync: looking for the next message start
 	stDead                     // not HTTP, or the connection left HTTP: ignore the rest
+	stH2                       // HTTP/2 frames (h2.go)
 )
 
 // clock tells which packet carried the byte at an offset of the data being
@@ -191,6 +192,8 @@ func (h *half) feed(data []byte, clk clock) {
 			n = h.chunkEnd(data[off:], clk, off)
 		case stLost:
 			n = h.lost(data[off:], clk, off)
+		case stH2:
+			n = h.c.h2.feed(h, data[off:], clk, off)
 		}
 		if n > 0 {
 			h.lineStart = data[off+n-1] == '\n'
@@ -216,6 +219,14 @@ func (h *half) header(data []byte, clk clock, off int) int {
 			return i
 		}
 		d := data[i:]
+		if h.isH2Start(d) {
+			h.enterH2()
+			return i
+		}
+		if h.awaitsPreface() {
+			h.hold(d, clk.at(off+i), h.pos+uint32(off+i))
+			return len(data)
+		}
 		if end := headerEnd(d, 0); end >= 0 && end <= maxHeaderBytes {
 			start := clk.at(off + i)
 			n := h.block(d[:end], start, h.pos+uint32(off+i), clk.at(off+i+end-1), end)
@@ -241,6 +252,13 @@ func (h *half) header(data []byte, clk clock, off int) int {
 	}
 	old := len(h.buf)
 	h.buf = append(h.buf, data...)
+	if h.isH2Start(h.buf) { // a preface split across deliveries
+		buf := h.buf
+		h.buf = h.buf[:0]
+		h.enterH2()
+		h.c.h2.feed(h, buf, constClock(h.bufStart), 0)
+		return len(data)
+	}
 	end := headerEnd(h.buf, h.scan)
 	if end < 0 || end > maxHeaderBytes {
 		if classifyStart(h.buf) == startNone || len(h.buf) > maxHeaderBytes {
@@ -311,6 +329,10 @@ func (h *half) block(block []byte, start pktInfo, pos uint32, last pktInfo, size
 	kind, n := responseBody(m, method)
 	switch kind {
 	case bodyTunnel:
+		if m.status == 101 && strings.EqualFold(strings.TrimSpace(m.header.Get("Upgrade")), "h2c") {
+			h.upgradeH2(m)
+			return size
+		}
 		h.c.responseDone(m)
 		h.c.leaveHTTP()
 	case bodyBad:
@@ -586,6 +608,9 @@ func (h *half) gap(n int) {
 	h.lineStart = true
 	switch h.state {
 	case stDead:
+		return
+	case stH2:
+		h.c.h2.lost()
 		return
 	case stBody, stChunkData:
 		if int64(n) <= h.remain {
