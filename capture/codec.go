@@ -29,6 +29,7 @@ const (
 	fRespBody
 	fRespBodySize
 	fRespBodyHash
+	fRespTrailer // 20: Response.Trailer; readers that predate it skip it
 )
 
 // fWS holds the WebSocket messages of an upgraded exchange (Exchange.WS).
@@ -63,6 +64,7 @@ func encodeExchange(enc *msgpack.Encoder, e *Exchange) error {
 	count(len(e.Response.Body) > 0)
 	count(e.Response.BodySize != int64(len(e.Response.Body)))
 	count(len(e.Response.BodyHash) > 0)
+	count(len(e.Response.Trailer) > 0)
 	count(len(e.WS) > 0)
 
 	w := fieldWriter{enc: enc}
@@ -123,6 +125,9 @@ func encodeExchange(enc *msgpack.Encoder, e *Exchange) error {
 	}
 	if len(e.Response.BodyHash) > 0 {
 		w.bytes(fRespBodyHash, e.Response.BodyHash)
+	}
+	if len(e.Response.Trailer) > 0 {
+		w.headers(fRespTrailer, e.Response.Trailer)
 	}
 	if len(e.WS) > 0 {
 		w.wsMessages(fWS, e.WS)
@@ -245,6 +250,8 @@ func decodeExchange(dec *msgpack.Decoder, e *Exchange, limit int) error {
 			respSizeSet = true
 		case fRespBodyHash:
 			e.Response.BodyHash, err = dec.DecodeBytes()
+		case fRespTrailer:
+			e.Response.Trailer, err = decodeHeaders(dec, limit)
 		case fWS:
 			e.WS, err = decodeWSMessages(dec, limit)
 		default:

@@ -111,6 +111,10 @@ type Response struct {
 	// BodyHash is the SHA-256 of the whole body when Body was truncated, so that a
 	// replay can still compare it; empty otherwise.
 	BodyHash []byte
+	// Trailer holds the trailer fields that followed the body (HTTP/2, or a
+	// chunked HTTP/1.1 body), e.g. a gRPC call's grpc-status; empty when
+	// there were none.
+	Trailer Headers
 }
 
 // Flags mark recorded data that is incomplete or abnormal.

@@ -82,6 +82,9 @@ func newSizedExchanges(t testing.TB, seed int64, n, maxBody int) []*capture.Exch
 		}
 		e.Response.BodySize = int64(len(e.Response.Body))
 		switch rng.Intn(6) {
+		case 2: // a gRPC call over HTTP/2: the status in the trailers
+			e.Request.Proto, e.Response.Proto = "HTTP/2.0", "HTTP/2.0"
+			e.Response.Trailer = capture.Headers{{Name: "Grpc-Status", Value: "14"}, {Name: "Grpc-Message", Value: "unavailable"}}
 		case 0: // truncated body keeps its size and a hash
 			e.Flags |= capture.FlagResponseTruncated
 			e.Response.BodySize += 1 << 20

@@ -18,6 +18,7 @@ import (
 	"github.com/ampload/amp/internal/promtest"
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats/prom"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -36,8 +37,15 @@ type dashboard struct {
 }
 
 type panel struct {
+	ID      int    `json:"id"`
 	Title   string `json:"title"`
 	Type    string `json:"type"`
+	GridPos struct {
+		H, W, X, Y int
+	} `json:"gridPos"`
+	Datasource *struct {
+		UID string `json:"uid"`
+	} `json:"datasource"`
 	Targets []struct {
 		Expr string `json:"expr"`
 	} `json:"targets"`
@@ -56,6 +64,50 @@ func exprs(ps []panel) map[string][]string {
 		}
 	}
 	return out
+}
+
+// TestGrafanaDashboardLayout: panels have unique ids, a data source that is
+// the dashboard's variable, and places inside Grafana's 24 columns that do
+// not overlap.
+func TestGrafanaDashboardLayout(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("grafana/amp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		dashboard
+		UID string `json:"uid"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.UID == "" || d.Title == "" {
+		t.Errorf("uid %q, title %q: want both", d.UID, d.Title)
+	}
+	ids := map[int]bool{}
+	cells := map[[2]int]string{}
+	for _, p := range d.Panels {
+		if ids[p.ID] {
+			t.Errorf("panel id %d twice", p.ID)
+		}
+		ids[p.ID] = true
+		g := p.GridPos
+		if g.W <= 0 || g.H <= 0 || g.X < 0 || g.X+g.W > 24 {
+			t.Errorf("%s: gridPos %+v outside 24 columns", p.Title, g)
+		}
+		if p.Type != "row" && (p.Datasource == nil || p.Datasource.UID != "${datasource}") {
+			t.Errorf("%s: data source %+v, want the ${datasource} variable", p.Title, p.Datasource)
+		}
+		for x := g.X; x < g.X+g.W; x++ {
+			for y := g.Y; y < g.Y+g.H; y++ {
+				if other, ok := cells[[2]int{x, y}]; ok {
+					t.Fatalf("%s overlaps %s at column %d, row %d", p.Title, other, x, y)
+				}
+				cells[[2]int{x, y}] = p.Title
+			}
+		}
+	}
 }
 
 // grafanaVars stands for Grafana's interpolation of the variables the
@@ -139,7 +191,7 @@ func metricNames(n parser.Node) []string {
 		}
 		name := vs.Name
 		for _, m := range vs.LabelMatchers {
-			if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+			if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 				name = m.Value
 			}
 		}
@@ -199,7 +251,15 @@ func replayAndScrape(t *testing.T) (*promtest.Storage, string, float64) {
 		done <- outcome{p95: res.Latency.P95 / 1000}
 	}()
 	store := promtest.New()
-	time.Sleep(time.Second) // mid-run
+	// Scrape mid-run once every kind of series exists (failures, skips and
+	// sessions appear with their first), so that rate() has two samples.
+	deadline := time.Now().Add(20 * time.Second)
+	for r := run.Collector.Snapshot(); r.Failures == 0 || len(r.Skipped) == 0 || r.Sessions.Total() == 0; r = run.Collector.Snapshot() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failures, skips or sessions counted yet: %+v", r.Stats)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err := store.Scrape(t.Context(), metrics.URL, promtest.AcceptProto, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func (r *Recorder) mitm(connect *http.Request, raw net.Conn, ctx *goproxy.ProxyC
 			_ = raw.Close()
 			return
 		}
-		conf.NextProtos = []string{"http/1.1"}
+		conf.NextProtos = []string{"h2", "http/1.1"} // the server below detects h2's preface
 		tc := tls.Server(conn, conf)
 		hctx, cancel := context.WithTimeout(context.Background(), DialTimeout)
 		err = tc.HandshakeContext(hctx)
@@ -75,6 +75,7 @@ func (r *Recorder) mitm(connect *http.Request, raw net.Conn, ctx *goproxy.ProxyC
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelDebug),
+		Protocols:         serverProtocols(),
 	}
 	_ = srv.Serve(&oneConnListener{c: inner})
 }

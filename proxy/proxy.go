@@ -40,6 +40,8 @@ type Recorder struct {
 
 	gp      *goproxy.ProxyHttpServer
 	tr      *http.Transport
+	tr2     *http.Transport // requests that came over HTTP/2, to https upstreams (h2.go)
+	tr2c    *http.Transport // gRPC calls that came over HTTP/2, to http upstreams (h2c)
 	dialer  *net.Dialer
 	handler http.Handler
 	addr    atomic.Value // string: the listener's address, once serving
@@ -164,6 +166,8 @@ func New(cfg Config, opts ...Option) (*Recorder, error) {
 		DisableCompression:    true, // keep Accept-Encoding and Content-Encoding as they were
 	}
 
+	r.h2Transports(tlsConf)
+
 	gp := goproxy.NewProxyHttpServer()
 	gp.Tr = r.tr
 	gp.Logger = goproxyLogger{r}
@@ -231,6 +235,9 @@ func (r *Recorder) Serve(ctx context.Context, ln net.Listener, sink capture.Sink
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelDebug),
+	}
+	if r.target != nil {
+		srv.Protocols = serverProtocols() // h2c clients too, gRPC's among them
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
@@ -398,10 +405,11 @@ type exchange struct {
 	reqBody   *bodyTap
 	reqLen    int64 // Content-Length, -1 unknown
 
-	status     int
-	respProto  string
-	respHeader capture.Headers
-	respBody   *bodyTap
+	status      int
+	respProto   string
+	respHeader  capture.Headers
+	respBody    *bodyTap
+	respTrailer capture.Headers
 
 	ws []capture.WSMessage // a WebSocket conversation's messages
 
@@ -493,7 +501,7 @@ func (u upstream) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 			}
 		},
 	}
-	resp, err := r.tr.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+	resp, err := r.transport(req).RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
 	if err != nil {
 		reason := describeError(req, err)
 		resp = badGateway(req, reason)
@@ -560,6 +568,9 @@ func (u upstream) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 	x.respBody = newBodyTap(resp.Body, r.cfg.MaxBody, resp.ContentLength)
 	x.respBody.onClose = func() {
 		x.end = time.Now()
+		if len(resp.Trailer) > 0 { // known once the body has ended
+			x.respTrailer = capture.HeadersFromMap(resp.Trailer)
+		}
 		r.finish(x)
 	}
 	resp.Body = x.respBody
@@ -666,9 +677,10 @@ func (x *exchange) record() *capture.Exchange {
 			Header: x.reqHeader,
 		},
 		Response: capture.Response{
-			Status: x.status,
-			Proto:  x.respProto,
-			Header: x.respHeader,
+			Status:  x.status,
+			Proto:   x.respProto,
+			Header:  x.respHeader,
+			Trailer: x.respTrailer,
 		},
 		WS: x.ws,
 	}

@@ -26,9 +26,11 @@ type wireConn struct {
 	net.Conn
 
 	mu   sync.Mutex
-	buf  []byte // bytes read and not yet consumed
-	skip int64  // bytes of a body still to be skipped as they are read
-	off  bool   // sniffing stopped: the connection became a tunnel
+	buf  []byte   // bytes read and not yet consumed
+	skip int64    // bytes of a body still to be skipped as they are read
+	off  bool     // sniffing stopped: the connection became a tunnel
+	h1   bool     // an HTTP/1 head was recovered
+	h2   *h2Heads // the connection speaks HTTP/2: its request heads (h2wire.go)
 }
 
 // Read reads from the connection and keeps what it read.
@@ -47,6 +49,10 @@ func (c *wireConn) keep(b []byte) {
 	if c.off {
 		return
 	}
+	if c.h2 != nil {
+		c.h2.feed(b)
+		return
+	}
 	if c.skip > 0 {
 		k := min(c.skip, int64(len(b)))
 		c.skip -= k
@@ -56,6 +62,12 @@ func (c *wireConn) keep(b []byte) {
 		return
 	}
 	c.buf = append(c.buf, b...)
+	if !c.h1 && len(c.buf) >= len(http2Preface) && string(c.buf[:len(http2Preface)]) == http2Preface {
+		c.h2 = newH2Heads()
+		c.h2.feed(c.buf)
+		c.buf = nil
+		return
+	}
 	if len(c.buf) > wireWindow {
 		c.buf = c.buf[:copy(c.buf, c.buf[len(c.buf)-wireWindow/2:])]
 	}
@@ -87,6 +99,9 @@ func (c *wireConn) consume(n int64) {
 func (c *wireConn) requestHead(r *http.Request) (h capture.Headers, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.h2 != nil && !c.off {
+		return c.h2.claim(r)
+	}
 	if c.off || len(c.buf) == 0 {
 		return nil, false
 	}
@@ -99,6 +114,7 @@ func (c *wireConn) requestHead(r *http.Request) (h capture.Headers, ok bool) {
 	if r.ContentLength > 0 {
 		c.consume(r.ContentLength)
 	}
+	c.h1 = true
 	return fields, true
 }
 

@@ -3,6 +3,9 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 	"net"
 	"net/http"
 	"strings"
@@ -259,6 +262,42 @@ func FuzzFindHead(f *testing.F) {
 			if f.Name == "" || strings.ContainsAny(f.Name, ":\r\n") || strings.ContainsAny(f.Value, "\r\n") {
 				t.Fatalf("bad field %q: %q", f.Name, f.Value)
 			}
+		}
+	})
+}
+
+// FuzzH2Heads feeds arbitrary client bytes (after the HTTP/2 preface) to
+// h2Heads in arbitrary chunks: no panic, at most maxH2Heads heads kept, the
+// same heads however the bytes were cut, and a claimed head is forgotten.
+func FuzzH2Heads(f *testing.F) {
+	var seed bytes.Buffer
+	fr := http2.NewFramer(&seed, nil)
+	_ = fr.WriteSettings()
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	for _, kv := range [][2]string{{":method", "GET"}, {":path", "/p"}, {":authority", "a.test"}, {"cookie", "a=1"}, {"cookie", "b=2"}, {"x", "y"}} {
+		_ = enc.WriteField(hpack.HeaderField{Name: kv[0], Value: kv[1]})
+	}
+	b := hb.Bytes()
+	_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b[:4], EndStream: true})
+	_ = fr.WriteContinuation(1, true, b[4:])
+	_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: b, EndHeaders: true, PadLength: 3})
+	f.Add(seed.Bytes(), uint8(7))
+	f.Add(seed.Bytes()[:20], uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		whole, chunked := newH2Heads(), newH2Heads()
+		whole.feed(append([]byte(http2Preface), data...))
+		all := append([]byte(http2Preface), data...)
+		for n := int(cut%64) + 1; len(all) > 0; all = all[min(n, len(all)):] {
+			chunked.feed(all[:min(n, len(all))])
+		}
+		if len(whole.heads) > maxH2Heads || fmt.Sprint(whole.heads) != fmt.Sprint(chunked.heads) || whole.dead != chunked.dead {
+			t.Fatalf("whole %v (dead %v), chunked %v (dead %v)", whole.heads, whole.dead, chunked.heads, chunked.dead)
+		}
+		r := &http.Request{Method: "GET", RequestURI: "/p", Header: http.Header{"Cookie": {"a=1; b=2"}, "X": {"y"}}}
+		n := len(whole.heads)
+		if _, ok := whole.claim(r); ok && len(whole.heads) != n-1 {
+			t.Fatalf("a claimed head was kept: %d of %d", len(whole.heads), n)
 		}
 	})
 }

@@ -38,6 +38,9 @@ type conn struct {
 	closing bool // the server asked to close
 
 	chk checkScratch // the checks' buffers (check.go)
+
+	h2    *h2conn // the HTTP/2 connection on nc, or nil (h2.go)
+	viaH2 bool    // the last response came over HTTP/2
 }
 
 // hfield locates one header field in conn.hbuf.
@@ -99,6 +102,12 @@ var errTLS = errors.New("tls")
 // keeps the body in c.body when keepBody is set, else discards it. head marks
 // a HEAD request (no response body). deadline bounds the whole exchange.
 func (c *conn) roundTrip(ctx context.Context, req []byte, head, keepBody bool, deadline time.Time) error {
+	if c.target.h2 != nil {
+		if done, err := c.roundTripH2(ctx, req, head, keepBody, deadline); done {
+			return err
+		}
+	}
+	c.viaH2 = false
 	err := c.try(ctx, req, head, keepBody, deadline)
 	if errors.Is(err, errStale) {
 		err = c.try(ctx, req, head, keepBody, deadline)
@@ -171,6 +180,10 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		}
 		nc = tlsConn
 	}
+	if err := c.startH2(ctx, nc); err != nil {
+		nc.Close()
+		return err
+	}
 	c.setConn(nc)
 	if c.br == nil {
 		c.br = bufio.NewReaderSize(nc, 16<<10)
@@ -182,6 +195,10 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 }
 
 func (c *conn) close() {
+	if c.h2 != nil {
+		c.h2.cc.Close()
+		c.h2 = nil
+	}
 	if c.nc != nil {
 		c.nc.Close()
 		c.setConn(nil)

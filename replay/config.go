@@ -83,6 +83,12 @@ type Config struct {
 	Map []HostMap
 	// Insecure skips TLS certificate verification of https targets.
 	Insecure bool
+	// HTTP1 forces HTTP/1.1 to https targets (--http1); by default they are
+	// offered h2 and http/1.1 by ALPN and the server picks.
+	HTTP1 bool
+	// H2C speaks HTTP/2 with prior knowledge to http targets (--h2c), as a
+	// gRPC client does to a cleartext server.
+	H2C bool
 
 	// Users is the number of concurrent simulated users (closed model).
 	Users int
@@ -310,6 +316,9 @@ func (c Config) Validate() error {
 	}
 	if c.Think.Max < 0 {
 		bad("MaxThink", num(c.Think.Max), "is negative")
+	}
+	if c.HTTP1 && c.H2C {
+		bad("H2C", "", "speaks HTTP/2 and {HTTP1} forbids it: give one of them")
 	}
 	if c.MaxConns < 0 {
 		bad("MaxConns", num(c.MaxConns), "is negative")

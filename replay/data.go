@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"math"
 	"mime"
 	"mime/multipart"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -523,11 +525,17 @@ func containsBinding(bs []DataBinding, b DataBinding) bool {
 // returns a one-line error when a column matches nothing in any session,
 // naming the file, the column and names the recording does send.
 func BindData(d *DataSet, sessions []*capture.Session) ([][]DataBinding, error) {
-	out := make([][]DataBinding, len(sessions))
+	return bindData(d, slices.Values(sessions))
+}
+
+// bindData is BindData over sessions given one at a time.
+func bindData(d *DataSet, sessions iter.Seq[*capture.Session]) ([][]DataBinding, error) {
+	var out [][]DataBinding
 	used := make([]bool, len(d.Columns))
-	for i, s := range sessions {
-		out[i] = BindSession(d, s)
-		for _, b := range out[i] {
+	for s := range sessions {
+		bs := BindSession(d, s)
+		out = append(out, bs)
+		for _, b := range bs {
 			used[d.Column(b.Column)] = true
 		}
 	}
@@ -550,10 +558,10 @@ func BindData(d *DataSet, sessions []*capture.Session) ([][]DataBinding, error) 
 
 // sentNames lists the names the sessions send values under, for errors:
 // fields, members and parameters first, then headers, at most 30.
-func sentNames(sessions []*capture.Session) string {
+func sentNames(sessions iter.Seq[*capture.Session]) string {
 	seen := map[string]bool{}
 	var names, headers []string
-	for _, s := range sessions {
+	for s := range sessions {
 		for _, f := range sessionFields(s) {
 			key := strings.ToLower(f.name)
 			if f.value == "" || seen[key] {
@@ -725,6 +733,48 @@ func DataRowsNeeded(cfg Config, sessions int) (int, string) {
 // error when cfg has no data. Every error is one line naming the file and
 // the problem; call it before anything is sent.
 func PrepareData(cfg Config, sessions []*capture.Session) (*DataSet, [][]DataBinding, error) {
+	nonEmpty := 0
+	for _, s := range sessions {
+		if len(s.Exchanges) > 0 {
+			nonEmpty++
+		}
+	}
+	return prepareData(cfg, slices.Values(sessions), nonEmpty)
+}
+
+// PrepareDataFile is PrepareData for a recording read a session at a time
+// (OpenPlan): one pass over its sessions, in memory bounded by a session
+// and the bindings found.
+func PrepareDataFile(cfg Config, f *capture.File) (*DataSet, [][]DataBinding, error) {
+	var readErr error
+	sessions := func(yield func(*capture.Session) bool) {
+		for i := range f.Sessions() {
+			s, err := f.Session(i)
+			if err != nil {
+				readErr = err
+				return
+			}
+			if !yield(s) {
+				return
+			}
+		}
+	}
+	nonEmpty := 0
+	for _, info := range f.Sessions() {
+		if info.Exchanges > 0 {
+			nonEmpty++
+		}
+	}
+	d, bindings, err := prepareData(cfg, sessions, nonEmpty)
+	if readErr != nil {
+		return nil, nil, readErr
+	}
+	return d, bindings, err
+}
+
+// prepareData is PrepareData over sessions given one at a time, nonEmpty of
+// which have exchanges.
+func prepareData(cfg Config, sessions iter.Seq[*capture.Session], nonEmpty int) (*DataSet, [][]DataBinding, error) {
 	d := cfg.Data
 	if d == nil {
 		if cfg.DataFile == "" {
@@ -735,15 +785,9 @@ func PrepareData(cfg Config, sessions []*capture.Session) (*DataSet, [][]DataBin
 			return nil, nil, err
 		}
 	}
-	bindings, err := BindData(d, sessions)
+	bindings, err := bindData(d, sessions)
 	if err != nil {
 		return nil, nil, err
-	}
-	nonEmpty := 0
-	for _, s := range sessions {
-		if len(s.Exchanges) > 0 {
-			nonEmpty++
-		}
 	}
 	need, why := DataRowsNeeded(cfg, nonEmpty)
 	if have := shardRows(len(d.Rows), cfg.Shard, cfg.Shards); need > have {

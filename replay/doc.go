@@ -36,7 +36,11 @@
 // its own keep-alive connections, like a browser. Requests are written by a
 // lean HTTP/1.1 client from pre-built bytes (method, path, query, headers in
 // recorded order and body; Host, Content-Length, Cookie and hop-by-hop fields
-// fixed up), so a request costs next to no allocations.
+// fixed up), so a request costs next to no allocations. An https target is
+// offered h2 by ALPN (Config.HTTP1 turns it off) and an http one speaks h2c
+// with Config.H2C: then each user multiplexes on its one connection the
+// requests that overlapped in the recording (see h2.go), and a gRPC call
+// fails on a non-zero grpc-status as "grpc: CODE".
 //
 // # WebSocket
 //

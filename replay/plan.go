@@ -27,6 +27,7 @@ type Target struct {
 	TLS *tls.Config
 
 	dial func(ctx context.Context) (net.Conn, error) // tests: in-memory connections
+	h2   *h2Target                                   // how it speaks HTTP/2 (h2.go); nil: HTTP/1.1 only
 }
 
 // Task is one request of a script, prepared for replay.
@@ -169,7 +170,7 @@ func newPlan(f *Facts, cfg Config, name func(method, rawURL string) string) (*Pl
 		if err != nil {
 			return nil, &FieldError{Field: "Host", Value: cfg.Host, Problem: err.Error()}
 		}
-		p.targets[p.MainHost] = t
+		p.targets[p.MainHost] = t.withProtocol(cfg)
 	}
 	for _, m := range cfg.Map {
 		if m.From == "" || m.To == "" {
@@ -179,7 +180,7 @@ func newPlan(f *Facts, cfg Config, name func(method, rawURL string) string) (*Pl
 		if err != nil {
 			return nil, &FieldError{Field: "Map", Value: m.String(), Problem: err.Error()}
 		}
-		p.targets[mapHost(m.From)] = t
+		p.targets[mapHost(m.From)] = t.withProtocol(cfg)
 	}
 	for h, n := range p.Hosts {
 		if p.targets[h] != nil {

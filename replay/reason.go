@@ -20,6 +20,8 @@ import (
 //	connection refused, connection reset, connection closed early, broken pipe,
 //	timeout, timeout at stop, canceled, dns: ..., tls: ..., too many open files,
 //	no free local port, bad response: WHAT, HTTP NNN [(recorded NNN)],
+//	grpc: CODE (a gRPC call's non-OK grpc-status, e.g. grpc: UNAVAILABLE),
+//	h2: stream reset (CODE), h2: connection closed by GOAWAY,
 //	differs: WHAT (a response unlike its recording, check.go), check "EXPR" failed
 //	(a --check), websocket handshake refused, websocket closed early,
 //	websocket reply timeout (ws.go), error (anything else; see the sample)
@@ -114,6 +116,9 @@ func classify(err error) (reason, detail string) {
 	var certErr *tls.CertificateVerificationError
 	if errors.As(err, &certErr) {
 		return "tls: certificate not trusted (use --insecure to skip verification)", ""
+	}
+	if r, ok := classifyH2(err); ok {
+		return r, ""
 	}
 	msg := err.Error()
 	if errors.Is(err, errTLS) {

@@ -34,6 +34,8 @@ type user struct {
 	failed bool // a request of the current session failed
 
 	backoff time.Duration // pause after a refused connection; 0 after a response
+
+	flight, spare []*stream // HTTP/2 requests in flight, and done ones to reuse (h2.go)
 }
 
 // The backoff of a user whose connections are refused: from minBackoff,
@@ -162,9 +164,13 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 		return false
 	}
 	u.failed = false
+	defer u.settleAll()
 	defer u.endWS() // conversations still open when the user stops (ws.go)
 	for i := range sc.Tasks {
 		t := &sc.Tasks[i]
+		if len(u.flight) > 0 {
+			u.settle(t) // the HTTP/2 responses t may depend on
+		}
 		// A WebSocket conversation under way sends what it has before this task.
 		if len(u.convs) > 0 && !u.advanceWS(t.Offset) {
 			return false
@@ -197,6 +203,7 @@ func (u *user) runScript(sc *Script, at time.Time) bool {
 		}
 		u.ran = true
 	}
+	u.settleAll() // the session's last HTTP/2 responses count in it
 	u.endWS()
 	// Only a session that ran to its end counts: failed if any request did.
 	p.col.SessionDone(u.failed)
@@ -225,6 +232,9 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 		defer pool.put(c)
 	} else {
 		c = u.conn(t.Target)
+		if t.Target.h2 != nil && u.doH2(sc, t, c, intended) {
+			return // in flight on HTTP/2: settle records it
+		}
 	}
 	u.req = u.build(u.req[:0], sc, t)
 	sent := time.Now()
@@ -232,7 +242,13 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 		intended = sent
 	}
 	err := c.roundTrip(p.hard, u.req, t.Method == "HEAD", t.keepBody, sent.Add(p.cfg.Timeout))
-	done := time.Now()
+	u.finish(sc, t, c, intended, sent, time.Now(), err)
+}
+
+// finish judges the response of task t that c holds (or the error err),
+// takes its cookies and correlated values, and records its sample.
+func (u *user) finish(sc *Script, t *Task, c *conn, intended, sent, done time.Time, err error) {
+	p := u.p
 	s := &u.sample
 	*s = stats.Sample{Intended: intended, Sent: sent, Done: done, Status: c.status, Bytes: c.bytes, BytesSent: c.sent}
 	if err != nil {
@@ -252,7 +268,9 @@ func (u *user) do(sc *Script, t *Task, intended time.Time) {
 		}
 	} else {
 		u.backoff = 0
-		s.Failure, s.Detail = p.check(t, c)
+		if s.Failure, s.Detail = c.grpcFailure(); s.Failure == "" {
+			s.Failure, s.Detail = p.check(t, c)
+		}
 		c.eachHeader("Set-Cookie", func(v []byte) { u.jar.set(t.Target, v, done) })
 		if len(t.extract) > 0 {
 			if miss := u.extract(sc, t, c); miss != "" && s.Failure == "" {

@@ -205,15 +205,19 @@ func (u *user) wsOpen(c *conn, deadline time.Time) error {
 	return c.readResponse(false, false)
 }
 
-// wsTarget is t for an upgrade: a TLS target that offers h2 by ALPN is
-// asked for HTTP/1.1 only, where the upgrade exists.
+// wsTarget is t for an upgrade, which exists in HTTP/1.1 only: a target
+// spoken to in HTTP/2 (by ALPN or --h2c) gets a copy that speaks HTTP/1.1.
 func wsTarget(t *Target) *Target {
-	if t.TLS == nil || !slices.Contains(t.TLS.NextProtos, "h2") {
+	alpnH2 := t.TLS != nil && slices.Contains(t.TLS.NextProtos, "h2")
+	if t.h2 == nil && !alpnH2 {
 		return t
 	}
 	w := *t
-	w.TLS = t.TLS.Clone()
-	w.TLS.NextProtos = []string{"http/1.1"}
+	w.h2 = nil
+	if alpnH2 {
+		w.TLS = t.TLS.Clone()
+		w.TLS.NextProtos = []string{"http/1.1"}
+	}
 	return &w
 }
 

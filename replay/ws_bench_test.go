@@ -56,8 +56,8 @@ func echoRecording(host string, n int) *capture.Recording {
 	return &capture.Recording{Sessions: []*capture.Session{{ID: "s", Exchanges: []*capture.Exchange{e}}}}
 }
 
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
+// wsCPUTime is the process's user and system CPU time so far.
+func wsCPUTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -75,9 +75,9 @@ func BenchmarkWSReplay(b *testing.B) {
 	cfg.Users = 4
 	cfg.Iterations = max(1, b.N/benchConvLen)
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := wsCPUTime()
 	res, _ := runReplay(b, rec, cfg)
-	used := cpuTime() - cpu
+	used := wsCPUTime() - cpu
 	if res.Failures != 0 {
 		b.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
 	}
@@ -92,7 +92,7 @@ func BenchmarkWSBareGo(b *testing.B) {
 	convs := max(1, b.N/benchConvLen)
 	msg := []byte(`{"type":"chat","text":"hello there, a message of a typical size"}`)
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := wsCPUTime()
 	work := make(chan int, convs)
 	for i := range convs {
 		work <- i
@@ -127,6 +127,6 @@ func BenchmarkWSBareGo(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	used := cpuTime() - cpu
+	used := wsCPUTime() - cpu
 	b.ReportMetric(float64(convs*benchConvLen)/used.Seconds(), "msgs/cpu-s")
 }

@@ -534,6 +534,10 @@ func TestReplayWebSocketTLSTimeline(t *testing.T) {
 	if w := wsTarget(h2); slices.Contains(w.TLS.NextProtos, "h2") || !slices.Contains(h2.TLS.NextProtos, "h2") {
 		t.Errorf("an upgrade's TLS offers %v (target's now %v)", w.TLS.NextProtos, h2.TLS.NextProtos)
 	}
+	h2c := &Target{h2: &h2Target{prior: true}}
+	if w := wsTarget(h2c); w.h2 != nil || h2c.h2 == nil {
+		t.Errorf("an upgrade to an --h2c target would speak HTTP/2")
+	}
 }
 
 // pushServer is a chat where messages are posted over HTTP and arrive over

@@ -64,6 +64,7 @@ func WriteHTMLOptions(w io.Writer, r *Result, opt HTMLOptions) error {
 		Duration:     clock(time.Duration(r.DurationS * float64(time.Second))),
 		Config:       configRows(r.Config),
 	}
+	data.Checks = r.Checks(nil)
 	for i := range r.Endpoints {
 		e := &r.Endpoints[i]
 		data.Endpoints = append(data.Endpoints, endpointSection{E: e, Bands: e.Bands(limits),
@@ -151,6 +152,7 @@ type htmlData struct {
 	Bands         []Band
 	StatusCols    []string
 	Endpoints     []endpointSection
+	Checks        []CheckResult // those responses failed: the result knows of no others
 	CapacityChart template.HTML
 	Duration      string
 	Config        [][2]string
@@ -379,6 +381,10 @@ details.endpoint summary span{font-weight:400;color:#5b6475;margin-left:8px}
 {{if .R.Thresholds}}<h2>Thresholds</h2>
 <div class="scroll"><table id="thresholds"><tr><th class="l">Result</th><th class="l">Threshold</th><th>Observed</th><th>Limit</th><th class="l">Detail</th></tr>
 {{range .R.Thresholds}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Expr}}</code></td><td>{{num .Observed}} {{.Unit}}</td><td>{{num .Limit}} {{.Unit}}</td><td class="l">{{.Message}}</td></tr>
+{{end}}</table></div>{{end}}
+{{if .Checks}}<h2>Checks</h2>
+<div class="scroll"><table id="checks"><tr><th class="l">Result</th><th class="l">Check</th><th class="l">Observed</th><th class="l">Where</th></tr>
+{{range .Checks}}<tr><td class="l {{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}pass{{else}}FAIL{{end}}</td><td class="l"><code>{{.Name}}</code></td><td class="l">{{.Message}}</td><td class="l">{{.Detail}}</td></tr>
 {{end}}</table></div>{{end}}
 <h2>Response time bands</h2>
 {{template "bands" .Bands}}

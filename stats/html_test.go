@@ -193,3 +193,77 @@ func TestHTMLCapacity(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLChecksAndTitle: the checks and differences from the recording
+// that responses failed are listed after the thresholds, and the title
+// names the recording, the target and the run id.
+func TestHTMLChecksAndTitle(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := stats.WriteHTML(&b, ciFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{
+		`<title>amp report · shop.amp → http://127.0.0.1:8080 · run 0123456789abcdef · `,
+		`id="checks"`, `<code>status == 302</code>`, "observed 3 failed responses", "failed on POST /login (3)",
+		`<code>like the recording: status</code>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if th, ck, bands := strings.Index(page, `id="thresholds"`), strings.Index(page, `id="checks"`), strings.Index(page, "Response time bands"); th < 0 || th > ck || ck > bands {
+		t.Error("want the thresholds, then the checks, then the bands")
+	}
+}
+
+// TestHTMLWideRunFits: a run with long endpoint names and a dozen status
+// codes still fits 1280 px, every table within its box, sections open.
+func TestHTMLWideRunFits(t *testing.T) {
+	t.Parallel()
+	c := stats.NewCollector(stats.Config{Start: t0})
+	c.SetConfig(map[string]any{"recording": "a-rather-long-recording-name-from-production-2026-11-30.amp",
+		"host": "https://staging-environment-with-a-long-name.internal.example.com:8443", stats.ConfigRunID: "0123456789abcdef"})
+	r := c.NewRecorder()
+	codes := []int{200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 429, 500, 502, 503, 0}
+	for e := range 5 {
+		ep := c.Endpoint("POST", "/api/v2/organisations/{id}/projects/{id}/deployments/{id}/logs"+strings.Repeat("x", e))
+		for i, code := range codes {
+			s := sample(time.Duration(i)*100*time.Millisecond, 0, time.Duration(i+e)*time.Millisecond, code, "")
+			if code >= 500 || code == 0 {
+				s.Failure = "HTTP 5xx or none, reason long enough to wrap: " + strings.Repeat("detail ", 8)
+			}
+			s.Bytes, s.BytesSent = 123456789, 98765432
+			r.Record(ep, &s)
+		}
+	}
+	r.Close()
+	path := filepath.Join(t.TempDir(), "wide.html")
+	if _, err := (stats.Files{HTML: path}).Write(c.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	actx, _ := testenv.Browser(t, 60*time.Second, chromedp.WindowSize(1280, 1000))
+	problems := &testenv.PageProblems{FileOnly: true}
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(problems.Listen))
+	defer bcancel()
+	if err := chromedp.Do(bctx, chromedp.Navigate("file://"+path), chromedp.WaitVisible("svg.chart")); err != nil {
+		t.Fatal(err)
+	}
+	type widths struct {
+		Scroll int
+		Cut    []string
+	}
+	got, err := chromedp.Run(bctx, chromedp.Evaluate[widths](`document.querySelectorAll("details").forEach(d => d.open = true),
+		({scroll: document.documentElement.scrollWidth,
+		  cut: [...document.querySelectorAll(".scroll")].filter(d => d.scrollWidth > d.clientWidth).map(d => d.firstElementChild.id || d.firstElementChild.className)})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Scroll > 1280 || len(got.Cut) > 0 {
+		t.Errorf("at 1280 px the page is %d px wide and these tables scroll: %q", got.Scroll, got.Cut)
+	}
+	if list := problems.List(); len(list) > 0 {
+		t.Errorf("page problems: %v", list)
+	}
+}

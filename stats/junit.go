@@ -37,6 +37,29 @@ func (r *Result) Judged(opts CIOptions) []ThresholdResult {
 	return out
 }
 
+// CheckResult is the verdict of a --check, or a kind of difference from
+// the recording that responses showed.
+type CheckResult struct {
+	Name    string `json:"name"` // the check's expression, or "like the recording: KIND"
+	Kind    string `json:"kind"` // "check" or "differs"
+	Pass    bool   `json:"pass"`
+	Message string `json:"message,omitempty"` // how many responses failed it, e.g. "observed 3 failed responses of 176 requests (1.70%); limit 0"
+	Detail  string `json:"detail,omitempty"`  // where: "failed on POST /login (3)"
+}
+
+// Checks returns the verdicts of the checks given (--check expressions:
+// passing unless a response failed them), then of the other checks that
+// responses failed and of the differences from the recording they showed.
+func (r *Result) Checks(checks []string) []CheckResult {
+	var out []CheckResult
+	for _, c := range r.ciCases(CIOptions{Checks: checks}) {
+		if c.class != "thresholds" {
+			out = append(out, CheckResult{Name: c.name, Kind: c.kind, Pass: c.pass, Message: c.message, Detail: c.detail})
+		}
+	}
+	return out
+}
+
 // ciCase is one judged item of a run: a threshold, a --check or a kind of
 // difference from the recording.
 type ciCase struct {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ampload/amp/stats"
 )
 
 // routes wires every path; see the package doc.
@@ -28,6 +30,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /stats/requests_full_history/csv", s.csvDownload("_stats_history.csv", "requests_full_history"))
 	mux.HandleFunc("GET /stats/failures/csv", s.csvDownload("_failures.csv", "failures"))
 	mux.HandleFunc("GET /exceptions/csv", s.csvDownload("_exceptions.csv", "exceptions"))
+	mux.HandleFunc("GET /stats/traffic/csv", s.csvDownload(stats.TrafficCSV, "traffic"))
 	mux.HandleFunc("GET /exceptions", s.exceptions)
 	mux.HandleFunc("GET /stats/report", s.report)
 

@@ -2,10 +2,15 @@
 // traffic: a start form, live statistics (the console's columns with the
 // slowdown against the recording), charts of requests and failures per
 // second, response times (p50, p95, p99) and users that update every
-// second, the failures, the recording's sessions and the correlations
-// learned from them, Edit (users and spawn rate while running), Stop, Reset
-// stats, and downloads of Locust's CSV files, the JSON result and the HTML
-// report.
+// second (each saved as PNG by its button), the thresholds of
+// Config.Thresholds judged live, status codes, bytes and sessions, the
+// failures, the recording's sessions and the correlations learned from
+// them, Edit (users and spawn rate while running), Stop, Reset stats, and
+// downloads of Locust's CSV files, the JSON result and the HTML report.
+//
+// The page opened with ?snapshot=1 loads the live view once, draws it
+// without the event stream and marks <html data-snapshot="ready">: a
+// headless browser's screenshot after load shows current data.
 //
 // A Server is an http.Handler; the caller listens (on loopback unless told
 // otherwise) and calls Close at the end. Each start builds a new Run through
@@ -36,6 +41,7 @@
 //	GET  /stats/requests/csv    Locust's _stats.csv
 //	GET  /stats/requests_full_history/csv   _stats_history.csv
 //	GET  /stats/failures/csv    _failures.csv
+//	GET  /stats/traffic/csv     amp's _traffic.csv: bytes and status codes per endpoint, sessions
 //	GET  /stats/report          the HTML report (?download=1 as a file)
 //
 // Response times are milliseconds from each task's intended start; current

@@ -174,6 +174,10 @@ func TestSwarmStartsRunWithLocustShape(t *testing.T) {
 	if _, fcsv := get(t, base, "/stats/failures/csv"); firstLine(fcsv) != "Method,Name,Error,Occurrences,First Seen,Last Seen" {
 		t.Errorf("failures CSV header %q", firstLine(fcsv))
 	}
+	if _, tr := get(t, base, "/stats/traffic/csv"); !strings.HasPrefix(tr, "Type,Name,Request Count,Failure Count,Bytes Sent,Bytes Received,Status 200,") ||
+		!strings.Contains(tr, ",Aggregated,") {
+		t.Errorf("traffic CSV:\n%s", tr)
+	}
 	if _, h := get(t, base, "/stats/requests_full_history/csv"); !strings.HasPrefix(h, "Timestamp,User Count,Type,Name,") {
 		t.Errorf("history CSV header %q", firstLine(h))
 	}

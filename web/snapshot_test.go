@@ -38,9 +38,18 @@ func TestBrowserSnapshot(t *testing.T) {
 		}
 		ths = append(ths, th)
 	}
+	var checks []replay.Check
+	for _, e := range []string{`GET /articles: status == 200`, `GET /login: body contains "no such text"`} {
+		ck, err := replay.ParseCheck(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checks = append(checks, ck)
+	}
 	var def replay.Config
 	s, srv, _ := newTestServer(t, func(c *web.Config) {
 		c.Defaults.Users, c.Defaults.Rate, c.Defaults.Iterations = 3, 10, 12
+		c.Defaults.Checks = checks
 		c.Thresholds = ths
 		def = c.Defaults
 	})
@@ -99,9 +108,16 @@ func TestBrowserSnapshot(t *testing.T) {
 	if want := fmt.Sprintf("%d completed · %d failed", res.Sessions.Completed, res.Sessions.Failed); got.Sessions != want {
 		t.Errorf("sessions %q, want %q", got.Sessions, want)
 	}
-	if len(got.Thresholds) != 2 || got.Thresholds[0][0] != "pass" || got.Thresholds[0][1] != "p(95)<5000" ||
-		got.Thresholds[1][0] != "FAIL" || got.Thresholds[1][1] != "rate<0.001" {
-		t.Errorf("thresholds shown %q, want p(95)<5000 passing and rate<0.001 failing", got.Thresholds)
+	for _, row := range got.Thresholds[min(4, len(got.Thresholds)):] { // then the differences from the recording seen
+		if !strings.HasPrefix(row[1], "like the recording: ") {
+			t.Errorf("an unexpected row %q after the checks", row)
+		}
+	}
+	if len(got.Thresholds) < 4 || got.Thresholds[0][0] != "pass" || got.Thresholds[0][1] != "p(95)<5000" ||
+		got.Thresholds[1][0] != "FAIL" || got.Thresholds[1][1] != "rate<0.001" ||
+		got.Thresholds[2][0] != "pass" || got.Thresholds[2][1] != "GET /articles: status == 200" ||
+		got.Thresholds[3][0] != "FAIL" || got.Thresholds[3][1] != `GET /login: body contains "no such text"` || !strings.Contains(got.Thresholds[3][2], "failed on GET /login (") {
+		t.Errorf("thresholds and checks shown %q, want p(95)<5000 passing, rate<0.001 failing, then the status check passing and the body check failing on GET /login", got.Thresholds)
 	}
 	i404 := -1
 	for i, h := range got.StatusHead {

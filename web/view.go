@@ -44,6 +44,7 @@ type liveView struct {
 	// Thresholds are the --fail-if thresholds judged on the statistics so
 	// far (none in a capacity search, whose steps judge them).
 	Thresholds []stats.ThresholdResult `json:"thresholds"`
+	Checks     []stats.CheckResult     `json:"checks"`      // the --check verdicts, and the differences from the recording seen
 	Sessions   stats.SessionCounts     `json:"sessions"`    // sessions that ran to their end
 	StatusCols []string                `json:"status_cols"` // the status codes seen, in order ("0": no response)
 	Current    currentPcts             `json:"current"`
@@ -129,7 +130,7 @@ func (s *Server) readyView() *liveView {
 	d := s.startBase()
 	v := &liveView{State: string(replay.StateReady), Model: model(d), Host: d.Host, Target: d.Users, Rate: d.Rate,
 		Multiple: d.Multiple, Speed: d.Speed, DurationS: d.Duration.Seconds(), Endpoints: []row{}, Errors: []stats.ErrorStats{},
-		Series: []point{}, Thresholds: []stats.ThresholdResult{}, StatusCols: []string{}}
+		Series: []point{}, Thresholds: []stats.ThresholdResult{}, Checks: []stats.CheckResult{}, StatusCols: []string{}}
 	v.Totals.Name = "Aggregated"
 	return v
 }
@@ -160,6 +161,11 @@ func (rs *runState) view() *liveView {
 	if len(rs.thresholds) > 0 {
 		v.Thresholds = res.CheckThresholds(rs.thresholds)
 	}
+	var exprs []string
+	for _, c := range rs.cfg.Checks {
+		exprs = append(exprs, c.Expr)
+	}
+	v.Checks = append([]stats.CheckResult{}, res.Checks(exprs)...)
 	if rs.steps != nil || rs.capacity != nil {
 		v.Capacity = &capacityView{Steps: append([]stats.CapacityStep{}, rs.steps...), Answer: rs.capacity}
 	}

@@ -30,7 +30,7 @@ HAR
 "$WORK/amp" import "$WORK/one.har" -o "$WORK/one.amp" >/dev/null || exit 1
 
 "$WORK/amp" replay "$WORK/one.amp" --host "http://$ADDR" --users "$USERS" --think none --duration "${DUR}s" \
-  --quiet --no-validate --metrics 127.0.0.1:0 --json "$WORK/result.json" >"$WORK/out" 2>"$WORK/err" & AMP_PID=$!
+  --quiet --no-validate --metrics 127.0.0.1:0 --metrics-linger 0 --json "$WORK/result.json" >"$WORK/out" 2>"$WORK/err" & AMP_PID=$!
 peak=0; scrapes=0; bad=0
 for _ in $(seq $((DUR + 5))); do
   sleep 1

@@ -41,6 +41,7 @@ type conn struct {
 	final    bool
 	counted  bool // counted as a TCP stream
 	upgraded bool
+	h2       *h2conn // the connection speaks HTTP/2 (h2.go)
 	ws       *wsConv // the WebSocket conversation after a 101 (ws.go)
 	first    []byte  // the first payload bytes, to say why a stream is skipped
 	reason   string  // why the connection is not HTTP, once known
@@ -211,7 +212,8 @@ func (c *conn) finish() {
 // Skip reasons reported in Stats.Skipped.
 const (
 	SkipTLS       = "tls"        // TLS (HTTPS): encrypted, use amp record instead
-	SkipHTTP2     = "http2"      // HTTP/2 with prior knowledge
+	SkipHTTP2     = "http2"      // an HTTP/2 preface the importer could not follow
+	SkipHTTP2Lost = "http2-gap"  // HTTP/2 left after a gap lost its HPACK state (what came before is imported)
 	SkipNotHTTP   = "not-http"   // another protocol
 	SkipMidStream = "mid-stream" // no SYN and no message start found
 )
@@ -416,6 +418,7 @@ func (c *conn) emit(p *pair) {
 			Body:     r.body,
 			BodySize: r.size,
 			BodyHash: r.bodyHash(),
+			Trailer:  r.trailer,
 		}
 		e.TTFB = max(r.start.ts.Sub(req.start.ts), 0)
 		e.Duration = max(r.end.ts.Sub(req.start.ts), e.TTFB)

@@ -1,6 +1,6 @@
-// Package packet imports HTTP/1.x traffic from packet captures: pcap and
-// pcapng files (capture/ingest unwraps gzip and tells them from HAR) and
-// live capture on Linux, without cgo.
+// Package packet imports HTTP/1.x and cleartext HTTP/2 (h2c) traffic from
+// packet captures: pcap and pcapng files (capture/ingest unwraps gzip and
+// tells them from HAR) and live capture on Linux, without cgo.
 //
 // NewSource reads the packets of a file (Sniff recognises its format). An
 // Importer decodes each packet's link layer (Ethernet with VLAN tags, Linux
@@ -16,7 +16,12 @@
 // without response is handed over with status 0 and capture.FlagNoResponse;
 // a message with bytes missing (a capture drop, the snap length, a body cut
 // by the end of the capture) carries capture.FlagIncomplete. Connections that
-// are not HTTP (TLS, HTTP/2, other protocols) are counted in Stats.Skipped.
+// are not HTTP (TLS, other protocols) are counted in Stats.Skipped.
+//
+// HTTP/2 over cleartext is decoded too, with prior knowledge (the client's
+// preface) or after an "Upgrade: h2c": frames, HPACK header blocks, one
+// exchange per stream with its trailers (see h2.go). A gap loses HPACK's
+// state; the rest of such a connection is counted as SkipHTTP2Lost.
 //
 // After a 101 to WebSocket both directions are read as WebSocket frames
 // (capture/wsframe: masked or not, fragmented, permessage-deflate as the 101

@@ -44,6 +44,7 @@ const (
 	stLost                     // out of sync: looking for the next message start
 	stDead                     // not HTTP, or the connection left HTTP: ignore the rest
 	stWS                       // WebSocket frames after a 101 (ws.go)
+	stH2                       // HTTP/2 frames (h2.go)
 )
 
 // clock tells which packet carried the byte at an offset of the data being
@@ -195,6 +196,8 @@ func (h *half) feed(data []byte, clk clock) {
 			n = h.chunkEnd(data[off:], clk, off)
 		case stLost:
 			n = h.lost(data[off:], clk, off)
+		case stH2:
+			n = h.c.h2.feed(h, data[off:], clk, off)
 		}
 		if n > 0 {
 			h.lineStart = data[off+n-1] == '\n'
@@ -220,6 +223,14 @@ func (h *half) header(data []byte, clk clock, off int) int {
 			return i
 		}
 		d := data[i:]
+		if h.isH2Start(d) {
+			h.enterH2()
+			return i
+		}
+		if h.awaitsPreface() {
+			h.hold(d, clk.at(off+i), h.pos+uint32(off+i))
+			return len(data)
+		}
 		if end := headerEnd(d, 0); end >= 0 && end <= maxHeaderBytes {
 			start := clk.at(off + i)
 			n := h.block(d[:end], start, h.pos+uint32(off+i), clk.at(off+i+end-1), end)
@@ -245,6 +256,13 @@ func (h *half) header(data []byte, clk clock, off int) int {
 	}
 	old := len(h.buf)
 	h.buf = append(h.buf, data...)
+	if h.isH2Start(h.buf) { // a preface split across deliveries
+		buf := h.buf
+		h.buf = h.buf[:0]
+		h.enterH2()
+		h.c.h2.feed(h, buf, constClock(h.bufStart), 0)
+		return len(data)
+	}
 	end := headerEnd(h.buf, h.scan)
 	if end < 0 || end > maxHeaderBytes {
 		if classifyStart(h.buf) == startNone || len(h.buf) > maxHeaderBytes {
@@ -315,6 +333,10 @@ func (h *half) block(block []byte, start pktInfo, pos uint32, last pktInfo, size
 	kind, n := responseBody(m, method)
 	switch kind {
 	case bodyTunnel:
+		if m.status == 101 && strings.EqualFold(strings.TrimSpace(m.header.Get("Upgrade")), "h2c") {
+			h.upgradeH2(m)
+			return size
+		}
 		ws := h.c.startWS(m) // before responseDone, which would hand the exchange over
 		h.c.responseDone(m)
 		if !ws {
@@ -596,6 +618,9 @@ func (h *half) gap(n int) {
 		return
 	case stWS:
 		h.c.wsGap(h)
+		return
+	case stH2:
+		h.c.h2.lost()
 		return
 	case stBody, stChunkData:
 		if int64(n) <= h.remain {

@@ -97,7 +97,7 @@ type Stats struct {
 	// HTTPStreams counts connections with at least one HTTP message.
 	HTTPStreams int
 	// Skipped counts connections with data but no HTTP, by reason: SkipTLS,
-	// SkipHTTP2, SkipNotHTTP, SkipMidStream.
+	// SkipHTTP2, SkipHTTP2Lost, SkipNotHTTP, SkipMidStream.
 	Skipped map[string]int
 
 	// Requests counts the exchanges handed over.
@@ -148,8 +148,9 @@ type Importer struct {
 	gens   map[tupleKey]int
 	reused bool
 
-	sgClock sgClock  // reused by conn.ReassembledSG
-	ctxs    []pktCtx // a slab of packet contexts, allocated 256 at a time
+	sgClock  sgClock  // reused by conn.ReassembledSG
+	h2Resets int      // HTTP/2 streams reset (RST_STREAM), for the fuzz tests
+	ctxs     []pktCtx // a slab of packet contexts, allocated 256 at a time
 }
 
 // newPktCtx returns a packet context from the slab. Contexts stay alive as

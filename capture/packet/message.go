@@ -26,6 +26,7 @@ type message struct {
 	status  int    // responses
 	proto   string
 	header  capture.Headers
+	trailer capture.Headers // HTTP/2 responses: the fields after the body
 
 	body      []byte
 	size      int64 // body bytes seen or skipped over (gaps count)

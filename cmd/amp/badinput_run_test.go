@@ -59,6 +59,8 @@ func TestBadInputRun(t *testing.T) {
 		{"--max-think with --think none", replayArgs("--max-think", "1s", "--think", "none"), "--max-think has no effect here"},
 		{"--speed with --think none", replayArgs("--speed", "2", "--think", "none"), "--speed has no effect here"},
 		{"--insecure without https", replayArgs("--insecure"), "--insecure has no effect here"},
+		{"--http1 without https", replayArgs("--http1"), "--http1 has no effect here"},
+		{"--http1 with --h2c", replayArgs("--http1", "--h2c"), "--h2c speaks HTTP/2 and --http1 forbids it"},
 		{"--dry-run with --json", replayArgs("--dry-run", "--json", filepath.Join(dir, "r.json")), "--dry-run has no effect here"},
 		{"--multiple over the limit", replayArgs("--timeline", "--multiple", "1e+06"), "--multiple 1e+06: want a factor > 0 and at most 10000"},
 		{"--fail-if on an unknown endpoint", replayArgs("--fail-if", "GET /artcles: p(95)<500"), `--fail-if "GET /artcles: p(95)<500": the replay sends no endpoint "GET /artcles" (did you mean "GET /articles"?)`},

@@ -28,6 +28,10 @@ func replayFlag(field string) string {
 		return "--fail-if"
 	case "Journeys":
 		return "--mix"
+	case "HTTP1":
+		return "--http1"
+	case "H2C":
+		return "--h2c"
 	}
 	var b strings.Builder
 	b.WriteString("--")

@@ -25,7 +25,7 @@ import (
 // kubePassed are the amp replay flags amp kube job passes to every pod.
 func kubePassed(flag string) bool {
 	switch flag {
-	case "host", "map", "insecure", "users", "rate", "duration", "iterations", "stages", "think", "max-think", "speed",
+	case "host", "map", "insecure", "http1", "h2c", "users", "rate", "duration", "iterations", "stages", "think", "max-think", "speed",
 		"timeline", "multiple", "loop", "timeout", "stop-timeout", "no-correlate", "header", "max-conns", "name", "quiet", "metrics-linger":
 		return true
 	}

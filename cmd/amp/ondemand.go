@@ -13,11 +13,12 @@ import (
 
 // onDemand reports whether amp replay reads its recording a session at a
 // time (replay.OpenPlan), in memory that does not grow with the file: one
-// local file, and none of the options that look at every session before
-// the run (--session, --mix, --data, the web UI's Sessions tab).
+// local file, and none of the options that pick among all sessions before
+// the run (--session, --mix, the web UI's Sessions tab). --data binds its
+// columns in one pass over the sessions.
 func onDemand(c *cli.Context, args []journeyArg) bool {
 	return len(args) == 1 && !isURL(args[0].path) && len(multi(c, "session")) == 0 &&
-		c.String("mix") == "" && c.String("data") == "" && !c.IsSet("web")
+		c.String("mix") == "" && !c.IsSet("web")
 }
 
 // openReplayFile opens a recording to replay on demand with the facts the

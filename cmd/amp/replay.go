@@ -56,6 +56,8 @@ func replayCommand() *cli.Command {
 			&cli.StringFlag{Name: "host", Usage: "URL the recording's main host is replayed against (required)"},
 			&cli.GenericFlag{Name: "map", Value: &multiFlag{}, Usage: "map another recorded host: `OLDHOST=URL` (repeatable)"},
 			&cli.BoolFlag{Name: "insecure", Usage: "skip TLS certificate verification of https targets"},
+			&cli.BoolFlag{Name: "http1", Usage: "speak HTTP/1.1 to https targets (default: offer h2 and http/1.1 by ALPN)"},
+			&cli.BoolFlag{Name: "h2c", Usage: "speak HTTP/2 with prior knowledge to http targets (cleartext gRPC servers)"},
 			&cli.IntFlag{Name: "users", Aliases: []string{"u"}, Value: def.Users, Usage: "concurrent simulated users (closed model)"},
 			&cli.Float64Flag{Name: "rate", Aliases: []string{"r"}, Value: def.Rate, Usage: "users started per second"},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "run time (default: until the iterations or the timeline end, or Ctrl-C)"},
@@ -126,6 +128,7 @@ func replayConfig(c *cli.Context) (replay.Config, error) {
 		cfg.Map = append(cfg.Map, hm)
 	}
 	cfg.Insecure = c.Bool("insecure")
+	cfg.HTTP1, cfg.H2C = c.Bool("http1"), c.Bool("h2c")
 	cfg.Users = c.Int("users")
 	cfg.Rate = c.Float64("rate")
 	cfg.Duration = c.Duration("duration")
@@ -319,7 +322,13 @@ func prepareReplay(c *cli.Context) (*replaySetup, replay.Config, [][]replay.Data
 		if err != nil {
 			return nil, cfg, nil, err
 		}
-		return finishSetup(c, &replaySetup{file: f, facts: facts, path: path}, cfg, namer.Name, ths, valid, nil)
+		data, bindings, err := replay.PrepareDataFile(cfg, f)
+		if err != nil {
+			f.Close()
+			return nil, cfg, nil, usageError("replay: %s", describeReplay(err))
+		}
+		cfg.Data = data
+		return finishSetup(c, &replaySetup{file: f, facts: facts, path: path}, cfg, namer.Name, ths, valid, bindings)
 	}
 	rec, journeys, err := loadJourneys(c, args)
 	if err != nil {
@@ -757,7 +766,7 @@ func printPlan(w io.Writer, path string, cfg replay.Config, plan *replay.Plan) e
 		for i := range sc.Tasks {
 			t := &sc.Tasks[i]
 			if t.Target != nil {
-				targets[t.Host] = t.Target.Origin
+				targets[t.Host] = t.Target.Origin + " (" + t.Target.Protocol() + ")"
 				endpoints[t.Method+" "+t.Name]++
 			}
 		}

@@ -478,11 +478,16 @@ func TestReplayDryRun(t *testing.T) {
 	if r.code != 0 || hits.Load() != 0 {
 		t.Fatalf("exit %d, %d requests sent: %s", r.code, hits.Load(), r.stderr)
 	}
-	for _, want := range []string{"2 sessions, 5 requests", "shop.example", "→ " + srv.URL, "GET /articles", "nothing was sent",
+	for _, want := range []string{"2 sessions, 5 requests", "shop.example", "→ " + srv.URL + " (HTTP/1.1)", "GET /articles", "nothing was sent",
 		"5 of 5 requests compared with their recording"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("--dry-run output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	// The protocol each target is spoken to in.
+	r = runAmp(t, "replay", rec, "--host", srv.URL, "--h2c", "--dry-run")
+	if want := "→ " + srv.URL + " (h2c)"; r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("--h2c --dry-run: exit %d, output lacks %q:\n%s", r.code, want, r.stdout)
 	}
 }
 
@@ -704,5 +709,47 @@ func TestReplayFindCapacityArrivalRate(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "doubling the arrival rate") || !strings.Contains(r.stdout, "5.00 sessions/s") ||
 		!strings.Contains(r.stdout, "CAPACITY: ") || !strings.Contains(r.stdout, "sessions a second") || !strings.Contains(r.stdout, "--duration ended the search") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestReplayCommandH2C: amp replay --h2c reaches a server that speaks only
+// cleartext HTTP/2, and every request arrives as HTTP/2.0; without the flag
+// the same replay fails (the server refuses HTTP/1.1). (The validation
+// pass adds requests of its own.)
+func TestReplayCommandH2C(t *testing.T) {
+	var h2, other atomic.Int64
+	site := demosite.New(demosite.Config{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Proto == "HTTP/2.0" {
+			h2.Add(1)
+		} else {
+			other.Add(1)
+		}
+		site.ServeHTTP(w, r)
+	}))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	defer srv.Close()
+	rec := writeDemoRecording(t)
+	out := filepath.Join(t.TempDir(), "result.json")
+	var res struct {
+		Requests int64 `json:"requests"`
+		Failures int64 `json:"failures"`
+	}
+	for _, h2c := range []bool{true, false} {
+		args := []string{"replay", rec, "--host", srv.URL, "--users", "5", "--iterations", "10", "--think", "none", "--quiet", "--json", out,
+			"--no-default-thresholds"}
+		if h2c {
+			args = append(args, "--h2c")
+		}
+		r := runAmp(t, args...)
+		data, _ := os.ReadFile(out)
+		if err := json.Unmarshal(data, &res); r.code != 0 || err != nil {
+			t.Fatalf("--h2c %v: exit %d, %v\n%s\n%s", h2c, r.code, err, r.stdout, r.stderr)
+		}
+		if want := int64(25); res.Requests != want || h2c && (res.Failures != 0 || h2.Load() < want || other.Load() != 0) || !h2c && res.Failures != want {
+			t.Fatalf("--h2c %v: %d requests, %d failures; the server saw %d over HTTP/2, %d otherwise", h2c, res.Requests, res.Failures, h2.Load(), other.Load())
+		}
 	}
 }

@@ -26,13 +26,15 @@ func writeResult(t *testing.T, name string, n int, base time.Duration, failEvery
 	r := c.NewRecorder()
 	for i := 0; i < n; i++ {
 		sent := t0.Add(time.Duration(i) * 10 * time.Millisecond)
-		s := stats.Sample{Sent: sent, Done: sent.Add(base + time.Duration(i%20)*time.Millisecond), Status: 200, Bytes: 512}
-		if failEvery > 0 && i%failEvery == 0 {
+		s := stats.Sample{Sent: sent, Done: sent.Add(base + time.Duration(i%20)*time.Millisecond), Status: 200, Bytes: 512, BytesSent: 100}
+		failed := failEvery > 0 && i%failEvery == 0
+		if failed {
 			s.Status, s.Failure = 500, "HTTP 500"
 		}
 		r.Record(ep, &s)
-		s = stats.Sample{Sent: sent, Done: sent.Add(5 * time.Millisecond), Status: 200}
+		s = stats.Sample{Sent: sent, Done: sent.Add(5 * time.Millisecond), Status: 200, BytesSent: 80}
 		r.Record(home, &s)
+		c.SessionDone(failed) // each i is a session of two requests
 	}
 	path := filepath.Join(t.TempDir(), name)
 	if _, err := (stats.Files{JSON: path}).Write(c.Snapshot()); err != nil {
@@ -125,7 +127,7 @@ func TestReportCompare(t *testing.T) {
 
 func TestReportMerge(t *testing.T) {
 	a := writeResult(t, "a.json", 100, 20*time.Millisecond, 0)
-	b := writeResult(t, "b.json", 150, 20*time.Millisecond, 0)
+	b := writeResult(t, "b.json", 150, 20*time.Millisecond, 10)
 	out := filepath.Join(t.TempDir(), "all.json")
 	r := runAmp(t, "report", "--merge", a, b, "--json", out, "-q")
 	if r.code != 0 {
@@ -134,6 +136,11 @@ func TestReportMerge(t *testing.T) {
 	m, err := stats.ReadResult(out)
 	if err != nil || m.Requests != 2*(100+150) {
 		t.Fatalf("merged: %v, %d requests", err, m.Requests)
+	}
+	// Bytes, status codes and sessions add up exactly.
+	if m.BytesSent != 180*(100+150) || m.Bytes != 512*(100+150) || m.Statuses["500"] != 15 || m.Statuses["200"] != 2*250-15 ||
+		m.Sessions != (stats.SessionCounts{Completed: 250 - 15, Failed: 15}) {
+		t.Errorf("merged: %d bytes sent, %d received, statuses %v, sessions %+v", m.BytesSent, m.Bytes, m.Statuses, m.Sessions)
 	}
 	// One part twice would double its counts.
 	if r := runAmp(t, "report", "--merge", a, b, a, "--json", out, "-q"); r.code != 1 || !strings.Contains(r.stderr, "are the same result") {

@@ -185,6 +185,8 @@ func checkReplayFlags(c *cli.Context, cfg replay.Config) error {
 		{set("dry-run") && web, "--dry-run", "sends nothing: drop --web"},
 		{set("quiet") && web, "--quiet", "applies to the console: the web UI shows the statistics"},
 		{set("insecure") && !hasHTTPS(cfg), "--insecure", "skips TLS verification, but no --host or --map target is https"},
+		{set("http1") && !hasHTTPS(cfg), "--http1", "turns off h2 to https targets, but no --host or --map target is https"},
+		{set("h2c") && !hasHTTP(cfg), "--h2c", "speaks cleartext HTTP/2 to http targets, but every --host and --map target is https"},
 	}
 	for _, f := range []string{"json", "csv", "html", "bands", "junit", "summary", "metrics", "fail-if", "print-result"} {
 		rules = append(rules, rule{set("dry-run") && set(f), "--dry-run", "sends nothing, so --" + f + " would have nothing to show"})
@@ -204,6 +206,19 @@ func hasHTTPS(cfg replay.Config) bool {
 	}
 	for _, m := range cfg.Map {
 		if strings.HasPrefix(strings.ToLower(m.To), "https://") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasHTTP reports whether a target of cfg is not https.
+func hasHTTP(cfg replay.Config) bool {
+	if !strings.HasPrefix(strings.ToLower(cfg.Host), "https://") {
+		return true
+	}
+	for _, m := range cfg.Map {
+		if !strings.HasPrefix(strings.ToLower(m.To), "https://") {
 			return true
 		}
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -25,6 +27,7 @@ func watchCommand() *cli.Command {
 			"answering (give the shards --metrics-linger so the last scrape sees their end), or on Ctrl-C.",
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "interval", Value: 2 * time.Second, Usage: "how often to scrape the shards"},
+			&cli.StringFlag{Name: "web", Usage: "also show the view in the browser on `HOST:PORT`, e.g. 127.0.0.1:8090 (it keeps the last figures until Ctrl-C)"},
 		},
 		Action: runWatch,
 	}
@@ -40,9 +43,18 @@ func runWatch(c *cli.Context) error {
 		return usageError("report watch: --interval %v: want more than 0", interval)
 	}
 	out := c.App.Writer
+	live := &watch.Live{}
+	if addr := c.String("web"); addr != "" {
+		stop, err := serveLive(c, addr, live)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	tty := isTerminal(out)
 	sc := &watch.Scraper{URLs: urls}
 	last := sc.Watch(c.Context, interval, func(v, prev *watch.View) {
+		live.Update(v, prev)
 		if tty {
 			fmt.Fprint(out, "\x1b[H\x1b[2J") // redraw in place
 		} else if prev != nil {
@@ -50,9 +62,29 @@ func runWatch(c *cli.Context) error {
 		}
 		_ = watch.Render(out, v, prev)
 	})
-	if c.Context.Err() == nil && last != nil {
-		fmt.Fprintf(out, "\nthe shards stopped answering; their last figures (%s):\n", last.At.Format(time.TimeOnly))
-		return watch.Render(out, last, nil)
+	live.Finish(last)
+	if c.Context.Err() != nil || last == nil {
+		return nil
+	}
+	fmt.Fprintf(out, "\nthe shards stopped answering; their last figures (%s):\n", last.At.Format(time.TimeOnly))
+	if err := watch.Render(out, last, nil); err != nil {
+		return err
+	}
+	if c.String("web") != "" {
+		fmt.Fprintln(out, "the page keeps them until Ctrl-C")
+		<-c.Context.Done()
 	}
 	return nil
+}
+
+// serveLive serves the browser view of the watch on --web addr until stop.
+func serveLive(c *cli.Context, addr string, live *watch.Live) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usageError("report watch: --web %s: %v", addr, err)
+	}
+	srv := &http.Server{Handler: live.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	fmt.Fprintf(c.App.Writer, "the watch in the browser on http://%s/\n", ln.Addr())
+	return func() { _ = srv.Close() }, nil
 }

@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ampload/amp/stats"
 	"github.com/ampload/amp/stats/prom"
+	"github.com/ampload/amp/stats/watch"
 )
 
 // TestReportWatch: amp report watch reads the shards from a file, shows
@@ -60,6 +65,58 @@ func TestReportWatch(t *testing.T) {
 		if !strings.Contains(final, want) {
 			t.Errorf("the last view lacks %q:\n%s", want, final)
 		}
+	}
+}
+
+// TestReportWatchWeb: with --web the view is in the browser too, and stays
+// there with the last figures after the shards stop answering, until Ctrl-C.
+func TestReportWatchWeb(t *testing.T) {
+	c := stats.NewCollector(stats.Config{})
+	ep := c.Endpoint("GET", "/b")
+	t0 := time.Now().Add(-time.Second)
+	c.NewRecorder().Record(ep, &stats.Sample{Sent: t0, Done: t0.Add(time.Millisecond), Status: 200})
+	shard := httptest.NewServer(prom.Handler(c))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"amp", "report", "watch", shard.URL, "--interval", "50ms", "--web", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	page := regexp.MustCompile(`the watch in the browser on (http://127\.0\.0\.1:\d+/)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for page.FindStringSubmatch(stdout.String()) == nil || !strings.Contains(stdout.String(), "1/1 shards up") {
+		if time.Now().After(deadline) {
+			shard.Close()
+			t.Fatalf("no page address or view: %q %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	shard.Close()
+	for !strings.Contains(stdout.String(), "the page keeps them until Ctrl-C") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the watch did not end: %q", stdout.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.Get(page.FindStringSubmatch(stdout.String())[1] + "view.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s watch.Snapshot
+	err = json.NewDecoder(resp.Body).Decode(&s)
+	resp.Body.Close()
+	if err != nil || !s.Done || s.Requests != 1 || s.ShardsUp != 1 {
+		t.Fatalf("view.json after the end: %+v %v", s, err)
+	}
+	cancel() // Ctrl-C
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ctrl-C did not end the watch")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
@@ -114,7 +115,7 @@ func (s *Storage) Add(body []byte, ct string, ts time.Time) error {
 func (s *Storage) Names() []string {
 	var out []string
 	for _, sr := range s.series {
-		out = append(out, sr.lset.Get(labels.MetricName))
+		out = append(out, sr.lset.Get(model.MetricNameLabel))
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -124,7 +125,7 @@ func (s *Storage) Names() []string {
 // histogram samples.
 func (s *Storage) HasHistogram(name string) bool {
 	for _, sr := range s.series {
-		if sr.lset.Get(labels.MetricName) == name && len(sr.samples) > 0 && sr.samples[0].Type() != chunkenc.ValFloat {
+		if sr.lset.Get(model.MetricNameLabel) == name && len(sr.samples) > 0 && sr.samples[0].Type() != chunkenc.ValFloat {
 			return true
 		}
 	}
@@ -224,9 +225,6 @@ func (s sample) Copy() chunks.Sample {
 	}
 	return c
 }
-
-// Label returns the value of label name of a query's result, for messages.
-func Label(smp promql.Sample, name string) string { return smp.Metric.Get(name) }
 
 // String renders a query's result, for messages.
 func String(v promql.Vector) string {

@@ -48,19 +48,32 @@ func newHistogram(d *prometheus.Desc, e *stats.Stats, bounds []float64, start ti
 	pos := map[int]int64{}
 	cum := make([]uint64, len(bounds))
 	var count, zero uint64
+	idx, upper := 0, 0.0 // the native bucket of the last bin, and its upper bound
+	j := 0               // the first classic bound at or above the last bin
 	for b := range e.LatencyBins() {
 		count += uint64(b.N)
 		// Bounds are upper bounds inclusive: the tasks whose measured
 		// latency, truncated to the bin's lowest value, is at most them.
-		for i := len(bounds) - 1; i >= 0 && b.Lo <= bounds[i]; i-- {
-			cum[i] += uint64(b.N)
+		// Bins ascend, so the first bound at or above a bin only moves up.
+		for j < len(bounds) && bounds[j] < b.Lo {
+			j++
+		}
+		if j < len(bounds) {
+			cum[j] += uint64(b.N)
 		}
 		x := (b.Lo + b.Hi) / 2
 		if x <= NativeZeroThreshold {
 			zero += uint64(b.N)
 			continue
 		}
-		pos[NativeIndex(x, NativeSchema)] += b.N
+		if x > upper { // bins ascend: most fall in the bucket of the one before
+			idx = NativeIndex(x, NativeSchema)
+			upper = math.Exp2(float64(idx) / (1 << NativeSchema))
+		}
+		pos[idx] += b.N
+	}
+	for i := 1; i < len(cum); i++ {
+		cum[i] += cum[i-1]
 	}
 	sum := e.Latency.Avg * float64(e.Requests) / 1000
 	m, err := prometheus.NewConstNativeHistogram(d, count, sum, pos, nil, zero, NativeSchema, NativeZeroThreshold, start, labels...)

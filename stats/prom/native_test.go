@@ -54,6 +54,19 @@ func skewed(c *stats.Collector, n int, seed uint64) {
 	}
 }
 
+// skewedN spreads n tasks of skewed latencies over every endpoint of c.
+func skewedN(c *stats.Collector, n int) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	rec := c.NewRecorder()
+	defer rec.Close()
+	t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	for i := range n {
+		d := time.Duration(40e6 * math.Exp(0.8*rng.NormFloat64()))
+		sent := t0.Add(time.Duration(i) * time.Millisecond)
+		rec.Record(stats.Endpoint(i%50), &stats.Sample{Sent: sent, Done: sent.Add(d), Status: 200})
+	}
+}
+
 // TestNativeQuantileMatchesAmp is issue 18's acceptance: histogram_quantile
 // over the native histogram of a run, scraped in protobuf and parsed by
 // Prometheus's scrape parser, evaluated by Prometheus's PromQL engine, is

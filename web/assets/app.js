@@ -231,14 +231,28 @@
   }
 
   function renderThresholds(v) {
-    const ths = v.thresholds || [];
-    $("#thresholds-card").hidden = ths.length === 0;
-    if (!ths.length) return;
-    const failed = ths.filter((t) => !t.pass).length;
+    const ths = v.thresholds || [], checks = v.checks || [];
+    const n = ths.length + checks.length;
+    $("#thresholds-card").hidden = n === 0;
+    if (!n) return;
+    const failed = ths.filter((t) => !t.pass).length + checks.filter((c) => !c.pass).length;
     const verdict = $("#thresholds-verdict");
     verdict.className = "verdict " + (failed ? "fail" : "pass");
-    setText("#thresholds-verdict", failed ? failed + " of " + ths.length + " failing" : "all " + ths.length + " holding");
-    $("#thresholds-table tbody").replaceChildren(...ths.map((t) => {
+    setText("#thresholds-verdict", failed ? failed + " of " + n + " failing" : "all " + n + " holding");
+    const checkRows = checks.map((c) => {
+      const tr = document.createElement("tr");
+      tr.className = "check";
+      tr.appendChild(td(c.pass ? "pass" : "FAIL", c.pass ? "pass" : "fail"));
+      const code = document.createElement("code");
+      code.textContent = c.name;
+      tr.appendChild(td(code));
+      const what = td(c.pass ? "no response failed it" : c.message + (c.detail ? "; " + c.detail : ""), "name");
+      what.colSpan = 3;
+      tr.appendChild(what);
+      return tr;
+    });
+    $("#thresholds-table tbody").replaceChildren(...checkRows);
+    $("#thresholds-table tbody").prepend(...ths.map((t) => {
       const tr = document.createElement("tr");
       tr.appendChild(td(t.pass ? "pass" : "FAIL", t.pass ? "pass" : "fail"));
       const code = document.createElement("code");
