@@ -48,7 +48,7 @@
 //	7 error            string               17 response body      bin
 //	8 method           string               18 response body size int (when not len(body))
 //	9 URL (absolute)   string               19 response body hash bin (SHA-256, truncated bodies)
-//	10 request proto   string
+//	10 request proto   string               20 response trailer   array [name, value, ...]
 //	32 WebSocket messages array of [offset ns, from server 0/1, opcode, data bin, size (when not len(data))]
 //
 // Field 32 is set on an exchange that upgraded to WebSocket (status 101): the
