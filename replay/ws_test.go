@@ -674,3 +674,42 @@ func TestReplayWebSocketInterleaved(t *testing.T) {
 		t.Errorf("the server had %d acks naming the id it pushed, want 10", live.acked)
 	}
 }
+
+// TestReplayWebSocketTwice: a session that logs in and chats twice replays
+// both conversations, each with the token of the login page before it.
+func TestReplayWebSocketTwice(t *testing.T) {
+	chat := newChatServer()
+	srv := httptest.NewServer(chat)
+	defer srv.Close()
+	cfg := proxy.DefaultConfig()
+	cfg.Target = srv.URL
+	rec := recordThrough(t, cfg, nil, func(addr string) {
+		chatClient(t, "http://"+addr)
+		chatClient(t, "http://"+addr)
+	})
+	if len(rec.Sessions) != 1 || rec.Exchanges() != 4 {
+		t.Fatalf("recorded %d sessions, %d exchanges; want 1 and 4", len(rec.Sessions), rec.Exchanges())
+	}
+	live := newChatServer()
+	srv2 := httptest.NewServer(live)
+	defer srv2.Close()
+	rcfg := fastConfig(srv2.URL)
+	rcfg.Users, rcfg.Iterations = 10, 10
+	res, _ := runReplay(t, rec, rcfg)
+	if res.Failures != 0 {
+		t.Fatalf("%d failures: %s", res.Failures, describeFailures(res))
+	}
+	live.settle(20)
+	live.mu.Lock()
+	defer live.mu.Unlock()
+	tokens := map[string]bool{}
+	for i, c := range live.accepted {
+		tokens[c.token] = true
+		if got := strings.Join(c.seen, " "); got != wantSeen {
+			t.Errorf("conversation %d: %q", i, got)
+		}
+	}
+	if len(live.accepted) != 20 || len(tokens) != 20 || live.refused != 0 {
+		t.Errorf("accepted %d with %d tokens, refused %d; want 20, 20, 0", len(live.accepted), len(tokens), live.refused)
+	}
+}
