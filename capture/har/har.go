@@ -282,7 +282,9 @@ type Stats struct {
 // Cookie field are turned into one. A WebSocket (Chrome names it by its
 // ws:// or wss:// URL, recorded as http:// or https://) keeps its
 // _webSocketMessages as the exchange's WS messages, offsets from its start,
-// binary payloads base64-decoded; its duration runs to the last message.
+// binary payloads base64-decoded; its duration runs to the last message and
+// its time to first byte ends at the latest with the first message (Chrome's
+// "wait" for a WebSocket runs to its last message).
 func (l *Log) Exchanges(cfg Config) ([]*capture.Exchange, Stats) {
 	st := Stats{Entries: len(l.Entries), Pages: len(l.Pages)}
 	out := make([]*capture.Exchange, 0, len(l.Entries))
@@ -440,6 +442,10 @@ func (en *Entry) webSocket(e *capture.Exchange, cfg Config) {
 	sort.SliceStable(e.WS, func(i, j int) bool { return e.WS[i].Offset < e.WS[j].Offset })
 	if n := len(e.WS); n > 0 {
 		e.Duration = max(e.Duration, e.WS[n-1].Offset)
+		// Chrome's "wait" for a WebSocket runs to its last message (each
+		// message moves the request's response time), not to the 101,
+		// which came before the first message.
+		e.TTFB = min(e.TTFB, e.WS[0].Offset)
 	}
 }
 

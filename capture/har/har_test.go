@@ -227,6 +227,7 @@ func TestReadErrors(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	f.Add([]byte(`{"log": {"version": "1.2", "entries": [{"startedDateTime": "2026-03-01T09:00:00Z", "request": {"method": "POST", "url": "http://x/", "postData": {"mimeType": "multipart/form-data; boundary=b", "params": [{"name": "a", "value": 1, "fileName": "f"}]}}, "response": {"status": 200, "content": {"text": "!!", "encoding": "base64"}}}]}}`))
 	f.Add([]byte(`{"log": {"entries": [{"startedDateTime": "2026-03-01T09:00:00.1-07:00", "request": {"method": "POST", "url": "https://x/", "postData": {"mimeType": "application/json", "params": [{"name": "0", "value": {"a": [1]}}, {"name": "1", "value": "s"}]}}, "response": {"status": "0"}, "time": "12.5"}]}}`))
+	f.Add([]byte(chromeWS))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := har.Read(bytes.NewReader(data))
 		if err != nil {
@@ -235,6 +236,11 @@ func FuzzRead(f *testing.F) {
 		exs, st := l.Exchanges(har.Config{Name: "fuzz", MaxBody: 16})
 		if len(exs) != st.Exchanges || st.Exchanges+st.Skipped != st.Entries {
 			t.Fatalf("stats %+v for %d exchanges", st, len(exs))
+		}
+		for _, e := range exs {
+			if n := len(e.WS); n > 0 && (e.TTFB > e.WS[0].Offset || e.Duration < e.WS[n-1].Offset) {
+				t.Fatalf("a WebSocket's time to first byte %v or duration %v outside its messages (%v to %v)", e.TTFB, e.Duration, e.WS[0].Offset, e.WS[n-1].Offset)
+			}
 		}
 	})
 }

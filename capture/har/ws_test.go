@@ -65,4 +65,20 @@ func TestWebSocketMessages(t *testing.T) {
 	if e.Duration < time.Second {
 		t.Errorf("duration %v ends before the last message", e.Duration)
 	}
+	if e.TTFB != 2500*time.Microsecond {
+		t.Errorf("time to first byte %v, want the 2.5 ms waited", e.TTFB)
+	}
+
+	// Chrome's HAR writer measures a WebSocket's wait to its last message
+	// (each one moves the request's response time): the 101 came before
+	// the first message.
+	devtools := strings.Replace(chromeWS, `"send": 0, "wait": 2.5, "receive": 0`, `"send": 0, "wait": 1000, "receive": 40`, 1)
+	l, err = har.Read(strings.NewReader(devtools))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exs, _ = l.Exchanges(har.Config{Name: "chat.har"})
+	if e := exs[0]; e.TTFB != e.WS[0].Offset || e.Duration != 1040*time.Millisecond {
+		t.Errorf("DevTools' timings: time to first byte %v (first message at %v), duration %v; want the first message's offset and 1.04 s", e.TTFB, e.WS[0].Offset, e.Duration)
+	}
 }
