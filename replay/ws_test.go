@@ -40,7 +40,21 @@ type chatServer struct {
 // chatConn is what the server saw on one accepted conversation.
 type chatConn struct {
 	token string
-	seen  []string // message types in order, with their numbers: hello say0 ack0 ...
+	seen  []string    // message types in order, with their numbers: hello say0 ack0 ...
+	log   []chatFrame // every message, both ways, in the order read and written
+}
+
+// chatFrame is a message of a conversation as the server read or wrote it.
+type chatFrame struct {
+	fromServer bool
+	typ        websocket.MessageType
+	data       []byte
+}
+
+// write sends a message and logs it.
+func (conv *chatConn) write(ctx context.Context, c *websocket.Conn, typ websocket.MessageType, data []byte) error {
+	conv.log = append(conv.log, chatFrame{fromServer: true, typ: typ, data: data})
+	return c.Write(ctx, typ, data)
 }
 
 func newChatServer() *chatServer { return &chatServer{tokens: map[string]bool{}} }
@@ -73,8 +87,12 @@ func (s *chatServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.tokens[tok] = false
 		s.mu.Unlock()
+		script := chatScript
+		if r.URL.Query().Has("binary") {
+			script = chatBinaryScript
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><html><head><meta name="chat-token" content="%s"><title>Chat</title></head><body>chat%s</body></html>`, tok, chatScript)
+		fmt.Fprintf(w, `<!doctype html><html><head><meta name="chat-token" content="%s"><title>Chat</title></head><body>chat%s</body></html>`, tok, script)
 	case "/chat":
 		s.chat(w, r)
 	default:
@@ -95,6 +113,32 @@ ws.onmessage = (ev) => {
   if (m.type === 'said') ws.send(JSON.stringify({type: 'ack', n: m.n, id: m.id}));
   if (n < 3) { setTimeout(say, 5); return; }
   setTimeout(() => { ws.close(1000); document.title = 'done'; }, 50);
+};
+</script>`
+
+// chatBinaryScript is chatScript followed by two binary messages (bytes
+// that are not UTF-8), each answered by the server with its bytes
+// inverted, which the page checks.
+const chatBinaryScript = `<script>
+const tok = document.querySelector('meta[name=chat-token]').content;
+const ws = new WebSocket('ws://' + location.host + '/chat');
+ws.binaryType = 'arraybuffer';
+let n = 0, bins = 0;
+const say = () => { ws.send(JSON.stringify({type: 'say', n: n, text: 'hello ' + n})); n++; };
+const bin = () => ws.send(new Uint8Array([0, 1, 2, 0xfe, 0xff, 0x80, bins]));
+ws.onopen = () => ws.send(JSON.stringify({type: 'hello', token: tok}));
+ws.onmessage = (ev) => {
+  if (typeof ev.data !== 'string') {
+    const b = new Uint8Array(ev.data);
+    if (b.length !== 7 || b[0] !== 0xff || b[6] !== (~bins & 0xff)) { document.title = 'bad binary reply'; return; }
+    if (++bins < 2) { setTimeout(bin, 5); return; }
+    setTimeout(() => { ws.close(1000); document.title = 'done'; }, 50);
+    return;
+  }
+  const m = JSON.parse(ev.data);
+  if (m.type === 'said') ws.send(JSON.stringify({type: 'ack', n: m.n, id: m.id}));
+  if (n < 3) { setTimeout(say, 5); return; }
+  setTimeout(bin, 5);
 };
 </script>`
 
@@ -131,24 +175,39 @@ func (s *chatServer) chat(w http.ResponseWriter, r *http.Request) {
 		_ = c.Close(websocket.StatusPolicyViolation, "bad token")
 		return
 	}
-	conv := chatConn{token: m.Token, seen: []string{"hello"}}
+	conv := chatConn{token: m.Token, seen: []string{"hello"}, log: []chatFrame{{typ: websocket.MessageText, data: data}}}
 	defer func() {
 		s.mu.Lock()
 		s.accepted = append(s.accepted, conv)
 		s.mu.Unlock()
 	}()
-	_ = writeJSON(ctx, c, chatMsg{Type: "welcome", Text: "room " + chatHex(4)})
+	welcome, _ := json.Marshal(chatMsg{Type: "welcome", Text: "room " + chatHex(4)})
+	_ = conv.write(ctx, c, websocket.MessageText, welcome)
 	lastID := ""
 	for {
-		_, data, err := c.Read(ctx)
-		if err != nil || json.Unmarshal(data, &m) != nil {
+		typ, data, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		conv.log = append(conv.log, chatFrame{typ: typ, data: data})
+		if typ == websocket.MessageBinary { // answered with its bytes inverted
+			conv.seen = append(conv.seen, fmt.Sprintf("bin%d", len(data)))
+			inv := make([]byte, len(data))
+			for i, b := range data {
+				inv[i] = ^b
+			}
+			_ = conv.write(ctx, c, websocket.MessageBinary, inv)
+			continue
+		}
+		if json.Unmarshal(data, &m) != nil {
 			return
 		}
 		conv.seen = append(conv.seen, fmt.Sprintf("%s%d", m.Type, m.N))
 		switch m.Type {
 		case "say":
 			lastID = "m" + chatHex(8)
-			_ = writeJSON(ctx, c, chatMsg{Type: "said", N: m.N, ID: lastID, Text: m.Text})
+			said, _ := json.Marshal(chatMsg{Type: "said", N: m.N, ID: lastID, Text: m.Text})
+			_ = conv.write(ctx, c, websocket.MessageText, said)
 		case "ack":
 			if m.ID != lastID {
 				conv.seen = append(conv.seen, "bad-ack")
