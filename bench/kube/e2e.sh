@@ -85,7 +85,11 @@ build_k8s() {
 			sed "s#.*#\t& => & v$v#"
 		printf ')\n'
 	} >"$dir/go.mod"
-	(cd "$dir" && GOFLAGS=-mod=mod nice -n 19 go build -p 1 -trimpath -ldflags '-s -w' -o "$kbin/" \
+	# The version the release scripts stamp in (else v0.0.0-master).
+	local vpkg=k8s.io/component-base/version ld
+	ld="-s -w -X $vpkg.gitVersion=v$K8S -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$(echo "$K8S" | cut -d. -f2)"
+	ld+=" -X $vpkg.gitTreeState=clean -X $vpkg.buildDate=1970-01-01T00:00:00Z"
+	(cd "$dir" && GOFLAGS=-mod=mod nice -n 19 go build -p 1 -trimpath -ldflags "$ld" -o "$kbin/" \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl) >&2
 }
@@ -94,6 +98,7 @@ for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; 
 done
 
 # --- state and cleanup ----------------------------------------------------
+! ip link show "$BRIDGE" >/dev/null 2>&1 || die "$BRIDGE exists: another e2e.sh running? (else ip link delete $BRIDGE)"
 S=$(mktemp -d /tmp/amp-kube.XXXXXX)
 pids=()
 kubectl() { "$kbin/kubectl" --kubeconfig "$S/pki/admin.kubeconfig" "$@"; }
@@ -115,6 +120,10 @@ cleanup() {
 		grep -qx "$ns" "$S/netns.before" 2>/dev/null || ip netns delete "$ns"
 	done
 	ip link delete "$BRIDGE" 2>/dev/null
+	# Paths the kubelet and containerd's shims use whatever their root:
+	# the kubelet's links to container logs, runc's state.
+	find /var/log/containers -maxdepth 1 -lname "$S/*" -delete 2>/dev/null
+	[ -e "$S/run-containerd.before" ] || rm -rf /run/containerd
 	# The kubelet's cgroups (cgroupfs driver): /kubepods in each hierarchy.
 	for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
 		[ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -124,13 +133,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 ip netns list 2>/dev/null | awk '{print $1}' >"$S/netns.before"
+[ -e /run/containerd ] && touch "$S/run-containerd.before"
 mkdir -p "$S"/{pki,etcd,containerd,cni,cni-ipam,kubelet,pod-logs,img,results,logs}
 
-# free_port: a TCP port nobody listens on.
+# free_port: a TCP port nobody listens on, and none picks as port 0.
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((20000 + RANDOM % 12000)) # below the ephemeral range
 		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
@@ -199,7 +209,6 @@ kubelet_port=$(free_port)
 for n in admin controller-manager scheduler kubelet; do kubeconfig "$n"; done
 
 # --- node network: a bridge the pods hang off, with the node at .1 -------
-ip link show "$BRIDGE" >/dev/null 2>&1 && die "$BRIDGE exists: another e2e.sh running? (ip link delete $BRIDGE)"
 ip link add "$BRIDGE" type bridge
 ip addr add "$NET.1/24" dev "$BRIDGE"
 ip link set "$BRIDGE" up
@@ -267,6 +276,11 @@ state = "$S/containerd/state"
   path = "$S/containerd/opt"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE"
+  # Sandboxes ask for oom_score_adj -998, which needs CAP_SYS_RESOURCE; a
+  # machine without it (a VM sandbox such as this one) fails them with
+  # "runc create failed: ... can't get final child's PID from pipe: EOF".
+  # Cap the scores at containerd's own instead.
+  restrict_oom_score_adj = true
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".containerd]
@@ -276,6 +290,7 @@ state = "$S/containerd/state"
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        BinaryName = "$(command -v "${RUNC:-runc}")"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$S/cni"
@@ -286,12 +301,12 @@ ctr() { command ctr --address "$S/containerd.sock" --namespace k8s.io "$@"; }
 wait_for containerd 30 ctr version
 ctr images import "$S/img/amp.tar" >&2
 ctr images import "$S/img/pause.tar" >&2
-ctr images ls -q | grep -qx "$IMAGE" || die "ctr import did not make $IMAGE: $(ctr images ls -q | tr '\n' ' ')"
-ctr images ls -q | grep -qx "$PAUSE" || die "ctr import did not make $PAUSE"
+images=$(ctr images ls -q)
+for i in "$IMAGE" "$PAUSE"; do grep -qx "$i" <<<"$images" || die "ctr import did not make $i: $(echo $images)"; done
 
 # --- control plane ----------------------------------------------------------
 log "starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler"
-start etcd etcd --name e2e --data-dir "$S/etcd" \
+start etcd etcd --name e2e --logger zap --data-dir "$S/etcd" \
 	--listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
 	--listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
 	--initial-cluster "e2e=http://127.0.0.1:$etcd_peer"
@@ -302,7 +317,7 @@ start kube-apiserver "$kbin/kube-apiserver" --etcd-servers "http://127.0.0.1:$et
 	--kubelet-client-certificate "$pki/apiserver-kubelet.crt" --kubelet-client-key "$pki/apiserver-kubelet.key" \
 	--service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
 	--service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range "$SVC_CIDR" \
-	--authorization-mode Node,RBAC --profiling=false
+	--kubelet-preferred-address-types InternalIP --authorization-mode Node,RBAC --profiling=false
 wait_for kube-apiserver 120 kubectl get --raw /readyz
 start kube-controller-manager "$kbin/kube-controller-manager" --kubeconfig "$pki/controller-manager.kubeconfig" \
 	--authentication-kubeconfig "$pki/controller-manager.kubeconfig" --authorization-kubeconfig "$pki/controller-manager.kubeconfig" \
@@ -393,7 +408,7 @@ EOF
 "$amp" kube job "$S/demo.amp" --shards "$SHARDS" --image "$IMAGE" --job-name "$JOB" --host "$site" \
 	--users "$USERS" --rate "$RATE" --duration "${DUR}s" --quiet --cpu 100m --start-in "${START_IN}s" \
 	--results-pvc "$JOB-results" >"$S/job.yaml"
-start_at=$(grep -A1 -- '- --start-at' "$S/job.yaml" | tail -1 | tr -d ' "-')
+start_at=$(grep -A1 -- '- --start-at' "$S/job.yaml" | tail -1 | grep -o '[0-9TZ:-]*Z')
 log "kubectl create -f job.yaml (shared start $start_at)"
 kubectl create -f "$S/job.yaml" >&2
 sel="batch.kubernetes.io/job-name=$JOB"
