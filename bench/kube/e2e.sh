@@ -123,6 +123,7 @@ cleanup() {
 	# Paths the kubelet and containerd's shims use whatever their root:
 	# the kubelet's links to container logs, runc's state.
 	find /var/log/containers -maxdepth 1 -lname "$S/*" -delete 2>/dev/null
+	[ -e "$S/var-log-containers.before" ] || rmdir /var/log/containers 2>/dev/null
 	[ -e "$S/run-containerd.before" ] || rm -rf /run/containerd
 	# The kubelet's cgroups (cgroupfs driver): /kubepods in each hierarchy.
 	for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
@@ -134,6 +135,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 ip netns list 2>/dev/null | awk '{print $1}' >"$S/netns.before"
 [ -e /run/containerd ] && touch "$S/run-containerd.before"
+[ -e /var/log/containers ] && touch "$S/var-log-containers.before"
 mkdir -p "$S"/{pki,etcd,containerd,cni,cni-ipam,kubelet,pod-logs,img,results,logs}
 
 # free_port: a TCP port nobody listens on, and none picks as port 0.
@@ -452,7 +454,8 @@ merged=$(jq .requests "$S/merged.json")
 sum=$(jq -s 'map(.requests) | add' "$S"/results/shard-*.json)
 failures=$(jq .failures "$S/merged.json")
 p95=$(jq .latency_ms.p95 "$S/merged.json")
-spread=$(jq -s -r --arg at "$start_at" 'map(.start | sub("\\.[0-9]+"; "") | fromdate) as $s |
+# The first second each shard sent requests in (its per-second series).
+spread=$(jq -s -r --arg at "$start_at" 'map([.series[] | select(.requests > 0) | .t] | min) as $s |
 	"\(($s | min) - ($at | fromdate))..\(($s | max) - ($at | fromdate)) s"' "$S"/results/shard-*.json)
 starts=$(jq -r --arg at "$start_at" '[.items[].status.containerStatuses[0].state.terminated.startedAt | fromdate - ($at | fromdate)] |
 	"\(min)..\(max) s"' "$S/pods-done.json")
@@ -473,7 +476,7 @@ echo "| cluster | $(kubectl version -o json | jq -r .serverVersion.gitVersion), 
 echo "| pods scheduled | $sched of $SHARDS |"
 echo "| shards completed | $succeeded of $SHARDS (indexes $indexes) |"
 echo "| pods' containers started, from the shared start | $starts |"
-echo "| shards' replay start, from the shared start | $spread |"
+echo "| shards' first requests, from the shared start | $spread |"
 echo "| pods scraped on their prometheus.io port mid-run | $scraped of $SHARDS |"
 echo "| headless Service endpoints | $endpoints |"
 echo "| results on the --results-pvc volume, equal to the logs' | $pvc_same of $pvc |"

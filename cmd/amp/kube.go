@@ -488,6 +488,11 @@ func runKubeCollect(c *cli.Context) error {
 		fmt.Fprintf(out, "collected %d of %d shard results into %s\n", len(col.Files), col.Shards, dir)
 		fmt.Fprintf(out, "merge them: amp report --merge %s --json all.json\n", path.Join(dir, "shard-*.json"))
 	}
+	if col != nil {
+		for _, l := range col.Late {
+			fmt.Fprintf(c.App.ErrWriter, "amp: warning: kube collect: %s: its pod started late (too little CPU or memory free for all the pods at once? see kubectl describe pod); the merged result is not the load planned\n", l)
+		}
+	}
 	if err == nil && col != nil {
 		err = col.Err()
 	}

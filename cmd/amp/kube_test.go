@@ -459,3 +459,27 @@ func TestKubeUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestKubeCollectLate: a shard that began well after the shared start (its
+// pod waited for room on a node) is collected, with a warning naming it.
+func TestKubeCollectLate(t *testing.T) {
+	dir := t.TempDir()
+	var logs []string
+	for i, first := range []string{"1796192000", "1796192040"} { // the start, and 40 s later
+		var b bytes.Buffer
+		js := `{"version":1,"requests":5,"config":{"model":"closed","shard":"` + fmt.Sprintf("%d/2", i) +
+			`","start_at":"2026-12-02T06:13:20Z","run_id":"aaaaaaaaaaaaaaaa"},"series":[{"t":` + first + `,"requests":5}]}`
+		if err := kube.WriteResult(&b, fmt.Sprintf("%d/2", i), []byte(js)); err != nil {
+			t.Fatal(err)
+		}
+		logs = append(logs, filepath.Join(dir, fmt.Sprintf("%d.log", i)))
+		if err := os.WriteFile(logs[i], b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runAmp(t, "kube", "collect", "--from-logs", logs[0], logs[1], "-o", filepath.Join(dir, "out"))
+	want := "amp: warning: kube collect: shard 1/2 began 40s after the shared start 2026-12-02T06:13:20Z: its pod started late"
+	if r.code != 0 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "shard 0/2 began") {
+		t.Errorf("exit %d, stderr %q: want it to warn %q about shard 1 only", r.code, r.stderr, want)
+	}
+}
