@@ -12,6 +12,7 @@ import (
 
 func lateResult(model, shard, startAt string, firstRequest int64) *stats.Result {
 	r := &stats.Result{Config: map[string]any{"model": model, "shard": shard}}
+	r.Requests = 16
 	if startAt != "" {
 		r.Config["start_at"] = startAt
 	}
@@ -32,10 +33,18 @@ func TestLateShards(t *testing.T) {
 		lateResult("closed", "", "", t0+60),             // no shared start
 		lateResult("closed", "1/2", "yesterday", t0+60), // unreadable start: not judged
 	}
+	// With a Start, as amp replay writes it: one on time, and one whose pod
+	// started after the run's window (on a real cluster, a pod that waited
+	// for CPU: 0 requests, started 13 s late).
+	onTime := lateResult("closed", "4/8", at, t0+30)
+	onTime.Start = time.Unix(t0, 18e6)
+	gone := &stats.Result{Config: map[string]any{"model": "closed", "shard": "5/8", "start_at": at}, Start: time.Unix(t0+13, 0)}
+	results = append(results, onTime, gone)
 	got := kube.LateShards(results, kube.DefaultLateAfter)
 	want := []string{
 		"shard 2/4 began 27s after the shared start " + at,
 		"shard 3/4 began 4s after the shared start " + at,
+		"shard 5/8 began 13s after the shared start " + at + " and sent no request",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("LateShards =\n%q\nwant\n%q", got, want)
@@ -50,15 +59,16 @@ func TestLateShards(t *testing.T) {
 }
 
 func TestSaveResultsLate(t *testing.T) {
-	res := func(shard string, first int64) kube.Result {
-		return kube.Result{Shard: shard, JSON: fmt.Appendf(nil, `{"version":1,"requests":9,"config":{"model":"closed","shard":%q,"start_at":"2026-12-02T06:13:09Z","run_id":"aaaaaaaaaaaaaaaa"},"series":[{"t":%d,"requests":9}]}`, shard, first)}
+	// As amp replay --print-result writes them: the late shard's pod
+	// started 31 s after the shared start, past its 10 s run.
+	res := func(shard, start string) kube.Result {
+		return kube.Result{Shard: shard, JSON: fmt.Appendf(nil, `{"version":1,"requests":0,"start":%q,"config":{"model":"closed","duration":"10s","shard":%q,"start_at":"2026-12-02T06:13:09Z","run_id":"aaaaaaaaaaaaaaaa"}}`, start, shard)}
 	}
-	t0 := time.Date(2026, 12, 2, 6, 13, 9, 0, time.UTC).Unix()
-	col, err := kube.SaveResults(t.TempDir(), []kube.Result{res("0/2", t0), res("1/2", t0+31)}, 2)
+	col, err := kube.SaveResults(t.TempDir(), []kube.Result{res("0/2", "2026-12-02T06:13:09.018Z"), res("1/2", "2026-12-02T06:13:40Z")}, 2)
 	if err != nil || col.Err() != nil {
 		t.Fatalf("%v %v", err, col.Err())
 	}
-	if want := []string{"shard 1/2 began 31s after the shared start 2026-12-02T06:13:09Z"}; !slices.Equal(col.Late, want) {
+	if want := []string{"shard 1/2 began 31s after the shared start 2026-12-02T06:13:09Z and sent no request"}; !slices.Equal(col.Late, want) {
 		t.Errorf("Late = %q, want %q", col.Late, want)
 	}
 }

@@ -107,7 +107,7 @@ cleanup() {
 	log "cleaning up $S"
 	if [ -S "$S/containerd.sock" ] && [ -e "$S/pki/admin.kubeconfig" ]; then
 		# The kubelet stops the pods' containers and sandboxes (CNI DEL).
-		kubectl delete job "$JOB" --ignore-not-found --wait=false >/dev/null 2>&1
+		kubectl delete jobs --all --wait=false >/dev/null 2>&1
 		kubectl delete pods --all --grace-period=1 --timeout=60s >/dev/null 2>&1
 	fi
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[$i]}" 2>/dev/null; done
@@ -439,6 +439,26 @@ KUBECONFIG=$pki/admin.kubeconfig "$amp" kube collect "$JOB" -o "$S/results" --ku
 kubectl get job "$JOB" -o json >"$S/job-done.json"
 pods_json >"$S/pods-done.json"
 
+# --- the default CPU request (1 a pod) on this node -------------------------
+# The same Job with amp kube job's default --cpu and a 10 s run: the pods
+# that do not fit wait for the others to end, start after the shared time,
+# and amp kube collect says which.
+JOB2=$JOB-cpu
+"$amp" kube job "$S/demo.amp" --shards "$SHARDS" --image "$IMAGE" --job-name "$JOB2" --host "$site" \
+	--users "$USERS" --rate "$RATE" --duration 10s --quiet --start-in 20s >"$S/job2.yaml"
+log "the default --cpu: kubectl create -f job2.yaml"
+kubectl create -f "$S/job2.yaml" >&2
+sleep 5
+unschedulable=$(kubectl get pods -l "batch.kubernetes.io/job-name=$JOB2" -o json |
+	jq '[.items[].status.conditions[]? | select(.type == "PodScheduled" and .reason == "Unschedulable")] | length')
+why=$(kubectl get pods -l "batch.kubernetes.io/job-name=$JOB2" -o json |
+	jq -r '[.items[].status.conditions[]? | select(.reason == "Unschedulable") | .message][0] // ""')
+KUBECONFIG=$pki/admin.kubeconfig "$amp" kube collect "$JOB2" -o "$S/results2" --kubectl "$kbin/kubectl" \
+	--wait 300s >"$S/collect2.out" 2>"$S/collect2.err" || true
+late=$(grep -c 'began .* after the shared start' "$S/collect2.err" || true)
+collected2=$(ls "$S"/results2/shard-*.json 2>/dev/null | wc -l)
+late_req=$(jq -s -r 'map("\(.config.shard): \(.requests)") | join(", ")' "$S"/results2/shard-*.json 2>/dev/null || true)
+
 # --- the same replay as local shards (bench/shards/run.sh) -----------------
 log "the same replay as $SHARDS local processes: bench/shards/run.sh"
 USERS=$USERS RATE=$RATE DUR=$DUR SHARDS=$SHARDS LATENCY=$LATENCY CAPACITY=0 bench/shards/run.sh >"$S/local.txt" 2>"$S/logs/local.log" ||
@@ -485,9 +505,12 @@ echo "| failures | $failures |"
 echo "| merged p95 | $p95 ms |"
 echo "| 4 local shards (bench/shards/run.sh) | $local_req requests, p95 $local_p95 ms |"
 echo "| cluster vs local requests | $diff % |"
+echo "| default --cpu 1: pods unschedulable at first | $unschedulable of $SHARDS ($why) |"
+echo "| default --cpu 1: shards collected, warned as late | $collected2, $late (requests: $late_req) |"
 echo
 ok=1
 [ "$sched" = "$SHARDS" ] && [ "$succeeded" = "$SHARDS" ] || ok=0
 [ "$merged" = "$sum" ] || ok=0
 awk -v d="$diff" 'BEGIN{exit !(d <= 5 && d >= -5)}' || ok=0
+[ "$late" = "$unschedulable" ] || ok=0 # collect names each shard whose pod had to wait
 [ "$ok" = 1 ] && log "PASS" || { log "FAIL"; exit 1; }

@@ -465,10 +465,10 @@ func TestKubeUsageErrors(t *testing.T) {
 func TestKubeCollectLate(t *testing.T) {
 	dir := t.TempDir()
 	var logs []string
-	for i, first := range []string{"1796192000", "1796192040"} { // the start, and 40 s later
+	for i, start := range []string{"2026-12-02T06:13:20.02Z", "2026-12-02T06:14:00Z"} { // the start, and 40 s later
 		var b bytes.Buffer
-		js := `{"version":1,"requests":5,"config":{"model":"closed","shard":"` + fmt.Sprintf("%d/2", i) +
-			`","start_at":"2026-12-02T06:13:20Z","run_id":"aaaaaaaaaaaaaaaa"},"series":[{"t":` + first + `,"requests":5}]}`
+		js := `{"version":1,"requests":0,"start":"` + start + `","config":{"model":"closed","duration":"20s","shard":"` + fmt.Sprintf("%d/2", i) +
+			`","start_at":"2026-12-02T06:13:20Z","run_id":"aaaaaaaaaaaaaaaa"}}`
 		if err := kube.WriteResult(&b, fmt.Sprintf("%d/2", i), []byte(js)); err != nil {
 			t.Fatal(err)
 		}
@@ -478,7 +478,7 @@ func TestKubeCollectLate(t *testing.T) {
 		}
 	}
 	r := runAmp(t, "kube", "collect", "--from-logs", logs[0], logs[1], "-o", filepath.Join(dir, "out"))
-	want := "amp: warning: kube collect: shard 1/2 began 40s after the shared start 2026-12-02T06:13:20Z: its pod started late"
+	want := "amp: warning: kube collect: shard 1/2 began 40s after the shared start 2026-12-02T06:13:20Z and sent no request: its pod started late"
 	if r.code != 0 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "shard 0/2 began") {
 		t.Errorf("exit %d, stderr %q: want it to warn %q about shard 1 only", r.code, r.stderr, want)
 	}
