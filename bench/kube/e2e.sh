@@ -120,11 +120,12 @@ cleanup() {
 		grep -qx "$ns" "$S/netns.before" 2>/dev/null || ip netns delete "$ns"
 	done
 	ip link delete "$BRIDGE" 2>/dev/null
-	# Paths the kubelet and containerd's shims use whatever their root:
-	# the kubelet's links to container logs, runc's state.
+	# Paths the kubelet, containerd's shims and CNI use whatever their
+	# root: the kubelet's links to container logs, runc's state, libcni's cache.
 	find /var/log/containers -maxdepth 1 -lname "$S/*" -delete 2>/dev/null
 	[ -e "$S/var-log-containers.before" ] || rmdir /var/log/containers 2>/dev/null
 	[ -e "$S/run-containerd.before" ] || rm -rf /run/containerd
+	[ -e "$S/var-lib-cni.before" ] || rm -rf /var/lib/cni # libcni's cache of results
 	# The kubelet's cgroups (cgroupfs driver): /kubepods in each hierarchy.
 	for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
 		[ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -136,6 +137,7 @@ trap 'exit 130' INT TERM
 ip netns list 2>/dev/null | awk '{print $1}' >"$S/netns.before"
 [ -e /run/containerd ] && touch "$S/run-containerd.before"
 [ -e /var/log/containers ] && touch "$S/var-log-containers.before"
+[ -e /var/lib/cni ] && touch "$S/var-lib-cni.before"
 mkdir -p "$S"/{pki,etcd,containerd,cni,cni-ipam,kubelet,pod-logs,img,results,logs}
 
 # free_port: a TCP port nobody listens on, and none picks as port 0.
@@ -412,6 +414,15 @@ EOF
 	--results-pvc "$JOB-results" >"$S/job.yaml"
 start_at=$(grep -A1 -- '- --start-at' "$S/job.yaml" | tail -1 | grep -o '[0-9TZ:-]*Z')
 log "kubectl create -f job.yaml (shared start $start_at)"
+# The pods' peak memory, as the kubelet's cgroups count it (v1 or v2),
+# every second while this Job runs.
+(set +e; while :; do
+	cat /sys/fs/cgroup/memory/kubepods/*/pod*/memory.max_usage_in_bytes /sys/fs/cgroup/kubepods/*/pod*/memory.peak 2>/dev/null |
+		sort -n | tail -1 >>"$S/mem.samples"
+	sleep 1
+done) &
+mem_pid=$!
+pids+=("$mem_pid")
 kubectl create -f "$S/job.yaml" >&2
 sel="batch.kubernetes.io/job-name=$JOB"
 pods_json() { kubectl get pods -l "$sel" -o json; }
@@ -436,6 +447,7 @@ log "amp kube collect $JOB --wait"
 KUBECONFIG=$pki/admin.kubeconfig "$amp" kube collect "$JOB" -o "$S/results" --kubectl "$kbin/kubectl" \
 	--wait "$((START_IN + DUR + 180))s" >&2
 "$amp" report --merge "$S"/results/shard-*.json --json "$S/merged.json" --quiet >&2
+kill "$mem_pid" 2>/dev/null || die "the memory sampler died"
 kubectl get job "$JOB" -o json >"$S/job-done.json"
 pods_json >"$S/pods-done.json"
 
@@ -452,7 +464,7 @@ sleep 5
 unschedulable=$(kubectl get pods -l "batch.kubernetes.io/job-name=$JOB2" -o json |
 	jq '[.items[].status.conditions[]? | select(.type == "PodScheduled" and .reason == "Unschedulable")] | length')
 why=$(kubectl get pods -l "batch.kubernetes.io/job-name=$JOB2" -o json |
-	jq -r '[.items[].status.conditions[]? | select(.reason == "Unschedulable") | .message][0] // ""')
+	jq -r '[.items[].status.conditions[]? | select(.reason == "Unschedulable") | .message | sub("\\. .*"; ".")][0] // ""')
 KUBECONFIG=$pki/admin.kubeconfig "$amp" kube collect "$JOB2" -o "$S/results2" --kubectl "$kbin/kubectl" \
 	--wait 300s >"$S/collect2.out" 2>"$S/collect2.err" || true
 late=$(grep -c 'began .* after the shared start' "$S/collect2.err" || true)
@@ -502,6 +514,7 @@ echo "| headless Service endpoints | $endpoints |"
 echo "| results on the --results-pvc volume, equal to the logs' | $pvc_same of $pvc |"
 echo "| total requests (merged) | $merged (sum of shards $sum: $([ "$merged" = "$sum" ] && echo exact || echo MISMATCH)) |"
 echo "| failures | $failures |"
+echo "| pods' peak memory (cgroup) | $(($(sort -n "$S/mem.samples" | tail -1) >> 20)) MiB, limit $(grep -A1 'limits:' "$S/job.yaml" | grep -o '[0-9]*Mi' | head -1) |"
 echo "| merged p95 | $p95 ms |"
 echo "| 4 local shards (bench/shards/run.sh) | $local_req requests, p95 $local_p95 ms |"
 echo "| cluster vs local requests | $diff % |"
