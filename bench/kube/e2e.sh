@@ -10,15 +10,17 @@
 #
 # The run: `amp kube job` for a recording of the demo site with SHARDS
 # shards, `kubectl create`, wait, `amp kube collect`, `amp report --merge`;
+# the same Job with the default --cpu, whose pods do not all fit the node;
 # then the same replay as SHARDS local processes (bench/shards/run.sh), and
-# the figures side by side.
+# the figures side by side (bench/kube/README.md).
 #
 #   bench/kube/e2e.sh                          # 200 users at 40/s for 20 s, 4 shards
 #   USERS=400 RATE=80 DUR=30 bench/kube/e2e.sh
 #   KEEP=1 bench/kube/e2e.sh                   # leave the state dir (logs) behind
+#   RUNC=/path/to/wrapper bench/kube/e2e.sh    # containerd runs this instead of runc
 #
 # Needs root, Linux with cgroups, go, and the Debian packages etcd-server,
-# containerd, runc, containernetworking-plugins, iptables, jq, openssl
+# containerd, runc, containernetworking-plugins, iptables, jq, curl, openssl
 # (installed with apt-get when missing). Everything it starts is stopped and
 # its state directory removed on exit.
 set -euo pipefail
@@ -56,6 +58,7 @@ need_pkgs() {
 	[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
 	command -v iptables >/dev/null || missing+=(iptables)
 	command -v jq >/dev/null || missing+=(jq)
+	command -v curl >/dev/null || missing+=(curl)
 	command -v openssl >/dev/null || missing+=(openssl)
 	command -v ip >/dev/null || missing+=(iproute2)
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -74,8 +77,10 @@ build_k8s() {
 	local dir=$CACHE/v$K8S/src v=0.${K8S#1.}
 	mkdir -p "$dir" "$kbin"
 	log "building Kubernetes v$K8S into $kbin (once; about 45 min on 2 busy cores)"
-	curl -fsS "$(go env GOPROXY | cut -d, -f1)/k8s.io/kubernetes/@v/v$K8S.mod" -o "$dir/k8s.mod" ||
-		die "cannot read k8s.io/kubernetes v$K8S's go.mod from the module proxy"
+	local mod
+	mod=$(cd "$dir" && go mod download -json "k8s.io/kubernetes@v$K8S" | jq -r .GoMod) && [ -f "$mod" ] ||
+		die "cannot download k8s.io/kubernetes v$K8S from the module proxy"
+	cp "$mod" "$dir/k8s.mod"
 	{
 		printf 'module local/k8sbuild\n\ngo 1.24.0\n\ngodebug default=go1.24\n\nrequire k8s.io/kubernetes v%s\n\n' "$K8S"
 		awk '/^require \(/{f=1;print;next} f&&/^\)/{f=0;print;next} f{print}' "$dir/k8s.mod" |
