@@ -483,3 +483,23 @@ func TestKubeCollectLate(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want it to warn %q about shard 1 only", r.code, r.stderr, want)
 	}
 }
+
+// TestKubeJobCPU: the header says what all the pods ask at once, the CPU a
+// cluster must have free for them to start together.
+func TestKubeJobCPU(t *testing.T) {
+	rec := writeDemoRecording(t)
+	args := []string{"kube", "job", rec, "--shards", "4", "--host", "http://h", "--image", "img", "--duration", "1m", "--users", "8"}
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "# cpu:     request 1 per pod, 4 for the 4 pods: all must fit at once"},
+		{[]string{"--cpu", "250m"}, "# cpu:     request 250m per pod, 1 for the 4 pods: all must fit at once"},
+		{[]string{"--cpu", "100m"}, "# cpu:     request 100m per pod, 400m for the 4 pods: all must fit at once"},
+	} {
+		r := runAmp(t, append(args, tc.flags...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("%v: exit %d %s: want the header line %q in\n%s", tc.flags, r.code, r.stderr, tc.want, r.stdout[:min(len(r.stdout), 900)])
+		}
+	}
+}
