@@ -47,6 +47,9 @@ type Collected struct {
 	Files   []string // the files written, in shard order
 	Missing []int    // shards without a result
 	Why     []string // for each missing shard, why
+	// Late are the shards that began after the shared start (LateShards):
+	// warnings, as their results are whole.
+	Late []string
 }
 
 // Err is the error for the missing shards, or nil.
@@ -161,7 +164,8 @@ func Collect(ctx context.Context, c CollectConfig) (*Collected, error) {
 // zero-padded so that a shell glob sorts them), after checking that each
 // reads back as a result. shards is the run's shard count, or 0 to take it
 // from the results' Shard headers. It refuses to overwrite a file and to
-// take two results of one shard.
+// take two results of one shard. Collected.Late lists the shards that
+// began after the run's shared start.
 func SaveResults(dir string, results []Result, shards int) (*Collected, error) {
 	byShard := map[int]Result{}
 	var decoded []*stats.Result
@@ -192,7 +196,7 @@ func SaveResults(dir string, results []Result, shards int) (*Collected, error) {
 	if err := stats.CheckMerge(decoded, names, false); err != nil {
 		return nil, err
 	}
-	col := &Collected{Shards: shards}
+	col := &Collected{Shards: shards, Late: LateShards(decoded, DefaultLateAfter)}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

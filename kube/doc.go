@@ -39,7 +39,9 @@
 // collects. Collect runs kubectl to read each index's pod log, decodes the
 // block (ReadResults) and writes one JSON file per shard, ready for
 // "amp report --merge". Saved logs (from a log store, say) decode the same
-// way. When a cluster keeps no logs, Config.ResultsClaim mounts a
+// way. LateShards names the shards that began after the shared start (a pod
+// that waited for room on a node): their results are whole, but the merge
+// is not the load planned. When a cluster keeps no logs, Config.ResultsClaim mounts a
 // ReadWriteMany PersistentVolumeClaim at /results and each pod also writes
 // its result there, to fetch with kubectl cp from any pod mounting the claim.
 package kube

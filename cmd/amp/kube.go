@@ -19,6 +19,7 @@ import (
 	"github.com/ampload/amp/replay"
 	"github.com/ampload/amp/stats"
 	"github.com/urfave/cli/v2"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -341,13 +342,27 @@ func kubeComment(kc kube.Config, arg, where, host, memory string) string {
 	}
 	return fmt.Sprintf("amp kube job: %d shards of %s (%s) against %s\n"+
 		"memory:  %s\n"+
+		"cpu:     %s\n"+
 		"all shards start at %s: create the objects before then\n"+
 		"run:     kubectl create%s -f THIS.yaml   (or kubectl apply --server-side: a large Secret is too big for client-side apply)\n"+
 		"watch:   kubectl get pods%s -l %s=%s -w\n"+
 		"collect: amp kube collect %s%s -o results --wait 1h && amp report --merge results/*.json --json all.json\n"+
 		"again:   kubectl delete%s %s %s",
-		kc.Shards, noQuery(arg), where, host, memory, kc.StartAt.UTC().Format(time.RFC3339),
+		kc.Shards, noQuery(arg), where, host, memory, kubeCPU(kc), kc.StartAt.UTC().Format(time.RFC3339),
 		ns, ns, kube.LabelJobName, kc.Name, kc.Name, ns, ns, kc.Kinds(), kc.Name)
+}
+
+// kubeCPU is the YAML header's CPU line: the request of each pod and of
+// all of them, which must be free at once, else the pods that do not fit
+// wait and miss the shared start (amp kube collect then warns).
+func kubeCPU(kc kube.Config) string {
+	q, err := resource.ParseQuantity(kc.CPU)
+	if err != nil { // Build refuses it
+		return kc.CPU
+	}
+	total := resource.NewMilliQuantity(q.MilliValue()*int64(kc.Shards), resource.DecimalSI)
+	return fmt.Sprintf("request %s per pod, %s for the %d pods: all must fit at once, or the late ones miss the start (--cpu sets it)",
+		kc.CPU, total, kc.Shards)
 }
 
 // peakUsers is the most users the closed model runs at once: --users, or
@@ -488,6 +503,11 @@ func runKubeCollect(c *cli.Context) error {
 	if col != nil && len(col.Files) > 0 {
 		fmt.Fprintf(out, "collected %d of %d shard results into %s\n", len(col.Files), col.Shards, dir)
 		fmt.Fprintf(out, "merge them: amp report --merge %s --json all.json\n", path.Join(dir, "shard-*.json"))
+	}
+	if col != nil {
+		for _, l := range col.Late {
+			fmt.Fprintf(c.App.ErrWriter, "amp: warning: kube collect: %s: its pod started late (too little CPU or memory free for all the pods at once? see kubectl describe pod); the merged result is not the load planned\n", l)
+		}
 	}
 	if err == nil && col != nil {
 		err = col.Err()

@@ -460,3 +460,47 @@ func TestKubeUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestKubeCollectLate: a shard that began well after the shared start (its
+// pod waited for room on a node) is collected, with a warning naming it.
+func TestKubeCollectLate(t *testing.T) {
+	dir := t.TempDir()
+	var logs []string
+	for i, start := range []string{"2026-12-02T06:13:20.02Z", "2026-12-02T06:14:00Z"} { // the start, and 40 s later
+		var b bytes.Buffer
+		js := `{"version":1,"requests":0,"start":"` + start + `","config":{"model":"closed","duration":"20s","shard":"` + fmt.Sprintf("%d/2", i) +
+			`","start_at":"2026-12-02T06:13:20Z","run_id":"aaaaaaaaaaaaaaaa"}}`
+		if err := kube.WriteResult(&b, fmt.Sprintf("%d/2", i), []byte(js)); err != nil {
+			t.Fatal(err)
+		}
+		logs = append(logs, filepath.Join(dir, fmt.Sprintf("%d.log", i)))
+		if err := os.WriteFile(logs[i], b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runAmp(t, "kube", "collect", "--from-logs", logs[0], logs[1], "-o", filepath.Join(dir, "out"))
+	want := "amp: warning: kube collect: shard 1/2 began 40s after the shared start 2026-12-02T06:13:20Z and sent no request: its pod started late"
+	if r.code != 0 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "shard 0/2 began") {
+		t.Errorf("exit %d, stderr %q: want it to warn %q about shard 1 only", r.code, r.stderr, want)
+	}
+}
+
+// TestKubeJobCPU: the header says what all the pods ask at once, the CPU a
+// cluster must have free for them to start together.
+func TestKubeJobCPU(t *testing.T) {
+	rec := writeDemoRecording(t)
+	args := []string{"kube", "job", rec, "--shards", "4", "--host", "http://h", "--image", "img", "--duration", "1m", "--users", "8"}
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "# cpu:     request 1 per pod, 4 for the 4 pods: all must fit at once"},
+		{[]string{"--cpu", "250m"}, "# cpu:     request 250m per pod, 1 for the 4 pods: all must fit at once"},
+		{[]string{"--cpu", "100m"}, "# cpu:     request 100m per pod, 400m for the 4 pods: all must fit at once"},
+	} {
+		r := runAmp(t, append(args, tc.flags...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("%v: exit %d %s: want the header line %q in\n%s", tc.flags, r.code, r.stderr, tc.want, r.stdout[:min(len(r.stdout), 900)])
+		}
+	}
+}
