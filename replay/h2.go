@@ -70,7 +70,9 @@ func (t *Target) withProtocol(cfg Config) *Target {
 		protos.SetHTTP1(true)
 		protos.SetHTTP2(true)
 	}
-	t.h2.tr = &http.Transport{Protocols: protos, DisableCompression: true, TLSClientConfig: t.TLS,
+	// The transport sets its TLS config's NextProtos when first used, while
+	// other users' handshakes read t.TLS: it gets a copy of its own.
+	t.h2.tr = &http.Transport{Protocols: protos, DisableCompression: true, TLSClientConfig: t.TLS.Clone(),
 		DialContext: dialled, DialTLSContext: dialled}
 	return t
 }
