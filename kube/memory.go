@@ -11,11 +11,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// The terms of PodMemory, calibrated on today's amp replay with
-// bench/scale/run.sh: peak RSS (garbage collector's slack included) of 10 s
-// replays by 50 to 2000 users of generated recordings of 18 to 112 MiB,
-// responses of 2 KB and 16 KB on average. The request came out 4-27 %
-// above each measured peak, the limit 30-59 % (bench/scale/README.md).
+// The terms of PodMemory, calibrated with bench/scale/run.sh: peak RSS
+// (garbage collector's slack included) of 10 s replays by 50 to 2000 users
+// of generated recordings of 18 to 112 MiB, responses of 2 KB and 16 KB on
+// average, held whole; the request came out 4-27 % above each measured
+// peak, the limit 30-59 % (bench/scale/README.md). A replay reading its
+// recording on demand (Load.Streamed) peaked at 47-55 MiB on 46 MiB to
+// 1.8 GiB.
 const (
 	// MemoryBase is what an amp replay holds besides its recording and
 	// users: the binary, the runtime, the metrics server, the statistics.
@@ -25,8 +27,9 @@ const (
 	// and checks learned from it), besides its bytes.
 	MemoryPerExchange = 2 << 10
 	// MemoryRecordingPercent is the memory the recording file takes, as a
-	// percentage of its size: today's replay holds it whole, decoded, with
-	// the garbage collector's slack (measured 2.2-2.4 times).
+	// percentage of its size, for a replay that holds it whole (one fetched
+	// from a URL): decoded, with the garbage collector's slack (measured
+	// 2.2-2.4 times).
 	MemoryRecordingPercent = 250
 	// MemoryPerSession is what each session in flight costs besides its
 	// data: its user's cookie jar, connection buffers (TLS included),
