@@ -312,6 +312,16 @@ func decodeFacts(raw []byte, sessions, indexed int) *Facts {
 	return &fa
 }
 
+// SaveFacts saves facts in the index beside f (FactsExtra, File.SaveIndex),
+// for the next FileFacts.
+func SaveFacts(f *capture.File, facts *Facts) error {
+	b, err := facts.Marshal()
+	if err != nil {
+		return err
+	}
+	return f.SaveIndex(nil, map[string][]byte{FactsExtra: b})
+}
+
 // Marshal encodes f for the index (FactsExtra).
 func (f *Facts) Marshal() ([]byte, error) {
 	b, err := msgpack.Marshal(f)

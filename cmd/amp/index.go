@@ -94,11 +94,7 @@ func indexOne(stdout, stderr io.Writer, path string) string {
 	if err != nil {
 		return readErrorText(path, err)
 	}
-	b, err := facts.Marshal()
-	if err == nil {
-		err = f.SaveIndex(nil, map[string][]byte{replay.FactsExtra: b})
-	}
-	if err != nil {
+	if err := replay.SaveFacts(f, facts); err != nil {
 		return fmt.Sprintf("%s: cannot save the replay's facts: %v", path, err)
 	}
 	fmt.Fprintf(stdout, "%s: the replay's facts (%s, %s) saved to %s\n", path, plural(len(facts.Endpoints), "endpoint"), plural(len(facts.Shapes), "session shape"), capture.SidecarPath(path))

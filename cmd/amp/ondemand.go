@@ -74,11 +74,8 @@ func surveyFile(ctx context.Context, c *cli.Context, f *capture.File, path strin
 	if err != nil {
 		return nil, describeReadError(path, err)
 	}
-	if b, err := facts.Marshal(); err == nil {
-		err = f.SaveIndex(nil, map[string][]byte{replay.FactsExtra: b})
-		if err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s: could not save its index (%s); the next run reads it again\n", path, oneLine(err))
-		}
+	if err := replay.SaveFacts(f, facts); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "amp: warning: %s: could not save its index (%s); the next run reads it again\n", path, oneLine(err))
 	}
 	return facts, nil
 }
